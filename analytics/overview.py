@@ -1,0 +1,197 @@
+"""The Overview page's figures: headline KPIs, the regional trend and revenue by country."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from analytics import db, sales
+from analytics.filters import Filters, add_months, dimension_conditions
+from analytics.metrics import KPI_ROW, METRICS
+
+TREND_MONTHS = 24
+
+
+def data_span(cur: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    """First and last order date in the store (None, None when it holds no sales)."""
+    return tuple(db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0])
+
+
+def trend_start(filters: Filters) -> dt.date:
+    """The first month of the trend chart: TREND_MONTHS months ending with the period's month."""
+    return add_months(filters.period.end.replace(day=1), -(TREND_MONTHS - 1))
+
+
+def check_rates(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """Every rate the Overview needs exists, or RateUnavailable says which is missing."""
+    start = min(filters.comparison.start, trend_start(filters))
+    sales.check_rates(cur, filters, start, filters.period.end)
+
+
+def _period_flags(filters: Filters) -> tuple[str, dict]:
+    return (
+        "order_date BETWEEN $cur_start AND $cur_end AS is_current, "
+        "order_date BETWEEN $cmp_start AND $cmp_end AS is_comparison",
+        {
+            "cur_start": filters.period.start,
+            "cur_end": filters.period.end,
+            "cmp_start": filters.comparison.start,
+            "cmp_end": filters.comparison.end,
+        },
+    )
+
+
+def sales_by(cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Revenue, cost and units in the period and comparison period, by the given dimensions.
+
+    Grain: one row per combination of `dimensions` (allow-listed columns of the converted
+    sales source), or a single row when there are none. The current period is valued on the
+    filters' basis; the comparison period is always reported.
+    """
+    group = [db.identifier(d) for d in dimensions]
+    src, params = sales.source(filters, min(filters.comparison.start, filters.period.start), filters.period.end)
+    flags, flag_params = _period_flags(filters)
+    basis = "constant" if filters.basis == "constant" else "reported"
+    select_group = ", ".join(group) + ", " if group else ""
+    group_by = "GROUP BY " + ", ".join(group) if group else ""
+    sql = f"""
+        SELECT {select_group}
+               sum(revenue_{basis}) FILTER (WHERE is_current) AS revenue,
+               sum(cost_{basis}) FILTER (WHERE is_current) AS cost,
+               sum(units) FILTER (WHERE is_current) AS units,
+               sum(revenue_reported) FILTER (WHERE is_comparison) AS revenue_prior,
+               sum(cost_reported) FILTER (WHERE is_comparison) AS cost_prior,
+               sum(units) FILTER (WHERE is_comparison) AS units_prior
+        FROM (SELECT *, {flags} FROM ({src})) t
+        WHERE is_current OR is_comparison
+        {group_by}
+    """
+    frame = db.query(cur, sql, params | flag_params)
+    money = ["revenue", "cost", "revenue_prior", "cost_prior"]
+    frame[money] = frame[money].astype("float64").fillna(0.0)
+    frame[["units", "units_prior"]] = frame[["units", "units_prior"]].fillna(0).astype("int64")
+    return frame
+
+
+def order_counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
+    """Distinct orders in the period and in the comparison period (grain: one row)."""
+    conditions, params = dimension_conditions(filters, product_line="list")
+    flags, flag_params = _period_flags(filters)
+    where = " AND ".join(["(is_current OR is_comparison)", *conditions])
+    row = db.query_rows(
+        cur,
+        f"""
+        SELECT coalesce(sum(order_count) FILTER (WHERE is_current), 0),
+               coalesce(sum(order_count) FILTER (WHERE is_comparison), 0)
+        FROM (SELECT *, {flags} FROM orders_daily
+              WHERE order_date BETWEEN least($cmp_start, $cur_start) AND $cur_end)
+        WHERE {where}
+        """,
+        params | flag_params,
+    )[0]
+    return int(row[0]), int(row[1])
+
+
+def active_customers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
+    """Distinct customers with a matching order line in the period and in the comparison period.
+
+    Grain: one row per period. A distinct count cannot be summed from a rollup, so this
+    reads order_lines; its date order lets DuckDB skip everything outside the two periods.
+    """
+    conditions, params = dimension_conditions(filters, product_line="product_id")
+    flags, flag_params = _period_flags(filters)
+    where = " AND ".join(["(is_current OR is_comparison)", *conditions])
+    rows = db.query_rows(
+        cur,
+        f"""
+        SELECT is_current, count(DISTINCT customer_id)
+        FROM (SELECT *, {flags} FROM order_lines
+              WHERE order_date BETWEEN least($cmp_start, $cur_start) AND $cur_end)
+        WHERE {where}
+        GROUP BY is_current
+        """,
+        params | flag_params,
+    )
+    counts = {bool(is_current): int(n) for is_current, n in rows}
+    return counts.get(True, 0), counts.get(False, 0)
+
+
+def _change(metric_kind: str, current: float, prior: float) -> float | None:
+    """Relative change for amounts and counts, difference in points for percentages."""
+    if metric_kind == "percent":
+        return None if pd.isna(current) or pd.isna(prior) else current - prior
+    return None if not prior else current / prior - 1
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """The KPI row: one row per metric in KPI_ROW with current, comparison and change."""
+    totals = sales_by(cur, filters).iloc[0]
+    orders = order_counts(cur, filters)
+    customers = active_customers(cur, filters)
+
+    def margin_pct(revenue: float, cost: float) -> float:
+        return (revenue - cost) / revenue if revenue else float("nan")
+
+    values = {
+        "net_revenue": (totals.revenue, totals.revenue_prior),
+        "gross_margin_pct": (
+            margin_pct(totals.revenue, totals.cost),
+            margin_pct(totals.revenue_prior, totals.cost_prior),
+        ),
+        "units": (totals.units, totals.units_prior),
+        "orders": orders,
+        "active_customers": customers,
+    }
+    rows = []
+    for name in KPI_ROW:
+        current, prior = values[name]
+        rows.append(
+            {
+                "metric": name,
+                "label": METRICS[name].label,
+                "kind": METRICS[name].kind,
+                "current": float(current),
+                "comparison": float(prior),
+                "change": _change(METRICS[name].kind, float(current), float(prior)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def monthly_revenue_by_region(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Net revenue per month and region over the TREND_MONTHS months ending with the period.
+
+    Grain: month x region. On the constant basis every month is valued at the comparison
+    period's average rates, so the line shows volume and price without currency moves.
+    """
+    src, params = sales.source(filters, trend_start(filters), filters.period.end)
+    basis = "constant" if filters.basis == "constant" else "reported"
+    return db.query(
+        cur,
+        f"""
+        SELECT CAST(date_trunc('month', order_date) AS DATE) AS month, region,
+               sum(revenue_{basis}) AS revenue
+        FROM ({src}) t
+        GROUP BY ALL ORDER BY month, region
+        """,
+        params,
+    )
+
+
+def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Revenue, growth, margin and share per country (grain: one row per country with sales).
+
+    Sorted by revenue in the period, largest first.
+    """
+    frame = sales_by(cur, filters, ("country_code",))
+    names = db.query(cur, "SELECT country_code, iso3, name AS country, region FROM countries")
+    frame = frame.merge(names, on="country_code", how="left")
+    frame["growth"] = (frame["revenue"] / frame["revenue_prior"].where(frame["revenue_prior"] != 0)) - 1
+    frame["gross_margin_pct"] = (frame["revenue"] - frame["cost"]) / frame["revenue"].where(frame["revenue"] != 0)
+    total = frame["revenue"].sum()
+    frame["share"] = frame["revenue"] / total if total else float("nan")
+    columns = ["country_code", "iso3", "country", "region", "revenue", "revenue_prior", "growth",
+               "gross_margin_pct", "share", "units"]  # fmt: skip
+    return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
