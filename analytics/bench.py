@@ -1,0 +1,93 @@
+"""The benchmark harness: median latency of each query the Overview runs, against a floor.
+
+The floor is a bare full scan of order_lines (sum of one column): what any query touching
+every line would cost at least. Each query's ratio to the floor shows how much the rollups
+and date ordering save.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from analytics import catalog, db, demo, overview
+from analytics.filters import Filters, comparison_period, resolve_period
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm up: the first call pays for reading pages from disk
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def scenarios(cur: duckdb.DuckDBPyConnection) -> dict[str, Filters]:
+    """The filter settings measured: the page's default and two heavier ones."""
+    last = catalog.load(cur).last_date
+    quarter = resolve_period("last_quarter", last)
+    l12m = resolve_period("l12m", last)
+    return {
+        "default (last quarter, EUR, reported)": Filters(quarter, comparison_period("last_quarter", quarter)),
+        "L12M, USD, constant currency": Filters(
+            l12m, comparison_period("l12m", l12m), currency="USD", basis="constant"
+        ),
+        "L12M, GBP, Western Europe + Sensors": Filters(
+            l12m,
+            comparison_period("l12m", l12m),
+            regions=("Western Europe",),
+            product_lines=("Sensors",),
+            currency="GBP",
+        ),
+    }
+
+
+def overview_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """Every query an uncached Overview rerun runs, in the page's order."""
+    overview.check_rates(cur, filters)
+    overview.kpis(cur, filters)
+    overview.monthly_revenue_by_region(cur, filters)
+    overview.revenue_by_country(cur, filters)
+
+
+def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 42) -> list[dict]:
+    """Build (or reuse) a database of `rows` order lines and time every Overview query."""
+    path = db_path or BENCH_DIR / f"bench_{rows}.duckdb"
+    if not path.exists():
+        print(f"Building {path} with {rows:,} order lines…", flush=True)
+        started = time.perf_counter()
+        demo.build_database(path, rows=rows, seed=seed)
+        print(f"Built in {time.perf_counter() - started:.1f} s", flush=True)
+    con = db.connect(path, read_only=True)
+    cur = con.cursor()
+    actual = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
+    floor = _median_ms(lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats)
+    results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
+    for name, filters in scenarios(cur).items():
+        queries = {
+            "check_rates": lambda f=filters: overview.check_rates(cur, f),
+            "sales_by (KPI totals)": lambda f=filters: overview.sales_by(cur, f),
+            "order_counts": lambda f=filters: overview.order_counts(cur, f),
+            "active_customers": lambda f=filters: overview.active_customers(cur, f),
+            "monthly_revenue_by_region": lambda f=filters: overview.monthly_revenue_by_region(cur, f),
+            "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
+            "all Overview queries": lambda f=filters: overview_queries(cur, f),
+        }
+        for label, fn in queries.items():
+            results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})
+    con.close()
+    for row in results:
+        row["ratio_to_floor"] = row["median_ms"] / floor
+    print(f"\n{actual:,} order lines, median of {repeats} runs\n")
+    print(f"| scenario | query | median ms | x floor |\n|---|---|---:|---:|")
+    for row in results:
+        print(f"| {row['scenario']} | {row['query']} | {row['median_ms']:.1f} | {row['ratio_to_floor']:.2f} |")
+    return results

@@ -1,0 +1,61 @@
+"""Overview: the headline KPIs, the regional trend, the world map and the top markets."""
+
+import streamlit as st
+
+from analytics.db import QueryTimeout
+from analytics.fx import RateUnavailable
+from ui import cache, charts, components, filters
+
+st.title("Overview")
+catalog = cache.load_catalog(cache.database_version())
+if not catalog.has_sales:
+    components.empty_state(
+        "No sales in this store yet",
+        "Load order lines with `python -m analytics import orders FILE`, or build the demo "
+        "company with `python -m analytics build-demo`.",
+    )
+    st.stop()
+
+selected = filters.current()
+caption = components.source_caption(selected, catalog)
+try:
+    figures = cache.overview_figures(cache.database_version(), selected)
+except (RateUnavailable, QueryTimeout) as problem:
+    st.error(str(problem))
+    st.stop()
+
+if figures["countries"].empty:
+    components.empty_state(
+        "No sales match these filters",
+        f"Nothing was sold in {selected.period.label} or {selected.comparison.label} for "
+        "this selection. Widen the period, or clear a region, country, product line or channel.",
+    )
+    st.stop()
+
+components.kpi_row(figures["kpis"], selected)
+st.caption(caption)
+
+st.plotly_chart(
+    charts.revenue_trend(
+        figures["trend"], selected.currency, components.basis_label(selected), selected.period
+    ),
+    config={"displaylogo": False},
+)
+st.caption(caption)
+
+measure = st.segmented_control(
+    "Colour the map by",
+    ["revenue", "growth"],
+    format_func={"revenue": "Net revenue", "growth": "Growth"}.get,
+    default="revenue",
+    key="overview_map_measure",
+)
+st.plotly_chart(
+    charts.country_map(figures["countries"], measure or "revenue", selected.currency, selected.period.label),
+    config={"topojsonURL": charts.TOPOJSON_URL, "displaylogo": False},
+)
+st.caption(caption)
+
+st.subheader(f"Top markets — {selected.period.label}")
+components.top_markets_table(figures["countries"], selected)
+st.caption(caption)

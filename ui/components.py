@@ -1,0 +1,105 @@
+"""Reusable screen parts: KPI rows, tables with downloads, empty states, figure captions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics import export, formatting
+from analytics.catalog import Catalog
+from analytics.filters import BASES, Filters
+
+
+def source_caption(filters: Filters, catalog: Catalog) -> str:
+    """The line under a figure: currency and basis, period, data and rate sources."""
+    if filters.basis == "constant":
+        basis = f"constant currency at {filters.comparison.label} average ECB rates"
+    else:
+        basis = "reported at each order day's ECB rate"
+    return (
+        f"{filters.currency}, {basis} · {filters.period.label} vs {filters.comparison.label} · "
+        f"Data: {catalog.data_source} · Rates: {catalog.rates.label}"
+    )
+
+
+def basis_label(filters: Filters) -> str:
+    return BASES[filters.basis].lower()
+
+
+def kpi_row(kpis: pd.DataFrame, filters: Filters) -> None:
+    """One st.metric per KPI, with the change against the comparison period."""
+    columns = st.columns(len(kpis))
+    for column, row in zip(columns, kpis.itertuples(), strict=True):
+        label = row.label if row.kind != "money" else f"{row.label} ({filters.currency})"
+        column.metric(
+            label,
+            formatting.metric_value(row.current, row.kind, filters.currency),
+            delta=formatting.change(row.change, row.kind),
+            delta_description=f"vs {filters.comparison.label}" if row.change is not None else None,
+            help=(
+                f"{filters.comparison.label}: "
+                f"{formatting.metric_value(row.comparison, row.kind, filters.currency)}"
+            ),
+            border=True,
+        )
+
+
+def table_with_downloads(
+    frame: pd.DataFrame,
+    column_config: dict,
+    file_stem: str,
+    key: str,
+    export_frame: pd.DataFrame | None = None,
+) -> None:
+    """A formatted table with CSV and XLSX downloads of the same rows (raw numbers)."""
+    st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
+    data = frame if export_frame is None else export_frame
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "Download CSV", export.to_csv_bytes(data), f"{file_stem}.csv", "text/csv", key=f"{key}_csv"
+    )
+    right.download_button(
+        "Download XLSX",
+        export.to_xlsx_bytes(data, sheet_name=file_stem.replace("_", " ")),
+        f"{file_stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+    )
+
+
+def empty_state(title: str, body: str) -> None:
+    """What a page shows when there is nothing to show, and what to do about it."""
+    st.info(f"**{title}**\n\n{body}")
+
+
+def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
+    """Countries by net revenue with growth, share and margin; downloadable."""
+    cur = filters.currency
+    comparison = filters.comparison.label
+    table = pd.DataFrame(
+        {
+            "Country": countries["country"],
+            "Region": countries["region"],
+            f"Net revenue ({cur})": countries["revenue"].round(0),
+            f"{comparison} ({cur})": countries["revenue_prior"].round(0),
+            "Growth": countries["growth"],
+            "Share of total": countries["share"],
+            "Gross margin %": countries["gross_margin_pct"],
+            "Units": countries["units"],
+        }
+    )
+    money = st.column_config.NumberColumn(format="localized")
+    percent = st.column_config.NumberColumn(format="percent")
+    table_with_downloads(
+        table,
+        {
+            f"Net revenue ({cur})": money,
+            f"{comparison} ({cur})": money,
+            "Growth": percent,
+            "Share of total": percent,
+            "Gross margin %": percent,
+            "Units": st.column_config.NumberColumn(format="localized"),
+        },
+        file_stem="top_markets",
+        key="top_markets",
+    )
