@@ -27,9 +27,9 @@ def metric_value(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_without_exception(app, page):
-    app.switch_page(f"pages/{page}").run()
+@pytest.mark.parametrize("page_file", PAGES)
+def test_every_page_renders_without_exception(app, page_file):
+    app.switch_page(f"pages/{page_file}").run()
     assert not app.exception, [e.value for e in app.exception]
     assert not app.error, [e.value for e in app.error]
 
