@@ -24,7 +24,9 @@ def _build_demo(args: argparse.Namespace) -> int:
         print(f"[{done:4.0%}] {message}", flush=True)
 
     demo.build_database(path, rows=args.rows, seed=args.seed, progress=report)
-    print(f"Built {path} ({args.rows:,} order lines, seed {args.seed}) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"Built {path} ({args.rows:,} order lines, seed {args.seed}) in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 
@@ -47,12 +49,18 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analytics", description="Sales Atlas store tools")
+    parser = argparse.ArgumentParser(
+        prog="python -m analytics", description="Sales Atlas store tools"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build-demo", help="build the demo company's database")
-    build.add_argument("--db", help=f"database file (default: ${db.DB_ENV_VAR} or {db.DEFAULT_DB_PATH})")
-    build.add_argument("--rows", type=int, default=1_000_000, help="order lines (default 1,000,000)")
+    build.add_argument(
+        "--db", help=f"database file (default: ${db.DB_ENV_VAR} or {db.DEFAULT_DB_PATH})"
+    )
+    build.add_argument(
+        "--rows", type=int, default=1_000_000, help="order lines (default 1,000,000)"
+    )
     build.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     build.set_defaults(run=_build_demo)
 
@@ -61,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     update.set_defaults(run=_fx_update)
 
     bench = commands.add_parser("bench", help="time the Overview's queries")
-    bench.add_argument("--rows", type=int, default=1_000_000, help="order lines (default 1,000,000)")
+    bench.add_argument(
+        "--rows", type=int, default=1_000_000, help="order lines (default 1,000,000)"
+    )
     bench.add_argument("--repeats", type=int, default=15, help="runs per query (default 15)")
     bench.add_argument("--db", help="database to reuse (default benchmarks/bench_<rows>.duckdb)")
     bench.set_defaults(run=_bench)

@@ -36,7 +36,9 @@ def scenarios(cur: duckdb.DuckDBPyConnection) -> dict[str, Filters]:
     quarter = resolve_period("last_quarter", last)
     l12m = resolve_period("l12m", last)
     return {
-        "default (last quarter, EUR, reported)": Filters(quarter, comparison_period("last_quarter", quarter)),
+        "default (last quarter, EUR, reported)": Filters(
+            quarter, comparison_period("last_quarter", quarter)
+        ),
         "L12M, USD, constant currency": Filters(
             l12m, comparison_period("l12m", l12m), currency="USD", basis="constant"
         ),
@@ -69,7 +71,9 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
     con = db.connect(path, read_only=True)
     cur = con.cursor()
     actual = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
-    floor = _median_ms(lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats)
+    floor = _median_ms(
+        lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats
+    )
     results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
     for name, filters in scenarios(cur).items():
         queries = {
@@ -77,7 +81,9 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
             "sales_by (KPI totals)": lambda f=filters: overview.sales_by(cur, f),
             "order_counts": lambda f=filters: overview.order_counts(cur, f),
             "active_customers": lambda f=filters: overview.active_customers(cur, f),
-            "monthly_revenue_by_region": lambda f=filters: overview.monthly_revenue_by_region(cur, f),
+            "monthly_revenue_by_region": lambda f=filters: overview.monthly_revenue_by_region(
+                cur, f
+            ),
             "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
             "all Overview queries": lambda f=filters: overview_queries(cur, f),
         }
@@ -87,7 +93,9 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
     for row in results:
         row["ratio_to_floor"] = row["median_ms"] / floor
     print(f"\n{actual:,} order lines, median of {repeats} runs\n")
-    print(f"| scenario | query | median ms | x floor |\n|---|---|---:|---:|")
+    print("| scenario | query | median ms | x floor |\n|---|---|---:|---:|")
     for row in results:
-        print(f"| {row['scenario']} | {row['query']} | {row['median_ms']:.1f} | {row['ratio_to_floor']:.2f} |")
+        print(
+            f"| {row['scenario']} | {row['query']} | {row['median_ms']:.1f} | {row['ratio_to_floor']:.2f} |"
+        )
     return results

@@ -43,7 +43,9 @@ def data_source(cur: duckdb.DuckDBPyConnection) -> str:
     )
     if not rows:
         return "No company data loaded"
-    return "; ".join(file_name if kind == "demo" else f"{kind} import: {file_name}" for kind, file_name in rows)
+    return "; ".join(
+        file_name if kind == "demo" else f"{kind} import: {file_name}" for kind, file_name in rows
+    )
 
 
 def load(cur: duckdb.DuckDBPyConnection) -> Catalog:

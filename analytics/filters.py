@@ -63,7 +63,9 @@ def resolve_period(
         return Period(start, next_day_quarter - dt.timedelta(days=1), quarter_label(start))
     if preset == "ytd":
         start = dt.date(data_end.year, 1, 1)
-        return Period(start, data_end, f"Year to date {data_end.year} ({_span_label(start, data_end)})")
+        return Period(
+            start, data_end, f"Year to date {data_end.year} ({_span_label(start, data_end)})"
+        )
     if preset == "l12m":
         start = add_months(data_end, -12) + dt.timedelta(days=1)
         return Period(start, data_end, f"Last 12 months ({_span_label(start, data_end)})")
@@ -72,7 +74,9 @@ def resolve_period(
             raise ValueError("A custom period needs a start and an end date.")
         start, end = custom
         return Period(start, end, _span_label(start, end))
-    raise ValueError(f"Unknown period preset {preset!r}; choose one of {', '.join(PERIOD_PRESETS)}.")
+    raise ValueError(
+        f"Unknown period preset {preset!r}; choose one of {', '.join(PERIOD_PRESETS)}."
+    )
 
 
 def comparison_period(preset: str, period: Period) -> Period:

@@ -163,7 +163,9 @@ def units_per_eur(con: duckdb.DuckDBPyConnection, currency: str, on_date: dt.dat
         [currency, on_date],
     )
     if not rows:
-        if not db.query_rows(con, "SELECT 1 FROM fx_rates WHERE currency_code = ? LIMIT 1", [currency]):
+        if not db.query_rows(
+            con, "SELECT 1 FROM fx_rates WHERE currency_code = ? LIMIT 1", [currency]
+        ):
             raise UnknownCurrency(f"No exchange rates are stored for currency {currency!r}.")
         raise RateUnavailable(
             f"No ECB rate for {currency} on or before {on_date.isoformat()}: its history starts later."
@@ -187,7 +189,11 @@ def convert(
     on_date: dt.date,
 ) -> float:
     """Convert `amount` on `on_date`: amount / units_per_eur[from] * units_per_eur[to]."""
-    return amount / units_per_eur(con, from_currency, on_date) * units_per_eur(con, to_currency, on_date)
+    return (
+        amount
+        / units_per_eur(con, from_currency, on_date)
+        * units_per_eur(con, to_currency, on_date)
+    )
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,9 @@ def fetch_newer_rates(
 
     status = rate_status(con)
     if status.last_date is None:
-        return UpdateResult(False, "No stored rates to extend: build or initialise the store first.")
+        return UpdateResult(
+            False, "No stored rates to extend: build or initialise the store first."
+        )
     until = until or dt.date.today()
     client = rates_client or converter.CurrencyRates()
     currencies = [c for c in current_currencies(con) if c != BASE_CURRENCY]
@@ -259,7 +267,11 @@ def fetch_newer_rates(
             if day.weekday() < 5:  # the ECB publishes on TARGET working days only
                 try:
                     quotes = client.get_rates(BASE_CURRENCY, dt.datetime.combine(day, dt.time()))
-                except (requests.exceptions.RequestException, converter.RatesNotAvailableError, ValueError) as exc:
+                except (
+                    requests.exceptions.RequestException,
+                    converter.RatesNotAvailableError,
+                    ValueError,
+                ) as exc:
                     return UpdateResult(
                         False,
                         f"Could not fetch newer rates ({type(exc).__name__}); the stored ECB rates up to "
@@ -279,7 +291,9 @@ def fetch_newer_rates(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return UpdateResult(True, f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}.", added)
+    return UpdateResult(
+        True, f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}.", added
+    )
 
 
 class _RequestsWithTimeout:

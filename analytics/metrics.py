@@ -58,7 +58,9 @@ METRICS: dict[str, Metric] = {
             "Net revenue vs the comparison period: current / comparison - 1. At constant "
             "currency the current period is valued at the comparison period's average rates.",
         ),
-        Metric("share", "Share of total", "percent", "Net revenue as a share of the filtered total."),
+        Metric(
+            "share", "Share of total", "percent", "Net revenue as a share of the filtered total."
+        ),
     )
 }
 

@@ -43,7 +43,9 @@ def _period_flags(filters: Filters) -> tuple[str, dict]:
     )
 
 
-def sales_by(cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()) -> pd.DataFrame:
+def sales_by(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Revenue, cost and units in the period and comparison period, by the given dimensions.
 
     Grain: one row per combination of `dimensions` (allow-listed columns of the converted
@@ -51,7 +53,9 @@ def sales_by(cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple
     filters' basis; the comparison period is always reported.
     """
     group = [db.identifier(d) for d in dimensions]
-    src, params = sales.source(filters, min(filters.comparison.start, filters.period.start), filters.period.end)
+    src, params = sales.source(
+        filters, min(filters.comparison.start, filters.period.start), filters.period.end
+    )
     flags, flag_params = _period_flags(filters)
     basis = "constant" if filters.basis == "constant" else "reported"
     select_group = ", ".join(group) + ", " if group else ""
@@ -188,8 +192,12 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
     frame = sales_by(cur, filters, ("country_code",))
     names = db.query(cur, "SELECT country_code, iso3, name AS country, region FROM countries")
     frame = frame.merge(names, on="country_code", how="left")
-    frame["growth"] = (frame["revenue"] / frame["revenue_prior"].where(frame["revenue_prior"] != 0)) - 1
-    frame["gross_margin_pct"] = (frame["revenue"] - frame["cost"]) / frame["revenue"].where(frame["revenue"] != 0)
+    frame["growth"] = (
+        frame["revenue"] / frame["revenue_prior"].where(frame["revenue_prior"] != 0)
+    ) - 1
+    frame["gross_margin_pct"] = (frame["revenue"] - frame["cost"]) / frame["revenue"].where(
+        frame["revenue"] != 0
+    )
     total = frame["revenue"].sum()
     frame["share"] = frame["revenue"] / total if total else float("nan")
     columns = ["country_code", "iso3", "country", "region", "revenue", "revenue_prior", "growth",

@@ -94,7 +94,9 @@ def check_constant_rates(
         )
 
 
-def check_rates(cur: duckdb.DuckDBPyConnection, filters: Filters, start: dt.date, end: dt.date) -> None:
+def check_rates(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, start: dt.date, end: dt.date
+) -> None:
     """Every rate the figures for [start, end] need exists, or a RateUnavailable says which."""
     check_reporting_currency(cur, filters.currency, start, end)
     if filters.basis == "constant":

@@ -51,7 +51,9 @@ measure = st.segmented_control(
     key="overview_map_measure",
 )
 st.plotly_chart(
-    charts.country_map(figures["countries"], measure or "revenue", selected.currency, selected.period.label),
+    charts.country_map(
+        figures["countries"], measure or "revenue", selected.currency, selected.period.label
+    ),
     config={"topojsonURL": charts.TOPOJSON_URL, "displaylogo": False},
 )
 st.caption(caption)

@@ -38,7 +38,9 @@ def ensure_store() -> None:
     # two sessions starting at once cannot corrupt each other's build.
     building = path.with_name(f".{path.name}.{uuid.uuid4().hex}.building")
     try:
-        demo.build_database(building, progress=lambda done, message: bar.progress(done, text=message))
+        demo.build_database(
+            building, progress=lambda done, message: bar.progress(done, text=message)
+        )
         if not path.exists():
             os.replace(building, path)
     finally:

@@ -12,7 +12,16 @@ import plotly.graph_objects as go
 from analytics.filters import Period
 
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
-REGION_COLOURS = ["#1f4e79", "#2e86ab", "#f18f01", "#c73e1d", "#6a994e", "#7b2cbf", "#8d99ae", "#e9c46a"]
+REGION_COLOURS = [
+    "#1f4e79",
+    "#2e86ab",
+    "#f18f01",
+    "#c73e1d",
+    "#6a994e",
+    "#7b2cbf",
+    "#8d99ae",
+    "#e9c46a",
+]
 TOPOJSON_URL = "/app/static/"  # Streamlit static serving of static/world_110m.json
 
 
@@ -29,7 +38,9 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
-def revenue_trend(trend: pd.DataFrame, currency: str, basis_label: str, period: Period) -> go.Figure:
+def revenue_trend(
+    trend: pd.DataFrame, currency: str, basis_label: str, period: Period
+) -> go.Figure:
     """Monthly net revenue by region as lines; the selected period is shaded."""
     totals = trend.groupby("region")["revenue"].sum().sort_values(ascending=False)
     fig = go.Figure()
@@ -56,15 +67,21 @@ def revenue_trend(trend: pd.DataFrame, currency: str, basis_label: str, period: 
         annotation_position="top left",
     )
     fig.update_xaxes(title=None, dtick="M3", tickformat="%b %Y", showgrid=False)
-    fig.update_yaxes(title=f"Net revenue ({currency})", tickformat="~s", gridcolor="#e5e5e5", rangemode="tozero")
+    fig.update_yaxes(
+        title=f"Net revenue ({currency})", tickformat="~s", gridcolor="#e5e5e5", rangemode="tozero"
+    )
     return _layout(fig, f"Monthly net revenue by region — {currency}, {basis_label}")
 
 
-def country_map(countries: pd.DataFrame, measure: str, currency: str, period_label: str) -> go.Figure:
+def country_map(
+    countries: pd.DataFrame, measure: str, currency: str, period_label: str
+) -> go.Figure:
     """World choropleth of net revenue or growth by country (ISO-3 codes)."""
     if measure == "growth":
         values = countries["growth"] * 100
-        bound = max(5.0, min(50.0, float(values.abs().quantile(0.9))) if values.notna().any() else 50.0)
+        bound = max(
+            5.0, min(50.0, float(values.abs().quantile(0.9))) if values.notna().any() else 50.0
+        )
         colour = {"colorscale": "RdBu", "zmid": 0, "zmin": -bound, "zmax": bound}
         bar_title, hover = "Growth %", "%{customdata[0]}<br>Growth: %{z:+.1f}%<extra></extra>"
         title = f"Growth by country vs comparison period — {period_label}"

@@ -121,18 +121,32 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 
         st.multiselect("Region", catalog.regions, key="f_regions", placeholder="All regions")
         country_choices = [
-            code for code, _, region in catalog.countries if not state.get("f_regions") or region in state["f_regions"]
+            code
+            for code, _, region in catalog.countries
+            if not state.get("f_regions") or region in state["f_regions"]
         ]
         state["f_countries"] = [c for c in state.get("f_countries", []) if c in country_choices]
         st.multiselect(
-            "Country", country_choices, format_func=catalog.country_name, key="f_countries", placeholder="All countries"
+            "Country",
+            country_choices,
+            format_func=catalog.country_name,
+            key="f_countries",
+            placeholder="All countries",
         )
-        st.multiselect("Product line", catalog.product_lines, key="f_lines", placeholder="All product lines")
         st.multiselect(
-            "Channel", catalog.channels, format_func=str.capitalize, key="f_channels", placeholder="All channels"
+            "Product line", catalog.product_lines, key="f_lines", placeholder="All product lines"
+        )
+        st.multiselect(
+            "Channel",
+            catalog.channels,
+            format_func=str.capitalize,
+            key="f_channels",
+            placeholder="All channels",
         )
         st.selectbox("Reporting currency", catalog.currencies, key="f_currency")
-        st.radio("Currency basis", list(BASES), format_func=BASES.get, key="f_basis", horizontal=True)
+        st.radio(
+            "Currency basis", list(BASES), format_func=BASES.get, key="f_basis", horizontal=True
+        )
         st.caption(
             "Reported: each order at its day's ECB rate. Constant currency: the period valued "
             "at the comparison period's average rates, so growth excludes currency moves."

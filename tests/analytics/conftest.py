@@ -42,7 +42,21 @@ RATES = {
 # order_id, line_no, date, customer, product, country, channel, currency, qty, price, discount,
 # EUR amount worked out by hand with the day's rate, unit cost EUR
 LINES = [
-    ("O1", 1, D(2024, 1, 4), "C1", "P1", "US", "key account", "USD", 10, 50.0, 0.1, 450 / 1.08, 20.0),
+    (
+        "O1",
+        1,
+        D(2024, 1, 4),
+        "C1",
+        "P1",
+        "US",
+        "key account",
+        "USD",
+        10,
+        50.0,
+        0.1,
+        450 / 1.08,
+        20.0,
+    ),
     ("O2", 1, D(2024, 1, 6), "C2", "P1", "GB", "direct", "GBP", 2, 100.0, 0.0, 200 / 0.86, 30.0),
     ("O3", 1, D(2024, 1, 8), "C1", "P1", "US", "direct", "USD", 5, 60.0, 0.0, 300 / 1.20, 20.0),
     ("O3", 2, D(2024, 1, 8), "C1", "P2", "US", "direct", "USD", -1, 60.0, 0.0, -60 / 1.20, 10.0),
@@ -65,7 +79,10 @@ def build_fixture(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany(
         "INSERT INTO products VALUES (?, ?, ?, ?, ?)",
-        [("P1", "SKU-1", "Probe", "Sensors", "Probes"), ("P2", "SKU-2", "Suite", "Software", "Licences")],
+        [
+            ("P1", "SKU-1", "Probe", "Sensors", "Probes"),
+            ("P2", "SKU-2", "Suite", "Software", "Licences"),
+        ],
     )
     con.executemany(
         "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",

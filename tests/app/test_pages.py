@@ -69,7 +69,9 @@ def _expected_revenue(db_path: Path, currency: str) -> float:
 
 
 def test_changing_reporting_currency_changes_revenue_by_the_rates(app, demo_db_path):
-    assert metric_value(app, "Net revenue") == formatting.money(_expected_revenue(demo_db_path, "EUR"), "EUR")
+    assert metric_value(app, "Net revenue") == formatting.money(
+        _expected_revenue(demo_db_path, "EUR"), "EUR"
+    )
     app.selectbox(key="f_currency").set_value("USD").run()
     assert not app.exception
     assert metric_value(app, "Net revenue (USD)") == formatting.money(
@@ -123,4 +125,6 @@ def test_comparison_period_shown_in_sidebar(app, demo_db_path):
     con.close()
     quarter = resolve_period("last_quarter", last)
     previous = comparison_period("last_quarter", quarter)
-    assert any(f"{quarter.label}, compared with {previous.label}" in c.value for c in app.sidebar.caption)
+    assert any(
+        f"{quarter.label}, compared with {previous.label}" in c.value for c in app.sidebar.caption
+    )
