@@ -7,12 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from analytics import db, fx
+from analytics import bench, db, demo, fx
 
 
 def _build_demo(args: argparse.Namespace) -> int:
-    from analytics import demo
-
     path = Path(args.db) if args.db else db.database_path()
     if path.exists():
         print(f"{path} already exists; delete it or pass --db for a new file.", file=sys.stderr)
@@ -42,8 +40,6 @@ def _fx_update(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from analytics import bench
-
     bench.run(args.rows, repeats=args.repeats, db_path=Path(args.db) if args.db else None)
     return 0
 

