@@ -93,30 +93,59 @@ def insert_rates(con: duckdb.DuckDBPyConnection, rows, source: str) -> int:
     return db.query_rows(con, "SELECT count(*) FROM fx_rates")[0][0] - before
 
 
+# Currencies replaced by the euro: the first euro day and the irrevocable conversion rate
+# (units per EUR) fixed by the EU Council. After the changeover the ECB stops publishing the
+# currency, but amounts booked in it (a 2022 invoice in kuna, say) remain convertible at
+# this rate for good. This departs from the 10-day staleness rule on purpose: the rate is
+# not stale, it is fixed by law.
+EURO_ADOPTIONS: dict[str, tuple[dt.date, float]] = {
+    "SIT": (dt.date(2007, 1, 1), 239.640),
+    "CYP": (dt.date(2008, 1, 1), 0.585274),
+    "MTL": (dt.date(2008, 1, 1), 0.429300),
+    "SKK": (dt.date(2009, 1, 1), 30.1260),
+    "EEK": (dt.date(2011, 1, 1), 15.6466),
+    "LVL": (dt.date(2014, 1, 1), 0.702804),
+    "LTL": (dt.date(2015, 1, 1), 3.45280),
+    "HRK": (dt.date(2023, 1, 1), 7.53450),
+    "BGN": (dt.date(2026, 1, 1), 1.95583),
+}
+
+
+def _adoptions_sql() -> tuple[str, list]:
+    """EURO_ADOPTIONS as a SQL VALUES list with bound parameters."""
+    rows = ", ".join("(?, ?::DATE, ?::DOUBLE)" for _ in EURO_ADOPTIONS)
+    params = [v for code, (day, rate) in EURO_ADOPTIONS.items() for v in (code, day, rate)]
+    return f"SELECT * FROM (VALUES {rows}) AS a(currency_code, euro_from, units_per_eur)", params
+
+
 def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild fx_daily: for every calendar day, the rate that DESIGN's rule gives.
 
     Each publication is carried forward over the following days while it is at most
     MAX_RATE_AGE_DAYS old and no newer publication exists. EUR is 1.0 on every day.
+    A currency replaced by the euro keeps its irrevocable conversion rate from the
+    changeover on (see EURO_ADOPTIONS), so its old amounts stay convertible.
     """
+    adoptions, params = _adoptions_sql()
     db.execute(con, "DELETE FROM fx_daily")
     db.execute(
         con,
-        """
+        f"""
         INSERT INTO fx_daily
         WITH pubs AS (
-            SELECT currency_code, rate_date, units_per_eur,
-                   lead(rate_date) OVER (PARTITION BY currency_code ORDER BY rate_date) AS next_date
-            FROM fx_rates
+            SELECT r.currency_code, r.rate_date, r.units_per_eur, a.euro_from,
+                   lead(r.rate_date) OVER (PARTITION BY r.currency_code ORDER BY r.rate_date) AS next_date
+            FROM fx_rates r LEFT JOIN ({adoptions}) a USING (currency_code)
         )
         SELECT CAST(d.day AS DATE), p.currency_code, p.units_per_eur, p.rate_date, d.day = p.rate_date
         FROM pubs p,
              LATERAL (SELECT unnest(generate_series(
                  p.rate_date,
-                 least(coalesce(p.next_date - 1, p.rate_date + $age), p.rate_date + $age),
+                 least(coalesce(p.next_date - 1, p.rate_date + ?), p.rate_date + ?,
+                       coalesce(p.euro_from - 1, p.rate_date + ?)),
                  INTERVAL 1 DAY)) AS day) d
         """,
-        {"age": MAX_RATE_AGE_DAYS},
+        [*params, MAX_RATE_AGE_DAYS, MAX_RATE_AGE_DAYS, MAX_RATE_AGE_DAYS],
     )
     # EUR: 1.0 on every day the table spans; a publication day is any day the ECB published.
     db.execute(
@@ -130,6 +159,19 @@ def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN pub ON pub.rate_date = CAST(d.day AS DATE)
         WHERE span.lo IS NOT NULL
         """,
+    )
+    # Legacy euro currencies: the conversion rate on every day from the changeover, for
+    # currencies the store has rates for; publication days follow the euro's.
+    db.execute(
+        con,
+        f"""
+        INSERT INTO fx_daily
+        SELECT e.rate_date, a.currency_code, a.units_per_eur, a.euro_from, e.is_publication_day
+        FROM ({adoptions}) a
+        JOIN fx_daily e ON e.currency_code = 'EUR' AND e.rate_date >= a.euro_from
+        WHERE a.currency_code IN (SELECT DISTINCT currency_code FROM fx_rates)
+        """,
+        params,
     )
 
 
@@ -171,6 +213,9 @@ def units_per_eur(con: duckdb.DuckDBPyConnection, currency: str, on_date: dt.dat
             f"No ECB rate for {currency} on or before {on_date.isoformat()}: its history starts later."
         )
     published, rate = rows[0]
+    adoption = EURO_ADOPTIONS.get(currency)
+    if adoption and on_date >= adoption[0]:
+        return adoption[1]
     age = (on_date - published).days
     if age > MAX_RATE_AGE_DAYS:
         raise RateUnavailable(

@@ -11,8 +11,9 @@ catalog = cache.load_catalog(cache.database_version())
 if not catalog.has_sales:
     components.empty_state(
         "No sales in this store yet",
-        "Load order lines with `python -m analytics import orders FILE`, or build the demo "
-        "company with `python -m analytics build-demo`.",
+        "This database has no order lines. Point `SALES_ATLAS_DB` at a store that has "
+        "them, or build the demo company into a new file with "
+        "`python -m analytics build-demo --db PATH`.",
     )
     st.stop()
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 
-from analytics import fx
+from analytics import fx, store
 
 D = dt.date
 
@@ -125,3 +126,33 @@ def test_fetch_newer_rates_appends_weekdays_after_last_stored_day(fixture_con):
     assert result.rows_added == 4
     assert fx.convert(fixture_con, 105, "USD", "EUR", D(2024, 2, 4)) == pytest.approx(100)
     assert fx.rate_status(fixture_con).last_date == D(2024, 2, 5)
+
+
+def test_legacy_euro_currency_converts_at_its_fixed_rate_after_the_changeover():
+    con = duckdb.connect(":memory:")
+    store.create_schema(con)
+    fx.insert_rates(
+        con,
+        [(D(2022, 12, 29), "HRK", 7.5360), (D(2022, 12, 30), "HRK", 7.5365),
+         (D(2022, 12, 30), "USD", 1.0666), (D(2023, 1, 2), "USD", 1.0683)],
+        "test",
+    )  # fmt: skip
+    fx.rebuild_fx_daily(con)
+    # Before the changeover the ordinary rule applies: Saturday 31 Dec uses Friday's rate.
+    assert fx.units_per_eur(con, "HRK", D(2022, 12, 31)) == 7.5365
+    # From 1 Jan 2023 the kuna converts at 7.53450 per euro, indefinitely.
+    assert fx.convert(con, 753.45, "HRK", "EUR", D(2023, 1, 1)) == pytest.approx(100)
+    assert fx.convert(con, 753.45, "HRK", "USD", D(2023, 1, 2)) == pytest.approx(106.83)
+    assert fx.units_per_eur(con, "HRK", D(2026, 6, 1)) == 7.5345
+    daily = dict(
+        con.execute(
+            "SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = 'HRK' "
+            "AND rate_date BETWEEN '2022-12-30' AND '2023-01-02'"
+        ).fetchall()
+    )
+    assert daily == {
+        D(2022, 12, 30): 7.5365,
+        D(2022, 12, 31): 7.5365,
+        D(2023, 1, 1): 7.5345,
+        D(2023, 1, 2): 7.5345,
+    }
