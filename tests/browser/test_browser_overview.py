@@ -34,7 +34,7 @@ def test_overview_loads_draws_map_and_follows_filters(app_server, app_page, scre
     page.keyboard.type("USD")
     page.keyboard.press("Enter")
     wait_for_app_idle(page)
-    page.get_by_text("Net revenue (USD)").wait_for(timeout=30_000)
+    metrics.first.get_by_text("Net revenue (USD)").wait_for(timeout=30_000)
     revenue_after = metrics.first.inner_text()
     assert "$" in revenue_after
     assert revenue_after != revenue_before
