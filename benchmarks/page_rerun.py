@@ -1,0 +1,84 @@
+"""Time whole page reruns of the real app with AppTest, caches cleared before each rerun.
+
+Usage: python benchmarks/page_rerun.py DB_PATH [--repeats N]
+
+A rerun here is everything the server does for one interaction: the script, every query
+(nothing cached), every figure built and serialised. The browser's drawing is not included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = {"Overview": None}  # page name -> page file to switch to (None: the default page)
+# Settings are given as the app's URL query parameters. Each timed run is a fresh session
+# opened on that link, so it executes app.py (catalog, sidebar) and the page in full; a
+# plain AppTest rerun of an st.navigation app would execute the page script alone.
+SETTINGS = {
+    "default (last quarter, EUR, reported)": {},
+    "L12M, USD, constant currency": {"period": "l12m", "currency": "USD", "basis": "constant"},
+    "L12M, GBP, Western Europe + Sensors": {
+        "period": "l12m",
+        "currency": "GBP",
+        "region": "Western Europe",
+        "line": "Sensors",
+    },
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db")
+    parser.add_argument("--repeats", type=int, default=9)
+    args = parser.parse_args()
+    os.environ["SALES_ATLAS_DB"] = str(Path(args.db).resolve())
+
+    import streamlit as st
+    from streamlit import logger
+    from streamlit.testing.v1 import AppTest
+
+    logger.set_log_level("error")  # silence the notice each cache clear prints
+
+    print("| page | settings | median rerun ms (uncached) | median rerun ms (cached) |")
+    print("|---|---|---:|---:|")
+
+    def open_view(page_path: str | None, params: dict[str, str]) -> float:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        started = time.perf_counter()
+        at.run()
+        elapsed = (time.perf_counter() - started) * 1000
+        if page_path is not None:
+            at.switch_page(page_path)
+            started = time.perf_counter()
+            at.run()
+            elapsed = (time.perf_counter() - started) * 1000
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+        return elapsed
+
+    for page_name, page_path in PAGES.items():
+        for label, params in SETTINGS.items():
+            open_view(page_path, params)  # warm the connection and the imports
+            uncached, cached = [], []
+            for _ in range(args.repeats):
+                st.cache_data.clear()
+                uncached.append(open_view(page_path, params))
+                cached.append(open_view(page_path, params))
+            print(
+                f"| {page_name} | {label} | {statistics.median(uncached):.0f} "
+                f"| {statistics.median(cached):.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
