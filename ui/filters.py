@@ -69,7 +69,13 @@ def _seed_from_url(catalog: Catalog) -> list[str]:
 
 def _write_to_url() -> None:
     state = st.session_state
-    params: dict[str, str | list[str]] = {"period": state["f_period"]}
+    # Keep parameters that pages own (e.g. the Markets drill-down), rewrite the filters'.
+    params: dict[str, str | list[str]] = {
+        key: st.query_params.get_all(key)
+        for key in st.query_params
+        if key not in URL_KEYS.values()
+    }
+    params["period"] = state["f_period"]
     if state["f_period"] == "custom" and len(state.get("f_range", ())) == 2:
         start, end = state["f_range"]
         params["range"] = f"{start.isoformat()}_{end.isoformat()}"

@@ -1,0 +1,393 @@
+"""Markets: where international revenue, growth and margin come from.
+
+Region and country figures read the sales_daily / orders_daily rollups through
+overview.sales_by; account-level figures (customers, global accounts, prices) read
+order_lines, kept in date order so a period reads only its own part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from analytics import db, overview, sales
+from analytics.filters import Filters, Period, dimension_conditions
+
+LEVELS = {"region": "region", "country": "country_code"}
+
+
+def last_year(period: Period) -> Period:
+    """The same dates one year earlier (29 February becomes the 28th)."""
+
+    def back(day: dt.date) -> dt.date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
+
+    return Period(back(period.start), back(period.end), f"{period.label} last year")
+
+
+def basis_note(filters: Filters) -> str:
+    """What a growth figure compares, on which rates."""
+    if filters.basis == "constant":
+        return (
+            f"Growth vs {filters.comparison.label} at constant currency: "
+            f"{filters.period.label} valued at {filters.comparison.label} average ECB rates"
+        )
+    return (
+        f"Growth vs {filters.comparison.label} at reported rates (each order at its day's ECB rate)"
+    )
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return numerator / denominator.where(denominator != 0)
+
+
+def _period_years(period: Period) -> float:
+    return ((period.end - period.start).days + 1) / 365.25
+
+
+def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> pd.DataFrame:
+    """Market scorecard, one row per region or country with sales in the period or comparison.
+
+    Columns: key, name, region, revenue (on the filters' basis), revenue_prior (comparison
+    period, reported), growth_prior, revenue_cc (period at the comparison period's average
+    rates), growth_prior_cc, fx_effect (reported growth - constant-currency growth),
+    revenue_last_year (same dates a year earlier, reported), growth_last_year,
+    gross_margin_pct, share, penetration (annualised EUR revenue / addressable market,
+    illustrative), active_customers, orders, aov (revenue / orders).
+    """
+    dim = LEVELS[level]
+    reported = overview.sales_by(cur, dataclasses.replace(filters, basis="reported"), (dim,))
+    constant = overview.sales_by(cur, dataclasses.replace(filters, basis="constant"), (dim,))
+    year_ago = overview.sales_by(
+        cur,
+        dataclasses.replace(filters, basis="reported", comparison=last_year(filters.period)),
+        (dim,),
+    )
+    eur = overview.sales_by(
+        cur, dataclasses.replace(filters, basis="reported", currency="EUR"), (dim,)
+    )
+    frame = reported[[dim, "revenue", "cost", "revenue_prior"]].rename(
+        columns={"revenue": "revenue_reported", "cost": "cost_reported"}
+    )
+    frame = frame.merge(
+        constant[[dim, "revenue", "cost"]].rename(
+            columns={"revenue": "revenue_cc", "cost": "cost_cc"}
+        ),
+        on=dim,
+        how="left",
+    )
+    frame = frame.merge(
+        year_ago[[dim, "revenue_prior"]].rename(columns={"revenue_prior": "revenue_last_year"}),
+        on=dim,
+        how="outer",
+    )
+    frame = frame.merge(
+        eur[[dim, "revenue"]].rename(columns={"revenue": "revenue_eur"}), on=dim, how="left"
+    )
+    money = ["revenue_reported", "cost_reported", "revenue_prior", "revenue_cc", "cost_cc",
+             "revenue_last_year", "revenue_eur"]  # fmt: skip
+    frame[money] = frame[money].fillna(0.0)
+    constant_basis = filters.basis == "constant"
+    frame["revenue"] = frame["revenue_cc"] if constant_basis else frame["revenue_reported"]
+    cost = frame["cost_cc"] if constant_basis else frame["cost_reported"]
+    frame["growth_prior"] = _ratio(frame["revenue_reported"], frame["revenue_prior"]) - 1
+    frame["growth_prior_cc"] = _ratio(frame["revenue_cc"], frame["revenue_prior"]) - 1
+    frame["fx_effect"] = frame["growth_prior"] - frame["growth_prior_cc"]
+    frame["growth_last_year"] = _ratio(frame["revenue_reported"], frame["revenue_last_year"]) - 1
+    frame["gross_margin_pct"] = _ratio(frame["revenue"] - cost, frame["revenue"])
+    total = frame["revenue"].sum()
+    frame["share"] = frame["revenue"] / total if total else float("nan")
+
+    counts = _counts(cur, filters, dim)
+    frame = frame.merge(counts, on=dim, how="left")
+    frame[["active_customers", "orders"]] = (
+        frame[["active_customers", "orders"]].fillna(0).astype("int64")
+    )
+    frame["aov"] = _ratio(frame["revenue"], frame["orders"])
+
+    market = _addressable_market(cur, filters, dim)
+    frame = frame.merge(market, on=dim, how="left")
+    frame["penetration"] = _ratio(
+        frame["revenue_eur"] / _period_years(filters.period), frame["addressable_market_eur"]
+    )
+    if level == "country":
+        names = db.query(cur, "SELECT country_code, name, region, iso3 FROM countries")
+        frame = frame.merge(names, on="country_code", how="left")
+    else:
+        frame["name"] = frame["region"]
+    frame = frame.rename(columns={dim: "key"})
+    if level == "region":
+        frame["region"] = frame["key"]
+    columns = ["key", "name", "region", "revenue", "revenue_prior", "growth_prior", "revenue_cc",
+               "growth_prior_cc", "fx_effect", "revenue_last_year", "growth_last_year",
+               "gross_margin_pct", "share", "penetration", "addressable_market_eur",
+               "active_customers", "orders", "aov"]  # fmt: skip
+    if level == "country":
+        columns.append("iso3")
+    return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
+
+
+def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
+    """Orders (orders_daily) and active customers (order_lines) per region or country."""
+    start, end = filters.period.start, filters.period.end
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="list")
+    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    column = db.identifier(dim)
+    orders = db.query(
+        cur,
+        f"""
+        SELECT c.{column}, sum(o.order_count) AS orders
+        FROM orders_daily o JOIN countries c USING (country_code)
+        WHERE {where} GROUP BY ALL
+        """,
+        params | {"start": start, "end": end},
+    )
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    customers = db.query(
+        cur,
+        f"""
+        SELECT c.{column}, count(DISTINCT o.customer_id) AS active_customers
+        FROM order_lines o JOIN countries c USING (country_code)
+        WHERE {where} GROUP BY ALL
+        """,
+        params | {"start": start, "end": end},
+    )
+    return orders.merge(customers, on=dim, how="outer")
+
+
+def _addressable_market(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
+    """Addressable market (EUR, illustrative) of the period's last year, per region or country."""
+    column = db.identifier(dim)
+    conditions, params = dimension_conditions(
+        dataclasses.replace(filters, product_lines=(), channels=()), alias="m."
+    )
+    where = " AND ".join(["m.year = $year", *conditions])
+    return db.query(
+        cur,
+        f"""
+        SELECT c.{column}, sum(m.addressable_market_eur) AS addressable_market_eur
+        FROM market_data m JOIN countries c USING (country_code)
+        WHERE {where} GROUP BY ALL
+        """,
+        params | {"year": filters.period.end.year},
+    )
+
+
+def market_opportunity(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per country: addressable market in the reporting currency (annual, illustrative,
+    converted at the period's last-day rate), penetration, growth and revenue.
+
+    Grain: one row per country with sales in the period and a market estimate.
+    """
+    frame = scorecard(cur, filters, "country")
+    frame = frame[(frame["revenue"] > 0) & frame["addressable_market_eur"].notna()].copy()
+    rate = db.query_rows(
+        cur,
+        """
+        SELECT units_per_eur FROM fx_daily WHERE currency_code = ? AND rate_date <= ?
+        ORDER BY rate_date DESC LIMIT 1
+        """,
+        [filters.currency, filters.period.end],
+    )
+    frame["addressable_market"] = frame["addressable_market_eur"] * (
+        rate[0][0] if rate else float("nan")
+    )
+    frame = frame.rename(columns={"key": "country_code", "name": "country"})
+    return frame[["country_code", "country", "region", "revenue", "growth_prior",
+                  "addressable_market", "penetration"]].reset_index(drop=True)  # fmt: skip
+
+
+def mix(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str, part: str) -> pd.DataFrame:
+    """Revenue per market (`by`: region or country) and `part` (product_line or channel),
+    with each part's share of the market's revenue. Grain: one row per (market, part).
+    """
+    dim, part_col = LEVELS[by], {"product_line": "product_line", "channel": "channel"}[part]
+    frame = overview.sales_by(cur, filters, (dim, part_col))
+    frame = frame[frame["revenue"] != 0][[dim, part_col, "revenue"]].copy()
+    if by == "country":
+        names = db.query(cur, "SELECT country_code, name FROM countries")
+        frame = frame.merge(names, on="country_code", how="left")
+        frame["market"] = frame["name"]
+    else:
+        frame["market"] = frame["region"]
+    frame["share"] = frame["revenue"] / frame.groupby("market")["revenue"].transform("sum")
+    return frame[["market", part_col, "revenue", "share"]].reset_index(drop=True)
+
+
+def _lines_source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
+    """order_lines of [start, end] under the filters, with reported revenue and cost."""
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    sql = f"""
+        SELECT o.*, o.net_amount_eur * f.units_per_eur AS revenue,
+               o.quantity * o.unit_cost_eur * f.units_per_eur AS cost,
+               o.order_date >= $current_start AS is_current
+        FROM order_lines o
+        JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = $currency
+        WHERE {where}
+    """
+    return sql, params | {"start": start, "end": end, "currency": filters.currency,
+                          "current_start": filters.period.start}  # fmt: skip
+
+
+def _both_periods(filters: Filters) -> tuple[str, dict]:
+    start = min(filters.period.start, filters.comparison.start)
+    sql, params = _lines_source(filters, start, filters.period.end)
+    # The comparison period may not border the current one: keep only the two periods.
+    sql = f"""SELECT *, order_date BETWEEN $cmp_start AND $cmp_end AS is_comparison
+              FROM ({sql}) WHERE is_current OR order_date BETWEEN $cmp_start AND $cmp_end"""
+    return sql, params | {"cmp_start": filters.comparison.start, "cmp_end": filters.comparison.end}
+
+
+def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) -> pd.DataFrame:
+    """The n largest customers by reported revenue in the period (grain: one row per customer).
+
+    Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
+    growth_prior, gross_margin_pct, orders.
+    """
+    src, params = _both_periods(filters)
+    frame = db.query(
+        cur,
+        f"""
+        SELECT l.customer_id, c.name AS customer, k.name AS country, c.segment,
+               g.name AS global_account,
+               sum(l.revenue) FILTER (WHERE l.is_current) AS revenue,
+               sum(l.revenue) FILTER (WHERE l.is_comparison) AS revenue_prior,
+               sum(l.cost) FILTER (WHERE l.is_current) AS cost,
+               count(DISTINCT l.order_id) FILTER (WHERE l.is_current) AS orders
+        FROM ({src}) l
+        JOIN customers c USING (customer_id)
+        JOIN countries k ON k.country_code = c.country_code
+        LEFT JOIN global_accounts g USING (global_account_id)
+        GROUP BY ALL
+        HAVING sum(l.revenue) FILTER (WHERE l.is_current) IS NOT NULL
+        ORDER BY revenue DESC LIMIT $n
+        """,
+        params | {"n": n},
+    )
+    frame[["revenue_prior", "cost"]] = (
+        frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
+    )
+    frame["growth_prior"] = _ratio(frame["revenue"], frame["revenue_prior"]) - 1
+    frame["gross_margin_pct"] = _ratio(frame["revenue"] - frame["cost"], frame["revenue"])
+    return frame.drop(columns="cost")
+
+
+def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Global key accounts rolled up over their subsidiaries (grain: one row per account).
+
+    Columns: global_account_id, global_account, revenue, revenue_prior, growth_prior,
+    gross_margin_pct, countries (number with sales in the period), country_list,
+    top_product_line. Reported rates.
+    """
+    src, params = _both_periods(filters)
+    frame = db.query(
+        cur,
+        f"""
+        WITH l AS (
+            SELECT l.*, c.global_account_id, k.name AS country, p.product_line
+            FROM ({src}) l
+            JOIN customers c USING (customer_id)
+            JOIN countries k ON k.country_code = l.country_code
+            JOIN products p USING (product_id)
+            WHERE c.global_account_id IS NOT NULL
+        ), lines AS (
+            SELECT global_account_id, product_line, sum(revenue) AS revenue
+            FROM l WHERE is_current GROUP BY ALL
+        )
+        SELECT g.global_account_id, g.name AS global_account,
+               sum(l.revenue) FILTER (WHERE l.is_current) AS revenue,
+               sum(l.revenue) FILTER (WHERE l.is_comparison) AS revenue_prior,
+               sum(l.cost) FILTER (WHERE l.is_current) AS cost,
+               count(DISTINCT l.country) FILTER (WHERE l.is_current) AS countries,
+               string_agg(DISTINCT l.country, ', ' ORDER BY l.country) FILTER (WHERE l.is_current)
+                   AS country_list,
+               (SELECT arg_max(product_line, revenue) FROM lines
+                 WHERE lines.global_account_id = g.global_account_id) AS top_product_line
+        FROM l JOIN global_accounts g USING (global_account_id)
+        GROUP BY ALL
+        ORDER BY revenue DESC NULLS LAST
+        """,
+        params,
+    )
+    money = ["revenue", "revenue_prior", "cost"]
+    frame[money] = frame[money].astype("float64").fillna(0.0)
+    frame["growth_prior"] = _ratio(frame["revenue"], frame["revenue_prior"]) - 1
+    frame["gross_margin_pct"] = _ratio(frame["revenue"] - frame["cost"], frame["revenue"])
+    return frame.drop(columns="cost")
+
+
+def price_position(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, product_id: str
+) -> pd.DataFrame:
+    """Average net selling price of one product per country in the period (returns excluded).
+
+    Columns: country_code, country, currency_code, units, avg_price_local (net local revenue
+    / units), avg_price_reporting (the local price at the period's average rate into the
+    reporting currency), price_index (100 = unweighted mean of avg_price_reporting across
+    the markets shown), list_price_local (average list price charged), discount_depth
+    (1 - realised / list). A country invoicing in two currencies in the period has a row per
+    currency.
+    """
+    conditions, params = dimension_conditions(filters, alias="o.")
+    where = " AND ".join(
+        ["o.order_date BETWEEN $start AND $end", "o.product_id = $product", "o.quantity > 0",
+         *conditions]
+    )  # fmt: skip
+    frame = db.query(
+        cur,
+        f"""
+        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL})
+        SELECT o.country_code, k.name AS country, o.currency_code, sum(o.quantity) AS units,
+               sum(o.net_amount_local) / sum(o.quantity) AS avg_price_local,
+               sum(o.net_amount_local) / sum(o.quantity) * any_value(a.rate) AS avg_price_reporting,
+               sum(o.quantity * o.unit_price_local) / sum(o.quantity) AS list_price_local,
+               1 - sum(o.net_amount_local) / sum(o.quantity * o.unit_price_local) AS discount_depth
+        FROM order_lines o
+        JOIN countries k USING (country_code)
+        LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
+        WHERE {where}
+        GROUP BY ALL
+        """,
+        params
+        | {
+            "start": filters.period.start,
+            "end": filters.period.end,
+            "product": product_id,
+            "currency": filters.currency,
+            "base_start": filters.period.start,
+            "base_end": filters.period.end,
+        },
+    )
+    mean = frame["avg_price_reporting"].mean()
+    frame["price_index"] = frame["avg_price_reporting"] / mean * 100 if len(frame) else []
+    return frame.sort_values("price_index", ascending=False, ignore_index=True)
+
+
+def products_sold(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Products sold in the period under the filters, by units (for a product picker)."""
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    return db.query(
+        cur,
+        f"""
+        SELECT p.product_id, p.name, p.product_line, sum(o.quantity) AS units,
+               count(DISTINCT o.country_code) AS countries
+        FROM order_lines o JOIN products p USING (product_id)
+        WHERE {where} GROUP BY ALL ORDER BY countries DESC, units DESC
+        """,
+        params | {"start": filters.period.start, "end": filters.period.end},
+    )
+
+
+def check_rates(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """Every rate the page needs exists (reported back to last year, and constant currency),
+    or RateUnavailable says which is missing."""
+    start = min(last_year(filters.period).start, filters.comparison.start)
+    sales.check_rates(
+        cur, dataclasses.replace(filters, basis="constant"), start, filters.period.end
+    )
