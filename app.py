@@ -8,7 +8,12 @@ st.set_page_config(page_title="Sales Atlas", page_icon="🌍", layout="wide")
 
 # Emoji icons, not :material/...: ones, which make the browser fetch a font from a public host.
 # Navigation comes first so that the first-start build shows the real menu, not file names.
-page = st.navigation([st.Page("pages/overview.py", title="Overview", icon="🌍", default=True)])
+page = st.navigation(
+    [
+        st.Page("pages/overview.py", title="Overview", icon="🌍", default=True),
+        st.Page("pages/markets.py", title="Markets", icon="🗺️"),
+    ]
+)
 
 cache.ensure_store()
 catalog = cache.load_catalog(cache.database_version())

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import catalog, db, demo, overview
+from analytics import catalog, db, demo, markets, overview
 from analytics.filters import Filters
 
 CACHE_TTL_S = 3600
@@ -79,3 +79,22 @@ def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
             "trend": overview.monthly_revenue_by_region(cur, filters),
             "countries": overview.revenue_by_country(cur, filters),
         }
+
+
+MARKETS_QUERIES = {
+    "check_rates": markets.check_rates,
+    "scorecard": markets.scorecard,
+    "market_opportunity": markets.market_opportunity,
+    "mix": markets.mix,
+    "top_accounts": markets.top_accounts,
+    "global_accounts": markets.global_accounts,
+    "price_position": markets.price_position,
+    "products_sold": markets.products_sold,
+}
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=256, show_spinner=False)
+def markets_data(version: str, query: str, filters: Filters, *args):
+    """One Markets query (by name, from MARKETS_QUERIES) for one set of filters, cached."""
+    with cursor() as cur:
+        return MARKETS_QUERIES[query](cur, filters, *args)

@@ -1,0 +1,120 @@
+"""Markets: drill from regions to countries to accounts; scorecard, where to invest, mix,
+price position and global key accounts."""
+
+import dataclasses
+
+import streamlit as st
+
+from analytics.db import QueryTimeout
+from analytics.fx import RateUnavailable
+from analytics.markets import basis_note
+from ui import cache, charts, components, filters
+from ui import markets as view
+
+st.title("Markets")
+version = cache.database_version()
+catalog = cache.load_catalog(version)
+if not catalog.has_sales:
+    components.empty_state(
+        "No sales in this store yet",
+        "Point `SALES_ATLAS_DB` at a store with order lines, or build the demo company with "
+        "`python -m analytics build-demo --db PATH`.",
+    )
+    st.stop()
+
+selected = filters.current()
+region, country = view.drill_state(catalog, selected)
+scope = selected
+if region:
+    scope = dataclasses.replace(scope, regions=(region,))
+if country:
+    scope = dataclasses.replace(scope, countries=(country,))
+view.breadcrumbs(catalog, region, country)
+caption = components.source_caption(scope, catalog)
+
+try:
+    cache.markets_data(version, "check_rates", scope)
+    level = "country" if region else "region"
+    card = cache.markets_data(version, "scorecard", scope, level)
+except (RateUnavailable, QueryTimeout) as problem:
+    st.error(str(problem))
+    st.stop()
+
+if card.empty or card["revenue"].abs().sum() == 0:
+    components.empty_state(
+        "No sales match these filters",
+        f"Nothing was sold in {scope.period.label} for this selection. Widen the period, clear "
+        "a product line or channel, or go back up with the links above.",
+    )
+    st.stop()
+
+st.caption(basis_note(scope))
+if country:
+    view.country_headline(card, scope)
+else:
+    event = st.plotly_chart(
+        charts.market_bars(
+            card,
+            "key",
+            "name",
+            scope.currency,
+            f"Net revenue by {level} — {scope.currency}, {scope.period.label} "
+            f"(colour: growth vs {scope.comparison.label}; click a bar to drill in)",
+        ),
+        on_select="rerun",
+        selection_mode="points",
+        key=view.chart_key(f"markets_bars_{level}"),
+        config={"displaylogo": False},
+    )
+    view.drill_on_click(event, level, catalog)
+    st.subheader(f"Market scorecard — {scope.period.label}")
+    view.scorecard_table(card, scope, level)
+st.caption(caption)
+
+if not country:
+    st.subheader("Where to invest")
+    opportunity = cache.markets_data(version, "market_opportunity", scope)
+    if opportunity.empty:
+        components.empty_state(
+            "No market estimates for these countries",
+            "The store holds no addressable-market figures for the markets selected.",
+        )
+    else:
+        event = st.plotly_chart(
+            charts.opportunity_bubbles(opportunity, scope.currency, scope.period.label),
+            on_select="rerun",
+            selection_mode="points",
+            key=view.chart_key("markets_bubbles"),
+            config={"displaylogo": False},
+        )
+        view.drill_on_click(event, "country", catalog)
+        st.caption(
+            "Addressable market: illustrative estimates (demo data), converted at the period's "
+            "last ECB rate; penetration = annualised net revenue in EUR / addressable market. "
+            + caption
+        )
+
+st.subheader("Product and channel mix")
+mix_by = "country" if region else "region"
+left, right = st.columns(2)
+with left:
+    view.mix_chart(cache.markets_data(version, "mix", scope, mix_by, "product_line"), mix_by,
+                   "product_line", scope)  # fmt: skip
+with right:
+    view.mix_chart(cache.markets_data(version, "mix", scope, mix_by, "channel"), mix_by,
+                   "channel", scope)  # fmt: skip
+st.caption(caption)
+
+st.subheader("Price position")
+view.price_position(version, scope)
+
+if country:
+    st.subheader(f"Top accounts — {catalog.country_name(country)}, {scope.period.label}")
+else:
+    st.subheader(f"Top accounts — {scope.period.label}")
+view.accounts_table(cache.markets_data(version, "top_accounts", scope, 25), scope, "top_accounts")
+st.caption(caption)
+
+st.subheader("Global key accounts")
+view.global_accounts_table(cache.markets_data(version, "global_accounts", scope), scope)
+st.caption(caption)

@@ -1,0 +1,285 @@
+"""The Markets page's pieces: drill-down state (session + URL), breadcrumbs and tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.catalog import Catalog
+from analytics.filters import Filters
+from ui import cache, charts, components
+
+URL_REGION, URL_COUNTRY = "m_region", "m_country"
+
+
+def drill_state(catalog: Catalog, selected: Filters) -> tuple[str | None, str | None]:
+    """The drilled region and country: seeded once from the URL, kept in session_state,
+    written back to the URL so a copied link reopens the same drill-down."""
+    state = st.session_state
+    if not state.get("m_seeded"):
+        state["m_seeded"] = True
+        region = st.query_params.get(URL_REGION)
+        country = st.query_params.get(URL_COUNTRY)
+        codes = {code: r for code, _, r in catalog.countries}
+        if country and country not in codes:
+            st.warning(f"This link asked for country “{country}”, which has no sales here.")
+            country = None
+        if region and region not in catalog.regions:
+            st.warning(f"This link asked for region “{region}”, which has no sales here.")
+            region = None
+        if country:
+            region = codes[country]
+        state["m_region"], state["m_country"] = region, country
+    region, country = state.get("m_region"), state.get("m_country")
+    for key, value in ((URL_REGION, region), (URL_COUNTRY, country)):
+        if value:
+            st.query_params[key] = value
+        elif key in st.query_params:
+            del st.query_params[key]
+    return region, country
+
+
+def _go(region: str | None, country: str | None) -> None:
+    st.session_state["m_region"], st.session_state["m_country"] = region, country
+    # A new key for the clickable charts, so an old selection does not drill again.
+    st.session_state["m_nonce"] = st.session_state.get("m_nonce", 0) + 1
+
+
+def breadcrumbs(catalog: Catalog, region: str | None, country: str | None) -> None:
+    """All regions › region › country, each level a link back up."""
+    crumbs = [("All regions", None, None)]
+    if region:
+        crumbs.append((region, region, None))
+    if country:
+        crumbs.append((catalog.country_name(country), region, country))
+    columns = st.columns([2] * len(crumbs) + [8 - 2 * len(crumbs) + 2])
+    for i, (label, r, c) in enumerate(crumbs):
+        last = i == len(crumbs) - 1
+        columns[i].button(
+            ("📍 " if last else "‹ ") + label,
+            key=f"crumb_{i}",
+            disabled=last,
+            on_click=_go,
+            args=(r, c),
+            width="stretch",
+        )
+
+
+def chart_key(name: str) -> str:
+    return f"{name}_{st.session_state.get('m_nonce', 0)}"
+
+
+def drill_on_click(event, level: str, catalog: Catalog) -> None:
+    """Drill into the region or country a chart click selected."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if not points or not points[0].get("customdata"):
+        return
+    key = points[0]["customdata"][0]
+    if level == "region":
+        _go(key, None)
+    else:
+        region = next((r for code, _, r in catalog.countries if code == key), None)
+        _go(region, key)
+    st.rerun()
+
+
+def country_headline(card: pd.DataFrame, scope: Filters) -> None:
+    """One country's scorecard as metrics."""
+    row = card.iloc[0]
+    cur = scope.currency
+    cols = st.columns(5)
+    cols[0].metric(f"Net revenue ({cur})", f"{row['revenue']:,.0f}",
+                   _pct(row["growth_prior"]) + f" vs {scope.comparison.label}", border=True)  # fmt: skip
+    cols[1].metric("Growth at constant currency", _pct(row["growth_prior_cc"]),
+                   f"FX effect {_pp(row['fx_effect'])}", delta_color="off", border=True)  # fmt: skip
+    cols[2].metric("Growth vs last year", _pct(row["growth_last_year"]), border=True)
+    cols[3].metric("Gross margin %", _pct(row["gross_margin_pct"], sign=False), border=True)
+    cols[4].metric("Penetration", _pct(row["penetration"], sign=False, digits=2),
+                   help="Annualised net revenue in EUR / addressable market (illustrative).",
+                   border=True)  # fmt: skip
+
+
+def _pct(value, sign: bool = True, digits: int = 1) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value * 100:{'+' if sign else ''}.{digits}f}%"
+
+
+def _pp(value) -> str:
+    return "–" if pd.isna(value) else f"{value * 100:+.1f} pp"
+
+
+def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
+    """The market scorecard, formatted, with growth colours and downloads."""
+    cur, cmp = scope.currency, scope.comparison.label
+    name = "Region" if level == "region" else "Country"
+    table = pd.DataFrame(
+        {
+            name: card["name"],
+            f"Net revenue ({cur})": card["revenue"].round(0),
+            f"Growth vs {cmp}": card["growth_prior"],
+            "Growth at constant currency": card["growth_prior_cc"],
+            "FX effect (pp)": card["fx_effect"] * 100,
+            "Growth vs last year": card["growth_last_year"],
+            "Gross margin %": card["gross_margin_pct"],
+            "Share of total": card["share"],
+            "Penetration (%)": card["penetration"] * 100,
+            "Active customers": card["active_customers"],
+            "Orders": card["orders"],
+            f"Avg order value ({cur})": card["aov"].round(0),
+        }
+    )
+    growth_cols = [f"Growth vs {cmp}", "Growth at constant currency", "Growth vs last year"]
+    styled = table.style.map(_growth_colour, subset=growth_cols)
+    percent = st.column_config.NumberColumn(format="percent")
+    money = st.column_config.NumberColumn(format="localized")
+    config = {col: percent for col in [*growth_cols, "Gross margin %", "Share of total"]}
+    config |= {
+        f"Net revenue ({cur})": money,
+        f"Avg order value ({cur})": money,
+        "Penetration (%)": st.column_config.NumberColumn(format="%.2f"),
+        "FX effect (pp)": st.column_config.NumberColumn(format="%+.1f"),
+        "Active customers": money,
+        "Orders": money,
+    }
+    components.table_with_downloads(
+        styled, config, f"market_scorecard_{level}", "scorecard", export_frame=table
+    )
+
+
+def _growth_colour(value) -> str:
+    if pd.isna(value):
+        return ""
+    return "color: #1a7f37" if value > 0 else "color: #c73e1d" if value < 0 else ""
+
+
+def mix_chart(frame: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
+    label = "product line" if part == "product_line" else "channel"
+    if frame.empty:
+        components.empty_state(f"No {label} mix", "No sales match these filters.")
+        return
+    st.plotly_chart(
+        charts.mix_bars(
+            frame.rename(columns={"market": by}),
+            by,
+            part,
+            f"Revenue by {label} — share per {by}, {scope.period.label}",
+        ),
+        config={"displaylogo": False},
+        key=f"mix_{part}",
+    )
+
+
+def price_position(version: str, scope: Filters) -> None:
+    """A product picker, the price index per country and the price table."""
+    products = cache.markets_data(version, "products_sold", scope)
+    if products.empty:
+        components.empty_state("No products sold", "No sales match these filters.")
+        return
+    labels = dict(zip(products["product_id"], products["name"] + " (" + products["product_line"] + ")",
+                      strict=True))  # fmt: skip
+    product = st.selectbox(
+        "Product", list(labels), format_func=labels.get, key="m_product",
+        help="Products sold in the most markets come first.",
+    )  # fmt: skip
+    prices = cache.markets_data(version, "price_position", scope, product)
+    if prices.empty:
+        components.empty_state("No sales of this product", "Pick another product.")
+        return
+    cur = scope.currency
+    st.plotly_chart(
+        charts.price_index_bars(
+            prices, cur,
+            f"{labels[product]} — average net price by country, index (average = 100), "
+            f"{scope.period.label}",
+        ),
+        config={"displaylogo": False},
+    )  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "Country": prices["country"],
+            "Currency": prices["currency_code"],
+            "Units": prices["units"],
+            "Avg net price (local)": prices["avg_price_local"].round(2),
+            "Avg list price (local)": prices["list_price_local"].round(2),
+            "Discount depth": prices["discount_depth"],
+            f"Avg net price ({cur})": prices["avg_price_reporting"].round(2),
+            "Price index": prices["price_index"].round(1),
+        }
+    )
+    components.table_with_downloads(
+        table,
+        {
+            "Units": st.column_config.NumberColumn(format="localized"),
+            "Avg net price (local)": st.column_config.NumberColumn(format="localized"),
+            "Avg list price (local)": st.column_config.NumberColumn(format="localized"),
+            "Discount depth": st.column_config.NumberColumn(format="percent"),
+            f"Avg net price ({cur})": st.column_config.NumberColumn(format="localized"),
+        },
+        "price_position",
+        "price_position",
+    )
+    st.caption(
+        f"Returns excluded. Local prices converted at {scope.period.label} average ECB rates "
+        f"into {cur}; discount depth = 1 − realised / list price."
+    )
+
+
+def accounts_table(frame: pd.DataFrame, scope: Filters, key: str) -> None:
+    if frame.empty:
+        components.empty_state("No accounts", "No customer bought in this selection.")
+        return
+    cur = scope.currency
+    table = pd.DataFrame(
+        {
+            "Account": frame["customer"],
+            "Country": frame["country"],
+            "Segment": frame["segment"].str.capitalize(),
+            "Global account": frame["global_account"].fillna(""),
+            f"Net revenue ({cur})": frame["revenue"].round(0),
+            f"Growth vs {scope.comparison.label}": frame["growth_prior"],
+            "Gross margin %": frame["gross_margin_pct"],
+            "Orders": frame["orders"],
+        }
+    )
+    components.table_with_downloads(
+        table,
+        {
+            f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
+            f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
+            "Gross margin %": st.column_config.NumberColumn(format="percent"),
+        },
+        key,
+        key,
+    )
+
+
+def global_accounts_table(frame: pd.DataFrame, scope: Filters) -> None:
+    if frame.empty:
+        components.empty_state(
+            "No global key accounts here",
+            "No global account's subsidiary bought in this selection.",
+        )
+        return
+    cur = scope.currency
+    table = pd.DataFrame(
+        {
+            "Global account": frame["global_account"],
+            f"Net revenue ({cur})": frame["revenue"].round(0),
+            f"Growth vs {scope.comparison.label}": frame["growth_prior"],
+            "Gross margin %": frame["gross_margin_pct"],
+            "Countries": frame["countries"],
+            "Top product line": frame["top_product_line"],
+            "Countries with sales": frame["country_list"],
+        }
+    )
+    components.table_with_downloads(
+        table,
+        {
+            f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
+            f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
+            "Gross margin %": st.column_config.NumberColumn(format="percent"),
+        },
+        "global_accounts",
+        "global_accounts",
+    )
