@@ -8,10 +8,13 @@ st.set_page_config(page_title="Sales Atlas", page_icon="🌍", layout="wide")
 
 # Emoji icons, not :material/...: ones, which make the browser fetch a font from a public host.
 # Navigation comes first so that the first-start build shows the real menu, not file names.
+# Page scripts live in views/, not DESIGN's pages/: Streamlit 1.67 treats a pages/ folder
+# beside the entry script as a legacy multipage app, and opening /markets then ran the page
+# script alone, without this file's filters (tests/test_architecture.py guards it).
 page = st.navigation(
     [
-        st.Page("pages/overview.py", title="Overview", icon="🌍", default=True),
-        st.Page("pages/markets.py", title="Markets", icon="🗺️"),
+        st.Page("views/overview.py", title="Overview", icon="🌍", default=True),
+        st.Page("views/markets.py", title="Markets", icon="🗺️"),
     ]
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANALYTICS = REPO_ROOT / "analytics"
-PAGES = REPO_ROOT / "pages"
+PAGES = REPO_ROOT / "views"  # not pages/: see app.py
 APP = REPO_ROOT / "app.py"
 STREAMLIT_CONFIG = REPO_ROOT / ".streamlit" / "config.toml"
 
@@ -134,7 +134,7 @@ def test_every_page_is_registered_in_navigation():
         if not path.name.startswith("_")
     }
     assert page_files, f"no page scripts under {PAGES}"
-    assert sorted(page_files - registered) == [], "pages/ scripts missing from st.navigation"
+    assert sorted(page_files - registered) == [], "views/ scripts missing from st.navigation"
     missing = sorted(path for path in registered if not (REPO_ROOT / path).is_file())
     assert missing == [], "st.Page paths with no script"
 
@@ -143,3 +143,9 @@ def test_streamlit_config_keeps_usage_statistics_off_and_static_serving_on():
     config = tomllib.loads(STREAMLIT_CONFIG.read_text())
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["enableStaticServing"] is True
+
+
+def test_no_pages_directory():
+    # Streamlit 1.67 treats a pages/ folder beside the entry script as a legacy multipage
+    # app: opening /markets ran pages/markets.py alone, without app.py's filters.
+    assert not (REPO_ROOT / "pages").exists()

@@ -12,17 +12,11 @@ from analytics import formatting, fx
 from analytics.filters import comparison_period, resolve_period
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "views").glob("*.py"))
 
 
 def open_app(db_path: Path, monkeypatch, **params: str | list[str]) -> AppTest:
-    """A fresh session opened on a link with these query parameters.
-
-    Each view is opened from its URL rather than by changing widgets and rerunning: in
-    Streamlit 1.67, AppTest's reruns of an st.navigation app execute only the page script,
-    not the entry script that draws the shared sidebar, so a widget change there would
-    never reach the filters. The browser tests change the sidebar widgets for real.
-    """
+    """A fresh session opened on a link with these query parameters."""
     monkeypatch.setenv("SALES_ATLAS_DB", str(db_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in params.items():
@@ -41,7 +35,7 @@ def metric_value(at: AppTest, label_start: str) -> str:
 
 @pytest.mark.parametrize("page_file", PAGES)
 def test_every_page_renders_without_exception(app, page_file):
-    app.switch_page(f"pages/{page_file}").run()
+    app.switch_page(f"views/{page_file}").run()
     assert not app.exception, [e.value for e in app.exception]
     assert not app.error, [e.value for e in app.error]
 
@@ -87,6 +81,15 @@ def test_reporting_currency_converts_revenue_by_the_rates(demo_db_path, monkeypa
     assert metric_value(at, f"Net revenue ({currency})") == formatting.money(
         _expected_revenue(demo_db_path, currency), currency
     )
+
+
+def test_changing_the_currency_widget_reconverts_revenue(app, demo_db_path):
+    app.selectbox(key="f_currency").set_value("CHF").run()
+    assert not app.exception
+    assert metric_value(app, "Net revenue (CHF)") == formatting.money(
+        _expected_revenue(demo_db_path, "CHF"), "CHF"
+    )
+    assert app.query_params["currency"] == "CHF"
 
 
 def test_constant_currency_basis_is_labelled(demo_db_path, monkeypatch):
