@@ -278,7 +278,7 @@ def build(
         _report(progress, 0.85, "Generating opportunities, snapshots and activities…")
         _insert_pipeline(con, rng, world, rates, rows)
         _insert_activities(con, rng, world, rows)
-        _insert_market_data(con, rng, world, rows)
+        _insert_market_data(con, rng, world)
         _log_build(con, rows, seed, started)
         con.execute("COMMIT")
     except BaseException:
@@ -967,27 +967,44 @@ def _insert_activities(con, rng: np.random.Generator, world: _World, rows: int) 
     _insert_frame(con, "activities", frame)
 
 
-def _insert_market_data(con, rng: np.random.Generator, world: _World, rows: int) -> None:
+def _insert_market_data(con, rng: np.random.Generator, world: _World) -> None:
     """Population, GDP and an illustrative addressable market per country and year.
 
-    The addressable market is an invented estimate (a share of GDP spent on process
-    instrumentation, scaled to the demo's size so penetration stays plausible at any --rows);
-    screens label it as illustrative.
+    The addressable market is invented: each country gets a share of its market that the
+    company holds (2 % to 35 %, lower where it is newer) and the market is the country's
+    annualised revenue divided by that share, so penetration stays plausible at any --rows.
+    A year without sales falls back to a share of GDP. Screens label it as illustrative.
     """
+    revenue = {
+        (code, year): eur
+        for code, year, eur in db.query_rows(
+            con,
+            """
+            SELECT country_code, year(order_date), sum(net_amount_eur)
+            FROM sales_daily GROUP BY ALL
+            """,
+        )
+    }
+    presence = np.array([REGION_PRESENCE[c.region] for c in world.countries])
+    share = np.clip(0.12 * presence * rng.lognormal(0, 0.5, len(world.countries)), 0.02, 0.35)
+    months_in_last_year = END.month
     records = []
-    scale = rows / 1_000_000
-    intensity = rng.uniform(0.6, 1.6, len(world.countries))
     for ci, country in enumerate(world.countries):
         for year in YEARS:
             t = year - 2021
             gdp = country.gdp_usd_bn * 1e9 * (1.04 + rng.normal(0, 0.01)) ** t
+            annual = revenue.get((country.code, year), 0.0)
+            if year == END.year:
+                annual *= 12 / months_in_last_year
+            drift = 1 + rng.normal(0, 0.05)  # estimates move from year to year
+            market = annual / share[ci] * drift if annual > 0 else gdp * 0.92 * 5e-5
             records.append(
                 (
                     country.code,
                     year,
                     round(country.population_m * 1e6 * 1.005**t),
                     round(gdp, -6),
-                    round(gdp * 0.92 * 9e-5 * intensity[ci] * scale, -3),
+                    round(market, -3),
                 )
             )
     frame = pd.DataFrame(

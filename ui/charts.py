@@ -249,10 +249,12 @@ def mix_bars(frame: pd.DataFrame, by: str, part: str, title: str) -> go.Figure:
                 hovertemplate=f"%{{y}} — {name}: %{{x:.1f}}%<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
     fig.update_xaxes(title="Share of net revenue (%)", range=[0, 100], ticksuffix="%")
     fig.update_yaxes(title=None)
-    return _layout(fig, title, height=max(320, 26 * len(order) + 140))
+    _layout(fig, title, height=max(340, 26 * len(order) + 180))
+    # Legend under the plot: several rows of it above would run into the title.
+    fig.update_layout(barmode="stack", legend={"y": -0.25, "yanchor": "top"}, margin={"b": 40})
+    return fig
 
 
 def price_index_bars(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:

@@ -71,9 +71,7 @@ def _write_to_url() -> None:
     state = st.session_state
     # Keep parameters that pages own (e.g. the Markets drill-down), rewrite the filters'.
     params: dict[str, str | list[str]] = {
-        key: st.query_params.get_all(key)
-        for key in st.query_params
-        if key not in URL_KEYS.values()
+        key: st.query_params.get_all(key) for key in st.query_params if key not in URL_KEYS.values()
     }
     params["period"] = state["f_period"]
     if state["f_period"] == "custom" and len(state.get("f_range", ())) == 2:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics import formatting
 from analytics.catalog import Catalog
 from analytics.filters import Filters
 from ui import cache, charts, components
@@ -56,7 +57,7 @@ def breadcrumbs(catalog: Catalog, region: str | None, country: str | None) -> No
     for i, (label, r, c) in enumerate(crumbs):
         last = i == len(crumbs) - 1
         columns[i].button(
-            ("📍 " if last else "‹ ") + label,
+            label if last else f"‹ {label}",
             key=f"crumb_{i}",
             disabled=last,
             on_click=_go,
@@ -88,7 +89,7 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     row = card.iloc[0]
     cur = scope.currency
     cols = st.columns(5)
-    cols[0].metric(f"Net revenue ({cur})", f"{row['revenue']:,.0f}",
+    cols[0].metric(f"Net revenue ({cur})", formatting.money(row["revenue"], cur),
                    _pct(row["growth_prior"]) + f" vs {scope.comparison.label}", border=True)  # fmt: skip
     cols[1].metric("Growth at constant currency", _pct(row["growth_prior_cc"]),
                    f"FX effect {_pp(row['fx_effect'])}", delta_color="off", border=True)  # fmt: skip

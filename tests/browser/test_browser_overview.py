@@ -17,6 +17,7 @@ def test_overview_loads_draws_map_and_follows_filters(app_server, app_page, scre
     wait_for_app_idle(page)
 
     metrics = page.locator('[data-testid="stMetric"]')
+    metrics.nth(4).wait_for(timeout=30_000)
     assert metrics.count() == 5
     revenue_before = metrics.first.inner_text()
     assert "Net revenue (EUR)" in revenue_before and "€" in revenue_before
