@@ -1,0 +1,75 @@
+"""AppTest: the Markets page for every region, drilling in and back, and empty selections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_markets(db_path: Path, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("SALES_ATLAS_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at.switch_page("views/markets.py").run()
+
+
+def crumbs(at: AppTest) -> list[str]:
+    return [b.label for b in at.button if b.key and b.key.startswith("crumb_")]
+
+
+def test_top_level_shows_every_section(demo_db_path, monkeypatch):
+    at = open_markets(demo_db_path, monkeypatch)
+    assert not at.exception and not at.error
+    assert [h.value for h in at.subheader] == [
+        "Market scorecard — Q3 2026",
+        "Where to invest",
+        "Product and channel mix",
+        "Price position",
+        "Top accounts — Q3 2026",
+        "Global key accounts",
+    ]
+    assert crumbs(at) == ["All regions"]
+    assert any("Growth vs Q2 2026 at reported rates" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("region", [
+    "Western Europe", "Northern Europe", "Central & Eastern Europe", "Americas", "Asia Pacific",
+    "Middle East & Africa",
+])  # fmt: skip
+def test_every_region_renders(demo_db_path, monkeypatch, region):
+    at = open_markets(demo_db_path, monkeypatch, m_region=region)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert crumbs(at) == ["‹ All regions", region]
+    assert at.dataframe  # the country scorecard and the other tables
+
+
+def test_drill_into_a_country_and_back_up(demo_db_path, monkeypatch):
+    at = open_markets(demo_db_path, monkeypatch, m_country="DE")
+    assert crumbs(at) == ["‹ All regions", "‹ Western Europe", "Germany"]
+    assert [m.label for m in at.metric][:2] == ["Net revenue (EUR)", "Growth at constant currency"]
+    assert at.query_params["m_region"] == "Western Europe"
+    at.button(key="crumb_1").click().run()  # back to the region
+    assert crumbs(at) == ["‹ All regions", "Western Europe"]
+    assert "m_country" not in at.query_params
+    at.button(key="crumb_0").click().run()
+    assert crumbs(at) == ["All regions"]
+    assert "m_region" not in at.query_params
+
+
+def test_unknown_drill_target_is_reported_not_dropped_silently(demo_db_path, monkeypatch):
+    at = open_markets(demo_db_path, monkeypatch, m_country="XX")
+    assert any("XX" in w.value for w in at.warning)
+    assert crumbs(at) == ["All regions"]
+
+
+def test_empty_selection_shows_an_empty_state(demo_db_path, monkeypatch):
+    at = open_markets(demo_db_path, monkeypatch, m_country="AE", channel="key account")
+    assert not at.exception and not at.error
+    assert any("No sales match" in i.value for i in at.info)
