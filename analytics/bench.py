@@ -1,4 +1,4 @@
-"""The benchmark harness: median latency of each query the Overview runs, against a floor.
+"""The benchmark harness: median latency of each query a page runs, against a floor.
 
 The floor is a bare full scan of order_lines (sum of one column): what any query touching
 every line would cost at least. Each query's ratio to the floor shows how much the rollups
@@ -7,6 +7,7 @@ and date ordering save.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import catalog, db, demo, overview
+from analytics import catalog, db, demo, markets, overview
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -60,8 +61,49 @@ def overview_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     overview.revenue_by_country(cur, filters)
 
 
+def markets_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, Callable]:
+    """The queries of the Markets page at its top level, each timed on its own.
+
+    The scorecard runs three: the revenue scan, the order and customer counts (two
+    statements) and the market estimates.
+    """
+    drilled = dataclasses.replace(filters, regions=("Western Europe",))
+    return {
+        "markets.check_rates": lambda: markets.check_rates(cur, filters),
+        "scorecard: sales scan (regions)": lambda: markets._scorecard_sales(cur, filters, "region"),
+        "scorecard: sales scan (countries of a region)": lambda: markets._scorecard_sales(
+            cur, drilled, "country_code"
+        ),
+        "scorecard: orders + active customers": lambda: markets._counts(cur, filters, "region"),
+        "scorecard: addressable market": lambda: markets._addressable_market(
+            cur, filters, "region"
+        ),
+        "mix (product line)": lambda: markets.mix(cur, filters, "region", "product_line"),
+        "mix (channel)": lambda: markets.mix(cur, filters, "region", "channel"),
+        "products_sold": lambda: markets.products_sold(cur, filters),
+        "price_position": lambda: markets.price_position(cur, filters, "P017"),
+        "top_accounts": lambda: markets.top_accounts(cur, filters, 25),
+        "global_accounts": lambda: markets.global_accounts(cur, filters),
+        "all Markets queries (top level)": lambda: markets_page(cur, filters),
+    }
+
+
+def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """Every query an uncached Markets rerun at the top level runs."""
+    markets.check_rates(cur, filters)
+    markets.scorecard(cur, filters, "region")
+    markets.market_opportunity(cur, filters)
+    markets.mix(cur, filters, "region", "product_line")
+    markets.mix(cur, filters, "region", "channel")
+    products = markets.products_sold(cur, filters)
+    if not products.empty:
+        markets.price_position(cur, filters, products["product_id"].iloc[0])
+    markets.top_accounts(cur, filters, 25)
+    markets.global_accounts(cur, filters)
+
+
 def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 42) -> list[dict]:
-    """Build (or reuse) a database of `rows` order lines and time every Overview query."""
+    """Build (or reuse) a database of `rows` order lines and time every page query."""
     path = db_path or BENCH_DIR / f"bench_{rows}.duckdb"
     if not path.exists():
         print(f"Building {path} with {rows:,} order lines…", flush=True)
@@ -86,7 +128,7 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
             ),
             "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
             "all Overview queries": lambda f=filters: overview_queries(cur, f),
-        }
+        } | markets_queries(cur, filters)
         for label, fn in queries.items():
             results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})
     con.close()

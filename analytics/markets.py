@@ -59,37 +59,7 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     illustrative), active_customers, orders, aov (revenue / orders).
     """
     dim = LEVELS[level]
-    reported = overview.sales_by(cur, dataclasses.replace(filters, basis="reported"), (dim,))
-    constant = overview.sales_by(cur, dataclasses.replace(filters, basis="constant"), (dim,))
-    year_ago = overview.sales_by(
-        cur,
-        dataclasses.replace(filters, basis="reported", comparison=last_year(filters.period)),
-        (dim,),
-    )
-    eur = overview.sales_by(
-        cur, dataclasses.replace(filters, basis="reported", currency="EUR"), (dim,)
-    )
-    frame = reported[[dim, "revenue", "cost", "revenue_prior"]].rename(
-        columns={"revenue": "revenue_reported", "cost": "cost_reported"}
-    )
-    frame = frame.merge(
-        constant[[dim, "revenue", "cost"]].rename(
-            columns={"revenue": "revenue_cc", "cost": "cost_cc"}
-        ),
-        on=dim,
-        how="left",
-    )
-    frame = frame.merge(
-        year_ago[[dim, "revenue_prior"]].rename(columns={"revenue_prior": "revenue_last_year"}),
-        on=dim,
-        how="outer",
-    )
-    frame = frame.merge(
-        eur[[dim, "revenue"]].rename(columns={"revenue": "revenue_eur"}), on=dim, how="left"
-    )
-    money = ["revenue_reported", "cost_reported", "revenue_prior", "revenue_cc", "cost_cc",
-             "revenue_last_year", "revenue_eur"]  # fmt: skip
-    frame[money] = frame[money].fillna(0.0)
+    frame = _scorecard_sales(cur, filters, dim)
     constant_basis = filters.basis == "constant"
     frame["revenue"] = frame["revenue_cc"] if constant_basis else frame["revenue_reported"]
     cost = frame["cost_cc"] if constant_basis else frame["cost_reported"]
@@ -128,6 +98,49 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     if level == "country":
         columns.append("iso3")
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
+
+
+def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
+    """Revenue and cost per region or country for the period (reported and at constant
+    currency, and in EUR), the comparison period and the same dates last year, in one scan of
+    sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
+    year_ago = last_year(filters.period)
+    start = min(filters.comparison.start, year_ago.start)
+    src, params = sales.source(
+        dataclasses.replace(filters, basis="constant"), start, filters.period.end
+    )
+    column = db.identifier(dim)
+    frame = db.query(
+        cur,
+        f"""
+        SELECT {column},
+               sum(revenue_reported) FILTER (WHERE cur) AS revenue_reported,
+               sum(cost_reported) FILTER (WHERE cur) AS cost_reported,
+               sum(revenue_constant) FILTER (WHERE cur) AS revenue_cc,
+               sum(cost_constant) FILTER (WHERE cur) AS cost_cc,
+               sum(net_amount_eur) FILTER (WHERE cur) AS revenue_eur,
+               sum(revenue_reported) FILTER (WHERE cmp) AS revenue_prior,
+               sum(revenue_reported) FILTER (WHERE ly) AS revenue_last_year
+        FROM (
+            SELECT *, order_date BETWEEN $p_start AND $p_end AS cur,
+                   order_date BETWEEN $c_start AND $c_end AS cmp,
+                   order_date BETWEEN $y_start AND $y_end AS ly
+            FROM ({src})
+        )
+        WHERE cur OR cmp OR ly
+        GROUP BY ALL
+        """,
+        params
+        | {
+            "p_start": filters.period.start, "p_end": filters.period.end,
+            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+            "y_start": year_ago.start, "y_end": year_ago.end,
+        },
+    )  # fmt: skip
+    money = ["revenue_reported", "cost_reported", "revenue_prior", "revenue_cc", "cost_cc",
+             "revenue_last_year", "revenue_eur"]  # fmt: skip
+    frame[money] = frame[money].astype("float64").fillna(0.0)
+    return frame
 
 
 def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
@@ -218,29 +231,38 @@ def mix(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str, part: str) ->
     return frame[["market", part_col, "revenue", "share"]].reset_index(drop=True)
 
 
-def _lines_source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
-    """order_lines of [start, end] under the filters, with reported revenue and cost."""
+def _converted_lines(filters: Filters, global_accounts_only: bool = False) -> tuple[str, dict]:
+    """order_lines of the period and the comparison period under the filters, with revenue
+    and cost converted at each line's day rate (reported) and the period flags.
+
+    The rate table is cut to the reporting currency first, so the join builds on a few
+    hundred rows and the scan stays close to a plain scan of the dates read.
+    """
     conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    if global_accounts_only:
+        conditions.append(
+            "o.customer_id IN (SELECT customer_id FROM customers WHERE global_account_id IS NOT NULL)"
+        )
     where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
     sql = f"""
-        SELECT o.*, o.net_amount_eur * f.units_per_eur AS revenue,
+        SELECT o.customer_id, o.country_code, o.product_id, o.order_date,
+               o.net_amount_eur * f.units_per_eur AS revenue,
                o.quantity * o.unit_cost_eur * f.units_per_eur AS cost,
-               o.order_date >= $current_start AS is_current
+               o.order_date BETWEEN $p_start AND $p_end AS is_current,
+               o.order_date BETWEEN $c_start AND $c_end AS is_comparison
         FROM order_lines o
-        JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = $currency
-        WHERE {where}
+        JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
+          ON f.rate_date = o.order_date
+        WHERE {where} AND (o.order_date BETWEEN $p_start AND $p_end
+                           OR o.order_date BETWEEN $c_start AND $c_end)
     """
-    return sql, params | {"start": start, "end": end, "currency": filters.currency,
-                          "current_start": filters.period.start}  # fmt: skip
-
-
-def _both_periods(filters: Filters) -> tuple[str, dict]:
-    start = min(filters.period.start, filters.comparison.start)
-    sql, params = _lines_source(filters, start, filters.period.end)
-    # The comparison period may not border the current one: keep only the two periods.
-    sql = f"""SELECT *, order_date BETWEEN $cmp_start AND $cmp_end AS is_comparison
-              FROM ({sql}) WHERE is_current OR order_date BETWEEN $cmp_start AND $cmp_end"""
-    return sql, params | {"cmp_start": filters.comparison.start, "cmp_end": filters.comparison.end}
+    return sql, params | {
+        "start": min(filters.period.start, filters.comparison.start),
+        "end": max(filters.period.end, filters.comparison.end),
+        "currency": filters.currency,
+        "p_start": filters.period.start, "p_end": filters.period.end,
+        "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+    }  # fmt: skip
 
 
 def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) -> pd.DataFrame:
@@ -249,23 +271,37 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
     Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
     growth_prior, gross_margin_pct, orders.
     """
-    src, params = _both_periods(filters)
+    src, params = _converted_lines(filters)
+    conditions, _ = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(["o.order_date BETWEEN $p_start AND $p_end", *conditions])
     frame = db.query(
         cur,
         f"""
-        SELECT l.customer_id, c.name AS customer, k.name AS country, c.segment,
-               g.name AS global_account,
-               sum(l.revenue) FILTER (WHERE l.is_current) AS revenue,
-               sum(l.revenue) FILTER (WHERE l.is_comparison) AS revenue_prior,
-               sum(l.cost) FILTER (WHERE l.is_current) AS cost,
-               count(DISTINCT l.order_id) FILTER (WHERE l.is_current) AS orders
-        FROM ({src}) l
+        WITH top AS (
+            SELECT customer_id,
+                   sum(revenue) FILTER (WHERE is_current) AS revenue,
+                   sum(revenue) FILTER (WHERE is_comparison) AS revenue_prior,
+                   sum(cost) FILTER (WHERE is_current) AS cost
+            FROM ({src}) GROUP BY customer_id
+            HAVING sum(revenue) FILTER (WHERE is_current) IS NOT NULL
+            ORDER BY revenue DESC LIMIT $n
+        ),
+        -- Distinct orders only for the top accounts: a distinct count over every customer
+        -- costs several times the revenue scan.
+        orders AS (
+            SELECT o.customer_id, count(DISTINCT o.order_id) AS orders FROM order_lines o
+            WHERE {where} AND o.customer_id IN (SELECT customer_id FROM top)
+            GROUP BY 1
+        )
+        SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
+               g.name AS global_account, t.revenue, t.revenue_prior, t.cost,
+               coalesce(orders.orders, 0) AS orders
+        FROM top t
         JOIN customers c USING (customer_id)
         JOIN countries k ON k.country_code = c.country_code
         LEFT JOIN global_accounts g USING (global_account_id)
-        GROUP BY ALL
-        HAVING sum(l.revenue) FILTER (WHERE l.is_current) IS NOT NULL
-        ORDER BY revenue DESC LIMIT $n
+        LEFT JOIN orders USING (customer_id)
+        ORDER BY t.revenue DESC
         """,
         params | {"n": n},
     )
@@ -284,7 +320,7 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
     gross_margin_pct, countries (number with sales in the period), country_list,
     top_product_line. Reported rates.
     """
-    src, params = _both_periods(filters)
+    src, params = _converted_lines(filters, global_accounts_only=True)
     frame = db.query(
         cur,
         f"""
@@ -333,7 +369,7 @@ def price_position(
     (1 - realised / list). A country invoicing in two currencies in the period has a row per
     currency.
     """
-    conditions, params = dimension_conditions(filters, alias="o.")
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
     where = " AND ".join(
         ["o.order_date BETWEEN $start AND $end", "o.product_id = $product", "o.quantity > 0",
          *conditions]

@@ -127,7 +127,7 @@ def source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
     sql = f"""
         {constant_cte}
         SELECT s.order_date, s.country_code, c.region, s.currency_code, s.channel, s.product_line,
-               s.units, s.net_amount_local, s.line_count,
+               s.units, s.net_amount_local, s.net_amount_eur, s.line_count,
                s.net_amount_eur * f.units_per_eur AS revenue_reported,
                s.cost_eur * f.units_per_eur AS cost_reported{constant_cols}
         FROM sales_daily s

@@ -102,6 +102,9 @@ def test_price_index_and_discount_depth(fixture_con):
     assert prices.loc["US", "price_index"] == pytest.approx(us_eur / mean * 100)
     assert prices.loc["GB", "discount_depth"] == pytest.approx(0.2)
     assert prices.loc["US", "discount_depth"] == pytest.approx(0.0)
+    # Under a product-line filter (order_lines reach it through products).
+    assert len(markets.price_position(fixture_con, filters(product_lines=("Sensors",)), "P1")) == 2
+    assert markets.price_position(fixture_con, filters(product_lines=("Software",)), "P1").empty
 
 
 def test_mix_shares_sum_to_one_per_market(fixture_con):
