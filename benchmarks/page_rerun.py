@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = {"Overview": None}  # page name -> page file to switch to (None: the default page)
+PAGES = {"Overview": None, "Markets": "views/markets.py"}  # None: the default page
 # Settings are given as the app's URL query parameters. Each timed run is a fresh session
 # opened on that link, so it executes app.py (catalog, sidebar) and the page in full; a
 # plain AppTest rerun of an st.navigation app would execute the page script alone.

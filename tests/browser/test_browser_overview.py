@@ -42,5 +42,12 @@ def test_overview_loads_draws_map_and_follows_filters(app_server, app_page, scre
     assert re.search(r"currency=USD", page.url)
 
     page.screenshot(path=str(screenshot_dir / "overview_usd.png"), full_page=True)
+
+    # The top-markets CSV is built on click and carries the table's columns.
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    text = download.value.path().read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("Country,Region,Net revenue (USD)")
+    assert len(text.splitlines()) > 10
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []
