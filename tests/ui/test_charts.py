@@ -56,3 +56,29 @@ def test_map_uses_iso3_and_diverging_scale_for_growth():
     assert values(fig.to_plotly_json()["data"][0]["z"])[:2] == [10.0, -20.0]
     revenue = charts.country_map(countries, "revenue", "EUR", "Q3 2026")
     assert "EUR" in revenue.layout.title.text and "Q3 2026" in revenue.layout.title.text
+
+
+def test_market_bars_put_the_largest_on_top_and_carry_the_drill_key():
+    frame = pd.DataFrame(
+        {"key": ["DE", "FR", "IT"], "name": ["Germany", "France", "Italy"],
+         "revenue": [50.0, 80.0, 20.0], "growth_prior": [0.1, -0.2, 0.0]}
+    )  # fmt: skip
+    fig = charts.market_bars(frame, "key", "name", "EUR", "Net revenue by country — EUR")
+    bar = fig.data[0]
+    # Plotly draws horizontal bars bottom-up: the largest comes last, i.e. on top.
+    assert list(bar.y) == ["Italy", "Germany", "France"]
+    assert [row[0] for row in bar.customdata] == ["IT", "DE", "FR"]
+    assert fig.layout.xaxis.title.text == "Net revenue (EUR)"
+
+
+def test_opportunity_bubbles_label_quadrants_and_skip_markets_without_estimates():
+    frame = pd.DataFrame(
+        {"country_code": ["A", "B", "C", "D", "E"], "country": list("ABCDE"),
+         "addressable_market": [1e6, 2e6, 3e6, 4e6, None], "penetration": [0.01, 0.2, 0.05, 0.1, 0.3],
+         "revenue": [10.0, 400.0, 150.0, 400.0, 5.0], "growth_prior": [0.1, 0.0, -0.1, 0.2, 0.0]}
+    )  # fmt: skip
+    fig = charts.opportunity_bubbles(frame, "USD", "Q3 2026")
+    assert list(fig.data[0].text) == ["A", "B", "C", "D"]
+    texts = [a.text for a in fig.layout.annotations]
+    assert "Invest: large market, low share" in texts and len(texts) == 4
+    assert "USD" in fig.layout.xaxis.title.text and "illustrative" in fig.layout.xaxis.title.text
