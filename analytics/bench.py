@@ -92,7 +92,9 @@ def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs."""
     markets.check_rates(cur, filters)
     markets.scorecard(cur, filters, "region")
-    markets.market_opportunity(cur, filters)
+    markets.market_opportunity(
+        markets.scorecard(cur, filters, "country"), markets.reporting_rate(cur, filters)
+    )
     markets.mix(cur, filters, "region", "product_line")
     markets.mix(cur, filters, "region", "channel")
     products = markets.products_sold(cur, filters)

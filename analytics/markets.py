@@ -190,15 +190,9 @@ def _addressable_market(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: s
     )
 
 
-def market_opportunity(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Per country: addressable market in the reporting currency (annual, illustrative,
-    converted at the period's last-day rate), penetration, growth and revenue.
-
-    Grain: one row per country with sales in the period and a market estimate.
-    """
-    frame = scorecard(cur, filters, "country")
-    frame = frame[(frame["revenue"] > 0) & frame["addressable_market_eur"].notna()].copy()
-    rate = db.query_rows(
+def reporting_rate(cur: duckdb.DuckDBPyConnection, filters: Filters) -> float:
+    """Units of the reporting currency per EUR on the period's last day (its latest rate)."""
+    rows = db.query_rows(
         cur,
         """
         SELECT units_per_eur FROM fx_daily WHERE currency_code = ? AND rate_date <= ?
@@ -206,9 +200,20 @@ def market_opportunity(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
         """,
         [filters.currency, filters.period.end],
     )
-    frame["addressable_market"] = frame["addressable_market_eur"] * (
-        rate[0][0] if rate else float("nan")
-    )
+    return rows[0][0] if rows else float("nan")
+
+
+def market_opportunity(country_card: pd.DataFrame, rate: float) -> pd.DataFrame:
+    """Bubble-chart input from a country scorecard: per country with sales and a market
+    estimate, the addressable market in the reporting currency (annual, illustrative,
+    converted at `rate` from reporting_rate), penetration, growth and revenue.
+
+    A transform of the scorecard the page already holds, so no query runs twice.
+    """
+    frame = country_card[
+        (country_card["revenue"] > 0) & country_card["addressable_market_eur"].notna()
+    ].copy()
+    frame["addressable_market"] = frame["addressable_market_eur"] * rate
     frame = frame.rename(columns={"key": "country_code", "name": "country"})
     return frame[["country_code", "country", "region", "revenue", "growth_prior",
                   "addressable_market", "penetration"]].reset_index(drop=True)  # fmt: skip

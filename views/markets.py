@@ -5,9 +5,9 @@ import dataclasses
 
 import streamlit as st
 
+from analytics import markets
 from analytics.db import QueryTimeout
 from analytics.fx import RateUnavailable
-from analytics.markets import basis_note
 from ui import cache, charts, components, filters
 from ui import markets as view
 
@@ -48,7 +48,7 @@ if card.empty or card["revenue"].abs().sum() == 0:
     )
     st.stop()
 
-st.caption(basis_note(scope))
+st.caption(markets.basis_note(scope))
 if country:
     view.country_headline(card, scope)
 else:
@@ -73,7 +73,12 @@ st.caption(caption)
 
 if not country:
     st.subheader("Where to invest")
-    opportunity = cache.markets_data(version, "market_opportunity", scope)
+    country_card = (
+        card if level == "country" else cache.markets_data(version, "scorecard", scope, "country")
+    )
+    opportunity = markets.market_opportunity(
+        country_card, cache.markets_data(version, "reporting_rate", scope)
+    )
     if opportunity.empty:
         components.empty_state(
             "No market estimates for these countries",

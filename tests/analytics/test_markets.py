@@ -135,3 +135,14 @@ def test_last_year_and_basis_note():
     assert markets.last_year(Period(D(2024, 2, 29), D(2024, 3, 31), "x")).start == D(2023, 2, 28)
     assert "constant currency" in markets.basis_note(filters(basis="constant"))
     assert "reported" in markets.basis_note(dataclasses.replace(filters()))
+
+
+def test_market_opportunity_converts_the_market_and_keeps_countries_with_sales(fixture_con):
+    fixture_con.execute("INSERT INTO market_data VALUES ('US', 2024, 330000000, 2.5e13, 1000000)")
+    f = filters(currency="USD")
+    card = markets.scorecard(fixture_con, f, "country")
+    rate = markets.reporting_rate(fixture_con, f)
+    assert rate == 1.00  # USD on 9 Jan 2024
+    bubbles = markets.market_opportunity(card, rate)
+    assert list(bubbles["country_code"]) == ["US"]  # GB and DE have no estimate
+    assert bubbles.iloc[0]["addressable_market"] == pytest.approx(1_000_000 * 1.00)
