@@ -219,21 +219,32 @@ def market_opportunity(country_card: pd.DataFrame, rate: float) -> pd.DataFrame:
                   "addressable_market", "penetration"]].reset_index(drop=True)  # fmt: skip
 
 
-def mix(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str, part: str) -> pd.DataFrame:
-    """Revenue per market (`by`: region or country) and `part` (product_line or channel),
-    with each part's share of the market's revenue. Grain: one row per (market, part).
+def mix(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str) -> pd.DataFrame:
+    """Revenue per market (`by`: region or country) x product line x channel, one scan.
+
+    Grain: one row per (market, product_line, channel) with revenue; see mix_shares.
     """
-    dim, part_col = LEVELS[by], {"product_line": "product_line", "channel": "channel"}[part]
-    frame = overview.sales_by(cur, filters, (dim, part_col))
-    frame = frame[frame["revenue"] != 0][[dim, part_col, "revenue"]].copy()
+    dim = LEVELS[by]
+    frame = overview.sales_by(cur, filters, (dim, "product_line", "channel"))
+    frame = frame[frame["revenue"] != 0][[dim, "product_line", "channel", "revenue"]].copy()
     if by == "country":
         names = db.query(cur, "SELECT country_code, name FROM countries")
         frame = frame.merge(names, on="country_code", how="left")
         frame["market"] = frame["name"]
     else:
         frame["market"] = frame["region"]
+    return frame[["market", "product_line", "channel", "revenue"]].reset_index(drop=True)
+
+
+def mix_shares(mix_frame: pd.DataFrame, part: str) -> pd.DataFrame:
+    """Each `part`'s (product_line or channel) share of its market's revenue.
+
+    Grain: one row per (market, part) with revenue and share.
+    """
+    column = {"product_line": "product_line", "channel": "channel"}[part]
+    frame = mix_frame.groupby(["market", column], as_index=False)["revenue"].sum()
     frame["share"] = frame["revenue"] / frame.groupby("market")["revenue"].transform("sum")
-    return frame[["market", part_col, "revenue", "share"]].reset_index(drop=True)
+    return frame
 
 
 def _converted_lines(filters: Filters, global_accounts_only: bool = False) -> tuple[str, dict]:

@@ -66,6 +66,23 @@ def breadcrumbs(catalog: Catalog, region: str | None, country: str | None) -> No
         )
 
 
+DETAIL_SECTIONS = ("Top accounts", "Global key accounts", "Price position")
+
+
+def detail_section() -> str:
+    """Which detail section to show; kept in the URL as m_detail."""
+    state = st.session_state
+    if "m_section" not in state:
+        asked = st.query_params.get("m_detail")
+        state["m_section"] = asked if asked in DETAIL_SECTIONS else DETAIL_SECTIONS[0]
+    section = st.segmented_control(
+        "Details", DETAIL_SECTIONS, key="m_section", label_visibility="collapsed"
+    )
+    section = section or DETAIL_SECTIONS[0]  # clicking the chosen one again clears it
+    st.query_params["m_detail"] = section
+    return section
+
+
 def chart_key(name: str) -> str:
     return f"{name}_{st.session_state.get('m_nonce', 0)}"
 

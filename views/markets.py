@@ -101,25 +101,27 @@ if not country:
 
 st.subheader("Product and channel mix")
 mix_by = "country" if region else "region"
+mix = cache.markets_data(version, "mix", scope, mix_by)
 left, right = st.columns(2)
 with left:
-    view.mix_chart(cache.markets_data(version, "mix", scope, mix_by, "product_line"), mix_by,
-                   "product_line", scope)  # fmt: skip
+    view.mix_chart(markets.mix_shares(mix, "product_line"), mix_by, "product_line", scope)
 with right:
-    view.mix_chart(cache.markets_data(version, "mix", scope, mix_by, "channel"), mix_by,
-                   "channel", scope)  # fmt: skip
+    view.mix_chart(markets.mix_shares(mix, "channel"), mix_by, "channel", scope)
 st.caption(caption)
 
-st.subheader("Price position")
-view.price_position(version, scope)
-
-if country:
-    st.subheader(f"Top accounts — {catalog.country_name(country)}, {scope.period.label}")
+# One detail section at a time: each reads order lines, and together they would cost a
+# rerun several hundred milliseconds at ten million lines.
+where = catalog.country_name(country) if country else "all markets selected"
+section = view.detail_section()
+if section == "Top accounts":
+    st.subheader(f"Top accounts — {where}, {scope.period.label}")
+    view.accounts_table(
+        cache.markets_data(version, "top_accounts", scope, 25), scope, "top_accounts"
+    )
+elif section == "Global key accounts":
+    st.subheader(f"Global key accounts — {where}, {scope.period.label}")
+    view.global_accounts_table(cache.markets_data(version, "global_accounts", scope), scope)
 else:
-    st.subheader(f"Top accounts — {scope.period.label}")
-view.accounts_table(cache.markets_data(version, "top_accounts", scope, 25), scope, "top_accounts")
-st.caption(caption)
-
-st.subheader("Global key accounts")
-view.global_accounts_table(cache.markets_data(version, "global_accounts", scope), scope)
+    st.subheader(f"Price position — {where}, {scope.period.label}")
+    view.price_position(version, scope)
 st.caption(caption)

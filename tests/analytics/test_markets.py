@@ -108,7 +108,9 @@ def test_price_index_and_discount_depth(fixture_con):
 
 
 def test_mix_shares_sum_to_one_per_market(fixture_con):
-    mix = markets.mix(fixture_con, filters(), "country", "product_line")
+    both = markets.mix(fixture_con, filters(), "country")
+    assert set(both["channel"]) == {"direct", "web"}
+    mix = markets.mix_shares(both, "product_line")
     us = mix[mix["market"] == "United States"].set_index("product_line")
     assert us.loc["Sensors", "share"] == pytest.approx(250 / 200)  # 300 USD sold, 60 returned
     assert us.loc["Software", "share"] == pytest.approx(-50 / 200)
@@ -128,7 +130,7 @@ def test_empty_selection_gives_empty_frames(fixture_con):
     assert markets.global_accounts(fixture_con, empty).empty
     assert markets.top_accounts(fixture_con, empty).empty
     assert markets.price_position(fixture_con, empty, "P1").empty
-    assert markets.mix(fixture_con, empty, "region", "channel").empty
+    assert markets.mix_shares(markets.mix(fixture_con, empty, "region"), "channel").empty
 
 
 def test_last_year_and_basis_note():

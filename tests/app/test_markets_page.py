@@ -30,9 +30,7 @@ def test_top_level_shows_every_section(demo_db_path, monkeypatch):
         "Market scorecard — Q3 2026",
         "Where to invest",
         "Product and channel mix",
-        "Price position",
-        "Top accounts — Q3 2026",
-        "Global key accounts",
+        "Top accounts — all markets selected, Q3 2026",
     ]
     assert crumbs(at) == ["All regions"]
     assert any("Growth vs Q2 2026 at reported rates" in c.value for c in at.caption)
@@ -73,3 +71,18 @@ def test_empty_selection_shows_an_empty_state(demo_db_path, monkeypatch):
     at = open_markets(demo_db_path, monkeypatch, m_country="AE", channel="key account")
     assert not at.exception and not at.error
     assert any("No sales match" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("detail", "heading"),
+    [
+        ("Global key accounts", "Global key accounts — Germany"),
+        ("Price position", "Price position — Germany"),
+    ],
+)
+def test_detail_sections_open_from_the_link(demo_db_path, monkeypatch, detail, heading):
+    at = open_markets(demo_db_path, monkeypatch, m_country="DE", m_detail=detail)
+    assert not at.exception and not at.error
+    assert any(h.value.startswith(heading) for h in at.subheader)
+    assert at.query_params["m_detail"] == detail
+    assert at.dataframe  # the section's table
