@@ -70,14 +70,14 @@ def markets_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[st
     drilled = dataclasses.replace(filters, regions=("Western Europe",))
     return {
         "markets.check_rates": lambda: markets.check_rates(cur, filters),
-        "scorecard: sales scan (regions)": lambda: markets._scorecard_sales(cur, filters, "region"),
-        "scorecard: sales scan (countries of a region)": lambda: markets._scorecard_sales(
-            cur, drilled, "country_code"
+        "scorecard: sales scan (regions and countries)": lambda: markets._scorecard_sales(
+            cur, filters
         ),
-        "scorecard: orders + active customers": lambda: markets._counts(cur, filters, "region"),
-        "scorecard: addressable market": lambda: markets._addressable_market(
-            cur, filters, "region"
+        "scorecard: sales scan (a region's countries)": lambda: markets._scorecard_sales(
+            cur, drilled
         ),
+        "scorecard: orders + active customers": lambda: markets._counts(cur, filters),
+        "scorecard: addressable market": lambda: markets._addressable_market(cur, filters),
         "mix (product line x channel)": lambda: markets.mix(cur, filters, "region"),
         "products_sold": lambda: markets.products_sold(cur, filters),
         "price_position": lambda: markets.price_position(cur, filters, "P017"),
@@ -91,10 +91,8 @@ def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs (its detail section shows
     top accounts by default; price position and global accounts run when chosen)."""
     markets.check_rates(cur, filters)
-    markets.scorecard(cur, filters, "region")
-    markets.market_opportunity(
-        markets.scorecard(cur, filters, "country"), markets.reporting_rate(cur, filters)
-    )
+    cards = markets.scorecards(cur, filters)
+    markets.market_opportunity(cards["country"], markets.reporting_rate(cur, filters))
     markets.mix(cur, filters, "region")
     markets.top_accounts(cur, filters, 25)  # the default detail section
 

@@ -17,6 +17,9 @@ from analytics import db, overview, sales
 from analytics.filters import Filters, Period, dimension_conditions
 
 LEVELS = {"region": "region", "country": "country_code"}
+# Both levels in one scan. A country's set also names its region: DuckDB needs every
+# selected column in some set, and a country has one region, so the grouping is the same.
+GROUPING_SETS = "(region), (region, country_code)"
 
 
 def last_year(period: Period) -> Period:
@@ -56,10 +59,52 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     rates), growth_prior_cc, fx_effect (reported growth - constant-currency growth),
     revenue_last_year (same dates a year earlier, reported), growth_last_year,
     gross_margin_pct, share, penetration (annualised EUR revenue / addressable market,
-    illustrative), active_customers, orders, aov (revenue / orders).
+    illustrative), addressable_market_eur, active_customers, orders, aov (revenue / orders);
+    iso3 for countries.
     """
+    return scorecards(cur, filters)[level]
+
+
+def scorecards(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, pd.DataFrame]:
+    """The scorecard for regions and for countries (GROUPING SETS: one scan per source)."""
+    sales_frame = _scorecard_sales(cur, filters)
+    counts = _counts(cur, filters)
+    market = _addressable_market(cur, filters)
+    names = db.query(cur, "SELECT country_code, name, region, iso3 FROM countries")
+    return {
+        level: _finish(
+            *(_level_rows(frame, level) for frame in (sales_frame, counts, market)),
+            names,
+            filters,
+            level,
+        )
+        for level in LEVELS
+    }
+
+
+def _level_rows(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of one grouping set: countries have a country_code, regions do not."""
     dim = LEVELS[level]
-    frame = _scorecard_sales(cur, filters, dim)
+    rows = (
+        frame[frame["country_code"].notna()]
+        if level == "country"
+        else frame[frame["country_code"].isna() & frame["region"].notna()]
+    )
+    other = "region" if level == "country" else "country_code"
+    return rows.drop(columns=other).reset_index(drop=True).astype({dim: "object"})
+
+
+def _finish(
+    frame: pd.DataFrame,
+    counts: pd.DataFrame,
+    market: pd.DataFrame,
+    names: pd.DataFrame,
+    filters: Filters,
+    level: str,
+) -> pd.DataFrame:
+    """Growth, margin, share, counts and penetration for one level's rows."""
+    dim = LEVELS[level]
+    frame = frame.copy()
     constant_basis = filters.basis == "constant"
     frame["revenue"] = frame["revenue_cc"] if constant_basis else frame["revenue_reported"]
     cost = frame["cost_cc"] if constant_basis else frame["cost_reported"]
@@ -71,20 +116,18 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     total = frame["revenue"].sum()
     frame["share"] = frame["revenue"] / total if total else float("nan")
 
-    counts = _counts(cur, filters, dim)
     frame = frame.merge(counts, on=dim, how="left")
     frame[["active_customers", "orders"]] = (
         frame[["active_customers", "orders"]].fillna(0).astype("int64")
     )
     frame["aov"] = _ratio(frame["revenue"], frame["orders"])
 
-    market = _addressable_market(cur, filters, dim)
     frame = frame.merge(market, on=dim, how="left")
+    frame["addressable_market_eur"] = frame["addressable_market_eur"].astype("float64")
     frame["penetration"] = _ratio(
         frame["revenue_eur"] / _period_years(filters.period), frame["addressable_market_eur"]
     )
     if level == "country":
-        names = db.query(cur, "SELECT country_code, name, region, iso3 FROM countries")
         frame = frame.merge(names, on="country_code", how="left")
     else:
         frame["name"] = frame["region"]
@@ -100,7 +143,7 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
 
 
-def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
+def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Revenue and cost per region or country for the period (reported and at constant
     currency, and in EUR), the comparison period and the same dates last year, in one scan of
     sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
@@ -109,11 +152,10 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str)
     src, params = sales.source(
         dataclasses.replace(filters, basis="constant"), start, filters.period.end
     )
-    column = db.identifier(dim)
     frame = db.query(
         cur,
         f"""
-        SELECT {column},
+        SELECT region, country_code,
                sum(revenue_reported) FILTER (WHERE cur) AS revenue_reported,
                sum(cost_reported) FILTER (WHERE cur) AS cost_reported,
                sum(revenue_constant) FILTER (WHERE cur) AS revenue_cc,
@@ -128,7 +170,7 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str)
             FROM ({src})
         )
         WHERE cur OR cmp OR ly
-        GROUP BY ALL
+        GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
         params
         | {
@@ -143,18 +185,17 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str)
     return frame
 
 
-def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
-    """Orders (orders_daily) and active customers (order_lines) per region or country."""
+def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Orders (orders_daily) and active customers (order_lines) per grouping set."""
     start, end = filters.period.start, filters.period.end
     conditions, params = dimension_conditions(filters, alias="o.", product_line="list")
     where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
-    column = db.identifier(dim)
     orders = db.query(
         cur,
         f"""
-        SELECT c.{column}, sum(o.order_count) AS orders
+        SELECT c.region, country_code, sum(o.order_count) AS orders
         FROM orders_daily o JOIN countries c USING (country_code)
-        WHERE {where} GROUP BY ALL
+        WHERE {where} GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
         params | {"start": start, "end": end},
     )
@@ -163,18 +204,20 @@ def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.Da
     customers = db.query(
         cur,
         f"""
-        SELECT c.{column}, count(DISTINCT o.customer_id) AS active_customers
+        SELECT c.region, country_code, count(DISTINCT o.customer_id) AS active_customers
         FROM order_lines o JOIN countries c USING (country_code)
-        WHERE {where} GROUP BY ALL
+        WHERE {where} GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
         params | {"start": start, "end": end},
     )
-    return orders.merge(customers, on=dim, how="outer")
+    keys = ["region", "country_code"]
+    return orders.astype({k: "object" for k in keys}).merge(
+        customers.astype({k: "object" for k in keys}), on=keys, how="outer"
+    )
 
 
-def _addressable_market(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: str) -> pd.DataFrame:
-    """Addressable market (EUR, illustrative) of the period's last year, per region or country."""
-    column = db.identifier(dim)
+def _addressable_market(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Addressable market (EUR, illustrative) of the period's last year, per grouping set."""
     conditions, params = dimension_conditions(
         dataclasses.replace(filters, product_lines=(), channels=()), alias="m."
     )
@@ -182,9 +225,9 @@ def _addressable_market(cur: duckdb.DuckDBPyConnection, filters: Filters, dim: s
     return db.query(
         cur,
         f"""
-        SELECT c.{column}, sum(m.addressable_market_eur) AS addressable_market_eur
+        SELECT c.region, country_code, sum(m.addressable_market_eur) AS addressable_market_eur
         FROM market_data m JOIN countries c USING (country_code)
-        WHERE {where} GROUP BY ALL
+        WHERE {where} GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
         params | {"year": filters.period.end.year},
     )

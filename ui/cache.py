@@ -83,7 +83,7 @@ def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
 
 MARKETS_QUERIES = {
     "check_rates": markets.check_rates,
-    "scorecard": markets.scorecard,
+    "scorecards": markets.scorecards,
     "reporting_rate": markets.reporting_rate,
     "mix": markets.mix,
     "top_accounts": markets.top_accounts,

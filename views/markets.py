@@ -35,7 +35,8 @@ caption = components.source_caption(scope, catalog)
 try:
     cache.markets_data(version, "check_rates", scope)
     level = "country" if region else "region"
-    card = cache.markets_data(version, "scorecard", scope, level)
+    cards = cache.markets_data(version, "scorecards", scope)
+    card = cards[level]
 except (RateUnavailable, QueryTimeout) as problem:
     st.error(str(problem))
     st.stop()
@@ -73,11 +74,8 @@ st.caption(caption)
 
 if not country:
     st.subheader("Where to invest")
-    country_card = (
-        card if level == "country" else cache.markets_data(version, "scorecard", scope, "country")
-    )
     opportunity = markets.market_opportunity(
-        country_card, cache.markets_data(version, "reporting_rate", scope)
+        cards["country"], cache.markets_data(version, "reporting_rate", scope)
     )
     if opportunity.empty:
         components.empty_state(
