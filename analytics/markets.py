@@ -330,40 +330,52 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
     Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
     growth_prior, gross_margin_pct, orders.
     """
-    src, params = _converted_lines(filters)
-    conditions, _ = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(["o.order_date BETWEEN $p_start AND $p_end", *conditions])
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(conditions) or "TRUE"
+    # Rank on the period alone, then read the comparison period only for the top n:
+    # scanning both periods for every customer costs several times more.
     frame = db.query(
         cur,
         f"""
-        WITH top AS (
-            SELECT customer_id,
-                   sum(revenue) FILTER (WHERE is_current) AS revenue,
-                   sum(revenue) FILTER (WHERE is_comparison) AS revenue_prior,
-                   sum(cost) FILTER (WHERE is_current) AS cost
-            FROM ({src}) GROUP BY customer_id
-            HAVING sum(revenue) FILTER (WHERE is_current) IS NOT NULL
-            ORDER BY revenue DESC LIMIT $n
+        WITH rates AS (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency),
+        top AS (
+            SELECT o.customer_id, sum(o.net_amount_eur * f.units_per_eur) AS revenue,
+                   sum(o.quantity * o.unit_cost_eur * f.units_per_eur) AS cost
+            FROM order_lines o JOIN rates f ON f.rate_date = o.order_date
+            WHERE o.order_date BETWEEN $p_start AND $p_end AND {where}
+            GROUP BY 1 ORDER BY revenue DESC LIMIT $n
         ),
-        -- Distinct orders only for the top accounts: a distinct count over every customer
-        -- costs several times the revenue scan.
+        prior AS (
+            SELECT o.customer_id, sum(o.net_amount_eur * f.units_per_eur) AS revenue_prior
+            FROM order_lines o JOIN rates f ON f.rate_date = o.order_date
+            WHERE o.order_date BETWEEN $c_start AND $c_end AND {where}
+              AND o.customer_id IN (SELECT customer_id FROM top)
+            GROUP BY 1
+        ),
         orders AS (
             SELECT o.customer_id, count(DISTINCT o.order_id) AS orders FROM order_lines o
-            WHERE {where} AND o.customer_id IN (SELECT customer_id FROM top)
+            WHERE o.order_date BETWEEN $p_start AND $p_end AND {where}
+              AND o.customer_id IN (SELECT customer_id FROM top)
             GROUP BY 1
         )
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
-               g.name AS global_account, t.revenue, t.revenue_prior, t.cost,
+               g.name AS global_account, t.revenue, p.revenue_prior, t.cost,
                coalesce(orders.orders, 0) AS orders
         FROM top t
         JOIN customers c USING (customer_id)
         JOIN countries k ON k.country_code = c.country_code
         LEFT JOIN global_accounts g USING (global_account_id)
+        LEFT JOIN prior p USING (customer_id)
         LEFT JOIN orders USING (customer_id)
         ORDER BY t.revenue DESC
         """,
-        params | {"n": n},
-    )
+        params
+        | {
+            "n": n, "currency": filters.currency,
+            "p_start": filters.period.start, "p_end": filters.period.end,
+            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+        },
+    )  # fmt: skip
     frame[["revenue_prior", "cost"]] = (
         frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
     )
