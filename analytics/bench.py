@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import catalog, db, demo, markets, overview
+from analytics import bridge, catalog, db, demo, markets, overview
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -123,6 +123,13 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
             ),
             "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
             "all Overview queries": lambda f=filters: overview_queries(cur, f),
+            "revenue_bridge (period vs comparison)": lambda f=filters: bridge.revenue_bridge(
+                cur,
+                (f.comparison.start, f.comparison.end),
+                (f.period.start, f.period.end),
+                f.currency,
+                f,
+            ),
         } | markets_queries(cur, filters)
         for label, fn in queries.items():
             results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})

@@ -1,0 +1,188 @@
+"""The price-volume-mix-FX revenue bridge and constant-currency revenue (DESIGN.md rules).
+
+An item is a (product, country). For base period B and current period C, in reporting
+currency R: q = net units, R = reported revenue (each line at its day's rate), CC1 = the
+current period's local revenue at B's average rates.
+
+    P0_i = R0_i / q0_i          P1'_i = CC1_i / q1_i          ASP0 = R0 / Q0
+    volume = (Q1 - Q0) * ASP0
+    mix    = sum over continuing i of q1_i * P0_i  -  Q1 * ASP0
+    price  = sum over continuing i of q1_i * (P1'_i - P0_i)
+    new    = CC1 of the items that are not continuing
+    fx     = R1 - CC1
+
+Continuing items are those with positive net units in both periods, so that both prices
+exist. Everything else sold in C goes to `new`: items not sold in B, items whose base units
+were zero or negative (net returns, so no base price), and items with net returns in C.
+Items sold only in B count in R0 and Q0 (their loss shows in volume and mix). With these
+rules R0 + volume + mix + price + new + fx = R1 exactly (up to float rounding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from analytics import db, sales
+from analytics.filters import Filters, dimension_conditions
+from analytics.fx import RateUnavailable
+
+EFFECTS = ("base", "volume", "mix", "price", "new", "fx", "current")
+DateRange = tuple[dt.date, dt.date]
+
+
+def _conditions(filters: Filters | None) -> tuple[list[str], dict]:
+    if filters is None:
+        return [], {}
+    return dimension_conditions(filters, alias="o.", product_line="product_id")
+
+
+def bridge_items(
+    con: duckdb.DuckDBPyConnection,
+    base: DateRange,
+    current: DateRange,
+    currency: str = "EUR",
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """Per (product, country): q0, r0 (base), q1, r1, cc1 (current), and `continuing`.
+
+    Grain: one row per item sold in either period. Raises RateUnavailable when the
+    reporting currency lacks a rate on a day with sales, or a currency sold in the current
+    period has no rate during the base period.
+    """
+    (b_start, b_end), (c_start, c_end) = base, current
+    if b_start > b_end or c_start > c_end:
+        raise ValueError("A period's start must not be after its end.")
+    currency = currency.strip().upper()
+    for start, end in (base, current):
+        sales.check_reporting_currency(con, currency, start, end)
+    conditions, params = _conditions(filters)
+    where = " AND ".join(
+        ["(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
+         *conditions]
+    )  # fmt: skip
+    frame = db.query(
+        con,
+        f"""
+        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL}),
+        lines AS (
+            SELECT o.product_id, o.country_code, o.currency_code, o.quantity,
+                   o.order_date BETWEEN $c_start AND $c_end AS is_current,
+                   o.order_date BETWEEN $b_start AND $b_end AS is_base,
+                   o.net_amount_eur * f.units_per_eur AS reported,
+                   o.net_amount_local * a.rate AS constant
+            FROM order_lines o
+            JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = $currency
+            LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
+            WHERE {where}
+        )
+        SELECT product_id, country_code,
+               coalesce(sum(quantity) FILTER (WHERE is_base), 0) AS q0,
+               coalesce(sum(reported) FILTER (WHERE is_base), 0) AS r0,
+               coalesce(sum(quantity) FILTER (WHERE is_current), 0) AS q1,
+               coalesce(sum(reported) FILTER (WHERE is_current), 0) AS r1,
+               coalesce(sum(constant) FILTER (WHERE is_current), 0) AS cc1,
+               string_agg(DISTINCT currency_code, ', ')
+                   FILTER (WHERE is_current AND constant IS NULL) AS missing_rates
+        FROM lines GROUP BY ALL ORDER BY product_id, country_code
+        """,
+        params
+        | {
+            "currency": currency,
+            "b_start": b_start, "b_end": b_end, "c_start": c_start, "c_end": c_end,
+            "base_start": b_start, "base_end": b_end,
+        },
+    )  # fmt: skip
+    missing = sorted(set(", ".join(frame["missing_rates"].dropna()).split(", ")) - {""})
+    if missing:
+        raise RateUnavailable(
+            f"No ECB rates for {', '.join(missing)} into {currency} during the base period "
+            f"{b_start:%d %b %Y}–{b_end:%d %b %Y}, so the current period cannot be valued at "
+            "base rates. Choose another base period or reporting currency."
+        )
+    frame = frame.drop(columns="missing_rates")
+    frame[["q0", "q1"]] = frame[["q0", "q1"]].astype("int64")
+    frame["continuing"] = (frame["q0"] > 0) & (frame["q1"] > 0)
+    return frame
+
+
+def bridge_from_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The bridge's effects from bridge_items' rows (see the module docstring)."""
+    r0, r1, cc1 = items["r0"].sum(), items["r1"].sum(), items["cc1"].sum()
+    q0, q1 = items["q0"].sum(), items["q1"].sum()
+    if q0 <= 0:
+        raise ValueError(
+            "The base period has no net units sold for this selection, so it has no average "
+            "price to bridge from. Choose a base period with sales."
+        )
+    asp0 = r0 / q0
+    cont = items[items["continuing"]]
+    p0 = cont["r0"] / cont["q0"]
+    p1_at_base_rates = cont["cc1"] / cont["q1"]
+    amounts = {
+        "base": r0,
+        "volume": (q1 - q0) * asp0,
+        "mix": float((cont["q1"] * p0).sum()) - q1 * asp0,
+        "price": float((cont["q1"] * (p1_at_base_rates - p0)).sum()),
+        "new": float(items.loc[~items["continuing"], "cc1"].sum()),
+        "fx": r1 - cc1,
+        "current": r1,
+    }
+    return pd.DataFrame({"effect": list(EFFECTS), "amount": [float(amounts[e]) for e in EFFECTS]})
+
+
+def revenue_bridge(
+    con: duckdb.DuckDBPyConnection,
+    base: DateRange,
+    current: DateRange,
+    currency: str = "EUR",
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """Revenue bridge from `base` to `current` (inclusive date ranges) in `currency`.
+
+    Returns columns effect, amount; rows base, volume, mix, price, new, fx, current.
+    `filters` narrows regions, countries, product lines and channels (its periods and
+    currency are not used: the arguments say which).
+    """
+    return bridge_from_items(bridge_items(con, base, current, currency, filters))
+
+
+def constant_currency_revenue(
+    con: duckdb.DuckDBPyConnection,
+    period: DateRange,
+    base: DateRange,
+    currency: str = "EUR",
+    filters: Filters | None = None,
+) -> float:
+    """Revenue of `period` at `base`'s average rates: sum over currencies c of local
+    revenue(c) x average rate(c -> currency) over base's ECB publication days."""
+    (p_start, p_end), (b_start, b_end) = period, base
+    currency = currency.strip().upper()
+    conditions, params = _conditions(filters)
+    where = " AND ".join(["o.order_date BETWEEN $p_start AND $p_end", *conditions])
+    rows = db.query_rows(
+        con,
+        f"""
+        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL}),
+        local AS (
+            SELECT o.currency_code, sum(o.net_amount_local) AS amount
+            FROM order_lines o WHERE {where} GROUP BY 1
+        )
+        SELECT l.currency_code, l.amount, a.rate FROM local l
+        LEFT JOIN avg_rates a USING (currency_code)
+        """,
+        params
+        | {
+            "currency": currency, "p_start": p_start, "p_end": p_end,
+            "base_start": b_start, "base_end": b_end,
+        },
+    )  # fmt: skip
+    missing = sorted(code for code, _, rate in rows if rate is None)
+    if missing:
+        raise RateUnavailable(
+            f"No ECB rates for {', '.join(missing)} into {currency} from {b_start:%d %b %Y} to "
+            f"{b_end:%d %b %Y}: constant-currency revenue needs one. Choose another base period."
+        )
+    return float(sum(amount * rate for _, amount, rate in rows))
