@@ -1,0 +1,559 @@
+"""Quarterly review: one quarter against the prior quarter, the same quarter last year or
+the budget, with the revenue bridge, a regional scorecard, top movers and next quarter's
+pipeline. Everything the page, presentation mode and the exports show is built here, once.
+
+Comparison bases:
+- prior quarter / same quarter last year: growth, constant currency and the bridge start
+  from that quarter;
+- budget: the headline compares revenue with the budget; growth, constant currency and the
+  bridge start from the same quarter last year, because a budget has no units or prices
+  to bridge from.
+
+Budgets and quotas are held in EUR. Budgets are converted at the quarter's average ECB
+rate. Quota attainment is booked EUR revenue of the reps in the selected regions over their
+EUR quota (a ratio, so currency-neutral); country, product-line and channel filters do not
+apply to it, because quotas are set per rep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from analytics import bridge, catalog, db, fx, sales
+from analytics.filters import Filters, Period, add_months, dimension_conditions, quarter_label
+from analytics.filters import quarter_start as start_of_quarter
+
+COMPARISONS = {
+    "prior_quarter": "Prior quarter",
+    "last_year": "Same quarter last year",
+    "budget": "Budget",
+}
+DRIVER_EFFECTS = ("volume", "mix", "price", "new", "fx")
+EFFECT_LABELS = {
+    "base": "Base",
+    "volume": "Volume",
+    "mix": "Mix",
+    "price": "Price",
+    "new": "New business",
+    "fx": "FX",
+    "current": "Current",
+    "price_mix": "Price & mix",
+}
+DRIVER_DIMENSIONS = {
+    "country": "Country",
+    "region": "Region",
+    "product": "Product",
+    "product_line": "Product line",
+}
+FORECAST_LEVELS = ("commit", "best case", "pipeline")
+
+
+# --- quarters -------------------------------------------------------------------------------
+
+
+def quarter(start: dt.date) -> Period:
+    """The calendar quarter starting on `start`."""
+    start = start_of_quarter(start)
+    return Period(start, add_months(start, 3) - dt.timedelta(days=1), quarter_label(start))
+
+
+def quarter_key(period: Period) -> str:
+    """'2026Q3' — how a quarter is written in a link."""
+    return f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
+
+
+def parse_quarter_key(key: str) -> Period:
+    """'2026Q3' -> Q3 2026; a clear ValueError for anything else."""
+    text = key.strip().upper()
+    year, sep, number = text.partition("Q")
+    if not (sep and year.isdigit() and number in {"1", "2", "3", "4"}):
+        raise ValueError(f"“{key}” is not a quarter; write it like 2026Q3.")
+    return quarter(dt.date(int(year), 3 * int(number) - 2, 1))
+
+
+def full_quarters(first: dt.date, last: dt.date) -> list[Period]:
+    """The complete quarters between the first and last day with data, newest first."""
+    quarters = []
+    start = start_of_quarter(first)
+    if start < first:
+        start = add_months(start, 3)
+    while (q := quarter(start)).end <= last:
+        quarters.append(q)
+        start = add_months(start, 3)
+    return quarters[::-1]
+
+
+def base_period(current: Period, vs: str) -> Period:
+    """The period growth and the bridge start from (see the module docstring)."""
+    if vs not in COMPARISONS:
+        raise ValueError(f"Unknown comparison {vs!r}; choose one of {', '.join(COMPARISONS)}.")
+    if vs == "prior_quarter":
+        return quarter(add_months(current.start, -3))
+    return quarter(add_months(current.start, -12))
+
+
+# --- the review ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Review:
+    """Everything one quarterly review shows. Money is in filters.currency."""
+
+    filters: Filters  # period = the quarter, comparison = the base period, basis reported
+    vs: str
+    headline: dict[str, float | None]
+    bridge: pd.DataFrame  # effect, amount
+    items: pd.DataFrame  # bridge items with country, region, product and product line
+    regions: pd.DataFrame
+    country_movers: pd.DataFrame
+    account_movers: pd.DataFrame
+    pipeline: dict
+    data_date: dt.date
+    data_source: str
+    rates: str
+
+    @property
+    def quarter(self) -> Period:
+        return self.filters.period
+
+    @property
+    def base(self) -> Period:
+        return self.filters.comparison
+
+    @property
+    def currency(self) -> str:
+        return self.filters.currency
+
+    @property
+    def vs_label(self) -> str:
+        if self.vs == "budget":
+            return f"budget {self.quarter.label}"
+        return f"{self.base.label} ({COMPARISONS[self.vs].lower()})"
+
+    def scope(self) -> str:
+        """The dimension filters in words."""
+        parts = [
+            f"{name}: {', '.join(values)}"
+            for name, values in (
+                ("Regions", self.filters.regions),
+                ("Countries", self.filters.countries),
+                ("Product lines", self.filters.product_lines),
+                ("Channels", self.filters.channels),
+            )
+            if values
+        ]
+        return " · ".join(parts) or "All regions, countries, product lines and channels"
+
+    def stamp(self) -> str:
+        """The line every slide and export carries: what, against what, in what, from where."""
+        return (
+            f"{self.quarter.label} vs {self.vs_label} · {self.currency} · {self.scope()} · "
+            f"Data to {self.data_date:%d %b %Y} ({self.data_source}) · Rates: {self.rates}"
+        )
+
+
+def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Filters) -> Review:
+    """The quarterly review of `current` vs `vs` under the dimension filters and currency of
+    `filters` (its period and basis are replaced). Raises RateUnavailable or ValueError with
+    a message for the user when the figures cannot be computed."""
+    base = base_period(current, vs)
+    scope = dataclasses.replace(filters, period=current, comparison=base, basis="reported")
+    items = bridge.bridge_items(
+        cur, (base.start, base.end), (current.start, current.end), scope.currency, scope
+    )
+    if items.empty or items["q0"].sum() <= 0:
+        raise ValueError(
+            f"Nothing was sold in {base.label} for this selection, so there is no base to "
+            "compare with. Choose a later quarter, another comparison or wider filters."
+        )
+    items = _label_items(cur, items)
+    effects = bridge.bridge_from_items(items)
+    regions = region_scorecard(cur, scope, vs)
+    movers = drivers(items, "country")
+    rate_status = fx.rate_status(cur)
+    data_date = db.query_rows(cur, "SELECT max(order_date) FROM sales_daily")[0][0]
+    return Review(
+        filters=scope,
+        vs=vs,
+        headline=_headline(effects, items, regions),
+        bridge=effects,
+        items=items,
+        regions=regions,
+        country_movers=movers,
+        account_movers=account_movers(cur, scope),
+        pipeline=next_quarter_pipeline(cur, scope),
+        data_date=data_date,
+        data_source=catalog.data_source(cur),
+        rates=rate_status.label,
+    )
+
+
+def _label_items(cur: duckdb.DuckDBPyConnection, items: pd.DataFrame) -> pd.DataFrame:
+    """Bridge items with the names drivers are grouped and shown by."""
+    names = db.query(
+        cur,
+        """
+        SELECT p.product_id, p.name AS product, p.product_line FROM products p
+        """,
+    )
+    countries = db.query(cur, "SELECT country_code, name AS country, region FROM countries")
+    return items.merge(names, on="product_id", how="left").merge(
+        countries, on="country_code", how="left"
+    )
+
+
+def _headline(effects: pd.DataFrame, items: pd.DataFrame, regions: pd.DataFrame) -> dict:
+    amounts = dict(zip(effects["effect"], effects["amount"], strict=True))
+    r0, r1, cc1 = amounts["base"], amounts["current"], float(items["cc1"].sum())
+    total = regions.loc[regions["region"] == TOTAL]
+    row = total.iloc[0] if len(total) else None
+
+    def pick(column: str):
+        return None if row is None or pd.isna(row[column]) else float(row[column])
+
+    growth = r1 / r0 - 1 if r0 else None
+    growth_cc = cc1 / r0 - 1 if r0 else None
+    return {
+        "revenue": r1,
+        "revenue_base": r0,
+        "revenue_cc": cc1,
+        "growth": growth,
+        "growth_cc": growth_cc,
+        "fx_effect": None if growth is None else growth - growth_cc,
+        "fx_amount": r1 - cc1,
+        "margin_pct": pick("margin_pct"),
+        "margin_pct_base": pick("margin_pct_base"),
+        "budget": pick("budget"),
+        "vs_budget": pick("vs_budget"),
+        "attainment": pick("attainment"),
+        "booked_eur": pick("booked_eur"),
+        "quota_eur": pick("quota_eur"),
+    }
+
+
+# --- drivers and movers -------------------------------------------------------------------
+
+_DRIVER_KEYS = {
+    "country": ["country_code", "country", "region"],
+    "region": ["region"],
+    "product": ["product_id", "product", "product_line"],
+    "product_line": ["product_line"],
+}
+
+
+def drivers(items: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Each group's part of every bridge effect; the parts add up to the bridge exactly.
+
+    For a group g (ASP0 = the whole base period's average price, as in the bridge):
+    volume_g = (Q1_g - Q0_g) x ASP0; price_g, new_g and fx_g as in the bridge but summed over
+    g's items; mix_g = the rest of g's change (r1_g - r0_g minus the other four). Summed
+    over groups each equals the bridge's effect (mix because the bridge reconciles).
+    Rows sorted by change (r1 - r0), largest gain first; `reason` names the effect that
+    explains most of the change in its direction (volume and mix counted together).
+    """
+    if by not in _DRIVER_KEYS:
+        raise ValueError(f"Unknown driver dimension {by!r}; choose {', '.join(_DRIVER_KEYS)}.")
+    keys = _DRIVER_KEYS[by]
+    asp0 = items["r0"].sum() / items["q0"].sum()
+    cont = items["continuing"]
+    frame = items.assign(
+        price=(items["cc1"] - items["q1"] * items["r0"] / items["q0"].where(cont)).where(cont, 0.0),
+        new=items["cc1"].where(~cont, 0.0),
+        fx=items["r1"] - items["cc1"],
+    )
+    groups = frame.groupby(keys, dropna=False, sort=False)[
+        ["q0", "q1", "r0", "r1", "cc1", "price", "new", "fx"]
+    ].sum()
+    groups["volume"] = (groups["q1"] - groups["q0"]) * asp0
+    groups["change"] = groups["r1"] - groups["r0"]
+    groups["mix"] = (
+        groups["change"] - groups["volume"] - groups["price"] - groups["new"] - groups["fx"]
+    )
+    groups = groups.reset_index()
+    # A group's volume and mix together are its change in units at its own items' base
+    # prices: that, not the volume bar alone, is what "volume" means for one country.
+    groups["reason"] = reasons(
+        groups.assign(volume=groups["volume"] + groups["mix"]), ("volume", "price", "new", "fx")
+    )
+    groups["growth"] = groups["change"] / groups["r0"].where(groups["r0"] != 0)
+    return groups.sort_values("change", ascending=False, ignore_index=True)
+
+
+def reasons(frame: pd.DataFrame, effects: tuple[str, ...]) -> pd.Series:
+    """Per row, the effect that explains most of `change`, in the change's direction."""
+    parts = frame[list(effects)]
+    same_way = parts.where(parts.mul(frame["change"], axis=0) > 0).abs()
+    labels = same_way.fillna(-1.0).idxmax(axis=1).map(EFFECT_LABELS)
+    labels = labels.where(same_way.notna().any(axis=1), "–")
+    return labels.where(frame["change"] != 0, "no change")
+
+
+def top_movers(movers: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The n largest gains and the n largest losses, gains first."""
+    gains = movers[movers["change"] > 0].nlargest(n, "change")
+    losses = movers[movers["change"] < 0].nsmallest(n, "change")
+    return pd.concat([gains, losses], ignore_index=True)
+
+
+def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per customer with sales in the quarter or the base: change and why.
+
+    An account buys many products, so its change splits into volume (net units x its own
+    base average price), price & mix (the rest at base rates) and FX (reported minus
+    constant currency); an account with no net units in the base is new business.
+    Grain: one row per customer; sorted by change, largest gain first.
+    """
+    period, base = filters.period, filters.comparison
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
+    where = " AND ".join(
+        ["(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
+         *conditions]
+    )  # fmt: skip
+    frame = db.query(
+        cur,
+        f"""
+        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL}),
+        lines AS (
+            SELECT o.customer_id, o.quantity,
+                   o.order_date BETWEEN $c_start AND $c_end AS is_current,
+                   o.net_amount_eur * f.units_per_eur AS reported,
+                   o.net_amount_local * a.rate AS constant
+            FROM order_lines o
+            JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
+              ON f.rate_date = o.order_date
+            LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
+            WHERE {where}
+        ),
+        accounts AS (
+            SELECT customer_id,
+                   coalesce(sum(quantity) FILTER (WHERE NOT is_current), 0) AS q0,
+                   coalesce(sum(reported) FILTER (WHERE NOT is_current), 0) AS r0,
+                   coalesce(sum(quantity) FILTER (WHERE is_current), 0) AS q1,
+                   coalesce(sum(reported) FILTER (WHERE is_current), 0) AS r1,
+                   coalesce(sum(constant) FILTER (WHERE is_current), 0) AS cc1
+            FROM lines GROUP BY customer_id
+        )
+        SELECT a.*, c.name AS customer, c.country_code, k.name AS country, c.segment
+        FROM accounts a
+        JOIN customers c USING (customer_id)
+        JOIN countries k ON k.country_code = c.country_code
+        """,
+        params
+        | {
+            "currency": filters.currency,
+            "b_start": base.start, "b_end": base.end, "c_start": period.start, "c_end": period.end,
+            "base_start": base.start, "base_end": base.end,
+        },
+    )  # fmt: skip
+    had_base = frame["q0"] > 0
+    base_price = frame["r0"] / frame["q0"].where(had_base)
+    frame["change"] = frame["r1"] - frame["r0"]
+    frame["fx"] = frame["r1"] - frame["cc1"]
+    frame["volume"] = ((frame["q1"] - frame["q0"]) * base_price).where(had_base, 0.0)
+    frame["new"] = frame["cc1"].where(~had_base, 0.0)
+    frame["price_mix"] = (frame["cc1"] - frame["r0"] - frame["volume"]).where(had_base, 0.0)
+    # With no base units the rest of the change (base revenue lost) is not a price effect.
+    frame.loc[~had_base, "volume"] = -frame.loc[~had_base, "r0"]
+    frame["reason"] = reasons(frame, ("volume", "price_mix", "new", "fx"))
+    frame["growth"] = frame["change"] / frame["r0"].where(frame["r0"] != 0)
+    return frame.sort_values("change", ascending=False, ignore_index=True)
+
+
+# --- regional scorecard -------------------------------------------------------------------
+
+TOTAL = "Total"
+
+
+def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) -> pd.DataFrame:
+    """Region x headline metrics for the quarter (filters.period) vs its base
+    (filters.comparison), plus budget and quota attainment; a last row TOTAL.
+
+    Columns: region, revenue, revenue_base, growth, revenue_cc, growth_cc, fx_effect (pp of
+    growth as a fraction), margin_pct, margin_pct_base, margin_change, budget, vs_budget,
+    booked_eur, quota_eur, attainment, vs_comparison (growth, or vs_budget when vs is
+    "budget"). Grain: one row per region with sales in either period.
+    """
+    sales.check_reporting_currency(
+        cur, filters.currency, filters.comparison.start, filters.period.end
+    )
+    sales.check_constant_rates(cur, filters, filters.period.start, filters.period.end)
+    src, params = sales.source(
+        dataclasses.replace(filters, basis="constant"), filters.comparison.start, filters.period.end
+    )
+    frame = db.query(
+        cur,
+        f"""
+        SELECT coalesce(region, '{TOTAL}') AS region,
+               coalesce(sum(revenue_reported) FILTER (WHERE cur), 0) AS revenue,
+               coalesce(sum(cost_reported) FILTER (WHERE cur), 0) AS cost,
+               coalesce(sum(revenue_constant) FILTER (WHERE cur), 0) AS revenue_cc,
+               coalesce(sum(revenue_reported) FILTER (WHERE NOT cur), 0) AS revenue_base,
+               coalesce(sum(cost_reported) FILTER (WHERE NOT cur), 0) AS cost_base
+        FROM (
+            SELECT *, order_date BETWEEN $p_start AND $p_end AS cur FROM ({src})
+            WHERE order_date BETWEEN $p_start AND $p_end OR order_date BETWEEN $c_start AND $c_end
+        )
+        GROUP BY ROLLUP (region)
+        """,
+        params
+        | {
+            "p_start": filters.period.start, "p_end": filters.period.end,
+            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+        },
+    )  # fmt: skip
+    frame = frame.merge(_budgets(cur, filters), on="region", how="left")
+    frame = frame.merge(_attainment(cur, filters), on="region", how="left")
+
+    def ratio(a: str, b: str) -> pd.Series:
+        return frame[a] / frame[b].where(frame[b] != 0)
+
+    frame["growth"] = ratio("revenue", "revenue_base") - 1
+    frame["growth_cc"] = ratio("revenue_cc", "revenue_base") - 1
+    frame["fx_effect"] = frame["growth"] - frame["growth_cc"]
+    frame["margin_pct"] = 1 - ratio("cost", "revenue")
+    frame["margin_pct_base"] = 1 - ratio("cost_base", "revenue_base")
+    frame["margin_change"] = frame["margin_pct"] - frame["margin_pct_base"]
+    frame["vs_budget"] = ratio("revenue", "budget") - 1
+    frame["attainment"] = ratio("booked_eur", "quota_eur")
+    frame["vs_comparison"] = frame["vs_budget"] if vs == "budget" else frame["growth"]
+    regions = frame[frame["region"] != TOTAL].sort_values("revenue", ascending=False)
+    return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)
+
+
+def _budgets(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Budget per region and in total, in the reporting currency at the quarter's average
+    EUR rate. Channels are not budgeted, so a channel filter leaves the budget whole."""
+    scope = dataclasses.replace(filters, channels=())
+    conditions, params = dimension_conditions(scope, alias="b.")
+    where = " AND ".join(["b.quarter_start = $quarter_start", *conditions])
+    return db.query(
+        cur,
+        f"""
+        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL})
+        SELECT coalesce(c.region, '{TOTAL}') AS region,
+               sum(b.budget_revenue_eur) * any_value(a.rate) AS budget
+        FROM budgets b
+        JOIN countries c USING (country_code)
+        JOIN avg_rates a ON a.currency_code = 'EUR'
+        WHERE {where}
+        GROUP BY ROLLUP (c.region)
+        """,
+        params
+        | {
+            "quarter_start": filters.period.start,
+            "currency": filters.currency,
+            "base_start": filters.period.start,
+            "base_end": filters.period.end,
+        },
+    )
+
+
+def _scope_reps(filters: Filters) -> tuple[str, dict]:
+    if filters.regions:
+        return "list_contains($regions, r.region)", {"regions": list(filters.regions)}
+    return "TRUE", {}
+
+
+def _attainment(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Booked EUR revenue and EUR quota per rep region and in total (reps in the selected
+    regions; see the module docstring)."""
+    condition, params = _scope_reps(filters)
+    return db.query(
+        cur,
+        f"""
+        WITH booked AS (
+            SELECT rep_id, sum(net_amount_eur) AS booked_eur FROM order_lines
+            WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL GROUP BY rep_id
+        )
+        SELECT coalesce(r.region, '{TOTAL}') AS region,
+               sum(coalesce(b.booked_eur, 0)) AS booked_eur, sum(q.quota_eur) AS quota_eur
+        FROM quotas q
+        JOIN reps r USING (rep_id)
+        LEFT JOIN booked b USING (rep_id)
+        WHERE q.quarter_start = $start AND q.quota_eur > 0 AND {condition}
+        GROUP BY ROLLUP (r.region)
+        """,
+        params | {"start": filters.period.start, "end": filters.period.end},
+    )
+
+
+# --- next quarter's pipeline --------------------------------------------------------------
+
+
+def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
+    """Open pipeline due next quarter as it stood at the quarter's last weekly snapshot,
+    cumulative by forecast category (commit; best case = commit + best case; pipeline = all
+    open), against next quarter's quota. Deals convert at the snapshot date's rate, the
+    EUR quota too. Regions and countries filter deals by their country; the quota is that
+    of the reps in the selected regions. Keys: quarter (label), snapshot_date, commit,
+    best_case, pipeline, quota, deals; amounts None when there is no snapshot."""
+    upcoming = quarter(add_months(filters.period.start, 3))
+    scope = dataclasses.replace(filters, product_lines=(), channels=())
+    conditions, params = dimension_conditions(scope, alias="o.")
+    snapshot = db.query_rows(
+        cur,
+        "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
+        {"end": filters.period.end},
+    )[0][0]
+    result = {"quarter": upcoming.label, "snapshot_date": snapshot}
+    if snapshot is None:
+        return result | dict.fromkeys(("commit", "best_case", "pipeline", "quota", "deals"))
+    where = " AND ".join(
+        ["s.snapshot_date = $snapshot", "s.close_date BETWEEN $q_start AND $q_end",
+         "s.forecast_category <> 'omitted'", *conditions]
+    )  # fmt: skip
+    rows = db.query_rows(
+        cur,
+        f"""
+        WITH rates AS (
+            SELECT currency_code, units_per_eur FROM fx_daily WHERE rate_date = $snapshot
+        )
+        SELECT s.forecast_category,
+               sum(s.amount_local / c.units_per_eur * r.units_per_eur) AS amount,
+               count(*) AS deals,
+               count(*) FILTER (WHERE c.units_per_eur IS NULL) AS unconverted
+        FROM opportunity_snapshots s
+        JOIN opportunities o USING (opportunity_id)
+        LEFT JOIN rates c ON c.currency_code = o.currency_code
+        JOIN rates r ON r.currency_code = $currency
+        WHERE {where}
+        GROUP BY 1
+        """,
+        params
+        | {
+            "snapshot": snapshot, "currency": filters.currency,
+            "q_start": upcoming.start, "q_end": upcoming.end,
+        },
+    )  # fmt: skip
+    if any(unconverted for *_, unconverted in rows):
+        raise fx.RateUnavailable(
+            f"Some deals in the {snapshot:%d %b %Y} pipeline are in a currency without an ECB "
+            "rate on that day, so the pipeline cannot be converted."
+        )
+    by_category = {category: amount for category, amount, _, _ in rows}
+    commit = by_category.get("commit", 0.0)
+    best_case = commit + by_category.get("best case", 0.0)
+    condition, rep_params = _scope_reps(filters)
+    quota_eur, eur_rate = db.query_rows(
+        cur,
+        f"""
+        SELECT sum(q.quota_eur),
+               (SELECT units_per_eur FROM fx_daily
+                WHERE rate_date = $snapshot AND currency_code = $currency)
+        FROM quotas q JOIN reps r USING (rep_id)
+        WHERE q.quarter_start = $q_start AND {condition}
+        """,
+        rep_params
+        | {"q_start": upcoming.start, "snapshot": snapshot, "currency": filters.currency},
+    )[0]
+    return result | {
+        "commit": commit,
+        "best_case": best_case,
+        "pipeline": best_case + by_category.get("pipeline", 0.0),
+        "quota": None if quota_eur is None or eur_rate is None else quota_eur * eur_rate,
+        "deals": sum(deals for _, _, deals, _ in rows),
+    }
