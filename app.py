@@ -15,6 +15,7 @@ page = st.navigation(
     [
         st.Page("views/overview.py", title="Overview", icon="🌍", default=True),
         st.Page("views/markets.py", title="Markets", icon="🗺️"),
+        st.Page("views/review.py", title="Quarterly review", icon="📊"),
     ]
 )
 

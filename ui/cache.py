@@ -15,8 +15,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import catalog, db, demo, markets, overview
-from analytics.filters import Filters
+from analytics import catalog, db, demo, markets, overview, review
+from analytics.filters import Filters, Period
 
 CACHE_TTL_S = 3600
 
@@ -98,3 +98,10 @@ def markets_data(version: str, query: str, filters: Filters, *args):
     """One Markets query (by name, from MARKETS_QUERIES) for one set of filters, cached."""
     with cursor() as cur:
         return MARKETS_QUERIES[query](cur, filters, *args)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner="Building the quarterly review…")
+def quarterly_review(version: str, quarter: Period, vs: str, filters: Filters) -> review.Review:
+    """The whole quarterly review for one quarter, comparison and set of filters."""
+    with cursor() as cur:
+        return review.build(cur, quarter, vs, filters)

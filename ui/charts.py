@@ -279,3 +279,115 @@ def price_index_bars(frame: pd.DataFrame, currency: str, title: str) -> go.Figur
     fig.update_xaxes(title="Price index (cross-market average = 100)", gridcolor="#e5e5e5")
     fig.update_yaxes(title=None)
     return _layout(fig, title, height=max(320, 24 * len(rows) + 120))
+
+
+# --- quarterly review -----------------------------------------------------------------------
+
+GAIN, LOSS, TOTAL_COLOUR = "#1a7f37", "#c73e1d", "#1f4e79"
+
+
+def bridge_waterfall(
+    bridge: pd.DataFrame, labels: dict[str, str], currency: str, title: str
+) -> go.Figure:
+    """The revenue bridge as a waterfall: base quarter, each effect, current quarter.
+
+    `labels` names each effect (the two ends by their quarters).
+    """
+    ends = {"base", "current"}
+    fig = go.Figure(
+        go.Waterfall(
+            x=[labels[e] for e in bridge["effect"]],
+            y=bridge["amount"],  # a "total" bar ignores its y and shows the running sum
+            measure=[
+                "absolute" if e == "base" else "total" if e == "current" else "relative"
+                for e in bridge["effect"]
+            ],
+            text=[_compact(v) for v in bridge["amount"]],
+            textposition="outside",
+            customdata=bridge[["effect"]],
+            increasing={"marker": {"color": GAIN}},
+            decreasing={"marker": {"color": LOSS}},
+            totals={"marker": {"color": TOTAL_COLOUR}},
+            connector={"line": {"color": "#8d99ae", "width": 1}},
+            hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra></extra>",
+        )
+    )
+    ends_total = bridge.loc[bridge["effect"].isin(ends), "amount"]
+    low = float(bridge["amount"].cumsum().iloc[:-1].min())
+    fig.update_yaxes(
+        title=f"Net revenue ({currency})",
+        tickformat="~s",
+        gridcolor="#e5e5e5",
+        # Start the axis near the smallest running total so that the effects stay visible.
+        range=[max(0.0, low * 0.85), float(ends_total.max()) * 1.08],
+    )
+    fig.update_xaxes(title=None)
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=460)
+
+
+def _compact(value: float) -> str:
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    magnitude = abs(value)
+    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= limit:
+            return f"{sign}{magnitude / limit:,.1f}{suffix}"
+    return f"{sign}{magnitude:,.0f}"
+
+
+def signed_bars(
+    frame: pd.DataFrame, label: str, value: str, currency: str, title: str, hover: str = ""
+) -> go.Figure:
+    """Horizontal bars of a signed amount (gains green, losses red), largest gain on top.
+
+    `hover` names a column shown on hover (e.g. the reason for a change).
+    """
+    rows = frame.sort_values(value, ascending=True)
+    fig = go.Figure(
+        go.Bar(
+            x=rows[value],
+            y=rows[label],
+            orientation="h",
+            marker={"color": [GAIN if v >= 0 else LOSS for v in rows[value]]},
+            text=[_compact(v) for v in rows[value]],
+            textposition="auto",
+            customdata=rows[[hover]] if hover else None,
+            hovertemplate=f"%{{y}}: %{{x:,.0f}} {currency}"
+            + ("<br>%{customdata[0]}" if hover else "")
+            + "<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title=f"{currency}", tickformat="~s", gridcolor="#e5e5e5", zerolinecolor="#444"
+    )
+    fig.update_yaxes(title=None, automargin=True)
+    return _layout(fig, title, height=max(300, 30 * len(rows) + 130))
+
+
+def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
+    """Next quarter's pipeline by forecast level (cumulative) against its quota."""
+    levels = ["Commit", "Best case", "Pipeline"]
+    values = [pipeline["commit"], pipeline["best_case"], pipeline["pipeline"]]
+    fig = go.Figure(
+        go.Bar(
+            x=levels,
+            y=values,
+            marker={"color": ["#1f4e79", "#2e86ab", "#8ecae6"]},
+            text=[_compact(v) for v in values],
+            textposition="outside",
+            hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra></extra>",
+        )
+    )
+    if pipeline.get("quota"):
+        fig.add_hline(
+            y=pipeline["quota"],
+            line={"color": LOSS, "dash": "dash", "width": 2},
+            annotation_text=f"Quota {_compact(pipeline['quota']).lstrip('+')}",
+            annotation_position="top left",
+        )
+    top = max([v for v in values if v is not None] + [pipeline.get("quota") or 0])
+    fig.update_yaxes(
+        title=f"Open pipeline ({currency})", tickformat="~s", gridcolor="#e5e5e5",
+        range=[0, top * 1.15 or 1],
+    )  # fmt: skip
+    return _layout(fig, title, height=380)

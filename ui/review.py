@@ -1,0 +1,447 @@
+"""Screen parts of the quarterly review: the quarter and comparison pickers, the sections
+(each one slide in presentation mode), presentation mode itself and the exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics import formatting, review
+from analytics.filters import Period
+from analytics.review import COMPARISONS, EFFECT_LABELS, Review
+from ui import charts, components
+
+URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
+CHART_CONFIG = {"displaylogo": False}
+
+
+# --- choosing the quarter -------------------------------------------------------------------
+
+
+def _from_state_or_url(key: str, param: str, choices: list[str]) -> tuple[str, str | None]:
+    """The widget's value, else the link's, else the first choice; and a rejected link value."""
+    if st.session_state.get(key) in choices:
+        return st.session_state[key], None
+    asked = st.query_params.get(param)
+    if asked is None:
+        return choices[0], None
+    normalised = asked.strip().upper() if param == URL_QUARTER else asked.strip()
+    return (normalised, None) if normalised in choices else (choices[0], asked)
+
+
+def selection(quarters: list[Period], show_controls: bool) -> tuple[Period, str]:
+    """The quarter (default: the last full one) and comparison basis, mirrored in the URL."""
+    keys = [review.quarter_key(q) for q in quarters]
+    labels = dict(zip(keys, (q.label for q in quarters), strict=True))
+    quarter_key, bad_quarter = _from_state_or_url("r_quarter", URL_QUARTER, keys)
+    vs, bad_vs = _from_state_or_url("r_vs", URL_VS, list(COMPARISONS))
+    if bad_quarter:
+        st.warning(
+            f"The link asked for quarter “{bad_quarter}”, which is not a complete quarter in "
+            f"this data; showing {labels[quarter_key]}."
+        )
+    if bad_vs:
+        st.warning(f"The link asked to compare with “{bad_vs}”, which is not a choice here.")
+    if show_controls:
+        st.session_state["r_quarter"], st.session_state["r_vs"] = quarter_key, vs
+        left, right = st.columns([1, 3])
+        left.selectbox("Quarter", keys, format_func=labels.get, key="r_quarter")
+        right.segmented_control(
+            "Compare with", list(COMPARISONS), format_func=COMPARISONS.get, key="r_vs"
+        )
+        quarter_key = st.session_state["r_quarter"]
+        vs = st.session_state["r_vs"] or vs  # clicking the chosen one again clears it
+    st.query_params[URL_QUARTER] = quarter_key
+    st.query_params[URL_VS] = vs
+    return quarters[keys.index(quarter_key)], vs
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+def _money(value, currency: str) -> str:
+    return formatting.money(value, currency)
+
+
+def headline(data: Review) -> None:
+    """Revenue reported and at constant currency, FX, margin, budget, quota, pipeline."""
+    h, cur = data.headline, data.currency
+    vs_base = f"vs {data.base.label}"
+    first = st.columns(4)
+    if data.vs == "budget":
+        revenue_delta, revenue_note = formatting.change(h["vs_budget"], "money"), "vs budget"
+    else:
+        revenue_delta, revenue_note = formatting.change(h["growth"], "money"), vs_base
+    first[0].metric(
+        f"Net revenue ({cur}, reported)",
+        _money(h["revenue"], cur),
+        delta=revenue_delta,
+        delta_description=revenue_note,
+        help=f"{data.base.label}: {_money(h['revenue_base'], cur)}",
+        border=True,
+    )
+    first[1].metric(
+        f"At constant currency ({cur})",
+        _money(h["revenue_cc"], cur),
+        delta=formatting.change(h["growth_cc"], "money"),
+        delta_description=vs_base,
+        help=f"{data.quarter.label} valued at {data.base.label} average ECB rates.",
+        border=True,
+    )
+    first[2].metric(
+        "FX effect on growth",
+        formatting.change(h["fx_effect"], "percent") or "–",
+        delta=_money(h["fx_amount"], cur),
+        delta_description="in revenue",
+        help="Reported growth minus constant-currency growth; the amount is reported minus "
+        "constant-currency revenue.",
+        border=True,
+    )
+    first[3].metric(
+        "Gross margin",
+        formatting.percent(h["margin_pct"]),
+        delta=formatting.change(_minus(h["margin_pct"], h["margin_pct_base"]), "percent"),
+        delta_description=vs_base,
+        border=True,
+    )
+    second = st.columns(4)
+    second[0].metric(
+        "Revenue vs budget",
+        formatting.change(h["vs_budget"], "money") or "No budget",
+        help=f"Budget {data.quarter.label}: {_money(h['budget'], cur)} (EUR budget at the "
+        "quarter's average ECB rate).",
+        border=True,
+    )
+    second[1].metric(
+        "Quota attainment",
+        formatting.percent(h["attainment"]),
+        help=f"Booked {formatting.money(h['booked_eur'], 'EUR')} of "
+        f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR).",
+        border=True,
+    )
+    p = data.pipeline
+    coverage = _ratio(p.get("best_case"), p.get("quota"))
+    second[2].metric(
+        f"{p['quarter']} commit / best case",
+        f"{_money(p.get('commit'), cur)} / {_money(p.get('best_case'), cur)}",
+        delta=f"{formatting.percent(coverage, 0)} of quota" if coverage is not None else None,
+        delta_color="off",
+        help=_pipeline_note(data),
+        border=True,
+    )
+    second[3].metric(
+        f"{p['quarter']} pipeline vs quota",
+        f"{_money(p.get('pipeline'), cur)} / {_money(p.get('quota'), cur)}",
+        delta=f"{_ratio(p.get('pipeline'), p.get('quota')) or 0:.1f}× coverage"
+        if p.get("quota")
+        else None,
+        delta_color="off",
+        help=_pipeline_note(data),
+        border=True,
+    )
+
+
+def _minus(a, b):
+    return None if a is None or b is None else a - b
+
+
+def _ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def _pipeline_note(data: Review) -> str:
+    p = data.pipeline
+    if p["snapshot_date"] is None:
+        return f"No pipeline snapshot on or before {data.quarter.end:%d %b %Y}."
+    return (
+        f"Open deals due in {p['quarter']} as of the {p['snapshot_date']:%d %b %Y} snapshot "
+        f"({p['deals']} deals), at that day's ECB rates; best case includes commit, pipeline "
+        "includes both."
+    )
+
+
+def bridge_labels(data: Review) -> dict[str, str]:
+    return EFFECT_LABELS | {"base": data.base.label, "current": data.quarter.label}
+
+
+def bridge_chart(data: Review, font_scale: float = 1.0) -> None:
+    fig = charts.bridge_waterfall(
+        data.bridge,
+        bridge_labels(data),
+        data.currency,
+        f"Revenue bridge {data.base.label} → {data.quarter.label} — {data.currency}, reported",
+    )
+    st.plotly_chart(_scaled(fig, font_scale), config=CHART_CONFIG, key="review_bridge")
+
+
+BRIDGE_NOTE = (
+    "Items are product × country. Volume: the change in units at the base quarter's average "
+    "price. Mix: what the items sold are worth at their own base prices, beyond that average. "
+    "Price: current prices at base rates against base prices, for items with net units in "
+    "both quarters. New business: items with no base sales, no base price (net returns) or "
+    "net returns now, at base rates. FX: reported minus constant-currency revenue."
+)
+
+
+def bridge_drivers(data: Review) -> None:
+    """Which countries or products drive one effect of the bridge."""
+    left, right = st.columns([3, 1])
+    effect = left.segmented_control(
+        "Effect", review.DRIVER_EFFECTS, format_func=EFFECT_LABELS.get, key="r_effect"
+    )
+    effect = effect or "price"
+    by = right.selectbox(
+        "By", list(review.DRIVER_DIMENSIONS), format_func=review.DRIVER_DIMENSIONS.get,
+        key="r_driver_by",
+    )  # fmt: skip
+    frame = review.drivers(data.items, by)
+    label = {"country": "country", "region": "region", "product": "product",
+             "product_line": "product_line"}[by]  # fmt: skip
+    top = frame.reindex(frame[effect].abs().sort_values(ascending=False).index).head(12)
+    top = top[top[effect] != 0]
+    if top.empty:
+        components.empty_state(
+            f"No {EFFECT_LABELS[effect].lower()} effect",
+            "Nothing in this selection contributes to it.",
+        )
+        return
+    st.plotly_chart(
+        charts.signed_bars(
+            top,
+            label,
+            effect,
+            data.currency,
+            f"Who drives {EFFECT_LABELS[effect].lower()}: top {len(top)} by "
+            f"{review.DRIVER_DIMENSIONS[by].lower()} — {data.currency}, "
+            f"{data.base.label} → {data.quarter.label}",
+        ),
+        config=CHART_CONFIG,
+        key="review_drivers",
+    )
+    cur = data.currency
+    table = pd.DataFrame(
+        {review.DRIVER_DIMENSIONS[by]: frame[label]}
+        | {f"{EFFECT_LABELS[e]} ({cur})": frame[e].round(0) for e in review.DRIVER_EFFECTS}
+        | {f"Change ({cur})": frame["change"].round(0), "Reason": frame["reason"]}
+    )
+    money = st.column_config.NumberColumn(format="localized")
+    with st.expander(f"Every {review.DRIVER_DIMENSIONS[by].lower()}'s part of the bridge"):
+        components.table_with_downloads(
+            table,
+            {c: money for c in table.columns if c.endswith(f"({cur})")},
+            f"bridge_drivers_{by}",
+            "bridge_drivers",
+        )
+
+
+def scorecard(data: Review) -> None:
+    """Region x headline metrics with conditional colours; downloadable."""
+    frame, cur = data.regions, data.currency
+    table = pd.DataFrame(
+        {
+            "Region": frame["region"],
+            f"Net revenue ({cur})": frame["revenue"].round(0),
+            f"{data.base.label} ({cur})": frame["revenue_base"].round(0),
+            "Growth": frame["growth"],
+            "Growth at constant currency": frame["growth_cc"],
+            "FX effect (pp)": frame["fx_effect"] * 100,
+            "Gross margin %": frame["margin_pct"],
+            "Margin change (pp)": frame["margin_change"] * 100,
+            f"Budget ({cur})": frame["budget"].round(0),
+            "vs budget": frame["vs_budget"],
+            "Quota attainment": frame["attainment"],
+        }
+    )
+    styled = (
+        table.style.map(_sign_colour, subset=["Growth", "Growth at constant currency", "vs budget",
+                                               "Margin change (pp)"])
+        .map(_attainment_colour, subset=["Quota attainment"])
+        .apply(lambda row: ["font-weight: 700" if row["Region"] == review.TOTAL else ""] * len(row),
+               axis=1)
+    )  # fmt: skip
+    percent = st.column_config.NumberColumn(format="percent")
+    money = st.column_config.NumberColumn(format="localized")
+    pp = st.column_config.NumberColumn(format="%+.1f")
+    config = {c: money for c in table.columns if c.endswith(f"({cur})")}
+    config |= {c: percent for c in ("Growth", "Growth at constant currency", "Gross margin %",
+                                    "vs budget", "Quota attainment")}  # fmt: skip
+    config |= {"FX effect (pp)": pp, "Margin change (pp)": pp}
+    components.table_with_downloads(
+        styled, config, "regional_scorecard", "review_scorecard", export_frame=table
+    )
+
+
+def _sign_colour(value) -> str:
+    if pd.isna(value):
+        return ""
+    return "color: #1a7f37" if value > 0 else "color: #c73e1d" if value < 0 else ""
+
+
+def _attainment_colour(value) -> str:
+    if pd.isna(value):
+        return ""
+    return "color: #1a7f37" if value >= 1 else "color: #c73e1d" if value < 0.9 else "color: #b26b00"
+
+
+def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
+    """Countries and accounts that gained and lost most, with the bridge's reason."""
+    cur = data.currency
+    countries = review.top_movers(data.country_movers, n)
+    accounts = review.top_movers(data.account_movers, n)
+    left, right = st.columns(2)
+    period = f"{data.base.label} → {data.quarter.label}"
+    with left:
+        _movers_chart(countries.assign(name=countries["country"]), cur,
+                      f"Countries: largest gains and losses — {cur}, {period}", "review_countries")  # fmt: skip
+    with right:
+        _movers_chart(accounts.assign(name=accounts["customer"]), cur,
+                      f"Accounts: largest gains and losses — {cur}, {period}", "review_accounts")  # fmt: skip
+    if not with_tables:
+        return
+    money = st.column_config.NumberColumn(format="localized")
+    percent = st.column_config.NumberColumn(format="percent")
+    tables = {
+        "country_movers": pd.DataFrame(
+            {
+                "Country": countries["country"],
+                "Region": countries["region"],
+                f"{data.base.label} ({cur})": countries["r0"].round(0),
+                f"{data.quarter.label} ({cur})": countries["r1"].round(0),
+                f"Change ({cur})": countries["change"].round(0),
+                "Growth": countries["growth"],
+                "Main reason": countries["reason"],
+            }
+        ),
+        "account_movers": pd.DataFrame(
+            {
+                "Account": accounts["customer"],
+                "Country": accounts["country"],
+                "Segment": accounts["segment"],
+                f"{data.base.label} ({cur})": accounts["r0"].round(0),
+                f"{data.quarter.label} ({cur})": accounts["r1"].round(0),
+                f"Change ({cur})": accounts["change"].round(0),
+                "Growth": accounts["growth"],
+                "Main reason": accounts["reason"],
+            }
+        ),
+    }
+    for (stem, table), column in zip(tables.items(), st.columns(2), strict=True):
+        with column:
+            config = {c: money for c in table.columns if c.endswith(f"({cur})")}
+            components.table_with_downloads(table, config | {"Growth": percent}, stem, stem)
+    st.caption(
+        "Main reason: the bridge effect that explains most of the change in its direction. For "
+        "a country, volume counts its volume and mix together; for an account, volume is its "
+        "change in units at its own base average price and the rest at base rates is price & mix."
+    )
+
+
+def _movers_chart(frame: pd.DataFrame, currency: str, title: str, key: str) -> None:
+    if frame.empty:
+        components.empty_state("No movers", "Nothing changed between the two quarters.")
+        return
+    labelled = frame.assign(label=frame["name"] + " · " + frame["reason"])
+    st.plotly_chart(
+        charts.signed_bars(labelled, "label", "change", currency, title),
+        config=CHART_CONFIG,
+        key=key,
+    )
+
+
+def pipeline(data: Review, font_scale: float = 1.0) -> None:
+    p = data.pipeline
+    if p["snapshot_date"] is None:
+        components.empty_state(
+            f"No pipeline for {p['quarter']}",
+            f"The store holds no weekly pipeline snapshot on or before {data.quarter.end:%d %b %Y}.",
+        )
+        return
+    fig = charts.pipeline_bars(
+        p,
+        data.currency,
+        f"Pipeline due in {p['quarter']} vs quota — {data.currency}, "
+        f"snapshot of {p['snapshot_date']:%d %b %Y}",
+    )
+    st.plotly_chart(_scaled(fig, font_scale), config=CHART_CONFIG, key="review_pipeline")
+    st.caption(_pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
+               "converted at the snapshot day's rate.")  # fmt: skip
+
+
+def _scaled(fig, font_scale: float):
+    if font_scale != 1.0:
+        fig.update_layout(font_size=13 * font_scale, title_font_size=17 * font_scale)
+    return fig
+
+
+# --- presentation mode ----------------------------------------------------------------------
+
+SLIDES = ("Headline", "Revenue bridge", "Regional scorecard", "Top movers", "Next quarter")
+
+PRESENTATION_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1.5rem 3rem 1rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.3rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem; }
+[data-testid="stMetricValue"] { font-size: 2.8rem; }
+[data-testid="stMetricDelta"] { font-size: 1.3rem; }
+h1 { font-size: 3rem !important; }
+</style>
+"""
+
+
+def presenting() -> bool:
+    return st.query_params.get(URL_PRESENT) == "1"
+
+
+def go_to_slide(slide: int | None) -> None:
+    if slide is None:
+        for param in (URL_PRESENT, URL_SLIDE):
+            st.query_params.pop(param, None)
+    else:
+        st.query_params[URL_PRESENT] = "1"
+        st.query_params[URL_SLIDE] = str(slide)
+
+
+def present_button() -> None:
+    st.button("▶ Present", on_click=go_to_slide, args=(1,), key="r_present",
+              help="Full screen slides for the meeting room: one section per slide.")  # fmt: skip
+
+
+def current_slide() -> int:
+    try:
+        number = int(st.query_params.get(URL_SLIDE, "1"))
+    except ValueError:
+        number = 1
+    return min(max(number, 1), len(SLIDES))
+
+
+def presentation(data: Review) -> None:
+    """One section per slide, large type, no sidebar, the stamp on every slide."""
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    number = current_slide()
+    name = SLIDES[number - 1]
+    titles = {
+        "Headline": f"{data.quarter.label} vs {data.vs_label}",
+        "Next quarter": f"Pipeline for {data.pipeline['quarter']}",
+    }
+    st.title(titles.get(name, f"{name} — {data.quarter.label}"))
+    st.caption(data.stamp())
+    if name == "Headline":
+        headline(data)
+    elif name == "Revenue bridge":
+        bridge_chart(data, font_scale=1.4)
+    elif name == "Regional scorecard":
+        scorecard(data)
+    elif name == "Top movers":
+        movers(data, with_tables=False)
+    else:
+        pipeline(data, font_scale=1.4)
+    back, position, forward, leave = st.columns([1, 2, 1, 1])
+    back.button("◀ Previous", on_click=go_to_slide, args=(number - 1,), disabled=number == 1,
+                key="r_prev", width="stretch")  # fmt: skip
+    position.markdown(f"**Slide {number} of {len(SLIDES)}** · {name}")
+    forward.button("Next ▶", on_click=go_to_slide, args=(number + 1,), disabled=number == len(SLIDES),
+                   key="r_next", width="stretch")  # fmt: skip
+    leave.button("✕ Exit", on_click=go_to_slide, args=(None,), key="r_exit", width="stretch")

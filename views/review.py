@@ -1,0 +1,76 @@
+"""Quarterly review: a quarter against the prior quarter, last year or the budget; the
+revenue bridge and who drives it, the regional scorecard, top movers, next quarter's
+pipeline; presentation mode and the exported deck."""
+
+import dataclasses
+
+import streamlit as st
+
+from analytics import review
+from analytics.db import QueryTimeout
+from analytics.fx import RateUnavailable
+from ui import cache, components, filters
+from ui import review as view
+
+version = cache.database_version()
+catalog = cache.load_catalog(version)
+presenting = view.presenting()
+if not presenting:
+    st.title("Quarterly review")
+if not catalog.has_sales:
+    components.empty_state(
+        "No sales in this store yet",
+        "Point `SALES_ATLAS_DB` at a store with order lines, or build the demo company with "
+        "`python -m analytics build-demo --db PATH`.",
+    )
+    st.stop()
+quarters = review.full_quarters(catalog.first_date, catalog.last_date)
+if not quarters:
+    components.empty_state(
+        "No complete quarter yet",
+        f"The data runs from {catalog.first_date:%d %b %Y} to {catalog.last_date:%d %b %Y}; "
+        "the review needs at least one whole calendar quarter.",
+    )
+    st.stop()
+
+quarter, vs = view.selection(quarters, show_controls=not presenting)
+# The review has its own quarter; the sidebar's period does not apply here.
+scope = dataclasses.replace(filters.current(), period=quarter, comparison=quarter)
+try:
+    data = cache.quarterly_review(version, quarter, vs, scope)
+except (RateUnavailable, QueryTimeout, ValueError) as problem:
+    st.error(str(problem))
+    if presenting:
+        st.button("✕ Exit presentation", on_click=view.go_to_slide, args=(None,))
+    st.stop()
+
+if presenting:
+    view.presentation(data)
+    st.stop()
+
+st.caption(
+    "This page picks its own quarter (the sidebar's period is not used); the sidebar's "
+    "regions, countries, product lines, channels and currency apply."
+)
+view.present_button()
+
+st.subheader(f"{data.quarter.label} vs {data.vs_label}")
+view.headline(data)
+st.caption(data.stamp())
+
+st.subheader("Revenue bridge")
+view.bridge_chart(data)
+st.caption(view.BRIDGE_NOTE)
+view.bridge_drivers(data)
+st.caption(data.stamp())
+
+st.subheader("Regional scorecard")
+view.scorecard(data)
+st.caption(data.stamp())
+
+st.subheader("Top movers")
+view.movers(data)
+st.caption(data.stamp())
+
+st.subheader(f"Pipeline for {data.pipeline['quarter']}")
+view.pipeline(data)
