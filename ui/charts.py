@@ -302,7 +302,10 @@ def bridge_waterfall(
                 "absolute" if e == "base" else "total" if e == "current" else "relative"
                 for e in bridge["effect"]
             ],
-            text=[_compact(v) for v in bridge["amount"]],
+            text=[
+                _compact(v).lstrip("+") if e in ends else _compact(v)
+                for e, v in zip(bridge["effect"], bridge["amount"], strict=True)
+            ],
             textposition="outside",
             customdata=bridge[["effect"]],
             increasing={"marker": {"color": GAIN}},
@@ -391,3 +394,34 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
         range=[0, top * 1.15 or 1],
     )  # fmt: skip
     return _layout(fig, title, height=380)
+
+
+def review_figures(data) -> dict[str, go.Figure]:
+    """The quarterly review's charts as the PDF embeds them (keys bridge, countries and,
+    when there is a pipeline snapshot, pipeline). `data` is an analytics.review.Review."""
+    from analytics import report, review
+
+    period = f"{data.base.label} → {data.quarter.label}"
+    movers = review.top_movers(data.country_movers)
+    figures = {
+        "bridge": bridge_waterfall(
+            data.bridge,
+            report.bridge_labels(data),
+            data.currency,
+            f"Revenue bridge {period} — {data.currency}, reported",
+        ),
+        "countries": signed_bars(
+            movers.assign(label=movers["country"] + " · " + movers["reason"]),
+            "label",
+            "change",
+            data.currency,
+            f"Countries: largest gains and losses — {data.currency}, {period}",
+        ),
+    }
+    if data.pipeline["snapshot_date"] is not None:
+        figures["pipeline"] = pipeline_bars(
+            data.pipeline,
+            data.currency,
+            f"Pipeline due in {data.pipeline['quarter']} vs quota — {data.currency}",
+        )
+    return figures

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting, review
+from analytics import formatting, report, review
 from analytics.filters import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from ui import charts, components
@@ -104,7 +104,7 @@ def headline(data: Review) -> None:
         delta_description=vs_base,
         border=True,
     )
-    second = st.columns(4)
+    second = st.columns(6)
     second[0].metric(
         "Revenue vs budget",
         formatting.change(h["vs_budget"], "money") or "No budget",
@@ -120,25 +120,23 @@ def headline(data: Review) -> None:
         border=True,
     )
     p = data.pipeline
-    coverage = _ratio(p.get("best_case"), p.get("quota"))
-    second[2].metric(
-        f"{p['quarter']} commit / best case",
-        f"{_money(p.get('commit'), cur)} / {_money(p.get('best_case'), cur)}",
-        delta=f"{formatting.percent(coverage, 0)} of quota" if coverage is not None else None,
-        delta_color="off",
-        help=_pipeline_note(data),
-        border=True,
-    )
-    second[3].metric(
-        f"{p['quarter']} pipeline vs quota",
-        f"{_money(p.get('pipeline'), cur)} / {_money(p.get('quota'), cur)}",
-        delta=f"{_ratio(p.get('pipeline'), p.get('quota')) or 0:.1f}× coverage"
-        if p.get("quota")
-        else None,
-        delta_color="off",
-        help=_pipeline_note(data),
-        border=True,
-    )
+    for column, (key, label) in zip(
+        second[2:],
+        (("commit", "commit"), ("best_case", "best case"), ("pipeline", "pipeline"),
+         ("quota", "quota")),
+        strict=True,
+    ):  # fmt: skip
+        share = _ratio(p.get(key), p.get("quota"))
+        column.metric(
+            f"{p['quarter']} {label}",
+            _money(p.get(key), cur),
+            delta=f"{formatting.percent(share, 0)} of quota"
+            if share is not None and key != "quota"
+            else None,
+            delta_color="off",
+            help=_pipeline_note(data),
+            border=True,
+        )
 
 
 def _minus(a, b):
@@ -171,16 +169,15 @@ def bridge_chart(data: Review, font_scale: float = 1.0) -> None:
         data.currency,
         f"Revenue bridge {data.base.label} → {data.quarter.label} — {data.currency}, reported",
     )
-    st.plotly_chart(_scaled(fig, font_scale), config=CHART_CONFIG, key="review_bridge")
+    st.plotly_chart(
+        _scaled(fig, font_scale),
+        config=CHART_CONFIG,
+        key="review_bridge",
+        theme=None if font_scale != 1.0 else "streamlit",
+    )
 
 
-BRIDGE_NOTE = (
-    "Items are product × country. Volume: the change in units at the base quarter's average "
-    "price. Mix: what the items sold are worth at their own base prices, beyond that average. "
-    "Price: current prices at base rates against base prices, for items with net units in "
-    "both quarters. New business: items with no base sales, no base price (net returns) or "
-    "net returns now, at base rates. FX: reported minus constant-currency revenue."
-)
+BRIDGE_NOTE = report.BRIDGE_NOTE
 
 
 def bridge_drivers(data: Review) -> None:
@@ -362,14 +359,23 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
         f"Pipeline due in {p['quarter']} vs quota — {data.currency}, "
         f"snapshot of {p['snapshot_date']:%d %b %Y}",
     )
-    st.plotly_chart(_scaled(fig, font_scale), config=CHART_CONFIG, key="review_pipeline")
+    st.plotly_chart(
+        _scaled(fig, font_scale),
+        config=CHART_CONFIG,
+        key="review_pipeline",
+        theme=None if font_scale != 1.0 else "streamlit",
+    )
     st.caption(_pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
                "converted at the snapshot day's rate.")  # fmt: skip
 
 
 def _scaled(fig, font_scale: float):
+    """Larger type for the meeting room (Streamlit's chart theme would reset it)."""
     if font_scale != 1.0:
-        fig.update_layout(font_size=13 * font_scale, title_font_size=17 * font_scale)
+        fig.update_layout(
+            font_size=13 * font_scale, title_font_size=17 * font_scale, height=560,
+            template="plotly_white",
+        )  # fmt: skip
     return fig
 
 
@@ -384,8 +390,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !impor
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1.5rem 3rem 1rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.3rem; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
-[data-testid="stMetricValue"] { font-size: 2.8rem; }
-[data-testid="stMetricDelta"] { font-size: 1.3rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.8rem !important; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.3rem !important; }
 h1 { font-size: 3rem !important; }
 </style>
 """
@@ -445,3 +451,41 @@ def presentation(data: Review) -> None:
     forward.button("Next ▶", on_click=go_to_slide, args=(number + 1,), disabled=number == len(SLIDES),
                    key="r_next", width="stretch")  # fmt: skip
     leave.button("✕ Exit", on_click=go_to_slide, args=(None,), key="r_exit", width="stretch")
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def exports(data: Review) -> None:
+    """Download the review as a deck (PPTX), a PDF and an offline HTML report; files are
+    built when their button is clicked."""
+    stem = report.file_stem(data)
+    columns = st.columns(3)
+    columns[0].download_button(
+        "Download PPTX deck",
+        lambda: report.to_pptx(data),
+        f"{stem}.pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="r_pptx",
+        help="Native PowerPoint charts: their data stays editable.",
+    )
+    reason = report.pdf_unavailable_reason()
+    columns[1].download_button(
+        "Download PDF",
+        lambda: report.to_pdf(data, charts.review_figures(data)),
+        f"{stem}.pdf",
+        "application/pdf",
+        key="r_pdf",
+        disabled=reason is not None,
+        help=reason or "The app's charts as images; takes a few seconds.",
+    )
+    columns[2].download_button(
+        "Download HTML report",
+        lambda: report.to_html(data).encode("utf-8"),
+        f"{stem}.html",
+        "text/html",
+        key="r_html",
+        help="One file that opens offline in any browser.",
+    )
+    if reason:
+        st.warning(reason)

@@ -74,3 +74,6 @@ st.caption(data.stamp())
 
 st.subheader(f"Pipeline for {data.pipeline['quarter']}")
 view.pipeline(data)
+
+st.subheader("Take it to the meeting")
+view.exports(data)

@@ -1,0 +1,151 @@
+"""The quarterly review's exports: the PPTX reopens with its slides and native chart data,
+the PDF has its pages, the HTML holds no remote address; each carries the stamp."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from html.parser import HTMLParser
+
+import duckdb
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+
+from analytics import report, review
+from analytics.filters import Filters
+
+
+@pytest.fixture(scope="module")
+def data(demo_db_path) -> review.Review:
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+        quarter = review.full_quarters(dt.date(2021, 1, 1), last)[0]
+        filters = Filters(period=quarter, comparison=quarter, currency="USD", regions=())
+        return review.build(con, quarter, "last_year", filters)
+
+
+def slide_texts(slide) -> list[str]:
+    return [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+
+
+def test_pptx_reopens_with_its_slides_and_chart_data(data):
+    deck = Presentation(io.BytesIO(report.to_pptx(data)))
+    titles = [slide_texts(s)[0] for s in deck.slides]
+    assert titles == [
+        f"Quarterly review — {data.quarter.label}",
+        f"Headline — {data.quarter.label} vs {data.vs_label}",
+        f"Revenue bridge {data.base.label} → {data.quarter.label} (USD)",
+        f"Regional scorecard — {data.quarter.label} vs {data.vs_label}",
+        f"Top movers — {data.base.label} → {data.quarter.label} (USD)",
+        f"Pipeline for {data.pipeline['quarter']} vs quota (USD)",
+    ]
+    for slide in list(deck.slides)[1:]:
+        assert data.stamp() in slide_texts(slide), "every slide carries the stamp"
+    assert "Rates: ECB" in data.stamp() and "Data to" in data.stamp()
+
+    charts = {
+        i: shape.chart
+        for i, slide in enumerate(deck.slides)
+        for shape in slide.shapes
+        if shape.has_chart
+    }
+    assert sorted(charts) == [2, 4, 5]
+
+    # The bridge: a stacked-column waterfall whose visible bars give back every effect.
+    bridge = charts[2]
+    assert bridge.chart_type == XL_CHART_TYPE.COLUMN_STACKED
+    plot = bridge.plots[0]
+    assert list(plot.categories) == [report.bridge_labels(data)[e] for e in data.bridge["effect"]]
+    base, total, up, down = (list(s.values) for s in plot.series)
+    for i, (effect, amount) in enumerate(
+        zip(data.bridge["effect"], data.bridge["amount"], strict=True)
+    ):
+        shown = total[i] if effect in ("base", "current") else up[i] - down[i]
+        assert shown == pytest.approx(amount, rel=1e-9), effect
+    # Each floating bar starts where the running total before it ends.
+    running = data.bridge["amount"].iloc[0]
+    for i, amount in enumerate(data.bridge["amount"].iloc[1:-1], start=1):
+        assert base[i] == pytest.approx(min(running, running + amount), rel=1e-9)
+        running += amount
+
+    movers = review.top_movers(data.country_movers)
+    values = list(charts[4].plots[0].series[0].values)
+    assert values == pytest.approx(list(movers["change"]))
+    assert list(charts[4].plots[0].categories) == [
+        f"{country} ({reason})"
+        for country, reason in zip(movers["country"], movers["reason"], strict=True)
+    ]
+
+    p = data.pipeline
+    assert list(charts[5].plots[0].series[0].values) == pytest.approx(
+        [p["commit"], p["best_case"], p["pipeline"], p["quota"]]
+    )
+
+    scorecard = next(s for s in list(deck.slides)[3].shapes if s.has_table).table
+    regions = [scorecard.cell(r, 0).text for r in range(1, len(data.regions) + 1)]
+    assert regions == list(data.regions["region"])
+
+
+def _require_chromium():
+    if report.chromium_path() is None:
+        if os.environ.get("CI") == "true" or os.environ.get("SALES_ATLAS_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required in CI for the PDF export")
+        pytest.skip("no Chromium on this machine")
+
+
+def test_pdf_has_one_page_per_section_and_the_stamp(data):
+    from pypdf import PdfReader
+
+    from ui.charts import review_figures
+
+    _require_chromium()
+    pdf = PdfReader(io.BytesIO(report.to_pdf(data, review_figures(data))))
+    texts = [page.extract_text() for page in pdf.pages]
+    assert len(texts) == 5
+    starts = ["Quarterly review", "Revenue bridge", "Regional scorecard", "Top movers", "Pipeline"]
+    for text, start in zip(texts, starts, strict=True):
+        assert text.startswith(start), text[:80]
+        assert "Data to" in text and data.currency in text  # the footer stamp
+    assert data.quarter.label in texts[0]
+    assert len(pdf.pages[1].images) == 1  # the bridge chart
+    assert pdf.metadata.title == f"Quarterly review {data.quarter.label}"
+
+
+def test_pdf_without_chromium_says_what_to_do(data, monkeypatch):
+    monkeypatch.setattr(report, "chromium_path", lambda: None)
+    assert "chromium" in report.pdf_unavailable_reason()
+    with pytest.raises(report.ExportUnavailable, match="PPTX or HTML"):
+        report.to_pdf(data, {})
+
+
+class _References(HTMLParser):
+    """Every attribute that could load something: src, href, srcset, xlink:href, action."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.found += [
+            v for k, v in attrs if k in {"src", "href", "srcset", "xlink:href", "action"}
+        ]
+
+
+def test_html_is_self_contained_and_complete(data):
+    text = report.to_html(data)
+    assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text)
+    assert "url(" not in text and "@import" not in text
+    parser = _References()
+    parser.feed(text)
+    assert parser.found == []
+    assert "script" not in parser.tags and "svg" in parser.tags
+    for heading in ("Headline", "Revenue bridge", "Regional scorecard", "Top movers", "Pipeline"):
+        assert f"<h2>{heading}" in text
+    assert text.count("Data to") >= 6  # under the title and every section
+    for region in data.regions["region"]:
+        assert f"<td>{region.replace('&', '&amp;')}</td>" in text

@@ -1,0 +1,155 @@
+"""AppTest: the Quarterly review page, its links, and presentation mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from streamlit.testing.v1 import AppTest
+
+from analytics import formatting
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = [
+    "Revenue bridge",
+    "Regional scorecard",
+    "Top movers",
+    "Pipeline for Q4 2026",
+    "Take it to the meeting",
+]
+
+
+def open_review(db_path: Path, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("SALES_ATLAS_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at.switch_page("views/review.py").run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _scalar(db_path: Path, sql: str) -> float:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_defaults_to_the_last_full_quarter_vs_the_prior_one(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch)
+    assert not at.exception and not at.error
+    assert [h.value for h in at.subheader] == ["Q3 2026 vs Q2 2026 (prior quarter)", *SECTIONS]
+    assert at.selectbox(key="r_quarter").value == "2026Q3"
+    assert at.query_params["quarter"] == "2026Q3" and at.query_params["vs"] == "prior_quarter"
+    revenue = _scalar(
+        demo_db_path,
+        "SELECT sum(net_amount_eur) FROM order_lines "
+        "WHERE order_date BETWEEN DATE '2026-07-01' AND DATE '2026-09-30'",
+    )
+    assert metric(at, "Net revenue (EUR, reported)") == formatting.money(revenue, "EUR")
+    labels = [m.label for m in at.metric]
+    assert labels[:6] == [
+        "Net revenue (EUR, reported)",
+        "At constant currency (EUR)",
+        "FX effect on growth",
+        "Gross margin",
+        "Revenue vs budget",
+        "Quota attainment",
+    ]
+    assert labels[6:] == [
+        "Q4 2026 commit",
+        "Q4 2026 best case",
+        "Q4 2026 pipeline",
+        "Q4 2026 quota",
+    ]
+    assert len(at.get("plotly_chart")) == 5  # bridge, drivers, two movers, pipeline
+    assert [b.label for b in at.get("download_button")][-3:] == [
+        "Download PPTX deck",
+        "Download PDF",
+        "Download HTML report",
+    ]
+    assert any("Rates: ECB" in c.value and "Data to" in c.value for c in at.caption)
+
+
+def test_a_link_to_a_quarter_vs_budget(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, quarter="2025Q4", vs="budget")
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Q4 2025 vs budget Q4 2025"
+    revenue = _scalar(
+        demo_db_path,
+        "SELECT sum(net_amount_eur) FROM order_lines "
+        "WHERE order_date BETWEEN DATE '2025-10-01' AND DATE '2025-12-31'",
+    )
+    budget = _scalar(
+        demo_db_path,
+        "SELECT sum(budget_revenue_eur) FROM budgets WHERE quarter_start = '2025-10-01'",
+    )
+    assert metric(at, "Revenue vs budget") == formatting.change(revenue / budget - 1, "money")
+    # The headline's delta is against the budget; growth is vs the same quarter last year.
+    headline = next(m for m in at.metric if m.label == "Net revenue (EUR, reported)")
+    assert headline.delta == formatting.change(revenue / budget - 1, "money")
+
+
+def test_changing_the_quarter_updates_page_and_link(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch)
+    at.selectbox(key="r_quarter").set_value("2026Q1").run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Q1 2026 vs Q4 2025 (prior quarter)"
+    assert at.query_params["quarter"] == "2026Q1"
+
+
+def test_unknown_quarter_in_a_link_is_reported(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, quarter="2031Q2", vs="forecast")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "2031Q2" in warnings and "forecast" in warnings
+    assert at.subheader[0].value == "Q3 2026 vs Q2 2026 (prior quarter)"
+
+
+def test_a_quarter_without_a_base_says_so(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, quarter="2021Q1", vs="prior_quarter")
+    assert not at.exception
+    assert "Nothing was sold in Q4 2020" in at.error[0].value
+
+
+def test_region_filter_narrows_the_scorecard(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, region="Americas")
+    assert not at.exception and not at.error
+    scorecard = at.dataframe[1].value  # after the drivers table
+    assert list(scorecard["Region"]) == ["Americas", "Total"]
+
+
+def test_presentation_mode_steps_through_the_slides(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, present="1", slide="2")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Revenue bridge — Q3 2026"
+    assert any("Slide 2 of 5" in m.value for m in at.markdown)
+    assert any("display: none" in m.value for m in at.markdown)  # the sidebar is hidden
+    assert any("Data to" in c.value and "EUR" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 1
+    assert not at.get("selectbox") or all(s.key != "r_quarter" for s in at.selectbox)
+
+    at.button(key="r_next").click().run()
+    assert at.query_params["slide"] == "3"
+    assert at.title[0].value == "Regional scorecard — Q3 2026"
+    at.button(key="r_next").click().run()
+    at.button(key="r_next").click().run()
+    assert at.title[0].value == "Pipeline for Q4 2026"
+    assert at.button(key="r_next").disabled
+
+    at.button(key="r_prev").click().run()
+    assert at.title[0].value == "Top movers — Q3 2026"
+    at.button(key="r_exit").click().run()
+    assert "present" not in at.query_params
+    assert at.title[0].value == "Quarterly review"
+    assert at.selectbox(key="r_quarter").value == "2026Q3"
+
+
+def test_present_button_opens_the_first_slide(demo_db_path, monkeypatch):
+    at = open_review(demo_db_path, monkeypatch, quarter="2026Q2", vs="last_year")
+    at.button(key="r_present").click().run()
+    assert at.query_params["present"] == "1" and at.query_params["slide"] == "1"
+    assert at.title[0].value == "Q2 2026 vs Q2 2025 (same quarter last year)"
+    assert len(at.metric) == 10
