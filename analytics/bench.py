@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import bridge, catalog, db, demo, markets, overview
+from analytics import bridge, catalog, db, demo, markets, overview, review
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -87,6 +87,30 @@ def markets_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[st
     }
 
 
+def review_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, Callable]:
+    """The Quarterly review's queries for the last full quarter vs the prior one, under the
+    scenario's currency and dimension filters (the page picks its own quarter)."""
+    first, last = db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0]
+    quarter = review.full_quarters(first, last)[0]
+    scope = dataclasses.replace(
+        filters, period=quarter, comparison=review.base_period(quarter, "prior_quarter")
+    )
+    return {
+        "review: bridge items (quarter vs prior)": lambda: bridge.bridge_items(
+            cur, (scope.comparison.start, scope.comparison.end), (quarter.start, quarter.end),
+            scope.currency, scope,
+        ),
+        "review: regional scorecard + budget + quota": lambda: review.region_scorecard(
+            cur, scope, "prior_quarter"
+        ),
+        "review: account movers": lambda: review.account_movers(cur, scope),
+        "review: next quarter pipeline": lambda: review.next_quarter_pipeline(cur, scope),
+        "review: whole review (all of the above)": lambda: review.build(
+            cur, quarter, "prior_quarter", filters
+        ),
+    }  # fmt: skip
+
+
 def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs (its detail section shows
     top accounts by default; price position and global accounts run when chosen)."""
@@ -113,24 +137,28 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
     )
     results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
     for name, filters in scenarios(cur).items():
-        queries = {
-            "check_rates": lambda f=filters: overview.check_rates(cur, f),
-            "sales_by (KPI totals)": lambda f=filters: overview.sales_by(cur, f),
-            "order_counts": lambda f=filters: overview.order_counts(cur, f),
-            "active_customers": lambda f=filters: overview.active_customers(cur, f),
-            "monthly_revenue_by_region": lambda f=filters: overview.monthly_revenue_by_region(
-                cur, f
-            ),
-            "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
-            "all Overview queries": lambda f=filters: overview_queries(cur, f),
-            "revenue_bridge (period vs comparison)": lambda f=filters: bridge.revenue_bridge(
-                cur,
-                (f.comparison.start, f.comparison.end),
-                (f.period.start, f.period.end),
-                f.currency,
-                f,
-            ),
-        } | markets_queries(cur, filters)
+        queries = (
+            {
+                "check_rates": lambda f=filters: overview.check_rates(cur, f),
+                "sales_by (KPI totals)": lambda f=filters: overview.sales_by(cur, f),
+                "order_counts": lambda f=filters: overview.order_counts(cur, f),
+                "active_customers": lambda f=filters: overview.active_customers(cur, f),
+                "monthly_revenue_by_region": lambda f=filters: overview.monthly_revenue_by_region(
+                    cur, f
+                ),
+                "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
+                "all Overview queries": lambda f=filters: overview_queries(cur, f),
+                "revenue_bridge (period vs comparison)": lambda f=filters: bridge.revenue_bridge(
+                    cur,
+                    (f.comparison.start, f.comparison.end),
+                    (f.period.start, f.period.end),
+                    f.currency,
+                    f,
+                ),
+            }
+            | markets_queries(cur, filters)
+            | review_queries(cur, filters)
+        )
         for label, fn in queries.items():
             results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})
     con.close()

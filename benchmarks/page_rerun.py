@@ -18,7 +18,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = {"Overview": None, "Markets": "views/markets.py"}  # None: the default page
 # Settings are given as the app's URL query parameters. Each timed run is a fresh session
 # opened on that link, so it executes app.py (catalog, sidebar) and the page in full; a
 # plain AppTest rerun of an st.navigation app would execute the page script alone.
@@ -32,12 +31,30 @@ SETTINGS = {
         "line": "Sensors",
     },
 }
+REVIEW_SETTINGS = {
+    "default (last quarter vs prior, EUR)": {},
+    "vs budget, USD": {"vs": "budget", "currency": "USD"},
+    "vs last year, GBP, Western Europe + Sensors": {
+        "vs": "last_year",
+        "currency": "GBP",
+        "region": "Western Europe",
+        "line": "Sensors",
+    },
+    "presentation mode, bridge slide": {"present": "1", "slide": "2"},
+}
+# page -> (page script, None for the default page; its settings)
+PAGES = {
+    "Overview": (None, SETTINGS),
+    "Markets": ("views/markets.py", SETTINGS),
+    "Quarterly review": ("views/review.py", REVIEW_SETTINGS),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--pages", nargs="*", choices=list(PAGES), help="default: every page")
     args = parser.parse_args()
     os.environ["SALES_ATLAS_DB"] = str(Path(args.db).resolve())
 
@@ -66,8 +83,11 @@ def main() -> None:
         assert not at.error, [e.value for e in at.error]
         return elapsed
 
-    for page_name, page_path in PAGES.items():
-        for label, params in SETTINGS.items():
+    only = set(args.pages or PAGES)
+    for page_name, (page_path, settings) in PAGES.items():
+        if page_name not in only:
+            continue
+        for label, params in settings.items():
             open_view(page_path, params)  # warm the connection and the imports
             uncached, cached = [], []
             for _ in range(args.repeats):

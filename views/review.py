@@ -49,8 +49,9 @@ if presenting:
     st.stop()
 
 st.caption(
-    "This page picks its own quarter (the sidebar's period is not used); the sidebar's "
-    "regions, countries, product lines, channels and currency apply."
+    "This page picks its own quarter and shows reported and constant-currency figures side "
+    "by side, so the sidebar's period and currency basis do not apply; its regions, "
+    "countries, product lines, channels and reporting currency do."
 )
 view.present_button()
 

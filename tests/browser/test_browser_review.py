@@ -14,6 +14,17 @@ def test_review_page_and_presentation_mode(app_server, app_page, screenshot_dir)
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     page.screenshot(path=str(screenshot_dir / "review_page.png"))
 
+    # The exports come from the running server: the PDF draws its charts with Chromium there.
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download PDF").click()
+    assert download.value.suggested_filename.endswith("_prior_quarter_EUR.pdf")
+    assert download.value.path().read_bytes().startswith(b"%PDF")
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download HTML report").click()
+    report = download.value.path().read_text(encoding="utf-8")
+    assert "<h2>Revenue bridge" in report and "https://" not in report
+    wait_for_app_idle(page)
+
     page.get_by_role("button", name="▶ Present").click()
     wait_for_app_idle(page)
     assert "present=1" in page.url and "slide=1" in page.url
