@@ -1,0 +1,264 @@
+"""Pricing lab on the hand-made fixture: every figure worked out on paper.
+
+Baseline 4–9 Jan 2024 (conftest.py lines O1–O5):
+    US / USD: 10 + 5 - 1 = 14 units, 450 + 300 - 60 = 690 USD, cost 200 + 100 - 10 = 290 EUR
+    GB / GBP:  2 + 3     =  5 units, 200 + 240     = 440 GBP, cost  60 +  90      = 150 EUR
+    DE / EUR:  4 units, 100 EUR, cost 40 EUR
+Spot rates (latest stored): USD 1.09, GBP 0.855 (1 Feb 2024).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import fx, pricing
+
+D = dt.date
+S_USD, S_GBP = 1.09, 0.855
+P0_US, C_US = 690 / 14, 290 / 14
+
+
+def scenario(**changes) -> pricing.Scenario:
+    base = pricing.Scenario(
+        countries=("US", "GB", "DE"),
+        baseline_start=D(2024, 1, 4),
+        baseline_end=D(2024, 1, 9),
+        pass_through={"US": 0.0, "GB": 0.0, "DE": 0.0},
+        elasticity={"US": 0.0, "GB": 0.0, "DE": 0.0},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def market(results: pd.DataFrame, country: str) -> pd.Series:
+    return results.set_index("country_code").loc[country]
+
+
+def test_baseline_by_hand(fixture_con):
+    frame = pricing.baseline(fixture_con, scenario()).set_index("country_code")
+    assert frame.loc["US", ["units", "revenue_local", "cost_eur"]].tolist() == [14, 690, 290]
+    assert frame.loc["GB", ["units", "revenue_local", "cost_eur"]].tolist() == [5, 440, 150]
+    assert frame.loc["DE", "currency_code"] == "EUR"
+    only_sensors = pricing.baseline(fixture_con, scenario(product_lines=("Sensors",)))
+    assert only_sensors.set_index("country_code").loc["US", "units"] == 15  # the P2 return is out
+
+
+def test_no_shock_gives_back_the_baseline_at_spot(fixture_con):
+    results, totals = pricing.run(fixture_con, scenario())
+    us = market(results, "US")
+    assert us["revenue_0"] == pytest.approx(690 / S_USD)
+    assert us["margin_0"] == pytest.approx(690 / S_USD - 290)
+    assert us["revenue_1"] == pytest.approx(us["revenue_0"])
+    assert totals["margin_change"] == pytest.approx(0)
+    assert totals["revenue_0"] == pytest.approx(690 / S_USD + 440 / S_GBP + 100)
+
+
+def test_pass_through_zero_keeps_local_prices(fixture_con):
+    results, _ = pricing.run(fixture_con, scenario(shocks={"USD": -0.10}))
+    us = market(results, "US")
+    rate = S_USD / 0.9
+    assert us["rate"] == pytest.approx(rate)
+    assert us["price_change"] == 0 and us["units_1"] == 14
+    assert us["revenue_1"] == pytest.approx(690 / rate)
+    assert us["margin_1"] == pytest.approx(690 / rate - 290)
+    assert market(results, "GB")["margin_change"] == pytest.approx(0)  # GBP did not move
+
+
+def test_full_pass_through_keeps_the_eur_price_and_margin(fixture_con):
+    shocked = scenario(shocks={"USD": -0.10}, pass_through={"US": 1.0})
+    us = market(pricing.run(fixture_con, shocked)[0], "US")
+    assert us["price_change"] == pytest.approx(1 / 0.9 - 1)  # +11.1 % in USD
+    assert us["revenue_1"] == pytest.approx(690 / S_USD)
+    assert us["margin_1"] == pytest.approx(us["margin_0"])
+    assert np.isnan(us["break_even_rate"])  # the margin never reaches zero
+
+
+def test_elasticity_moves_units(fixture_con):
+    shocked = scenario(shocks={"USD": -0.10}, pass_through={"US": 1.0}, elasticity={"US": -2.0})
+    us = market(pricing.run(fixture_con, shocked)[0], "US")
+    assert us["units_1"] == pytest.approx(14 * (1 / 0.9) ** -2.0)
+    assert us["margin_1"] == pytest.approx(14 * 0.81 * (P0_US / S_USD - C_US))
+
+
+def test_break_even_rates_by_hand_and_at_the_rate_the_margin_is_zero(fixture_con):
+    results, _ = pricing.run(fixture_con, scenario(target_margin=0.30))
+    us = market(results, "US")
+    assert us["break_even_rate"] == pytest.approx(690 / 290)  # P0 / C when k = 0
+    assert us["break_even_move"] == pytest.approx(S_USD / (690 / 290) - 1)
+    assert us["target_rate"] == pytest.approx(690 / 290 * 0.7)
+    # A scenario at each reported rate gives zero margin, and the target margin.
+    for k in (0.0, 0.2):
+        base = scenario(pass_through={"US": k}, elasticity={"US": -1.2}, target_margin=0.3)
+        row = market(pricing.run(fixture_con, base)[0], "US")
+        at_zero = dataclasses.replace(base, shocks={"USD": S_USD / row["break_even_rate"] - 1})
+        assert market(pricing.run(fixture_con, at_zero)[0], "US")["margin_1"] == pytest.approx(
+            0, abs=1e-9
+        )
+        at_target = dataclasses.replace(base, shocks={"USD": S_USD / row["target_rate"] - 1})
+        assert market(pricing.run(fixture_con, at_target)[0], "US")["margin_pct_1"] == (
+            pytest.approx(0.30)
+        )
+
+
+def test_pass_through_needed_to_hold_the_margin(fixture_con):
+    shocked = scenario(shocks={"USD": -0.10})
+    assert market(pricing.run(fixture_con, shocked)[0], "US")["pass_through_to_hold"] == (
+        pytest.approx(1.0, abs=1e-6)  # no demand response: restore the EUR price exactly
+    )
+    with_demand = scenario(shocks={"USD": -0.10}, elasticity={"US": -0.5})
+    row = market(pricing.run(fixture_con, with_demand)[0], "US")
+    k = row["pass_through_to_hold"]
+    held = dataclasses.replace(with_demand, pass_through={"US": k})
+    assert market(pricing.run(fixture_con, held)[0], "US")["margin_1"] == pytest.approx(
+        row["margin_0"], rel=1e-6
+    )
+    assert np.isnan(market(pricing.run(fixture_con, scenario())[0], "US")["pass_through_to_hold"])
+
+
+def test_reporting_currency_and_its_own_shock(fixture_con):
+    in_usd = scenario(currency="USD", shocks={"USD": -0.10})
+    results, totals = pricing.run(fixture_con, in_usd)
+    de = market(results, "DE")
+    assert de["revenue_0"] == pytest.approx(100 * S_USD)
+    assert de["revenue_1"] == pytest.approx(100 * S_USD / 0.9)  # EUR sales are worth more USD
+    us = market(results, "US")
+    assert us["revenue_1"] == pytest.approx(690)  # USD sales in USD, local price unchanged
+    assert totals["margin_1"] == pytest.approx(results["margin_1"].sum())
+
+
+def test_bad_inputs_are_explained():
+    problems = scenario(countries=(), shocks={"USD": -1.0}, pass_through={"US": 3.0}).problems()
+    text = " ".join(problems)
+    assert "Select at least one market" in text
+    assert "USD shock of -100%" in text
+    assert "Pass-through for US" in text
+    assert scenario(elasticity={"US": 0.5}).problems()[0].startswith("Elasticity for US")
+    with pytest.raises(ValueError, match="Select at least one market"):
+        pricing.run(None, scenario(countries=()))
+
+
+def test_nothing_sold_is_a_clear_message(fixture_con):
+    empty = scenario(baseline_start=D(2023, 1, 1), baseline_end=D(2023, 1, 31))
+    with pytest.raises(ValueError, match="sold nothing"):
+        pricing.run(fixture_con, empty)
+
+
+def test_spot_rate_says_where_it_came_from(fixture_con):
+    spots = pricing.spot_rates(fixture_con, ["USD", "EUR"])
+    assert spots["USD"].rate == S_USD and spots["USD"].date == D(2024, 2, 1)
+    assert spots["USD"].label == "stored ECB history of 01 Feb 2024"
+    fx.insert_rates(fixture_con, [(D(2024, 2, 2), "USD", 1.07)], fx.LIVE_SOURCE)
+    assert pricing.spot_rates(fixture_con, ["USD"])["USD"].label == "live fetch of 02 Feb 2024"
+    with pytest.raises(fx.RateUnavailable, match="XYZ"):
+        pricing.spot_rates(fixture_con, ["XYZ"])
+
+
+def test_episode_replays_the_stored_history(fixture_con):
+    shocks = pricing.episode_shocks(
+        fixture_con, ["USD", "GBP", "EUR"], D(2024, 1, 4), D(2024, 1, 9)
+    )
+    assert shocks["USD"] == pytest.approx(1.08 / 1.00 - 1)
+    assert shocks["GBP"] == pytest.approx(0.85 / 0.80 - 1)
+    assert shocks["EUR"] == 0
+
+
+# --- price corridor -------------------------------------------------------------------------
+
+
+def test_corridor_flags_and_the_corridor_that_removes_them(fixture_con):
+    fixture_con.execute(
+        "INSERT INTO price_list VALUES ('P1', 'DE', DATE '2024-01-01', 'EUR', 100, NULL), "
+        "('P1', 'US', DATE '2024-01-01', 'USD', 130.8, NULL), "  # 120 EUR at 1.09
+        "('P1', 'GB', DATE '2024-01-01', 'GBP', 85.5, NULL), "  # 100 EUR at 0.855
+        "('P1', 'GB', DATE '2023-01-01', 'GBP', 50, DATE '2023-12-31')"  # no longer valid
+    )
+    prices = pricing.list_prices(fixture_con, "P1", D(2024, 2, 1))
+    spots = pricing.spot_rates(fixture_con, ["EUR", "USD", "GBP"])
+    frame, flags, (low, high) = pricing.price_corridor(prices, spots, "EUR", 0.15)
+    assert frame.set_index("country_code")["price"].to_dict() == pytest.approx(
+        {"DE": 100.0, "GB": 100.0, "US": 120.0}
+    )
+    assert list(flags["gap"]) == pytest.approx([0.20, 0.20])
+    assert {frozenset(p) for p in zip(flags["country_a"], flags["country_b"], strict=True)} == {
+        frozenset({"Germany", "United States"}),
+        frozenset({"United Kingdom", "United States"}),
+    }
+    assert (low, high) == (pytest.approx(100 / 1.15**0.5), pytest.approx(100 * 1.15**0.5))
+    us = frame.set_index("country_code").loc["US"]
+    assert us["corridor_price"] == pytest.approx(high)
+    assert us["corridor_price_local"] == pytest.approx(130.8 * high / 120)
+    # Moved into the corridor, no pair is flagged any more.
+    moved = prices.assign(list_price_local=frame["corridor_price_local"].to_numpy())
+    assert pricing.price_corridor(moved, spots, "EUR", 0.15)[1].empty
+    with pytest.raises(ValueError, match="threshold"):
+        pricing.price_corridor(prices, spots, "EUR", 0)
+
+
+# --- margin at risk -------------------------------------------------------------------------
+
+
+def test_volatility_is_the_sample_std_of_log_returns(fixture_con):
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    usd = [1.105, 1.08, 1.10, 1.20, 1.00, 1.09]
+    expected = np.std(np.diff(np.log(usd)), ddof=1)
+    assert pricing.volatility(returns)["USD"] == pytest.approx(expected)
+    assert list(returns.columns) == ["GBP", "USD"]
+
+
+def test_monte_carlo_with_zero_volatility_is_the_scenario(fixture_con):
+    chosen = scenario(shocks={"USD": -0.1}, pass_through={"US": 0.5}, elasticity={"US": -1.0})
+    results, _ = pricing.run(fixture_con, chosen)
+    spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
+    flat = pd.DataFrame({"GBP": [0.0] * 30, "USD": [0.0] * 30})
+    mar = pricing.margin_at_risk(results, chosen, spots, flat, horizon_days=20, paths=500)
+    assert mar.margins == pytest.approx(np.full(500, results["margin_1"].sum()))
+    assert mar.var_95 == pytest.approx(0, abs=1e-6) and mar.es_95 == pytest.approx(0, abs=1e-6)
+
+
+def test_monte_carlo_is_reproducible_and_matches_the_history(fixture_con):
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    first = pricing.simulate_rates(returns, 10, paths=20_000, seed=7)
+    again = pricing.simulate_rates(returns, 10, paths=20_000, seed=7)
+    other = pricing.simulate_rates(returns, 10, paths=20_000, seed=8)
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    # One simulated day has the history's volatility and correlation.
+    day_one = np.log(first[:, 0, :].astype(np.float64))
+    assert day_one.std(axis=0, ddof=1) == pytest.approx(
+        pricing.volatility(returns).values, rel=0.03
+    )
+    history = np.corrcoef(returns.to_numpy(), rowvar=False)[0, 1]
+    assert np.corrcoef(day_one, rowvar=False)[0, 1] == pytest.approx(history, abs=0.03)
+
+    chosen = scenario()
+    results, _ = pricing.run(fixture_con, chosen)
+    spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
+    mar = pricing.margin_at_risk(results, chosen, spots, returns, horizon_days=10, paths=5000)
+    cutoff = np.percentile(mar.margins, 5)
+    assert mar.var_95 == pytest.approx(mar.expected - cutoff)
+    assert mar.es_95 >= mar.var_95 > 0
+    assert set(mar.fan["currency_code"]) == {"USD", "GBP"}
+    usd = mar.fan[mar.fan["currency_code"] == "USD"]
+    assert (usd["p5"] <= usd["p50"]).all() and (usd["p50"] <= usd["p95"]).all()
+
+
+# --- saved scenarios ------------------------------------------------------------------------
+
+
+def test_save_reload_and_delete(fixture_con):
+    chosen = scenario(shocks={"USD": -0.1}, episode=(D(2024, 1, 4), D(2024, 1, 9)))
+    scenario_id = pricing.save_scenario(fixture_con, "  Dollar down  ", chosen)
+    assert pricing.load_scenario(fixture_con, scenario_id) == chosen
+    assert list(pricing.saved_scenarios(fixture_con)["name"]) == ["Dollar down"]
+    # Saving under the same name replaces it.
+    again = pricing.save_scenario(fixture_con, "Dollar down", scenario())
+    assert again == scenario_id and len(pricing.saved_scenarios(fixture_con)) == 1
+    pricing.delete_scenario(fixture_con, scenario_id)
+    assert pricing.saved_scenarios(fixture_con).empty
+    with pytest.raises(KeyError, match="deleted"):
+        pricing.load_scenario(fixture_con, scenario_id)
+    with pytest.raises(ValueError, match="name"):
+        pricing.save_scenario(fixture_con, "   ", chosen)
