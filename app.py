@@ -16,6 +16,7 @@ page = st.navigation(
         st.Page("views/overview.py", title="Overview", icon="🌍", default=True),
         st.Page("views/markets.py", title="Markets", icon="🗺️"),
         st.Page("views/review.py", title="Quarterly review", icon="📊"),
+        st.Page("views/pricing.py", title="Pricing lab", icon="💱"),
     ]
 )
 

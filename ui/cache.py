@@ -8,6 +8,7 @@ reruns of several sessions. Results are cached per (database version, filters).
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from contextlib import contextmanager
 
@@ -15,7 +16,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import catalog, db, demo, markets, overview, review
+from analytics import catalog, db, demo, fx, markets, overview, pricing, review
 from analytics.filters import Filters, Period
 
 CACHE_TTL_S = 3600
@@ -51,6 +52,39 @@ def ensure_store() -> None:
 @st.cache_resource(max_entries=1)
 def _connection(version: str) -> duckdb.DuckDBPyConnection:
     return db.connect(version.rsplit("@", 1)[0], read_only=True)
+
+
+_WRITE_LOCK = threading.Lock()
+
+
+class StoreBusy(RuntimeError):
+    """Another program holds the store, so the app cannot write to it now."""
+
+
+@contextmanager
+def writer():
+    """A read-write connection for one short write (e.g. saving a scenario).
+
+    DuckDB will not open a file read-write while this process holds it read-only, so the
+    shared read-only connection is closed first. The write changes the file, hence its
+    version: the next read opens a fresh connection and cached figures are recomputed once.
+    A read running in another session at that instant fails and is retried on its next
+    rerun; writes are rare (saving and deleting scenarios), so that is accepted here.
+    """
+    with _WRITE_LOCK:
+        _connection(database_version()).close()
+        _connection.clear()
+        try:
+            con = db.connect(db.database_path(), read_only=False)
+        except duckdb.IOException as problem:
+            raise StoreBusy(
+                "Another program is using the database (for example an import or a second app "
+                "server), so this change could not be saved. Try again when it has finished."
+            ) from problem
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 @contextmanager
@@ -105,3 +139,66 @@ def quarterly_review(version: str, quarter: Period, vs: str, filters: Filters) -
     """The whole quarterly review for one quarter, comparison and set of filters."""
     with cursor() as cur:
         return review.build(cur, quarter, vs, filters)
+
+
+# --- pricing lab ----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def pricing_run(version: str, scenario_json: str):
+    """Baseline and results of one scenario (given as JSON so that it hashes reliably)."""
+    with cursor() as cur:
+        return pricing.run(cur, pricing.Scenario.from_json(scenario_json))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def pricing_spots(version: str, currencies: tuple[str, ...]) -> dict:
+    with cursor() as cur:
+        return pricing.spot_rates(cur, currencies)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner="Simulating exchange rates…")
+def pricing_margin_at_risk(
+    version: str, scenario_json: str, lookback_days: int, horizon: int, paths: int, seed: int
+) -> pricing.MarginAtRisk:
+    scenario = pricing.Scenario.from_json(scenario_json)
+    with cursor() as cur:
+        results, _ = pricing.run(cur, scenario)
+        currencies = set(results["currency_code"]) | {scenario.currency}
+        spots = pricing.spot_rates(cur, currencies)
+        # The window ends at the latest stored rate, where the simulation starts.
+        end = fx.rate_status(cur).last_date
+        returns = pricing.log_returns(cur, currencies, end, lookback_days)
+    return pricing.margin_at_risk(results, scenario, spots, returns, horizon, paths, seed)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def pricing_episode_shocks(version: str, currencies: tuple[str, ...], start, end) -> dict:
+    with cursor() as cur:
+        return pricing.episode_shocks(cur, currencies, start, end)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
+def pricing_reference(version: str) -> dict:
+    """Episodes the stored history can replay, and the products for the corridor."""
+    with cursor() as cur:
+        products = db.query(cur, "SELECT product_id, name, product_line FROM products ORDER BY 1")
+        return {"episodes": pricing.available_episodes(cur), "products": products}
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def pricing_list_prices(version: str, product_id: str, as_of) -> pd.DataFrame:
+    with cursor() as cur:
+        return pricing.list_prices(cur, product_id, as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
+def saved_scenarios(version: str) -> pd.DataFrame:
+    with cursor() as cur:
+        return pricing.saved_scenarios(cur)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def saved_scenario(version: str, scenario_id: str) -> pricing.Scenario:
+    with cursor() as cur:
+        return pricing.load_scenario(cur, scenario_id)

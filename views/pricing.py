@@ -1,0 +1,52 @@
+"""Pricing lab: test prices under exchange-rate changes — scenario, results, margin at risk,
+price corridor, saved scenarios."""
+
+import streamlit as st
+
+from analytics.fx import RateUnavailable
+from ui import cache, components, filters
+from ui import pricing as view
+
+st.title("Pricing lab")
+version = cache.database_version()
+catalog = cache.load_catalog(version)
+if not catalog.has_sales:
+    components.empty_state(
+        "No sales in this store yet",
+        "The lab works from actual sales. Point `SALES_ATLAS_DB` at a store with order lines, "
+        "or build the demo company with `python -m analytics build-demo --db PATH`.",
+    )
+    st.stop()
+currency = filters.current().currency
+st.caption(
+    f"Figures in {currency} (the sidebar's reporting currency). Costs are in EUR and prices in "
+    "local currencies, so every exchange-rate move changes margin unless prices move. The "
+    "sidebar's period and filters do not apply: the lab has its own markets and baseline."
+)
+
+scenario = view.builder(catalog, version, currency)
+if scenario is not None:
+    problems = scenario.problems()
+    for problem in problems:
+        st.error(problem)
+    if problems:
+        scenario = None
+
+if scenario is not None:
+    st.subheader("4 · Results against the baseline")
+    try:
+        results, totals = cache.pricing_run(version, scenario.to_json())
+    except (ValueError, RateUnavailable) as problem:
+        st.error(str(problem))
+        scenario = None
+    else:
+        view.results_section(results, totals, scenario, catalog)
+
+        st.subheader("5 · Margin at risk")
+        view.margin_at_risk_section(version, scenario)
+
+st.subheader("Saved scenarios")
+view.saved_section(version, scenario)
+
+st.subheader("Price corridor")
+view.corridor_section(version, currency, catalog.rates.last_date)
