@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import bridge, catalog, db, demo, markets, overview, review
+from analytics import bridge, catalog, db, demo, fx, markets, overview, pricing, review
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -111,6 +111,33 @@ def review_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
     }  # fmt: skip
 
 
+def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
+    """The Pricing lab: a scenario over the last 12 months, and the Monte Carlo of the issue's
+    size (20 currencies x 10,000 paths x 90 days, two years of history)."""
+    last = catalog.load(cur).last_date
+    l12m = resolve_period("l12m", last)
+    scenario = pricing.Scenario(
+        countries=("US", "GB", "CH", "JP", "CN", "TR"), baseline_start=l12m.start,
+        baseline_end=l12m.end, currency="USD", shocks={"USD": -0.1, "GBP": -0.05, "TRY": -0.3},
+    )  # fmt: skip
+    currencies = [code for code, in db.query_rows(
+        cur, "SELECT currency_code FROM fx_rates WHERE rate_date = (SELECT max(rate_date) "
+        "FROM fx_rates) ORDER BY currency_code LIMIT 20")]  # fmt: skip
+    rates_end = fx.rate_status(cur).last_date
+    returns = pricing.log_returns(cur, currencies, rates_end, 730)
+    results, _ = pricing.run(cur, scenario)
+    spots = pricing.spot_rates(cur, set(currencies) | set(results["currency_code"]) | {"USD"})
+    return {
+        "pricing: scenario run (6 markets, L12M)": lambda: pricing.run(cur, scenario),
+        "pricing: simulate 20 currencies x 10,000 paths x 90 days": lambda: pricing.simulate_rates(
+            returns, 90, 10_000, 1
+        ),
+        "pricing: margin at risk (the above + margins + fan)": lambda: pricing.margin_at_risk(
+            results, scenario, spots, returns, 90, 10_000, 1
+        ),
+    }
+
+
 def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs (its detail section shows
     top accounts by default; price position and global accounts run when chosen)."""
@@ -136,6 +163,8 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
         lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats
     )
     results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
+    for label, fn in pricing_queries(cur).items():
+        results.append({"scenario": "Pricing lab", "query": label, "median_ms": _median_ms(fn, 5)})
     for name, filters in scenarios(cur).items():
         queries = (
             {

@@ -33,6 +33,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from statistics import NormalDist
 
 import duckdb
 import numpy as np
@@ -401,7 +402,7 @@ def simulate_rates(
     values, vectors = np.linalg.eigh(covariance)
     factor = vectors * np.sqrt(np.clip(values, 0.0, None))  # covariance = factor @ factor.T
     rng = np.random.default_rng(seed)
-    draws = rng.standard_normal((paths, horizon_days, n)).astype(np.float32)
+    draws = rng.standard_normal((paths, horizon_days, n), dtype=np.float32)
     steps = draws @ factor.T.astype(np.float32)
     return np.exp(np.cumsum(steps, axis=1, dtype=np.float32))
 
@@ -448,27 +449,40 @@ def margin_at_risk(
     total *= path_rates(scenario.currency, reporting_start)
     expected = float(results["margin_1"].sum())
     cutoff = np.percentile(total, 5)
-    quantiles = np.percentile(multipliers, [5, 25, 50, 75, 95], axis=0)  # (5, horizon, n)
-    fan = pd.concat(
-        [
-            pd.DataFrame(
-                {"day": np.arange(1, horizon_days + 1), "currency_code": code}
-                | {f"p{q}": quantiles[i, :, j] * spots[code].rate
-                   / (1 + scenario.shocks.get(code, 0.0))
-                   for i, q in enumerate((5, 25, 50, 75, 95))}
-            )
-            for j, code in enumerate(codes)
-        ],
-        ignore_index=True,
-    ) if codes else pd.DataFrame()  # fmt: skip
     return MarginAtRisk(
         margins=total,
         expected=expected,
         var_95=float(expected - cutoff),
         es_95=float(expected - total[total <= cutoff].mean()),
-        fan=fan,
+        fan=_fan(returns, scenario, spots, horizon_days),
         volatility=volatility(returns),
     )
+
+
+FAN_QUANTILES = (5, 25, 50, 75, 95)
+
+
+def _fan(
+    returns: pd.DataFrame, scenario: Scenario, spots: dict[str, Spot], horizon_days: int
+) -> pd.DataFrame:
+    """Percentiles of each simulated rate by day. Under the model a rate's log-change after
+    t days is normal with standard deviation sigma x sqrt(t), so the bands are exact
+    (and cost nothing, where percentiles over 10,000 x 90 x 20 simulated values take half a
+    second): rate_q(t) = start x exp(z_q x sigma x sqrt(t))."""
+    days = np.arange(1, horizon_days + 1)
+    sigma = volatility(returns)
+    frames = []
+    for code in returns.columns:
+        start = spots[code].rate / (1 + scenario.shocks.get(code, 0.0))
+        spread = float(sigma[code]) * np.sqrt(days)
+        frames.append(
+            pd.DataFrame(
+                {"day": days, "currency_code": code}
+                | {f"p{q}": start * np.exp(NormalDist().inv_cdf(q / 100) * spread)
+                   for q in FAN_QUANTILES}
+            )
+        )  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 # --- price corridor -----------------------------------------------------------------------

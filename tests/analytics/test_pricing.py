@@ -243,6 +243,10 @@ def test_monte_carlo_is_reproducible_and_matches_the_history(fixture_con):
     assert set(mar.fan["currency_code"]) == {"USD", "GBP"}
     usd = mar.fan[mar.fan["currency_code"] == "USD"]
     assert (usd["p5"] <= usd["p50"]).all() and (usd["p50"] <= usd["p95"]).all()
+    # The fan's exact bands agree with the simulated paths' percentiles.
+    paths = pricing.simulate_rates(returns, 10, paths=40_000, seed=1)[:, -1, 1] * S_USD
+    assert usd["p95"].iloc[-1] == pytest.approx(np.percentile(paths, 95), rel=0.015)
+    assert usd["p5"].iloc[-1] == pytest.approx(np.percentile(paths, 5), rel=0.015)
 
 
 # --- saved scenarios ------------------------------------------------------------------------

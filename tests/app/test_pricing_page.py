@@ -1,0 +1,151 @@
+"""AppTest: the Pricing lab — build a scenario, bad inputs, save, reload, compare, delete."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import formatting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def writable_db(demo_db_path, tmp_path) -> Path:
+    """A copy of the demo store: saving scenarios writes to it."""
+    path = tmp_path / "pricing.duckdb"
+    shutil.copy(demo_db_path, path)
+    return path
+
+
+def open_lab(db_path: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SALES_ATLAS_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at.switch_page("views/pricing.py").run()
+
+
+def metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_default_scenario_renders_every_section(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    ok(at)
+    assert [h.value for h in at.subheader] == [
+        "1 · Markets, products and baseline",
+        "2 · Exchange-rate shock",
+        "3 · Pricing response and costs",
+        "4 · Results against the baseline",
+        "5 · Margin at risk",
+        "Saved scenarios",
+        "Price corridor",
+    ]
+    # No shock: the scenario is the baseline.
+    assert metric(at, "Gross margin (EUR)").delta == formatting.money(0.0, "EUR")
+    assert any("stored ECB history of" in c.value for c in at.caption)
+
+
+def test_a_dollar_shock_with_no_pass_through_costs_the_us_margin(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    at.multiselect(key="p_markets").set_value(["US"]).run()
+    at.number_input(key="p_pt").set_value(0.0).run()
+    before = metric(at, "Gross margin (EUR)").value
+    at.number_input(key="p_shock_USD").set_value(-20.0).run()
+    ok(at)
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        start, end = at.session_state["p_range"]
+        local, cost = con.execute(
+            "SELECT sum(net_amount_local), sum(quantity * unit_cost_eur) FROM order_lines "
+            "WHERE country_code = 'US' AND order_date BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+        spot = con.execute(
+            "SELECT units_per_eur FROM fx_rates WHERE currency_code = 'USD' "
+            "ORDER BY rate_date DESC LIMIT 1"
+        ).fetchone()[0]
+    assert before == formatting.money(local / spot - cost, "EUR")
+    # Local prices unchanged, so the EUR revenue falls with the dollar; costs do not.
+    expected = local / (spot / 0.8) - cost
+    assert metric(at, "Gross margin (EUR)").value == formatting.money(expected, "EUR")
+
+
+def test_bad_inputs_get_a_clear_message(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    at.number_input(key="p_shock_USD").set_value(-100.0).run()
+    assert not at.exception
+    assert "USD shock of -100%" in at.error[0].value
+    assert not any(h.value.startswith("4 ·") for h in at.subheader)  # no results shown
+    at.number_input(key="p_shock_USD").set_value(0.0).run()
+    at.multiselect(key="p_markets").set_value([]).run()
+    assert not at.exception
+    assert "Select at least one market" in at.error[0].value
+    at.multiselect(key="p_markets").set_value(["US"]).run()
+    at.number_input(key="p_el").set_value(2.0).run()
+    assert "Elasticity for US" in at.error[0].value
+
+
+def test_episode_replay_fills_the_shocks(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    at.multiselect(key="p_markets").set_value(["CH"]).run()
+    at.radio(key="p_mode").set_value("Replay an episode").run()
+    at.selectbox(key="p_episode").set_value("chf_2015").run()
+    ok(at)
+    assert any("Replaying 14 Jan 2015 → 23 Jan 2015: CHF +" in c.value for c in at.caption)
+    assert metric(at, "Gross margin (EUR)").delta.startswith("€")  # a stronger franc: more margin
+
+
+def test_save_reload_compare_and_delete(writable_db, monkeypatch):
+    at = open_lab(writable_db, monkeypatch)
+    at.number_input(key="p_shock_USD").set_value(-10.0).run()
+    at.text_input(key="p_save_name").set_value("Dollar -10").run()
+    at.button(key="p_save").click().run()
+    ok(at)
+    assert at.success[0].value == "Saved “Dollar -10”."
+    at.number_input(key="p_shock_USD").set_value(5.0)
+    at.number_input(key="p_pt").set_value(100.0).run()
+    at.text_input(key="p_save_name").set_value("Dollar +5, full pass-through").run()
+    at.button(key="p_save").click().run()
+    ok(at)
+    with duckdb.connect(str(writable_db), read_only=True) as con:
+        assert sorted(r[0] for r in con.execute("SELECT name FROM scenarios").fetchall()) == [
+            "Dollar +5, full pass-through",
+            "Dollar -10",
+        ]
+
+    ids = _ids(writable_db)
+    at.selectbox(key="p_saved").set_value(ids["Dollar -10"]).run()
+    at.button(key="p_load").click().run()
+    ok(at)
+    assert at.number_input(key="p_shock_USD").value == pytest.approx(-10.0)
+    assert at.number_input(key="p_pt_US").value == pytest.approx(50.0)
+
+    at.multiselect(key="p_compare").set_value(
+        [ids["Dollar -10"], ids["Dollar +5, full pass-through"]]
+    ).run()
+    ok(at)
+    table = at.dataframe[-3].value  # before the corridor's two tables
+    assert list(table["Scenario"]) == ["Dollar -10", "Dollar +5, full pass-through"]
+    assert list(table["Shocks"]) == ["USD -10%", "USD +5%"]
+
+    at.selectbox(key="p_saved").set_value(ids["Dollar -10"]).run()
+    at.button(key="p_delete").click().run()
+    ok(at)
+    with duckdb.connect(str(writable_db), read_only=True) as con:
+        assert con.execute("SELECT name FROM scenarios").fetchall() == [
+            ("Dollar +5, full pass-through",)
+        ]
+
+
+def _ids(db_path: Path) -> dict[str, str]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return dict(con.execute("SELECT name, scenario_id FROM scenarios").fetchall())
