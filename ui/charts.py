@@ -497,9 +497,9 @@ def rate_fan(fan: pd.DataFrame, currency: str, title: str) -> go.Figure:
 
 
 def price_corridor_chart(
-    frame: pd.DataFrame, low: float, high: float, flagged: set[str], currency: str, title: str
+    frame: pd.DataFrame, low: float, high: float, outside: set[str], currency: str, title: str
 ) -> go.Figure:
-    """Each country's list price in one currency, the corridor band, flagged countries red."""
+    """Each country's list price in one currency, the corridor band, prices outside it red."""
     rows = frame.sort_values("price")
     fig = go.Figure()
     fig.add_hrect(y0=low, y1=high, fillcolor="#6a994e", opacity=0.12, line_width=0,
@@ -507,7 +507,7 @@ def price_corridor_chart(
     fig.add_trace(
         go.Scatter(
             x=rows["country"], y=rows["price"], mode="markers",
-            marker={"size": 10, "color": [LOSS if c in flagged else TOTAL_COLOUR
+            marker={"size": 10, "color": [LOSS if c in outside else TOTAL_COLOUR
                                           for c in rows["country"]]},
             customdata=rows[["list_price_local", "currency_code"]],
             hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency}"

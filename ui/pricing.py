@@ -228,6 +228,8 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             "Spot rate from": results["spot_label"],
             "Shock": results["shock"],
             "Scenario rate": results["rate"],
+            "Avg local price, baseline": results["price_local_0"].round(2),
+            "Avg local price, scenario": results["price_local_1"].round(2),
             "Local price change": results["price_change"],
             "Units, baseline": results["units_0"].round(0),
             "Units, scenario": results["units_1"].round(0),
@@ -250,6 +252,8 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     config |= {c: percent for c in ("Shock", "Local price change", "Margin %, scenario",
                                     "Break-even move", f"Move to {scenario.target_margin:.0%} margin",
                                     "Pass-through to hold margin")}  # fmt: skip
+    config |= {c: st.column_config.NumberColumn(format="%.2f")
+               for c in ("Avg local price, baseline", "Avg local price, scenario")}  # fmt: skip
     config |= {c: rate for c in ("Spot (per EUR)", "Scenario rate", "Break-even rate",
                                  f"Rate at {scenario.target_margin:.0%} margin")}  # fmt: skip
     components.table_with_downloads(table, config, "pricing_scenario", "p_results")
@@ -342,11 +346,11 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
         return
     spots = cache.pricing_spots(version, tuple(sorted(set(prices["currency_code"]) | {currency})))
     frame, flags, (low, high) = pricing.price_corridor(prices, spots, currency, threshold / 100)
-    flagged = set(flags["country_a"]) | set(flags["country_b"])
+    outside = set(frame.loc[frame["change"].abs() > 1e-9, "country"])
     st.plotly_chart(
-        charts.price_corridor_chart(frame, low, high, flagged, currency,
+        charts.price_corridor_chart(frame, low, high, outside, currency,
                                     f"{names[product]}: list prices in {currency} at spot, "
-                                    f"{as_of:%d %b %Y}"),
+                                    f"{as_of:%d %b %Y} (red: outside the corridor)"),
         config=CHART_CONFIG, key="p_corridor",
     )  # fmt: skip
     sym = formatting.money
