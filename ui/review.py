@@ -183,6 +183,7 @@ BRIDGE_NOTE = report.BRIDGE_NOTE
 def bridge_drivers(data: Review) -> None:
     """Which countries or products drive one effect of the bridge."""
     left, right = st.columns([3, 1])
+    st.session_state.setdefault("r_effect", "price")
     effect = left.segmented_control(
         "Effect", review.DRIVER_EFFECTS, format_func=EFFECT_LABELS.get, key="r_effect"
     )
