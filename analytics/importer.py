@@ -551,7 +551,8 @@ class _Problems:
         if not mask.any():
             return
         rows = self.frame.loc[mask]
-        shown = values if values is not None else rows.get(column, pd.Series("", rows.index))
+        source = self.raw if column in self.raw else self.frame  # values as written
+        shown = values if values is not None else source.get(column, pd.Series("", source.index))
         reasons = reason(rows) if callable(reason) else reason
         self.items.append(
             pd.DataFrame({"line": rows["_line"], "column": column,
@@ -621,7 +622,7 @@ def validate(
         detected.decimal_comma = any(v is True for v in votes) and not any(
             v is False for v in votes
         )
-        if detected.format != "csv":
+        if not detected.format.startswith("csv"):
             detected.decimal_comma = False
     dates = [f.name for f in kind.fields if f.type == "date" and f.name in frame]
     if options.date_format:
@@ -631,7 +632,7 @@ def validate(
                 f"Unknown date format “{options.date_format}”; use one of "
                 f"{', '.join(DATE_FORMATS.values())}."
             )
-    elif dates and detected.format == "csv":
+    elif dates and detected.format.startswith("csv"):
         formats = {detect_date_format(frame[n]) for n in dates} - {None}
         if len(formats) > 1:
             raise ImportAmbiguous(
@@ -677,6 +678,11 @@ def validate(
             problems.add(present & code.isna(), name,
                          "unknown country (use an ISO 3166 code such as DE, or the English name)")  # fmt: skip
             frame[name] = code
+        elif f.type == "currency" and kind_name == "rates":
+            upper = text.str.upper()  # a rates file may bring a currency the store lacks
+            problems.add(present & ~upper.str.fullmatch(r"[A-Z]{3}"), name,
+                         "not an ISO 4217 currency code (three letters, e.g. USD)")  # fmt: skip
+            frame[name] = upper
         elif f.type == "currency":
             upper = text.str.upper()
             problems.add(present & ~upper.isin(reference["currencies"]), name,
@@ -966,10 +972,8 @@ def _check_references(con, kind: str, frame: pd.DataFrame, problems: _Problems) 
         "price_lists": [("product_id", "products", "product_id", "unknown product (import products first)")],
     }.get(kind, [])  # fmt: skip
     for column, table, key, reason in checks:
-        known = {
-            r[0]
-            for r in db.query_rows(con, f"SELECT {db.identifier(key)} FROM {db.identifier(table)}")
-        }
+        sql = f"SELECT {db.identifier(key, frozenset({key}))} FROM {db.identifier(table)}"
+        known = {r[0] for r in db.query_rows(con, sql)}
         problems.add((frame[column] != "") & ~frame[column].isin(known), column, reason)
 
 
@@ -1064,20 +1068,28 @@ def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str) -> Non
             _insert(con, "fx_rates", rows.assign(source=source), upsert=False)
             fx.rebuild_fx_daily(con)
         else:
-            _insert(con, TABLES[kind], rows, upsert=True)
+            _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
         db.execute(con, "COMMIT")
     except Exception:
         db.execute(con, "ROLLBACK")
         raise
 
 
-def _insert(con, table: str, rows: pd.DataFrame, upsert: bool) -> None:
+def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = False) -> None:
+    """Insert rows; with `upsert` (the key columns) a stored row with the same key takes the
+    file's values."""
     name = db.identifier(table, db.TABLES)
+    allowed = frozenset(rows.columns)
     con.register("load_rows", rows)
     try:
-        columns = ", ".join(db.identifier(c, frozenset(rows.columns)) for c in rows.columns)
-        verb = "INSERT OR REPLACE" if upsert else "INSERT"
-        db.execute(con, f"{verb} INTO {name} ({columns}) SELECT {columns} FROM load_rows")
+        columns = ", ".join(db.identifier(c, allowed) for c in rows.columns)
+        conflict = ""
+        if upsert:
+            keys = ", ".join(db.identifier(c, allowed) for c in upsert)
+            updates = ", ".join(f"{db.identifier(c, allowed)} = excluded.{db.identifier(c, allowed)}"
+                                for c in rows.columns if c not in upsert)  # fmt: skip
+            conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        db.execute(con, f"INSERT INTO {name} ({columns}) SELECT {columns} FROM load_rows{conflict}")
     finally:
         con.unregister("load_rows")
 
