@@ -788,9 +788,9 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
     channel = (
         frame["channel"].replace("", np.nan)
         if "channel" in frame
-        else pd.Series(np.nan, frame.index)
+        else pd.Series(None, frame.index, dtype="object")
     )
-    frame["channel"] = channel.fillna(fallback)
+    frame["channel"] = channel.astype("object").fillna(fallback)
     problems.add(frame["channel"].isna(), "channel",
                  "no channel, and the customer has no segment to take it from")  # fmt: skip
 
