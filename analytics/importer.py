@@ -290,15 +290,18 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
             continue
     if text is None:
         raise FileRejected(f"The file cannot be read as {options.encoding}.")
-    lines = text.splitlines()
+    lines = text.split("\n")
     first = next((line for line in lines if line.strip()), "")
     detected.delimiter = options.delimiter or _sniff_delimiter(first, lines[1:20])
+    fast = _read_csv_fast(text, lines, detected.delimiter)
+    if fast is not None:
+        return RawTable(fast[0], fast[1], detected)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detected.delimiter)
     records, numbers = [], []
     header = None
     for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # a blank line; rows of empty fields are kept and reported
         if header is None:
             header = [cell.strip() for cell in record]
             continue
@@ -307,6 +310,46 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
     if header is None:
         raise FileRejected("The file is empty.")
     return RawTable(header, _frame(header, records, numbers), detected)
+
+
+def _read_csv_fast(text: str, lines: list[str], delimiter: str):
+    """Arrow's C++ reader for the common case, ten times faster than the csv module.
+
+    Taken only when no quoted field spans lines (every line has an even number of quotes)
+    and every row has the header's width, so that physical line numbers are simply the
+    non-blank lines in order; anything else goes through the csv module, which reports
+    each odd row. Returns (header, rows) or None."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if any(line.count('"') % 2 for line in lines):
+        return None
+    numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
+    if len(numbers) < 2:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={}, strings_can_be_null=False, quoted_strings_can_be_null=False,
+                auto_dict_encode=False, null_values=[], include_missing_columns=False,
+            ),
+        )  # fmt: skip
+    except pa.ArrowInvalid:
+        return None  # e.g. rows of another width
+    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+    if table.num_rows != len(numbers):
+        return None
+    header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()]
+    body = table.slice(1)
+    frame = pd.DataFrame(
+        {i: pd.Series(body.column(i).combine_chunks(), dtype="str") for i in range(len(header))}
+    )
+    frame["_line"] = numbers[1:]
+    frame["_width"] = len(header)
+    return header, frame
 
 
 def _sniff_delimiter(header: str, sample: list[str]) -> str:
@@ -331,7 +374,8 @@ def _sniff_delimiter(header: str, sample: list[str]) -> str:
 def _frame(header: list[str], records: list[list[str]], numbers: list[int]) -> pd.DataFrame:
     width = len(header)
     padded = [(r + [""] * (width - len(r)))[:width] if len(r) != width else r for r in records]
-    frame = pd.DataFrame(padded, columns=range(width), dtype="object")
+    columns = list(zip(*padded, strict=True)) if padded else [()] * width
+    frame = pd.DataFrame({i: pd.array(column, dtype="str") for i, column in enumerate(columns)})
     frame["_line"] = numbers
     frame["_width"] = [len(r) for r in records]
     return frame
@@ -441,8 +485,9 @@ def map_columns(kind: Kind, header: list[str]) -> Mapping:
 
 # --- parsing values -------------------------------------------------------------------------
 
-_NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}([, '\u00a0]\d{3})+|\d+)(\.\d+)?$")
-_NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}([. '\u00a0]\d{3})+|\d+)(,\d+)?$")
+# Patterns as strings, not compiled: pandas then runs them in Arrow (RE2), 10x faster.
+_NUMBER_DOT = r"^[+-]?(\d{1,3}([, '\x{00a0}]\d{3})+|\d+)(\.\d+)?$"
+_NUMBER_COMMA = r"^[+-]?(\d{1,3}([. '\x{00a0}]\d{3})+|\d+)(,\d+)?$"
 
 
 def detect_decimal_comma(values: pd.Series) -> bool | None:
@@ -460,17 +505,24 @@ def detect_decimal_comma(values: pd.Series) -> bool | None:
 
 def parse_numbers(values: pd.Series, decimal_comma: bool) -> pd.Series:
     """Strings to floats (NaN where a value is not a number as written)."""
-    text = values.str.strip().str.replace("\u00a0", " ", regex=False)
-    pattern = _NUMBER_COMMA if decimal_comma else _NUMBER_DOT
-    valid = text.str.match(pattern)
-    if decimal_comma:
-        cleaned = text.str.replace(r"[. ']", "", regex=True).str.replace(",", ".", regex=False)
-    else:
-        cleaned = text.str.replace(r"[, ']", "", regex=True)
-    return pd.to_numeric(cleaned.where(valid), errors="coerce")
+    text = values.str.strip()
+    # Fast path: plain numbers ("120", "-3.5"); with a decimal comma a "." is a thousands
+    # separator, so only values without one may take it.
+    plain = text.str.fullmatch(r"[+-]?\d+" if decimal_comma else r"[+-]?\d+(\.\d+)?")
+    result = pd.to_numeric(text.where(plain), errors="coerce")
+    rest = ~plain & (text != "")
+    if rest.any():
+        other = text[rest].str.replace("\u00a0", " ", regex=False)
+        valid = other.str.match(_NUMBER_COMMA if decimal_comma else _NUMBER_DOT)
+        if decimal_comma:
+            cleaned = other.str.replace(r"[. ']", "", regex=True).str.replace(",", ".", regex=False)
+        else:
+            cleaned = other.str.replace(r"[, ']", "", regex=True)
+        result[rest] = pd.to_numeric(cleaned.where(valid), errors="coerce")
+    return result.astype("float64")
 
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 
 
 def detect_date_format(values: pd.Series) -> str | None:

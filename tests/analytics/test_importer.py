@@ -253,3 +253,20 @@ def test_cli_prints_a_json_report_and_exit_codes(tmp_path):
                                 cwd=ROOT, capture_output=True, text=True)  # fmt: skip
     assert locked.returncode == 2
     assert "in use by another process" in locked.stderr
+
+
+def test_line_numbers_survive_quoted_newlines_blank_lines_and_short_rows(fixture_con):
+    data = (
+        b"order_id,order_date,customer_id,country,currency,product_id,quantity,unit_price,"
+        b"customer_name,channel,unit_cost_eur\n"
+        b'Q1,2024-01-04,CQ,US,USD,P1,1,50,"Two\nLines Inc",direct,20\n'
+        b"\n"
+        b"Q2,2024-01-04,C1,US,USD,P1,1\n"
+        b"Q3,2024-01-04,C1,XX,USD,P1,1,50,,direct,20\n"
+    )
+    report = importer.import_file(fixture_con, "orders", data, "q.csv")
+    assert report.rows_read == 3 and report.rows_loaded == 1
+    lines = {(r["line"], r["column"]) for r in report.rejected}
+    assert (5, "(row)") in lines and (6, "country") in lines
+    name = fixture_con.execute("SELECT name FROM customers WHERE customer_id = 'CQ'").fetchone()
+    assert name == ("Two\nLines Inc",)
