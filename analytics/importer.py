@@ -836,7 +836,12 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
 
     # Channel: the file's, else the customer's segment (stored or in the file).
     file_segment = frame["segment"] if "segment" in frame else pd.Series("", frame.index)
-    fallback = frame["customer_id"].map(segment_of).fillna(file_segment.replace("", np.nan))
+    fallback = (
+        frame["customer_id"]
+        .map(segment_of)
+        .astype("object")
+        .fillna(file_segment.replace("", np.nan))
+    )
     channel = (
         frame["channel"].replace("", np.nan)
         if "channel" in frame
@@ -980,7 +985,11 @@ def import_file(
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
         else:
             report.status = "validated"
-            report.message = (f"{report.rows_loaded:,} of {report.rows_read:,} rows can be "
+            if report.unchanged == report.rows_loaded and not created:
+                report.message = (f"All {report.rows_loaded:,} loadable rows are already stored "
+                                  "with these values: loading changes nothing.")  # fmt: skip
+            else:
+                report.message = (f"{report.rows_loaded:,} of {report.rows_read:,} rows can be "
                               "loaded.")  # fmt: skip
     except FileRejected as problem:
         report.status, report.message = "rejected", str(problem)

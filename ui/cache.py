@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import catalog, db, demo, fx, markets, overview, pricing, review
+from analytics import catalog, db, demo, fx, importer, markets, overview, pricing, quality, review
 from analytics.filters import Filters, Period
 
 CACHE_TTL_S = 3600
@@ -76,7 +76,7 @@ def writer():
         _connection.clear()
         try:
             con = db.connect(db.database_path(), read_only=False)
-        except duckdb.IOException as problem:
+        except db.StoreLocked as problem:
             raise StoreBusy(
                 "Another program is using the database (for example an import or a second app "
                 "server), so this change could not be saved. Try again when it has finished."
@@ -202,3 +202,25 @@ def saved_scenarios(version: str) -> pd.DataFrame:
 def saved_scenario(version: str, scenario_id: str) -> pricing.Scenario:
     with cursor() as cur:
         return pricing.load_scenario(cur, scenario_id)
+
+
+# --- data page ------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
+def check_import(version: str, kind: str, data: bytes, file_name: str, options) -> importer.Report:
+    """What loading the file would do, without writing anything."""
+    with cursor() as cur:
+        return importer.import_file(cur, kind, data, file_name, options, commit=False)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
+def data_quality(version: str) -> dict:
+    with cursor() as cur:
+        return {
+            "coverage": quality.coverage(cur),
+            "unconverted": quality.unconverted_lines(cur),
+            "orphans": quality.orphans(cur),
+            "history": quality.import_history(cur),
+            "rates": fx.rate_status(cur),
+        }

@@ -1,0 +1,44 @@
+"""Data: bring your own exports (check, then load), the import history, a data-quality
+summary and the exchange rates in use."""
+
+import streamlit as st
+
+from analytics import importer
+from ui import cache
+from ui import data as view
+
+st.title("Data")
+version = cache.database_version()
+
+st.subheader("Import a file")
+kind, data, file_name = view.upload()
+if "d_result" in st.session_state:
+    result = st.session_state.pop("d_result")
+    (st.success if result.status in ("loaded", "unchanged") else st.error)(
+        f"{result.file_name}: {result.message}"
+    )
+    view.report(result, "d_done")
+if data is not None:
+    chosen = view.options(data)
+    if chosen is not None:
+        try:
+            checked = cache.check_import(version, kind, data, file_name, chosen)
+        except importer.FileRejected as problem:
+            st.error(str(problem))
+        else:
+            if checked.status == "rejected":
+                st.error(checked.message)
+            else:
+                st.info(checked.message + " Nothing is written until you load.")
+            view.report(checked, "d_check")
+            if st.button(f"Load {checked.rows_loaded:,} rows", type="primary", key="d_load",
+                         disabled=checked.rows_loaded == 0):  # fmt: skip
+                view.load(kind, data, file_name, chosen)
+
+summary = cache.data_quality(version)
+st.subheader("Import history")
+view.history(summary["history"])
+st.subheader("Data quality")
+view.quality(summary)
+st.subheader("Exchange rates")
+view.rates(summary["rates"])
