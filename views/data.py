@@ -31,7 +31,8 @@ if data is not None:
             else:
                 st.info(checked.message + " Nothing is written until you load.")
             view.report(checked, "d_check")
-            if st.button(f"Load {checked.rows_loaded:,} rows", type="primary", key="d_load",
+            count = checked.rows_loaded
+            if st.button(f"Load {count:,} row{'' if count == 1 else 's'}", type="primary", key="d_load",
                          disabled=checked.rows_loaded == 0):  # fmt: skip
                 view.load(kind, data, file_name, chosen)
 
