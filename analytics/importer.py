@@ -1123,7 +1123,7 @@ def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str) -> Non
         for name, table in created.items():
             _insert(con, name, table, upsert=False)
         if kind == "orders":
-            _insert(con, "order_lines", rows, upsert=False)
+            _insert_order_lines(con, rows)
             rollups.rebuild_sales_rollups(con)
         elif kind == "rates":
             _insert(con, "fx_rates", rows.assign(source=source), upsert=False)
@@ -1134,6 +1134,20 @@ def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str) -> Non
     except Exception:
         db.execute(con, "ROLLBACK")
         raise
+
+
+def _insert_order_lines(con, rows: pd.DataFrame) -> None:
+    """Append the lines in date order; when they start before the latest stored day, rewrite
+    the table in date order (DESIGN: period filters then read only their own row groups)."""
+    latest = db.query_rows(con, "SELECT max(order_date) FROM order_lines")[0][0]
+    rows = rows.sort_values(["order_date", "order_id", "line_no"], kind="stable")
+    _insert(con, "order_lines", rows, upsert=False)
+    if latest is not None and len(rows) and rows["order_date"].min() < latest:
+        db.execute(con, "CREATE TEMP TABLE sorted_lines AS "
+                        "SELECT * FROM order_lines ORDER BY order_date, order_id, line_no")  # fmt: skip
+        db.execute(con, "DELETE FROM order_lines")
+        db.execute(con, "INSERT INTO order_lines SELECT * FROM sorted_lines")
+        db.execute(con, "DROP TABLE sorted_lines")
 
 
 def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = False) -> None:

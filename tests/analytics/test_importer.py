@@ -270,3 +270,15 @@ def test_line_numbers_survive_quoted_newlines_blank_lines_and_short_rows(fixture
     assert (5, "(row)") in lines and (6, "country") in lines
     name = fixture_con.execute("SELECT name FROM customers WHERE customer_id = 'CQ'").fetchone()
     assert name == ("Two\nLines Inc",)
+
+
+def test_order_lines_stay_in_date_order(fixture_con):
+    data = (
+        b"order_id,order_date,customer_id,country,currency,product_id,quantity,unit_price,"
+        b"channel,unit_cost_eur\n"
+        b"Z2,2024-01-09,C1,US,USD,P1,1,50,direct,20\n"
+        b"Z1,2024-01-04,C1,US,USD,P1,1,50,direct,20\n"
+    )
+    importer.import_file(fixture_con, "orders", data, "z.csv")
+    dates = [r[0] for r in fixture_con.execute("SELECT order_date FROM order_lines").fetchall()]
+    assert dates == sorted(dates) and len(dates) == 9
