@@ -552,3 +552,83 @@ def rep_activities(cur: duckdb.DuckDBPyConnection, rep_id: str, period: Period) 
         """,
         {"rep": rep_id, "start": period.start, "end": period.end},
     )
+
+
+# --- what each view of the page shows -----------------------------------------------------
+
+
+def _quarter(day: dt.date) -> Period:
+    from analytics.review import quarter
+
+    return quarter(day)
+
+
+def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope) -> dict:
+    previous = _quarter(add_months(quarter.start, -3))
+    year = Period(dt.date(quarter.end.year, 1, 1), quarter.end, f"Year to date {quarter.end.year}")
+    recent = [_quarter(add_months(quarter.start, -3 * i)) for i in range(7, -1, -1)]
+    return {
+        "leaderboard": leaderboard(cur, quarter, previous, scope),
+        "ytd": attainment(cur, year, scope),
+        "trend": trend(cur, recent, scope),
+    }
+
+
+def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
+    """The current quarter (the one holding the latest snapshot) and the next one."""
+    today = as_of(cur)
+    if today is None:
+        return {}
+    frame = deals(cur, scope)
+    stats = closed_stats(frame, today)
+    history = stage_history(cur, scope)
+    current = _quarter(today)
+    quarters = [current, _quarter(add_months(current.start, 3))]
+    return {
+        "as_of": today,
+        "stats": stats,
+        "summaries": [pipeline_summary(frame, q, quota_in_currency(cur, q, scope), stats)
+                      for q in quarters],
+        "funnels": [funnel(frame, history, q, stats) for q in quarters],
+        "stuck": stuck_deals(frame, history, today),
+        "quarters": quarters,
+    }  # fmt: skip
+
+
+def forecast_view(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, week: int = 4
+) -> dict:
+    """Forecast for `quarter` at its latest snapshot (the quarter's last, or the latest one)."""
+    snapshot = db.query_rows(
+        cur, "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
+        {"end": quarter.end},
+    )[0][0]  # fmt: skip
+    frame = deals(cur, scope)
+    won = frame[
+        (frame["status"] == "won") & _between(frame["close_date"], quarter.start, quarter.end)
+    ]
+    past = [_quarter(add_months(quarter.start, -3 * i)) for i in range(8, 0, -1)]
+    return {
+        "forecast": forecast(cur, quarter, snapshot, scope) if snapshot else None,
+        "quota": quota_in_currency(cur, quarter, scope),
+        "won": float(won["amount"].sum()),
+        "accuracy": forecast_accuracy(cur, past, week, scope),
+    }
+
+
+def rep_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, rep_id: str) -> dict:
+    board = attainment(cur, quarter, Scope(currency=scope.currency))
+    row = board[board["rep_id"] == rep_id]
+    frame = deals(cur, Scope(currency=scope.currency))
+    return {
+        "attainment": row.iloc[0] if len(row) else None,
+        "deals": frame[frame["rep_id"] == rep_id],
+        "slipped": slipped_deals(cur, quarter, Scope(currency=scope.currency), rep_id),
+        "activities": rep_activities(cur, rep_id, quarter),
+    }
+
+
+def reps(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    condition, params = _rep_condition(scope)
+    return db.query(cur, f"SELECT rep_id, name, team FROM reps r WHERE {condition} ORDER BY name",
+                    params)  # fmt: skip

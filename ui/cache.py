@@ -16,7 +16,19 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import catalog, db, demo, fx, importer, markets, overview, pricing, quality, review
+from analytics import (
+    catalog,
+    db,
+    demo,
+    fx,
+    importer,
+    markets,
+    overview,
+    pricing,
+    quality,
+    review,
+    team,
+)
 from analytics.filters import Filters, Period
 
 CACHE_TTL_S = 3600
@@ -224,3 +236,24 @@ def data_quality(version: str) -> dict:
             "history": quality.import_history(cur),
             "rates": fx.rate_status(cur),
         }
+
+
+# --- team and pipeline ----------------------------------------------------------------------
+
+TEAM_QUERIES = {
+    "attainment": team.attainment_view,
+    "pipeline": team.pipeline_view,
+    "forecast": team.forecast_view,
+    "changes": team.pipeline_changes,
+    "activity": team.activity_impact,
+    "rep": team.rep_view,
+    "reps": team.reps,
+    "snapshots": team.snapshot_dates,
+}
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=128, show_spinner=False)
+def team_data(version: str, query: str, *args):
+    """One Team & pipeline query by name (from TEAM_QUERIES), cached per arguments."""
+    with cursor() as cur:
+        return TEAM_QUERIES[query](cur, *args)

@@ -287,7 +287,11 @@ GAIN, LOSS, TOTAL_COLOUR = "#1a7f37", "#c73e1d", "#1f4e79"
 
 
 def bridge_waterfall(
-    bridge: pd.DataFrame, labels: dict[str, str], currency: str, title: str
+    bridge: pd.DataFrame,
+    labels: dict[str, str],
+    currency: str,
+    title: str,
+    y_title: str = "Net revenue",
 ) -> go.Figure:
     """The revenue bridge as a waterfall: base quarter, each effect, current quarter.
 
@@ -318,7 +322,7 @@ def bridge_waterfall(
     ends_total = bridge.loc[bridge["effect"].isin(ends), "amount"]
     low = float(bridge["amount"].cumsum().iloc[:-1].min())
     fig.update_yaxes(
-        title=f"Net revenue ({currency})",
+        title=f"{y_title} ({currency})",
         tickformat="~s",
         gridcolor="#e5e5e5",
         # Start the axis near the smallest running total so that the effects stay visible.
@@ -517,3 +521,71 @@ def price_corridor_chart(
     fig.update_xaxes(title=None, tickangle=-60)
     fig.update_yaxes(title=f"List price ({currency}, at spot)", gridcolor="#e5e5e5")
     return _layout(fig, title, height=420)
+
+
+# --- team and pipeline ----------------------------------------------------------------------
+
+
+def attainment_bars(frame: pd.DataFrame, label: str, title: str) -> go.Figure:
+    """Attainment per rep, team or region (best on top) against a 100 % line."""
+    rows = frame.sort_values("attainment")
+    fig = go.Figure(
+        go.Bar(
+            x=rows["attainment"] * 100, y=rows[label], orientation="h",
+            marker={"color": [GAIN if a >= 1 else "#b26b00" if a >= 0.8 else LOSS
+                              for a in rows["attainment"]]},
+            text=[f"{a:.0%}" for a in rows["attainment"]], textposition="auto",
+            hovertemplate="%{y}: %{x:.1f}% of quota<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_vline(x=100, line={"color": "#444", "dash": "dash"})
+    fig.update_xaxes(title="Attainment (% of quota, EUR)", ticksuffix="%", gridcolor="#e5e5e5")
+    fig.update_yaxes(title=None, automargin=True)
+    return _layout(fig, title, height=max(300, 24 * len(rows) + 120))
+
+
+def attainment_trend(frame: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["quarter"], y=frame["attainment"] * 100, mode="lines+markers+text",
+            text=[f"{a:.0%}" for a in frame["attainment"]], textposition="top center",
+            line={"color": TOTAL_COLOUR, "width": 2.5},
+            hovertemplate="%{x}: %{y:.1f}% of quota<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_hline(y=100, line={"color": "#444", "dash": "dash"})
+    fig.update_yaxes(title="Team attainment (%)", ticksuffix="%", gridcolor="#e5e5e5")
+    fig.update_xaxes(title=None)
+    return _layout(fig, title, height=340)
+
+
+def stage_funnel(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:
+    """Open pipeline by stage, with each stage's historical conversion to the next."""
+    text = [f"{_compact(a).lstrip('+')} · {n} deals · {c:.0%} go on" if c == c else
+            f"{_compact(a).lstrip('+')} · {n} deals"
+            for a, n, c in zip(frame["amount"], frame["deals"], frame["conversion"], strict=True)]  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=frame["amount"], y=frame["stage"], orientation="h", text=text,
+            textposition="auto", marker={"color": "#2e86ab"},
+            hovertemplate=f"%{{y}}: %{{x:,.0f}} {currency}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(title=None, autorange="reversed")
+    fig.update_xaxes(title=f"Open pipeline ({currency})", tickformat="~s", gridcolor="#e5e5e5")
+    return _layout(fig, title, height=320)
+
+
+def activity_scatter(frame: pd.DataFrame, currency: str, what: str, title: str) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["activities"], y=frame["revenue"], mode="markers",
+            marker={"size": 9, "color": "#2e86ab", "opacity": 0.7},
+            customdata=frame[["name", "pipeline"]],
+            hovertemplate="%{customdata[0]}<br>%{x} activities<br>Revenue %{y:,.0f} "
+            + currency + "<br>Open pipeline %{customdata[1]:,.0f} " + currency + "<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title=f"Activities per {what}", gridcolor="#f0f0f0")
+    fig.update_yaxes(title=f"Revenue booked ({currency})", tickformat="~s", gridcolor="#e5e5e5")
+    return _layout(fig, title, height=400)

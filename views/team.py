@@ -1,0 +1,86 @@
+"""Team & pipeline: quota attainment, the pipeline and how it changed, the forecast, activity
+against impact, and one rep's quarter."""
+
+import datetime as dt
+
+import streamlit as st
+
+from analytics import review, team
+from ui import cache, components, filters
+from ui import team as view
+
+st.title("Team & pipeline")
+version = cache.database_version()
+catalog = cache.load_catalog(version)
+if not catalog.has_sales:
+    components.empty_state(
+        "No sales in this store yet",
+        "Import order lines, reps, quotas and opportunities on the Data page, or build the demo "
+        "company with `python -m analytics build-demo --db PATH`.",
+    )
+    st.stop()
+scope = team.Scope.from_filters(filters.current())
+quarters = review.full_quarters(catalog.first_date, catalog.last_date)
+chosen = view.view_choice()
+st.caption(view.scope_note(scope))
+
+if chosen == "Attainment":
+    quarter = view.quarter_choice(quarters)
+    view.attainment(cache.team_data(version, "attainment", quarter, scope), quarter)
+elif chosen == "Pipeline":
+    data = cache.team_data(version, "pipeline", scope)
+    if not data:
+        components.empty_state("No pipeline snapshots", "Import opportunities and snapshots.")
+    else:
+        st.caption(f"As of the latest weekly snapshot, {data['as_of']:%d %b %Y}.")
+        view.pipeline(data, scope.currency)
+elif chosen == "Pipeline changes":
+    dates = cache.team_data(version, "snapshots")
+    if len(dates) < 2:
+        components.empty_state(
+            "Not enough snapshots", "Pipeline changes need two weekly snapshots."
+        )
+    else:
+        latest = dates[-1]
+        current = review.quarter(latest)
+        targets = [current, review.quarter(current.end + dt.timedelta(days=1))]
+        target, first, last = view.changes_inputs(dates, targets)
+        if first >= last:
+            st.error("Choose a “from” snapshot before the “to” snapshot.")
+        else:
+            steps, details = cache.team_data(version, "changes", first, last, target, scope)
+            view.changes(steps, details, scope.currency, first, last, target)
+elif chosen == "Forecast":
+    quarter = view.quarter_choice(quarters)
+    data = cache.team_data(version, "forecast", quarter, scope)
+    if data["forecast"] is None:
+        components.empty_state(
+            "No snapshot", f"No pipeline snapshot on or before {quarter.end:%d %b %Y}."
+        )
+    else:
+        view.forecast(data["forecast"], data["quota"], data["won"], data["accuracy"], quarter,
+                      scope.currency, 4)  # fmt: skip
+elif chosen == "Activity vs impact":
+    quarter = view.quarter_choice(quarters)
+    by = st.radio("Per", ["rep", "account"], horizontal=True, key="t_activity_by")
+    view.activity(
+        cache.team_data(version, "activity", quarter, scope, by), by, scope.currency, quarter
+    )
+else:
+    quarter = view.quarter_choice(quarters)
+    reps = cache.team_data(version, "reps", scope)
+    names = dict(zip(reps["rep_id"], reps["name"] + " · " + reps["team"], strict=True))
+    state = st.session_state
+    if "t_rep" not in state:
+        asked = st.query_params.get("t_rep")
+        if asked and asked not in names:
+            st.warning(f"The link names rep “{asked}”, who is not in this selection.")
+        state["t_rep"] = asked if asked in names else next(iter(names), None)
+    rep_id = st.selectbox("Rep", list(names), format_func=names.get, key="t_rep")
+    if rep_id is None:
+        components.empty_state("No reps", "No rep works in the selected regions.")
+    else:
+        st.query_params["t_rep"] = rep_id
+        data = cache.team_data(version, "rep", quarter, scope, rep_id)
+        view.rep_view(data["attainment"], data["deals"], data["slipped"], data["activities"],
+                      quarter, scope.currency)  # fmt: skip
