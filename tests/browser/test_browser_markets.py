@@ -18,6 +18,9 @@ def click_largest_bar(page) -> None:
 
 
 def crumbs(page) -> list[str]:
+    # The breadcrumbs are the page's first buttons; wait for them rather than trusting that
+    # an idle script means a painted page (a slow CI run once read an empty list here).
+    page.locator('[data-testid="stButton"] button').first.wait_for(state="visible", timeout=30_000)
     return [t.strip() for t in page.locator('[data-testid="stButton"] button').all_inner_texts()]
 
 
