@@ -1,0 +1,289 @@
+"""Team performance and pipeline, checked against figures worked out by hand.
+
+On top of the shared fixture (conftest.py) this adds two reps, quotas, eight deals, two
+weekly snapshots and four activities:
+
+    reps    R1 Ann (team North, Americas), R2 Bob (team North, Northern Europe)
+    lines   O2 and O5 (GB) move to R2; a 100 EUR line for R2 on 2023-12-29
+    quotas  2023Q4: R1 500, R2 500        2024Q1: R1 1000, R2 2000   (EUR)
+
+    deal  rep  ccy  amount  status  created     close       at 01-05 snapshot         at 01-26
+    D1    R1   USD  1090    open    2023-11-01  2024-03-15  1000 USD commit Proposal  1090 Negotiation
+    D2    R2   GBP   855    open    2024-01-10  2024-03-20  -                         855 best case
+    D3    R1   EUR   500    won     2023-12-01  2024-01-09  500 commit Negotiation    -
+    D4    R1   USD  1200    lost    2023-12-15  2024-01-08  1200 best case Proposal   -
+    D5    R2   GBP   800    won     2023-12-20  2024-01-09  800 commit Negotiation    -
+    D6    R2   EUR   300    open    2023-12-01  2024-05-15  due 03-10 Qualification   due 05-15
+    D7    R1   USD   545    open    2023-10-01  2024-03-29  due 04-20 Prospecting     due 03-29
+    D8    R2   EUR   600    open    2023-11-15  2024-02-15  800 best case Proposal    600
+
+The latest rates are 2024-02-01's (USD 1.09, GBP 0.855), so every open deal is worth a
+round number of euros: D1 1000, D2 1000, D7 500, D8 600.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import team
+from analytics.filters import Period
+from analytics.review import quarter
+
+D = dt.date
+Q4 = quarter(D(2023, 10, 1))
+Q1 = quarter(D(2024, 1, 1))
+FIRST, LAST = D(2024, 1, 5), D(2024, 1, 26)
+
+R1_BOOKED = 450 / 1.08 + 300 / 1.20 - 60 / 1.20 + 100 + 109 / 1.09  # O1, O3/1, O3/2, O4, O6
+R2_BOOKED = 200 / 0.86 + 240 / 0.80  # O2, O5
+
+DEALS = [
+    ("D1", "C1", "R1", "US", "USD", 1090.0, "Negotiation", "commit", D(2023, 11, 1), D(2024, 3, 15), "open"),
+    ("D2", "C2", "R2", "GB", "GBP", 855.0, "Proposal", "best case", D(2024, 1, 10), D(2024, 3, 20), "open"),
+    ("D3", "C3", "R1", "DE", "EUR", 500.0, "Negotiation", "commit", D(2023, 12, 1), D(2024, 1, 9), "won"),
+    ("D4", "C1", "R1", "US", "USD", 1200.0, "Proposal", "best case", D(2023, 12, 15), D(2024, 1, 8), "lost"),
+    ("D5", "C2", "R2", "GB", "GBP", 800.0, "Negotiation", "commit", D(2023, 12, 20), D(2024, 1, 9), "won"),
+    ("D6", "C3", "R2", "DE", "EUR", 300.0, "Qualification", "pipeline", D(2023, 12, 1), D(2024, 5, 15), "open"),
+    ("D7", "C4", "R1", "US", "USD", 545.0, "Prospecting", "pipeline", D(2023, 10, 1), D(2024, 3, 29), "open"),
+    ("D8", "C3", "R2", "DE", "EUR", 600.0, "Proposal", "best case", D(2023, 11, 15), D(2024, 2, 15), "open"),
+]  # fmt: skip
+
+SNAPSHOTS = [
+    (FIRST, "D1", "Proposal", 1000.0, D(2024, 3, 15), "commit"),
+    (FIRST, "D3", "Negotiation", 500.0, D(2024, 1, 20), "commit"),
+    (FIRST, "D4", "Proposal", 1200.0, D(2024, 2, 28), "best case"),
+    (FIRST, "D5", "Negotiation", 800.0, D(2024, 1, 31), "commit"),
+    (FIRST, "D6", "Qualification", 300.0, D(2024, 3, 10), "pipeline"),
+    (FIRST, "D7", "Prospecting", 545.0, D(2024, 4, 20), "pipeline"),
+    (FIRST, "D8", "Proposal", 800.0, D(2024, 2, 15), "best case"),
+    (LAST, "D1", "Negotiation", 1090.0, D(2024, 3, 15), "commit"),
+    (LAST, "D2", "Proposal", 855.0, D(2024, 3, 20), "best case"),
+    (LAST, "D6", "Qualification", 300.0, D(2024, 5, 15), "pipeline"),
+    (LAST, "D7", "Prospecting", 545.0, D(2024, 3, 29), "pipeline"),
+    (LAST, "D8", "Proposal", 600.0, D(2024, 2, 15), "best case"),
+]
+
+
+@pytest.fixture
+def con(fixture_con):
+    c = fixture_con
+    c.executemany(
+        "INSERT INTO reps VALUES (?, ?, ?, ?, NULL)",
+        [("R1", "Ann", "North", "Americas"), ("R2", "Bob", "North", "Northern Europe")],
+    )
+    c.execute("UPDATE order_lines SET rep_id = 'R2' WHERE order_id IN ('O2', 'O5')")
+    c.execute(
+        "INSERT INTO order_lines VALUES ('O0', 1, DATE '2023-12-29', 'C3', 'P2', 'R2', 'DE', "
+        "'web', 'EUR', 4, 25, 0, 100, 100, 10)"
+    )
+    c.executemany(
+        "INSERT INTO quotas VALUES (?, ?, ?)",
+        [("R1", Q4.start, 500), ("R2", Q4.start, 500), ("R1", Q1.start, 1000), ("R2", Q1.start, 2000)],
+    )  # fmt: skip
+    c.executemany("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DEALS)
+    c.executemany("INSERT INTO opportunity_snapshots VALUES (?, ?, ?, ?, ?, ?)", SNAPSHOTS)
+    c.executemany(
+        "INSERT INTO activities VALUES (?, ?, ?, ?, ?)",
+        [
+            ("A1", "R1", "C1", D(2024, 1, 10), "meeting"),
+            ("A2", "R1", "C1", D(2024, 1, 12), "call"),
+            ("A3", "R1", "C4", D(2024, 2, 2), "demo"),
+            ("A4", "R2", "C2", D(2024, 1, 15), "visit"),
+        ],
+    )
+    return c
+
+
+def test_attainment_ranks_and_rank_change(con):
+    board = team.leaderboard(con, Q1, Q4, team.Scope())
+    assert board["rep_id"].tolist() == ["R1", "R2"]
+    assert board["attainment"].tolist() == pytest.approx([R1_BOOKED / 1000, R2_BOOKED / 2000])
+    # Last quarter R2 led (100 of 500 against nothing booked by R1): both moved one place.
+    assert board["previous_rank"].tolist() == [2, 1]
+    assert board["rank_change"].tolist() == [1, -1]
+    assert board["previous_attainment"].tolist() == pytest.approx([0.0, 0.2])
+
+
+def test_bands_rollups_and_trend(con):
+    board = team.attainment(con, Q1, team.Scope())
+    # R1 at 81.7 %, R2 at 26.6 %.
+    assert team.bands(board)["reps"].tolist() == [1, 1, 0, 0]
+    assert team.bands(board)["share"].tolist() == [0.5, 0.5, 0.0, 0.0]
+    north = team.rollup(board, "team").iloc[0]
+    assert north["reps"] == 2
+    assert north["attainment"] == pytest.approx((R1_BOOKED + R2_BOOKED) / 3000)
+    trend = team.trend(con, [Q4, Q1], team.Scope())
+    assert trend["attainment"].tolist() == pytest.approx(
+        [100 / 1000, (R1_BOOKED + R2_BOOKED) / 3000]
+    )
+    assert trend["reps_at_quota"].tolist() == [0, 0]
+
+
+def test_attainment_follows_the_region(con):
+    board = team.attainment(con, Q1, team.Scope(regions=("Northern Europe",)))
+    assert board["rep_id"].tolist() == ["R2"]
+    ytd = team.attainment(con, Period(D(2024, 1, 1), Q1.end, "YTD"), team.Scope())
+    assert ytd["booked_eur"].sum() == pytest.approx(R1_BOOKED + R2_BOOKED)
+
+
+def test_deal_amounts_open_at_latest_rate_closed_at_close_date_rate(con):
+    eur = team.deals(con, team.Scope()).set_index("opportunity_id")["amount"]
+    assert eur[["D1", "D2", "D7", "D8"]].tolist() == pytest.approx([1000, 1000, 500, 600])
+    assert eur[["D3", "D4", "D5"]].tolist() == pytest.approx([500, 1200 / 1.20, 800 / 0.80])
+    usd = team.deals(con, team.Scope(currency="USD")).set_index("opportunity_id")["amount"]
+    assert usd["D1"] == pytest.approx(1090)  # a USD deal stays its own amount
+    assert usd["D5"] == pytest.approx(800 / 0.80 * 1.00)  # GBP -> EUR -> USD on 2024-01-09
+    assert usd["D8"] == pytest.approx(600 * 1.09)
+
+
+def test_win_rate_deal_size_cycle(con):
+    stats = team.closed_stats(team.deals(con, team.Scope()), LAST)
+    # Closed in the 12 months: D3 won 500, D5 won 1000, D4 lost 1000 (EUR at close dates).
+    assert (stats["won"], stats["lost"]) == (2, 1)
+    assert stats["win_rate"] == pytest.approx(2 / 3)
+    assert stats["win_rate_value"] == pytest.approx(1500 / 2500)
+    assert stats["average_deal"] == pytest.approx(750)
+    assert stats["cycle_days"] == pytest.approx(
+        (39 + 20) / 2
+    )  # D3 Dec 1 -> Jan 9, D5 Dec 20 -> Jan 9
+
+
+def test_coverage_and_velocity(con):
+    frame = team.deals(con, team.Scope())
+    stats = team.closed_stats(frame, LAST)
+    quota = team.quota_in_currency(con, Q1, team.Scope())
+    assert quota == pytest.approx(3000)
+    summary = team.pipeline_summary(frame, Q1, quota, stats)
+    # Open and due in Q1: D1 1000, D2 1000, D7 500, D8 600; won in Q1: 500 + 1000.
+    assert summary["open"] == pytest.approx(3100) and summary["open_deals"] == 4
+    assert summary["won"] == pytest.approx(1500)
+    assert summary["coverage"] == pytest.approx(3100 / (3000 - 1500))
+    assert summary["velocity_per_day"] == pytest.approx(4 * 750 * (2 / 3) / 29.5)
+
+
+def test_coverage_has_no_value_once_quota_is_met(con):
+    frame = team.deals(con, team.Scope())
+    summary = team.pipeline_summary(frame, Q1, 1500, team.closed_stats(frame, LAST))
+    assert np.isnan(summary["coverage"])
+
+
+def test_funnel_and_stage_conversion(con):
+    frame = team.deals(con, team.Scope())
+    history = team.stage_history(con, team.Scope())
+    table = team.funnel(frame, history, Q1, team.closed_stats(frame, LAST)).set_index("stage")
+    assert table["deals"].tolist() == [1, 0, 2, 1]
+    assert table["amount"].tolist() == pytest.approx([500, 0, 1600, 1000])
+    # Closed deals: D3 and D5 won (reached every stage), D4 lost in Proposal.
+    assert table["reached"].tolist() == [3, 3, 3, 2]
+    assert table["conversion"].tolist() == pytest.approx([1, 1, 2 / 3, 1])
+
+
+def test_stuck_deals(con):
+    frame = team.deals(con, team.Scope())
+    stuck = team.stuck_deals(frame, team.stage_history(con, team.Scope()), LAST)
+    # Proposal weeks: D1 1, D4 1, D2 1, D8 2 -> 8.75 days on average; D8 has sat there 21.
+    assert stuck["opportunity_id"].tolist() == ["D8"]
+    assert stuck["days_in_stage"].tolist() == [21]
+    assert stuck["stage_average_days"].tolist() == pytest.approx([8.75])
+
+
+def test_pipeline_changes_reconcile_step_by_step(con):
+    steps, details = team.pipeline_changes(con, FIRST, LAST, Q1, team.Scope())
+    amounts = dict(zip(steps["step"], steps["amount"], strict=True))
+    start = 1000 / 1.09 + 500 + 1200 / 1.09 + 800 / 0.855 + 300 + 800
+    assert amounts == pytest.approx(
+        {
+            "start": start,
+            "created": 1000,  # D2
+            "pulled in": 500,  # D7, due in April before
+            "pushed out": -300,  # D6, now due in May
+            "amount up": 90 / 1.09,  # D1
+            "amount down": -200,  # D8
+            "won": -500 - 800 / 0.855,  # D3, D5
+            "lost": -1200 / 1.09,  # D4
+            "end": 3100,
+        }
+    )
+    assert sum(steps["amount"].iloc[:-1]) == pytest.approx(steps["amount"].iloc[-1], abs=1e-9)
+    by_step = details.groupby("step")["opportunity_id"].apply(sorted).to_dict()
+    assert by_step == {"amount down": ["D8"], "amount up": ["D1"], "created": ["D2"],
+                       "lost": ["D4"], "pulled in": ["D7"], "pushed out": ["D6"],
+                       "won": ["D3", "D5"]}  # fmt: skip
+
+
+def test_pipeline_changes_follow_currency_and_region(con):
+    steps, _ = team.pipeline_changes(
+        con, FIRST, LAST, Q1, team.Scope(regions=("Americas",), currency="USD")
+    )
+    amounts = dict(zip(steps["step"], steps["amount"], strict=True))
+    # US deals only, in USD at face value: D1 1000 -> 1090, D4 lost, D7 pulled in.
+    assert amounts["start"] == pytest.approx(2200)
+    assert amounts["amount up"] == pytest.approx(90)
+    assert amounts["lost"] == pytest.approx(-1200)
+    assert amounts["pulled in"] == pytest.approx(545)
+    assert amounts["end"] == pytest.approx(1635)
+    assert amounts["created"] == amounts["won"] == 0
+
+
+def test_forecast_and_view(con):
+    forecast = team.forecast(con, Q1, LAST, team.Scope())
+    assert forecast["commit"] == pytest.approx(1000)  # D1
+    assert forecast["best_case"] == pytest.approx(1000 + 1000 + 600)  # + D2, D8
+    assert forecast["pipeline"] == pytest.approx(3100)  # + D7 (D6 is due in May)
+    view = team.forecast_view(con, Q1, team.Scope())
+    assert view["won"] == pytest.approx(1500) and view["quota"] == pytest.approx(3000)
+
+
+def test_forecast_accuracy(con):
+    table = team.forecast_accuracy(con, [Q4, Q1], 0, team.Scope())
+    # No snapshot in 2023Q4. 2024Q1 at the first snapshot (Jan 5, USD 1.10, GBP 0.86):
+    # commit D1 1000 USD, D3 500 EUR, D5 800 GBP; won D3 500 + D5 800 GBP at 0.80.
+    assert table["quarter"].tolist() == [Q1.label]
+    commit = 1000 / 1.10 + 500 + 800 / 0.86
+    assert table["commit_eur"].tolist() == pytest.approx([commit])
+    assert table["won_eur"].tolist() == pytest.approx([1500])
+    assert table["accuracy"].tolist() == pytest.approx([1500 / commit])
+
+
+def test_activity_impact_per_rep_and_account(con):
+    by_rep = team.activity_impact(con, Q1, team.Scope(), "rep").set_index("key")
+    assert by_rep.loc["R1", ["activities", "meetings"]].tolist() == [3, 2]
+    assert by_rep.loc["R2", ["activities", "meetings"]].tolist() == [1, 1]
+    assert by_rep["revenue"].to_dict() == pytest.approx({"R1": R1_BOOKED, "R2": R2_BOOKED})
+    assert by_rep["pipeline"].to_dict() == pytest.approx({"R1": 1500, "R2": 1900})
+    by_account = team.activity_impact(con, Q1, team.Scope(), "account").set_index("key")
+    assert by_account.loc["C1", "activities"] == 2
+    assert by_account.loc["C1", "pipeline"] == pytest.approx(1000)
+    assert by_account.loc["C1", "name"] == "Acme Inc"
+
+
+def test_rep_view(con):
+    view = team.rep_view(con, Q1, team.Scope(), "R2")
+    assert view["attainment"]["attainment"] == pytest.approx(R2_BOOKED / 2000)
+    assert sorted(view["deals"]["opportunity_id"]) == ["D2", "D5", "D6", "D8"]
+    slipped = view["slipped"]
+    assert slipped["opportunity_id"].tolist() == ["D6"]
+    assert (slipped.iloc[0]["was_due"], slipped.iloc[0]["now_due"]) == (
+        pd.Timestamp(2024, 3, 10),
+        pd.Timestamp(2024, 5, 15),
+    )
+    assert view["activities"].to_dict("records") == [
+        {"type": "visit", "activities": 1, "accounts": 1}
+    ]
+    assert team.rep_view(con, Q1, team.Scope(), "R1")["slipped"].empty
+
+
+def test_pipeline_view_for_the_latest_snapshot(con):
+    view = team.pipeline_view(con, team.Scope())
+    assert view["as_of"] == LAST
+    assert [q.label for q in view["quarters"]] == [Q1.label, quarter(D(2024, 4, 1)).label]
+    assert view["summaries"][1]["open"] == pytest.approx(300)  # D6, pushed into Q2
+
+
+def test_empty_store_has_no_pipeline(fixture_con):
+    assert team.pipeline_view(fixture_con, team.Scope()) == {}
+    assert team.attainment(fixture_con, Q1, team.Scope()).empty
