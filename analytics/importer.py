@@ -168,11 +168,13 @@ KINDS: dict[str, Kind] = {
             F("created_date", "date", aliases=("create date", "created")),
             F("close_date", "date", aliases=("expected close date",)),
             F("status", "status"),
+            F("snapshot_date", "date", False, ("as of", "as of date", "report date", "snapshot")),
         ), ("opportunity_id",), ({"opportunity_id": "OP-1", "customer_id": "ACME-DE",
                                   "rep_id": "R-7", "country": "DE", "currency": "EUR",
                                   "amount_local": "80000", "stage": "Proposal",
                                   "forecast_category": "best case", "created_date": "2026-02-01",
-                                  "close_date": "2026-05-15", "status": "open"},)),
+                                  "close_date": "2026-05-15", "status": "open",
+                                  "snapshot_date": "2026-03-06"},)),
         Kind("price_lists", "Price lists", (
             F("product_id", "text", aliases=("product code", "sku")),
             F("country", "country"),
@@ -581,6 +583,7 @@ class Report:
     created: dict = dataclasses.field(default_factory=dict)
     unchanged: int = 0
     updated: int = 0
+    snapshot: dict = dataclasses.field(default_factory=dict)  # opportunities: day and open deals
     rejected: list[dict] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -966,6 +969,13 @@ def import_file(
                          f"this {label} is already stored with different values; correct or "
                          "delete the stored one first", pd.Series("", frame.index))  # fmt: skip
             rows, unchanged = rows[~conflicts], unchanged[~conflicts]
+        snapshots = _snapshot_rows(valid) if kind == "opportunities" else None
+        new_snapshots = _new_snapshot_rows(con, snapshots) if snapshots is not None else 0
+        if snapshots is not None and len(snapshots):
+            report.snapshot = {
+                "dates": sorted({f"{d:%Y-%m-%d}" for d in snapshots["snapshot_date"]}),
+                "open_deals": len(snapshots), "new_or_changed": new_snapshots,
+            }  # fmt: skip
         rejected = problems.table()
         report.rejected = rejected.to_dict("records")
         report.rows_rejected = int(rejected["line"].nunique())
@@ -976,16 +986,16 @@ def import_file(
         if report.rows_loaded == 0:
             report.status, report.message = "rejected", "No row could be loaded: see the reasons."
         elif commit:
-            if report.unchanged == report.rows_loaded and not created:
+            if report.unchanged == report.rows_loaded and not created and not new_snapshots:
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
-                _load(con, kind, rows[~unchanged], created, f"import: {file_name}")
+                _load(con, kind, rows[~unchanged], created, f"import: {file_name}", snapshots)
                 report.status = "loaded"
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
         else:
             report.status = "validated"
-            if report.unchanged == report.rows_loaded and not created:
+            if report.unchanged == report.rows_loaded and not created and not new_snapshots:
                 report.message = (f"All {report.rows_loaded:,} loadable rows are already stored "
                                   "with these values: loading changes nothing.")  # fmt: skip
             else:
@@ -1116,7 +1126,42 @@ def _compare_with_store(con, kind: str, rows: pd.DataFrame):
     return identical, conflicts, conflicts
 
 
-def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str) -> None:
+def _snapshot_rows(valid: pd.DataFrame) -> pd.DataFrame:
+    """The open deals of an opportunities file as a pipeline snapshot.
+
+    A CRM export is the pipeline as it stands: importing one each week builds the weekly
+    snapshots that pipeline changes and forecast accuracy read. The day is the file's
+    snapshot_date column, or the day of the import when the file has none."""
+    today = dt.date.today()
+    day = valid["snapshot_date"] if "snapshot_date" in valid else pd.Series(None, valid.index)
+    day = day.map(lambda d: today if d is None or pd.isna(d) else d)
+    open_deals = (valid["status"] == "open").to_numpy()
+    rows = pd.DataFrame({
+        "snapshot_date": day, "opportunity_id": valid["opportunity_id"], "stage": valid["stage"],
+        "amount_local": valid["amount_local"], "close_date": valid["close_date"],
+        "forecast_category": valid["forecast_category"],
+    })  # fmt: skip
+    return rows[open_deals].reset_index(drop=True)
+
+
+def _new_snapshot_rows(con, rows: pd.DataFrame) -> int:
+    """How many snapshot rows are not yet stored with exactly these values."""
+    if rows.empty:
+        return 0
+    con.register("incoming_snapshots", rows)
+    try:
+        return int(db.query_rows(con, """
+            SELECT count(*) FROM incoming_snapshots i LEFT JOIN opportunity_snapshots s
+              ON s.snapshot_date = i.snapshot_date AND s.opportunity_id = i.opportunity_id
+             AND s.stage = i.stage AND s.amount_local = i.amount_local
+             AND s.close_date = i.close_date AND s.forecast_category = i.forecast_category
+            WHERE s.opportunity_id IS NULL
+            """)[0][0])  # fmt: skip
+    finally:
+        con.unregister("incoming_snapshots")
+
+
+def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str, snapshots=None) -> None:
     """Insert (or for master data upsert) in one transaction with the derived tables."""
     db.execute(con, "BEGIN TRANSACTION")
     try:
@@ -1130,6 +1175,9 @@ def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str) -> Non
             fx.rebuild_fx_daily(con)
         else:
             _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
+        if snapshots is not None and len(snapshots):
+            _insert(con, "opportunity_snapshots", snapshots,
+                    upsert=["snapshot_date", "opportunity_id"])  # fmt: skip
         db.execute(con, "COMMIT")
     except Exception:
         db.execute(con, "ROLLBACK")

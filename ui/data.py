@@ -101,6 +101,10 @@ def report(result: importer.Report, key: str) -> None:
         notes.append(f"{result.updated:,} stored rows get the file's values")
     if result.unchanged:
         notes.append(f"{result.unchanged:,} rows are already stored as they are")
+    if result.snapshot:
+        snap = result.snapshot
+        notes.append(f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
+                     f"open deals ({snap['new_or_changed']:,} new or changed)")  # fmt: skip
     if result.ignored_columns:
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
     for note in notes:

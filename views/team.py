@@ -30,7 +30,11 @@ if chosen == "Attainment":
 elif chosen == "Pipeline":
     data = cache.team_data(version, "pipeline", scope)
     if not data:
-        components.empty_state("No pipeline snapshots", "Import opportunities and snapshots.")
+        components.empty_state(
+            "No pipeline snapshots",
+            "Import your CRM's opportunity export on the Data page: each import records that "
+            "day's open deals as a snapshot.",
+        )
     else:
         st.caption(f"As of the latest weekly snapshot, {data['as_of']:%d %b %Y}.")
         view.pipeline(data, scope.currency)

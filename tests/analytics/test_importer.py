@@ -282,3 +282,76 @@ def test_order_lines_stay_in_date_order(fixture_con):
     importer.import_file(fixture_con, "orders", data, "z.csv")
     dates = [r[0] for r in fixture_con.execute("SELECT order_date FROM order_lines").fetchall()]
     assert dates == sorted(dates) and len(dates) == 9
+
+
+def _snapshots(con) -> list[tuple]:
+    return con.execute(
+        "SELECT snapshot_date::VARCHAR, opportunity_id, stage, amount_local, close_date::VARCHAR, "
+        "forecast_category FROM opportunity_snapshots ORDER BY ALL"
+    ).fetchall()
+
+
+def test_each_opportunities_export_records_a_pipeline_snapshot(fixture_con):
+    con = fixture_con
+    con.execute("INSERT INTO reps VALUES ('R1', 'Rita', 'A', 'Americas', NULL)")
+    header = "opportunity_id,customer_id,rep_id,country,currency,amount,stage,forecast,created,close_date,status,as of\n"
+    week_1 = header + (
+        "OP1,C1,R1,US,USD,1000,Proposal,commit,2024-01-02,2024-03-15,open,2024-01-05\n"
+        "OP2,C2,R1,GB,GBP,500,Qualification,pipeline,2024-01-03,2024-02-20,open,2024-01-05\n"
+        "OP3,C3,R1,DE,EUR,300,Negotiation,commit,2023-12-01,2024-01-04,won,2024-01-05\n"
+    )
+    report = importer.import_file(con, "opportunities", week_1.encode(), "crm_week1.csv")
+    assert report.status == "loaded" and report.rows_loaded == 3
+    assert report.snapshot == {"dates": ["2024-01-05"], "open_deals": 2, "new_or_changed": 2}
+    assert _snapshots(con) == [
+        ("2024-01-05", "OP1", "Proposal", 1000.0, "2024-03-15", "commit"),
+        ("2024-01-05", "OP2", "Qualification", 500.0, "2024-02-20", "pipeline"),
+    ]
+    again = importer.import_file(con, "opportunities", week_1.encode(), "crm_week1.csv")
+    assert again.status == "unchanged" and len(_snapshots(con)) == 2
+
+    # A week later OP1 grew and OP2 was lost: the snapshot of 12 Jan holds OP1 only, and
+    # the pipeline-change waterfall between the two reads it.
+    week_2 = header + (
+        "OP1,C1,R1,US,USD,1200,Negotiation,commit,2024-01-02,2024-03-15,open,2024-01-12\n"
+        "OP2,C2,R1,GB,GBP,500,Qualification,pipeline,2024-01-03,2024-02-20,lost,2024-01-12\n"
+    )
+    report = importer.import_file(con, "opportunities", week_2.encode(), "crm_week2.csv")
+    assert report.status == "loaded" and report.updated == 2
+    assert _snapshots(con)[-1] == (
+        "2024-01-12",
+        "OP1",
+        "Negotiation",
+        1200.0,
+        "2024-03-15",
+        "commit",
+    )
+    assert len(_snapshots(con)) == 3
+    from analytics import team
+    from analytics.review import quarter
+
+    steps, _ = team.pipeline_changes(
+        con, pd.Timestamp("2024-01-05").date(), pd.Timestamp("2024-01-12").date(),
+        quarter(pd.Timestamp("2024-01-01").date()), team.Scope(currency="USD"),
+    )  # fmt: skip
+    amounts = dict(zip(steps["step"], steps["amount"], strict=True))
+    usd_per_gbp = 1.09 / 0.855  # the latest stored rates, 2024-02-01
+    assert amounts["start"] == pytest.approx(1000 + 500 * usd_per_gbp)
+    assert amounts["amount up"] == pytest.approx(200)
+    assert amounts["lost"] == pytest.approx(-500 * usd_per_gbp)
+    assert amounts["end"] == pytest.approx(1200)
+
+
+def test_an_export_without_a_snapshot_date_is_the_pipeline_of_the_import_day(fixture_con):
+    import datetime as dt
+
+    fixture_con.execute("INSERT INTO reps VALUES ('R1', 'Rita', 'A', 'Americas', NULL)")
+    data = importer.template_csv("opportunities").decode()
+    header, row = data.splitlines()[:2]
+    drop = header.split(",").index("snapshot_date")
+    strip = lambda line: ",".join(v for i, v in enumerate(line.split(",")) if i != drop)  # noqa: E731
+    row = row.replace("ACME-DE", "C3").replace("R-7", "R1")
+    report = importer.import_file(fixture_con, "opportunities",
+                                  f"{strip(header)}\n{strip(row)}\n".encode(), "crm.csv")  # fmt: skip
+    assert report.status == "loaded", report.rejected
+    assert report.snapshot["dates"] == [f"{dt.date.today():%Y-%m-%d}"]
