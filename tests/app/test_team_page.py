@@ -1,0 +1,202 @@
+"""AppTest: the Team & pipeline page — every view, its links, and one rep's quarter.
+
+Figures on screen are checked against SQL written here, straight on the demo store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import formatting
+
+ROOT = Path(__file__).resolve().parents[2]
+Q3 = ("2026-07-01", "2026-09-30")
+
+
+def open_team(db_path: Path, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("SALES_ATLAS_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at.switch_page("views/team.py").run()
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def plotted(values) -> list[float]:
+    """A trace's numbers: Plotly sends arrays as base64 typed arrays."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def sql(db_path: Path, query: str, params: list | None = None):
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(query, params or []).fetchone()
+
+
+def test_attainment_is_booked_over_quota_for_the_last_full_quarter(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch)
+    ok(at)
+    assert at.query_params["t_view"] == "Attainment" and at.query_params["t_quarter"] == "2026Q3"
+    booked, quota, reps = sql(
+        demo_db_path,
+        """
+        WITH q AS (SELECT rep_id, quota_eur FROM quotas WHERE quarter_start = ?::DATE)
+        SELECT (SELECT sum(net_amount_eur) FROM order_lines
+                WHERE order_date BETWEEN ?::DATE AND ?::DATE AND rep_id IN (SELECT rep_id FROM q)),
+               (SELECT sum(quota_eur) FROM q), (SELECT count(*) FROM q)
+        """,
+        [Q3[0], *Q3],
+    )
+    assert metric(at, "Team attainment, Q3 2026") == formatting.percent(booked / quota)
+    assert metric(at, "Reps at or above quota").endswith(f"of {reps}")
+    leaderboard = at.dataframe[0].value
+    assert len(leaderboard) == reps
+    assert list(leaderboard["Rank"]) == list(range(1, reps + 1))
+    assert leaderboard["Attainment"].is_monotonic_decreasing
+    bands = at.dataframe[1].value
+    assert list(bands["Reached"]) == ["≥ 50%", "≥ 80%", "≥ 100%", "≥ 120%"]
+    assert bands["Reps"].is_monotonic_decreasing
+    assert len(at.get("plotly_chart")) == 2  # roll-up and trend
+
+
+def test_pipeline_view_win_rate_and_coverage(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, t_view="Pipeline")
+    ok(at)
+    as_of = sql(demo_db_path, "SELECT max(snapshot_date) FROM opportunity_snapshots")[0]
+    won, lost = sql(
+        demo_db_path,
+        "SELECT count(*) FILTER (WHERE status = 'won'), count(*) FILTER (WHERE status = 'lost') "
+        "FROM opportunities WHERE close_date > ?::DATE - INTERVAL 12 MONTH AND close_date <= ?",
+        [as_of, as_of],
+    )
+    assert metric(at, "Win rate (count)") == formatting.percent(won / (won + lost))
+    assert any(f"{as_of:%d %b %Y}" in c.value for c in at.caption)
+    assert any("won deals at their close date's rate" in c.value for c in at.caption)
+    assert [m.value for m in at.markdown][:2] == ["**Q3 2026**", "**Q4 2026**"]
+    assert len(at.get("plotly_chart")) == 2  # one funnel per quarter
+
+
+def test_pipeline_changes_waterfall_reconciles_with_its_deals(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, t_view="Pipeline changes")
+    ok(at)
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trace = figure["data"][0]
+    measures, values = trace["measure"], plotted(trace["y"])
+    assert measures[0] == "absolute" and measures[-1] == "total"
+    assert sum(values[:-1]) == pytest.approx(values[-1], rel=1e-9)
+    # The deals behind the first step shown add up to its bar.
+    step = at.selectbox(key="t_step").value
+    deals = at.dataframe[0].value
+    column = next(c for c in deals.columns if c.startswith("Change ("))
+    labels = [
+        "base",
+        "created",
+        "pulled in",
+        "pushed out",
+        "amount up",
+        "amount down",
+        "won",
+        "lost",
+    ]
+    assert deals[column].sum() == pytest.approx(values[labels.index(step)], abs=len(deals))
+
+    at.selectbox(key="t_step").set_value("won").run()
+    ok(at)
+    assert (at.dataframe[0].value[column] < 0).all()
+
+
+def test_forecast_against_quota(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, t_view="Forecast", currency="USD")
+    ok(at)
+    quota_eur, usd = sql(
+        demo_db_path,
+        "SELECT (SELECT sum(quota_eur) FROM quotas WHERE quarter_start = ?::DATE), "
+        "(SELECT units_per_eur FROM fx_daily WHERE currency_code = 'USD' "
+        " ORDER BY rate_date DESC LIMIT 1)",
+        [Q3[0]],
+    )
+    assert metric(at, "Quota (USD)") == formatting.money(quota_eur * usd, "USD")
+    accuracy = at.dataframe[0].value
+    assert list(accuracy.columns) == [
+        "Quarter",
+        "Snapshot",
+        "Commit (EUR)",
+        "Won (EUR)",
+        "Accuracy",
+    ]
+    assert len(accuracy) >= 4
+
+
+def test_activity_per_rep_and_per_account(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, t_view="Activity vs impact")
+    ok(at)
+    activities = sql(
+        demo_db_path,
+        "SELECT count(*) FROM activities WHERE activity_date BETWEEN ? AND ?",
+        list(Q3),
+    )[0]
+    assert at.dataframe[0].value["Activities"].sum() == activities
+    at.radio(key="t_activity_by").set_value("account").run()
+    ok(at)
+    assert "Account" in at.dataframe[0].value.columns
+    assert at.dataframe[0].value["Activities"].sum() == activities
+
+
+def test_rep_view_from_a_link(demo_db_path, monkeypatch):
+    rep_id, name = sql(
+        demo_db_path, "SELECT rep_id, name FROM reps ORDER BY rep_id LIMIT 1 OFFSET 3"
+    )
+    at = open_team(demo_db_path, monkeypatch, t_view="Rep view", t_rep=rep_id)
+    ok(at)
+    assert at.selectbox(key="t_rep").value == rep_id
+    booked, quota = sql(
+        demo_db_path,
+        "SELECT (SELECT coalesce(sum(net_amount_eur), 0) FROM order_lines "
+        "        WHERE rep_id = $1 AND order_date BETWEEN $2::DATE AND $3::DATE), "
+        "(SELECT quota_eur FROM quotas WHERE rep_id = $1 AND quarter_start = $2::DATE)",
+        [rep_id, *Q3],
+    )
+    assert metric(at, "Attainment, Q3 2026") == formatting.percent(booked / quota)
+    open_deals = sql(
+        demo_db_path,
+        "SELECT count(*) FROM opportunities WHERE rep_id = ? AND status = 'open'",
+        [rep_id],
+    )[0]
+    assert at.dataframe[0].value["Deals"].sum() == open_deals
+    assert name in at.selectbox(key="t_rep").format_func(rep_id)
+
+
+def test_unknown_rep_in_a_link_is_reported(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, t_view="Rep view", t_rep="NOBODY")
+    assert not at.exception
+    assert "NOBODY" in at.warning[0].value
+    assert at.selectbox(key="t_rep").value is not None
+
+
+def test_region_filter_narrows_the_leaderboard(demo_db_path, monkeypatch):
+    at = open_team(demo_db_path, monkeypatch, region="Americas")
+    ok(at)
+    assert at.caption[0].value.startswith("Americas")
+    americas = sql(
+        demo_db_path,
+        "SELECT count(*) FROM quotas q JOIN reps r USING (rep_id) "
+        "WHERE r.region = 'Americas' AND q.quarter_start = ?::DATE",
+        [Q3[0]],
+    )[0]
+    assert 0 < len(at.dataframe[0].value) == americas
