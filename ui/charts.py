@@ -319,18 +319,28 @@ def bridge_waterfall(
             hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra></extra>",
         )
     )
-    ends_total = bridge.loc[bridge["effect"].isin(ends), "amount"]
-    low = float(bridge["amount"].cumsum().iloc[:-1].min())
     fig.update_yaxes(
         title=f"{y_title} ({currency})",
         tickformat="~s",
         gridcolor="#e5e5e5",
-        # Start the axis near the smallest running total so that the effects stay visible.
-        range=[max(0.0, low * 0.85), float(ends_total.max()) * 1.08],
+        range=_waterfall_range(bridge["amount"]),
     )
     fig.update_xaxes(title=None)
     fig.update_layout(showlegend=False)
     return _layout(fig, title, height=460)
+
+
+def _waterfall_range(amounts: pd.Series) -> list[float]:
+    """The y range of a waterfall whose last amount is the closing total.
+
+    When every running total stays in the upper half of the tallest, the axis starts just
+    below the smallest so that small effects stay visible (a revenue bridge); otherwise it
+    starts at zero, since a cut axis would make a small closing bar look like nothing (a
+    pipeline that mostly closed). Room is left for the labels outside the bars."""
+    levels = [*amounts.cumsum().iloc[:-1], amounts.iloc[-1]]
+    low, high = float(min(levels)), float(max(levels))
+    bottom = max(0.0, low - 0.25 * (high - low)) if low > 0.5 * high else min(0.0, low * 1.1)
+    return [bottom, high + 0.1 * (high - bottom)]
 
 
 def _compact(value: float) -> str:

@@ -134,6 +134,7 @@ def headline(data: Review) -> None:
             if share is not None and key != "quota"
             else None,
             delta_color="off",
+            delta_arrow="off",  # a share of quota, not a change
             help=_pipeline_note(data),
             border=True,
         )

@@ -43,6 +43,10 @@ def quarter_choice(quarters: list[Period]) -> Period:
     return quarters[keys.index(state["t_quarter"])]
 
 
+def _deals(count: int) -> str:
+    return f"{count:,} deal" if count == 1 else f"{count:,} deals"
+
+
 def _money(value, currency: str) -> str:
     return formatting.money(value, currency)
 
@@ -125,7 +129,7 @@ def pipeline(data: dict, currency: str) -> None:
         st.markdown(f"**{summary['quarter']}**")
         cols = st.columns(4)
         cols[0].metric(f"Open pipeline ({currency})", _money(summary["open"], currency),
-                       delta=f"{summary['open_deals']:,} deals", delta_color="off", border=True)  # fmt: skip
+                       delta=_deals(summary["open_deals"]), delta_color="off", delta_arrow="off", border=True)  # fmt: skip
         cols[1].metric(f"Closed won ({currency})", _money(summary["won"], currency), border=True)
         cols[2].metric("Coverage", f"{summary['coverage']:.2f}×" if summary["coverage"] == summary["coverage"] else "–",
                        help="Open pipeline due in the quarter / (quota - closed won).",
@@ -208,7 +212,7 @@ def forecast(result: dict, quota: float, won: float, accuracy: pd.DataFrame, qua
         share = result[key] / quota if quota else None
         column.metric(f"{label} ({currency})", _money(result[key], currency),
                       delta=f"{formatting.percent(share, 0)} of quota" if share else None,
-                      delta_color="off", border=True)  # fmt: skip
+                      delta_color="off", delta_arrow="off", border=True)  # fmt: skip
     cols[3].metric(f"Quota ({currency})", _money(quota, currency), border=True)
     cols[4].metric(f"Closed won ({currency})", _money(won, currency), border=True)
     st.caption(f"Open deals due in {quarter.label} in the snapshot of "
@@ -259,7 +263,7 @@ def rep_view(rep: pd.Series | None, deals: pd.DataFrame, slipped: pd.DataFrame,
                        f"{_money(rep['quota_eur'], 'EUR')}", border=True)  # fmt: skip
     open_deals = deals[deals["status"] == "open"]
     cols[1].metric(f"Open pipeline ({currency})", _money(open_deals["amount"].sum(), currency),
-                   delta=f"{len(open_deals)} deals", delta_color="off", border=True)  # fmt: skip
+                   delta=_deals(len(open_deals)), delta_color="off", delta_arrow="off", border=True)  # fmt: skip
     cols[2].metric("Activities", formatting.count(activities["activities"].sum()), border=True)
     st.markdown("**Open deals by stage**")
     by_stage = open_deals.groupby("stage", as_index=False).agg(deals=("opportunity_id", "count"),

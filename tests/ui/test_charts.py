@@ -82,3 +82,16 @@ def test_opportunity_bubbles_label_quadrants_and_skip_markets_without_estimates(
     texts = [a.text for a in fig.layout.annotations]
     assert "Invest: large market, low share" in texts and len(texts) == 4
     assert "USD" in fig.layout.xaxis.title.text and "illustrative" in fig.layout.xaxis.title.text
+
+
+def test_waterfall_axis_zooms_only_when_every_level_stays_high():
+    labels = {"base": "Q2", "volume": "Volume", "fx": "FX", "current": "Q3"}
+    bridge = pd.DataFrame({"effect": ["base", "volume", "fx", "current"],
+                           "amount": [100.0, 10.0, -4.0, 106.0]})  # fmt: skip
+    low, high = charts.bridge_waterfall(bridge, labels, "EUR", "t").layout.yaxis.range
+    # Levels 100, 110, 106: zoomed to 100 - 0.25 x 10 = 97.5, top 110 + 1.25.
+    assert (low, high) == (97.5, 110 + 0.1 * 12.5)
+    closed = pd.DataFrame({"effect": ["base", "volume", "fx", "current"],
+                           "amount": [100.0, -60.0, -25.0, 15.0]})  # fmt: skip
+    low, high = charts.bridge_waterfall(closed, labels, "EUR", "t").layout.yaxis.range
+    assert (low, high) == (0.0, 110.0)  # the 15 at the end must not look like nothing
