@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import bridge, catalog, db, demo, fx, markets, overview, pricing, review
+from analytics import bridge, catalog, db, demo, fx, markets, overview, pricing, review, team
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -138,6 +138,35 @@ def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
     }
 
 
+def team_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, Callable]:
+    """What each Team & pipeline view computes, at its defaults: the last full quarter, the
+    pipeline-change waterfall over the last eight weekly snapshots, the tenth rep."""
+    first, last = db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0]
+    quarter = review.full_quarters(first, last)[0]
+    scope = team.Scope.from_filters(filters)
+    dates = team.snapshot_dates(cur)
+    target = review.quarter(dates[-1])
+    rep_id = team.reps(cur, team.Scope()).iloc[9]["rep_id"]
+    return {
+        "team: attainment view (leaderboard, YTD, 8-quarter trend)": lambda: team.attainment_view(
+            cur, quarter, scope
+        ),
+        "team: pipeline view (deals, stats, funnels, stuck)": lambda: team.pipeline_view(
+            cur, scope
+        ),
+        "team: pipeline changes (8 weeks)": lambda: team.pipeline_changes(
+            cur, dates[max(0, len(dates) - 9)], dates[-1], target, scope
+        ),
+        "team: forecast view (+ accuracy, 8 quarters)": lambda: team.forecast_view(
+            cur, quarter, scope
+        ),
+        "team: activity vs impact per account": lambda: team.activity_impact(
+            cur, quarter, scope, "account"
+        ),
+        "team: rep view": lambda: team.rep_view(cur, quarter, scope, rep_id),
+    }
+
+
 def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs (its detail section shows
     top accounts by default; price position and global accounts run when chosen)."""
@@ -187,6 +216,7 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
             }
             | markets_queries(cur, filters)
             | review_queries(cur, filters)
+            | team_queries(cur, filters)
         )
         for label, fn in queries.items():
             results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})

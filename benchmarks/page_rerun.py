@@ -42,12 +42,19 @@ REVIEW_SETTINGS = {
     },
     "presentation mode, bridge slide": {"present": "1", "slide": "2"},
 }
+TEAM_SETTINGS = {
+    f"{view} view": {"t_view": view}
+    for view in ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact",
+                 "Rep view")
+} | {"Pipeline view, USD, Western Europe": {"t_view": "Pipeline", "currency": "USD",
+                                          "region": "Western Europe"}}  # fmt: skip
 # page -> (page script, None for the default page; its settings)
 PAGES = {
     "Overview": (None, SETTINGS),
     "Markets": ("views/markets.py", SETTINGS),
     "Quarterly review": ("views/review.py", REVIEW_SETTINGS),
     "Pricing lab": ("views/pricing.py", {"default scenario (6 markets, L12M, no shock)": {}}),
+    "Team & pipeline": ("views/team.py", TEAM_SETTINGS),
 }
 
 
