@@ -162,10 +162,31 @@ def trend(cur: duckdb.DuckDBPyConnection, quarters: list[Period], scope: Scope) 
 # --- deals ---------------------------------------------------------------------------------
 
 
-def deals(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Every opportunity in scope with its amount in the reporting currency: open deals at
-    the latest rate, closed deals at their close date's rate (grain: one row per deal)."""
+def _recent_condition(since: dt.date | None, rep_id: str | None) -> tuple[str, dict]:
+    """Open deals and those closed on or after `since`; one rep's only, when given."""
+    parts, params = [], {}
+    if since is not None:
+        parts.append("(o.status = 'open' OR o.close_date >= $since)")
+        params["since"] = since
+    if rep_id is not None:
+        parts.append("o.rep_id = $rep")
+        params["rep"] = rep_id
+    return " AND ".join(["TRUE", *parts]), params
+
+
+def deals(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    since: dt.date | None = None,
+    rep_id: str | None = None,
+) -> pd.DataFrame:
+    """Opportunities in scope with their amount in the reporting currency: open deals at
+    the latest rate, closed deals at their close date's rate (grain: one row per deal).
+
+    With `since`, only open deals and those closed on or after it (a view that looks at
+    the last year need not read ten); with `rep_id`, one rep's."""
     condition, params = _deal_condition(scope)
+    recent, recent_params = _recent_condition(since, rep_id)
     return db.query(
         cur,
         f"""
@@ -181,9 +202,9 @@ def deals(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
         LEFT JOIN latest l ON l.currency_code = o.currency_code
         LEFT JOIN fx_daily f_c ON f_c.rate_date = o.close_date AND f_c.currency_code = o.currency_code
         LEFT JOIN fx_daily f_r ON f_r.rate_date = o.close_date AND f_r.currency_code = $currency
-        WHERE {condition}
+        WHERE {condition} AND {recent}
         """,
-        params | {"currency": scope.currency},
+        params | recent_params | {"currency": scope.currency},
     )
 
 
@@ -191,10 +212,15 @@ def _between(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
     return (dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
 
 
+def stats_start(end: dt.date, months: int = 12) -> dt.date:
+    """First day of the window win rate, deal size and cycle are measured over."""
+    return add_months(end, -months) + dt.timedelta(days=1)
+
+
 def closed_stats(frame: pd.DataFrame, end: dt.date, months: int = 12) -> dict:
     """Win rate by count and value, average won deal and cycle days over deals closed in the
     `months` up to `end`."""
-    start = add_months(end, -months) + dt.timedelta(days=1)
+    start = stats_start(end, months)
     closed = frame[(frame["status"] != "open") & _between(frame["close_date"], start, end)]
     won, lost = closed[closed["status"] == "won"], closed[closed["status"] == "lost"]
     total_value = won["amount"].sum() + lost["amount"].sum()
@@ -251,51 +277,61 @@ def quota_in_currency(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Sc
     return float(value or 0.0)
 
 
-def stage_history(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Per deal and stage: weeks seen in that stage and whether it is the current one.
-    From the weekly snapshots (grain: one row per deal and stage)."""
+def stage_history(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, since: dt.date | None = None
+) -> pd.DataFrame:
+    """Per deal and stage: weeks seen in that stage, first and last seen. From the weekly
+    snapshots (grain: one row per deal and stage); with `since`, of the open deals and
+    those closed on or after it, so that stage averages reflect the recent sales process."""
     condition, params = _deal_condition(scope)
+    recent, recent_params = _recent_condition(since, None)
     return db.query(
         cur,
         f"""
         SELECT s.opportunity_id, s.stage, count(*) AS weeks, min(s.snapshot_date) AS first_seen,
                max(s.snapshot_date) AS last_seen
         FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
-        WHERE {condition}
+        WHERE {condition} AND {recent}
         GROUP BY ALL
         """,
-        params,
+        params | recent_params,
     )
 
 
-def funnel(
-    frame: pd.DataFrame, history: pd.DataFrame, quarter: Period, stats: dict
-) -> pd.DataFrame:
-    """Open deals due in the quarter by stage, with each stage's conversion to the next
-    (among deals closed in the stats window: reached the next stage / reached this one;
-    a won deal reached every stage)."""
+def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) -> pd.DataFrame:
+    """Each stage's conversion to the next among the deals closed in the stats window:
+    reached the next stage / reached this one (a won deal reached every stage)."""
+    closed = frame.loc[(frame["status"] != "open")
+                       & _between(frame["close_date"], stats["start"], stats["end"]),
+                       ["opportunity_id", "status"]]  # fmt: skip
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    seen = history[["opportunity_id", "stage"]].merge(closed, on="opportunity_id")
+    seen = seen.assign(level=seen["stage"].map(order).astype("float64"))
+    furthest = closed.merge(
+        seen.groupby("opportunity_id", as_index=False)["level"].max(), on="opportunity_id",
+        how="left",
+    )  # fmt: skip
+    level = furthest["level"].fillna(-1).to_numpy(copy=True)
+    level[(furthest["status"] == "won").to_numpy()] = len(STAGES)
+    rows = []
+    for i, stage in enumerate(STAGES):
+        got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
+        rows.append({"stage": stage, "reached": got_here, "advanced": went_on,
+                     "conversion": went_on / got_here if got_here else np.nan})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def funnel(frame: pd.DataFrame, conversion: pd.DataFrame, quarter: Period) -> pd.DataFrame:
+    """Open deals due in the quarter by stage, next to each stage's conversion."""
     due = frame[
         (frame["status"] == "open") & _between(frame["close_date"], quarter.start, quarter.end)
     ]
-    order = {stage: i for i, stage in enumerate(STAGES)}
-    closed = frame[(frame["status"] != "open")
-                   & _between(frame["close_date"], stats["start"], stats["end"])]  # fmt: skip
-    reached = history[history["opportunity_id"].isin(closed["opportunity_id"])]
-    furthest = (
-        reached.assign(level=reached["stage"].map(order)).groupby("opportunity_id")["level"].max()
-    )
-    furthest = furthest.reindex(closed["opportunity_id"]).fillna(-1)
-    is_won = closed.set_index("opportunity_id")["status"].eq("won")
-    furthest[is_won.reindex(furthest.index).fillna(False).to_numpy()] = len(STAGES)
-    rows = []
-    for i, stage in enumerate(STAGES):
-        at = due[due["stage"] == stage]
-        got_here = int((furthest >= i).sum())
-        went_on = int((furthest >= i + 1).sum())
-        rows.append({"stage": stage, "deals": len(at), "amount": float(at["amount"].sum()),
-                     "reached": got_here, "advanced": went_on,
-                     "conversion": went_on / got_here if got_here else np.nan})  # fmt: skip
-    return pd.DataFrame(rows)
+    by_stage = due.groupby("stage")["amount"].agg(["count", "sum"])
+    by_stage = by_stage.reindex(list(STAGES), fill_value=0)
+    return conversion.assign(
+        deals=by_stage["count"].astype(int).to_numpy(),
+        amount=by_stage["sum"].astype(float).to_numpy(),
+    )[["stage", "deals", "amount", "reached", "advanced", "conversion"]]
 
 
 def stuck_deals(frame: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -567,11 +603,12 @@ def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scop
     previous = _quarter(add_months(quarter.start, -3))
     year = Period(dt.date(quarter.end.year, 1, 1), quarter.end, f"Year to date {quarter.end.year}")
     recent = [_quarter(add_months(quarter.start, -3 * i)) for i in range(7, -1, -1)]
-    return {
-        "leaderboard": leaderboard(cur, quarter, previous, scope),
-        "ytd": attainment(cur, year, scope),
-        "trend": trend(cur, recent, scope),
-    }
+    ytd = attainment(cur, year, scope)
+    board = leaderboard(cur, quarter, previous, scope).merge(
+        ytd[["rep_id", "attainment"]].rename(columns={"attainment": "ytd_attainment"}),
+        on="rep_id", how="left",
+    )  # fmt: skip
+    return {"leaderboard": board, "ytd": ytd, "trend": trend(cur, recent, scope)}
 
 
 def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
@@ -579,9 +616,11 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     today = as_of(cur)
     if today is None:
         return {}
-    frame = deals(cur, scope)
+    since = stats_start(today)
+    frame = deals(cur, scope, since)
     stats = closed_stats(frame, today)
-    history = stage_history(cur, scope)
+    history = stage_history(cur, scope, since)
+    conversion = stage_conversion(frame, history, stats)
     current = _quarter(today)
     quarters = [current, _quarter(add_months(current.start, 3))]
     return {
@@ -589,7 +628,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
         "stats": stats,
         "summaries": [pipeline_summary(frame, q, quota_in_currency(cur, q, scope), stats)
                       for q in quarters],
-        "funnels": [funnel(frame, history, q, stats) for q in quarters],
+        "funnels": [funnel(frame, conversion, q) for q in quarters],
         "stuck": stuck_deals(frame, history, today),
         "quarters": quarters,
     }  # fmt: skip
@@ -603,7 +642,7 @@ def forecast_view(
         cur, "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
         {"end": quarter.end},
     )[0][0]  # fmt: skip
-    frame = deals(cur, scope)
+    frame = deals(cur, scope, quarter.start)
     won = frame[
         (frame["status"] == "won") & _between(frame["close_date"], quarter.start, quarter.end)
     ]
@@ -619,10 +658,9 @@ def forecast_view(
 def rep_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, rep_id: str) -> dict:
     board = attainment(cur, quarter, Scope(currency=scope.currency))
     row = board[board["rep_id"] == rep_id]
-    frame = deals(cur, Scope(currency=scope.currency))
     return {
         "attainment": row.iloc[0] if len(row) else None,
-        "deals": frame[frame["rep_id"] == rep_id],
+        "deals": deals(cur, Scope(currency=scope.currency), quarter.start, rep_id),
         "slipped": slipped_deals(cur, quarter, Scope(currency=scope.currency), rep_id),
         "activities": rep_activities(cur, rep_id, quarter),
     }

@@ -536,18 +536,29 @@ def price_corridor_chart(
 # --- team and pipeline ----------------------------------------------------------------------
 
 
-def attainment_bars(frame: pd.DataFrame, label: str, title: str) -> go.Figure:
-    """Attainment per rep, team or region (best on top) against a 100 % line."""
+def attainment_bars(
+    frame: pd.DataFrame, label: str, title: str, ytd: pd.DataFrame | None = None
+) -> go.Figure:
+    """Attainment per rep, team or region (best on top) against a 100 % line; with `ytd`,
+    a lighter year-to-date bar beside each."""
     rows = frame.sort_values("attainment")
     fig = go.Figure(
         go.Bar(
-            x=rows["attainment"] * 100, y=rows[label], orientation="h",
+            x=rows["attainment"] * 100, y=rows[label], orientation="h", name="Quarter",
             marker={"color": [GAIN if a >= 1 else "#b26b00" if a >= 0.8 else LOSS
                               for a in rows["attainment"]]},
             text=[f"{a:.0%}" for a in rows["attainment"]], textposition="auto",
-            hovertemplate="%{y}: %{x:.1f}% of quota<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f}% of quota in the quarter<extra></extra>",
         )
     )  # fmt: skip
+    if ytd is not None and len(ytd):
+        year = ytd.set_index(label)["attainment"].reindex(rows[label])
+        fig.add_trace(go.Bar(
+            x=year.to_numpy() * 100, y=rows[label], orientation="h", name="Year to date",
+            marker={"color": "#9aa5b1"}, text=[f"{a:.0%}" if a == a else "" for a in year],
+            textposition="auto", hovertemplate="%{y}: %{x:.1f}% of quota year to date<extra></extra>",
+        ))  # fmt: skip
+        fig.update_layout(barmode="group", showlegend=True, legend={"traceorder": "reversed"})
     fig.add_vline(x=100, line={"color": "#444", "dash": "dash"})
     fig.update_xaxes(title="Attainment (% of quota, EUR)", ticksuffix="%", gridcolor="#e5e5e5")
     fig.update_yaxes(title=None, automargin=True)

@@ -59,7 +59,7 @@ def _eur_table(frame: pd.DataFrame, columns: dict[str, str], stem: str, key: str
     config = {c: st.column_config.NumberColumn(format="localized")
               for c in table.columns if "(EUR)" in c or ("(" in c and ")" in c)}  # fmt: skip
     for c in table.columns:
-        if c in ("Attainment", "Previous attainment", "Share of reps", "Conversion",
+        if c in ("Attainment", "Previous attainment", "Year to date", "Share of reps", "Conversion",
                  "Win rate", "Accuracy"):  # fmt: skip
             config[c] = st.column_config.NumberColumn(format="percent")
     components.table_with_downloads(table, config, stem, key)
@@ -93,7 +93,8 @@ def attainment(data: dict, quarter: Period) -> None:
         )  # fmt: skip
         _eur_table(shown, {"rank": "Rank", "move": "Move", "name": "Rep", "team": "Team",
                            "quota_eur": "Quota (EUR)", "booked_eur": "Booked (EUR)",
-                           "attainment": "Attainment", "previous_attainment": "Previous attainment"},
+                           "attainment": "Attainment", "previous_attainment": "Previous attainment",
+                           "ytd_attainment": "Year to date"},
                    "leaderboard", "t_leaderboard")  # fmt: skip
     with right:
         bands = team.bands(board)
@@ -102,7 +103,8 @@ def attainment(data: dict, quarter: Period) -> None:
                    "attainment_bands", "t_bands")  # fmt: skip
         by = st.radio("Roll up by", ["team", "region"], horizontal=True, key="t_rollup")
         rolled = team.rollup(board, by)
-        st.plotly_chart(charts.attainment_bars(rolled, by, f"Attainment by {by} — {quarter.label}"),
+        st.plotly_chart(charts.attainment_bars(rolled, by, f"Attainment by {by} — {quarter.label} "
+                                               "and year to date", team.rollup(ytd, by)),
                         config=CHART_CONFIG, key="t_rollup_chart")  # fmt: skip
     if len(data["trend"]):
         st.plotly_chart(

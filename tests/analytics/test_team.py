@@ -174,7 +174,8 @@ def test_coverage_has_no_value_once_quota_is_met(con):
 def test_funnel_and_stage_conversion(con):
     frame = team.deals(con, team.Scope())
     history = team.stage_history(con, team.Scope())
-    table = team.funnel(frame, history, Q1, team.closed_stats(frame, LAST)).set_index("stage")
+    conversion = team.stage_conversion(frame, history, team.closed_stats(frame, LAST))
+    table = team.funnel(frame, conversion, Q1).set_index("stage")
     assert table["deals"].tolist() == [1, 0, 2, 1]
     assert table["amount"].tolist() == pytest.approx([500, 0, 1600, 1000])
     # Closed deals: D3 and D5 won (reached every stage), D4 lost in Proposal.
@@ -287,3 +288,14 @@ def test_pipeline_view_for_the_latest_snapshot(con):
 def test_empty_store_has_no_pipeline(fixture_con):
     assert team.pipeline_view(fixture_con, team.Scope()) == {}
     assert team.attainment(fixture_con, Q1, team.Scope()).empty
+
+
+def test_leaderboard_carries_year_to_date_attainment(con):
+    con.execute("INSERT INTO quotas VALUES ('R1', DATE '2024-04-01', 1000)")
+    view = team.attainment_view(con, quarter(D(2024, 4, 1)), team.Scope())
+    board = view["leaderboard"]
+    # Q2: only R1 has a quota and booked nothing; year to date: Q1 + Q2 bookings and quotas.
+    assert board["rep_id"].tolist() == ["R1"]
+    assert board["attainment"].tolist() == [0.0]
+    assert board["ytd_attainment"].tolist() == pytest.approx([R1_BOOKED / 2000])
+    assert view["trend"]["quarter"].tolist() == [Q4.label, Q1.label, "Q2 2024"]
