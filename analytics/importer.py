@@ -45,7 +45,9 @@ DATE_FORMATS = {
 DATE_FORMAT_NAMES = {name: code for code, name in DATE_FORMATS.items()}
 MAX_REJECTIONS_SHOWN = 1_000_000  # the report lists every rejected row; this only guards memory
 SEGMENTS = CHANNELS
-STAGES_OPEN = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+# The sales stages the funnel knows, in order, and the two a closed deal may carry. A
+# stage outside them would fall out of the funnel unseen, so it is rejected instead.
+STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
 FORECAST = ("commit", "best case", "pipeline", "omitted")
 STATUSES = ("open", "won", "lost")
 
@@ -163,7 +165,7 @@ KINDS: dict[str, Kind] = {
             F("country", "country"),
             F("currency", "currency", aliases=("currency iso code", "deal currency")),
             F("amount_local", "number", aliases=("amount", "deal amount")),
-            F("stage", "text", aliases=("deal stage", "stage name")),
+            F("stage", "stage", aliases=("deal stage", "stage name")),
             F("forecast_category", "forecast", aliases=("forecast", "forecast category name")),
             F("created_date", "date", aliases=("create date", "created")),
             F("close_date", "date", aliases=("expected close date",)),
@@ -743,6 +745,11 @@ def validate(
             problems.add(present & ~upper.isin(reference["currencies"]), name,
                          lambda rows, name=name: [_currency_hint(v) for v in rows[name]])  # fmt: skip
             frame[name] = upper
+        elif f.type == "stage":
+            canonical = {stage.lower(): stage for stage in STAGES}
+            stage = text.str.strip().str.lower().map(canonical)
+            problems.add(present & stage.isna(), name, f"must be one of: {', '.join(STAGES)}")
+            frame[name] = stage.fillna("")
         else:
             choices = {"segment": SEGMENTS, "channel": CHANNELS, "forecast": FORECAST,
                        "status": STATUSES}[f.type]  # fmt: skip

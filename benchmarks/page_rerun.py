@@ -43,10 +43,10 @@ REVIEW_SETTINGS = {
     "presentation mode, bridge slide": {"present": "1", "slide": "2"},
 }
 TEAM_SETTINGS = {
-    f"{view} view": {"t_view": view}
+    view: {"t_view": view}
     for view in ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact",
                  "Rep view")
-} | {"Pipeline view, USD, Western Europe": {"t_view": "Pipeline", "currency": "USD",
+} | {"Pipeline, USD, Western Europe": {"t_view": "Pipeline", "currency": "USD",
                                           "region": "Western Europe"}}  # fmt: skip
 # page -> (page script, None for the default page; its settings)
 PAGES = {

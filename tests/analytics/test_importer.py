@@ -355,3 +355,21 @@ def test_an_export_without_a_snapshot_date_is_the_pipeline_of_the_import_day(fix
                                   f"{strip(header)}\n{strip(row)}\n".encode(), "crm.csv")  # fmt: skip
     assert report.status == "loaded", report.rejected
     assert report.snapshot["dates"] == [f"{dt.date.today():%Y-%m-%d}"]
+
+
+def test_opportunity_stages_are_the_funnels_or_rejected(fixture_con):
+    fixture_con.execute("INSERT INTO reps VALUES ('R1', 'Rita', 'A', 'Americas', NULL)")
+    data = (
+        "opportunity_id,customer_id,rep_id,country,currency,amount,stage,forecast,created,close_date,status\n"
+        "OP1,C1,R1,US,USD,1000,negotiation,commit,2024-01-02,2024-03-15,open\n"
+        "OP2,C1,R1,US,USD,1000,Discovery,pipeline,2024-01-02,2024-03-15,open\n"
+        "OP3,C1,R1,US,USD,1000,closed won,commit,2024-01-02,2024-01-09,won\n"
+    )
+    report = importer.import_file(fixture_con, "opportunities", data.encode(), "crm.csv")
+    assert report.rejected == [{"line": 3, "column": "stage", "value": "Discovery",
+                                "reason": "must be one of: Prospecting, Qualification, Proposal, "
+                                "Negotiation, Closed Won, Closed Lost"}]  # fmt: skip
+    stored = fixture_con.execute(
+        "SELECT opportunity_id, stage FROM opportunities ORDER BY 1"
+    ).fetchall()
+    assert stored == [("OP1", "Negotiation"), ("OP3", "Closed Won")]
