@@ -43,6 +43,14 @@ def quarter_choice(quarters: list[Period]) -> Period:
     return quarters[keys.index(state["t_quarter"])]
 
 
+def week_choice() -> int:
+    """Which week of past quarters forecast accuracy looks at (commit then vs won)."""
+    return st.columns([1, 3])[0].number_input(
+        "Accuracy: commit at week", min_value=0, max_value=12, value=4, step=1, key="t_week",
+        help="Weeks into each past quarter at which its commit is compared with what was won.",
+    )  # fmt: skip
+
+
 def _deals(count: int) -> str:
     return f"{count:,} deal" if count == 1 else f"{count:,} deals"
 

@@ -56,14 +56,15 @@ elif chosen == "Pipeline changes":
             view.changes(steps, details, scope.currency, first, last, target)
 elif chosen == "Forecast":
     quarter = view.quarter_choice(quarters)
-    data = cache.team_data(version, "forecast", quarter, scope)
+    week = view.week_choice()
+    data = cache.team_data(version, "forecast", quarter, scope, week)
     if data["forecast"] is None:
         components.empty_state(
             "No snapshot", f"No pipeline snapshot on or before {quarter.end:%d %b %Y}."
         )
     else:
         view.forecast(data["forecast"], data["quota"], data["won"], data["accuracy"], quarter,
-                      scope.currency, 4)  # fmt: skip
+                      scope.currency, week)  # fmt: skip
 elif chosen == "Activity vs impact":
     quarter = view.quarter_choice(quarters)
     by = st.radio("Per", ["rep", "account"], horizontal=True, key="t_activity_by")

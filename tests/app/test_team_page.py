@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,6 +142,15 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
         "Accuracy",
     ]
     assert len(accuracy) >= 4
+
+    at.number_input(key="t_week").set_value(8).run()
+    ok(at)
+    later = at.dataframe[0].value
+    # Each quarter's commit is now read four weeks later in the quarter.
+    both = accuracy.merge(later, on="Quarter", suffixes=("_4", "_8"))
+    assert len(both) == len(accuracy)
+    gap = pd.to_datetime(both["Snapshot_8"]) - pd.to_datetime(both["Snapshot_4"])
+    assert (gap.dt.days == 28).all()
 
 
 def test_activity_per_rep_and_per_account(demo_db_path, monkeypatch):

@@ -11,6 +11,8 @@ def test_views_waterfall_and_rep_link(app_server, app_page, screenshot_dir):
     page.goto(f"{app_server}/team")
     wait_for_app_idle(page)
     page.get_by_text("Leaderboard — Q3 2026").wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(screenshot_dir / "team_attainment.png"))
 
     page.get_by_role("radio", name="Pipeline changes").click()
     wait_for_app_idle(page)
