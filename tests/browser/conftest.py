@@ -50,7 +50,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 60.0
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-# True once the app has connected, finished its script run and shows no spinner.
+# True once the app has connected, finished its script run, shows no spinner and has painted.
 _APP_IDLE_JS = """
 () => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -62,7 +62,13 @@ _APP_IDLE_JS = """
     '[data-testid="stSpinner"], [data-testid^="stStatusWidgetRunning"],'
     + ' [data-testid="stStatusWidgetNewYearsIcon"]'
   );
-  return busy ? null : state;
+  if (busy) return null;
+  // Painted: the page has drawn something and nothing left from the previous run is
+  // still shown as stale (a slow machine reported "notRunning" before either held).
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+  if (!main || !main.querySelector('[data-testid="stElementContainer"]')) return null;
+  if (document.querySelector('[data-stale="true"]')) return null;
+  return state;
 }
 """
 # A widget change reaches the server asynchronously; the app must stay idle this long.

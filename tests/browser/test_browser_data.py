@@ -16,7 +16,7 @@ def test_upload_check_and_load(app_server, app_page, screenshot_dir, tmp_path):
     page = app_page
     page.goto(f"{app_server}/data")
     wait_for_app_idle(page)
-    assert page.get_by_text("up to 200 MB").count() >= 1
+    page.get_by_text("up to 200 MB").first.wait_for(timeout=30_000)
     upload = tmp_path / "browser_orders.csv"
     upload.write_text(CSV, encoding="cp1252")
     page.locator('input[type="file"]').set_input_files(str(upload))

@@ -44,8 +44,10 @@ def test_overview_loads_draws_map_and_follows_filters(app_server, app_page, scre
     page.screenshot(path=str(screenshot_dir / "overview_usd.png"), full_page=True)
 
     # The top-markets CSV is built on click and carries the table's columns.
-    with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name="Download CSV").first.click()
+    button = page.get_by_role("button", name="Download CSV").first
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("Country,Region,Net revenue (USD)")
     assert len(text.splitlines()) > 10
