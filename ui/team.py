@@ -59,18 +59,24 @@ def _money(value, currency: str) -> str:
     return formatting.money(value, currency)
 
 
+PERCENT_COLUMNS = ("Attainment", "Previous attainment", "Year to date", "Share of reps",
+                   "Conversion", "Win rate", "Accuracy")  # fmt: skip
+
+
 def _eur_table(frame: pd.DataFrame, columns: dict[str, str], stem: str, key: str) -> None:
-    table = frame[list(columns)].rename(columns=columns)
-    for c in table.columns:  # money to whole units for people; downloads keep the same
-        if "(" in c and table[c].dtype.kind == "f":
-            table[c] = table[c].round(0)
-    config = {c: st.column_config.NumberColumn(format="localized")
-              for c in table.columns if "(EUR)" in c or ("(" in c and ")" in c)}  # fmt: skip
+    """A table for people (money in whole units, ratios as whole percentages) whose
+    downloads keep the exact values."""
+    exact = frame[list(columns)].rename(columns=columns)
+    table = exact.copy()
+    config = {}
     for c in table.columns:
-        if c in ("Attainment", "Previous attainment", "Year to date", "Share of reps", "Conversion",
-                 "Win rate", "Accuracy"):  # fmt: skip
-            config[c] = st.column_config.NumberColumn(format="percent")
-    components.table_with_downloads(table, config, stem, key)
+        if c in PERCENT_COLUMNS:
+            table[c] = table[c] * 100
+            config[c] = st.column_config.NumberColumn(format="%.0f%%")
+        elif "(" in c and ")" in c and table[c].dtype.kind in "fi":
+            table[c] = table[c].round(0)
+            config[c] = st.column_config.NumberColumn(format="localized")
+    components.table_with_downloads(table, config, stem, key, export_frame=exact)
 
 
 # --- attainment -----------------------------------------------------------------------------
@@ -91,28 +97,27 @@ def attainment(data: dict, quarter: Period) -> None:
                    f"{len(board)}", border=True)  # fmt: skip
     cols[3].metric("Booked (EUR)", _money(board["booked_eur"].sum(), "EUR"), border=True,
                    help=f"Quota {_money(board['quota_eur'].sum(), 'EUR')}")  # fmt: skip
-    left, right = st.columns([3, 2])
+    st.markdown(f"**Leaderboard — {quarter.label}** (rank change vs the quarter before)")
+    shown = board.assign(
+        move=board["rank_change"].map(
+            lambda c: "new" if pd.isna(c) else f"▲ {c:.0f}" if c > 0 else f"▼ {-c:.0f}" if c < 0 else "="
+        )
+    )  # fmt: skip
+    _eur_table(shown, {"rank": "Rank", "move": "Move", "name": "Rep", "team": "Team",
+                       "quota_eur": "Quota (EUR)", "booked_eur": "Booked (EUR)",
+                       "attainment": "Attainment", "previous_attainment": "Previous attainment",
+                       "ytd_attainment": "Year to date"},
+               "leaderboard", "t_leaderboard")  # fmt: skip
+    left, right = st.columns([2, 3])
     with left:
-        st.markdown(f"**Leaderboard — {quarter.label}** (rank change vs the quarter before)")
-        shown = board.assign(
-            move=board["rank_change"].map(
-                lambda c: "new" if pd.isna(c) else f"▲ {c:.0f}" if c > 0 else f"▼ {-c:.0f}" if c < 0 else "="
-            )
-        )  # fmt: skip
-        _eur_table(shown, {"rank": "Rank", "move": "Move", "name": "Rep", "team": "Team",
-                           "quota_eur": "Quota (EUR)", "booked_eur": "Booked (EUR)",
-                           "attainment": "Attainment", "previous_attainment": "Previous attainment",
-                           "ytd_attainment": "Year to date"},
-                   "leaderboard", "t_leaderboard")  # fmt: skip
-    with right:
-        bands = team.bands(board)
         st.markdown("**How many reps reached …**")
-        _eur_table(bands, {"band": "Reached", "reps": "Reps", "share": "Share of reps"},
+        _eur_table(team.bands(board), {"band": "Reached", "reps": "Reps", "share": "Share of reps"},
                    "attainment_bands", "t_bands")  # fmt: skip
         by = st.radio("Roll up by", ["team", "region"], horizontal=True, key="t_rollup")
-        rolled = team.rollup(board, by)
-        st.plotly_chart(charts.attainment_bars(rolled, by, f"Attainment by {by} — {quarter.label} "
-                                               "and year to date", team.rollup(ytd, by)),
+    with right:
+        st.plotly_chart(charts.attainment_bars(team.rollup(board, by), by,
+                                               f"Attainment by {by} — {quarter.label} and year "
+                                               "to date", team.rollup(ytd, by)),
                         config=CHART_CONFIG, key="t_rollup_chart")  # fmt: skip
     if len(data["trend"]):
         st.plotly_chart(
