@@ -63,7 +63,17 @@ def _deal_condition(scope: Scope, alias: str = "o.") -> tuple[str, dict]:
 
 
 def as_of(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The latest weekly pipeline snapshot: what "now" means for the pipeline."""
+    """What "now" means for the pipeline: the latest weekly snapshot or the latest close of a
+    won or lost deal, whichever is later. The opportunities table is the current state, so a
+    deal that closed after the last snapshot is closed now, not open."""
+    return db.query_rows(cur, """
+        SELECT max(day) FROM (
+            SELECT max(snapshot_date) AS day FROM opportunity_snapshots
+            UNION ALL SELECT max(close_date) FROM opportunities WHERE status <> 'open')
+        """)[0][0]  # fmt: skip
+
+
+def latest_snapshot(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
     return db.query_rows(cur, "SELECT max(snapshot_date) FROM opportunity_snapshots")[0][0]
 
 
@@ -613,9 +623,10 @@ def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scop
 
 def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     """The current quarter (the one holding the latest snapshot) and the next one."""
-    today = as_of(cur)
-    if today is None:
+    snapshot = latest_snapshot(cur)
+    if snapshot is None:  # stage times and conversion need the weekly history
         return {}
+    today = as_of(cur)
     since = stats_start(today)
     frame = deals(cur, scope, since)
     stats = closed_stats(frame, today)
@@ -625,6 +636,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     quarters = [current, _quarter(add_months(current.start, 3))]
     return {
         "as_of": today,
+        "snapshot": snapshot,
         "stats": stats,
         "summaries": [pipeline_summary(frame, q, quota_in_currency(cur, q, scope), stats)
                       for q in quarters],

@@ -151,6 +151,9 @@ def pipeline(data: dict, currency: str) -> None:
                        border=True)  # fmt: skip
         cols[3].metric(f"Velocity ({currency} per day)", _money(summary["velocity_per_day"], currency),
                        help="Open deals x average won deal x win rate / cycle days.", border=True)  # fmt: skip
+        if not funnel["deals"].any():
+            st.caption(f"No open deal is due in {summary['quarter']}.")
+            continue
         st.plotly_chart(
             charts.stage_funnel(funnel, currency, f"Open pipeline by stage — due in "
                                 f"{summary['quarter']}, {currency} (share that went on to the next "

@@ -36,7 +36,8 @@ elif chosen == "Pipeline":
             "day's open deals as a snapshot.",
         )
     else:
-        st.caption(f"As of the latest weekly snapshot, {data['as_of']:%d %b %Y}.")
+        st.caption(f"Deals as they stand on {data['as_of']:%d %b %Y}; time in stage and stage "
+                   f"conversion from the weekly snapshots (latest {data['snapshot']:%d %b %Y}).")  # fmt: skip
         view.pipeline(data, scope.currency)
 elif chosen == "Pipeline changes":
     dates = cache.team_data(version, "snapshots")

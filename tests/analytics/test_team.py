@@ -285,6 +285,15 @@ def test_pipeline_view_for_the_latest_snapshot(con):
     assert view["summaries"][1]["open"] == pytest.approx(300)  # D6, pushed into Q2
 
 
+def test_a_deal_closed_after_the_last_snapshot_moves_now(con):
+    con.execute("UPDATE opportunities SET status = 'won', close_date = DATE '2024-01-30' "
+                "WHERE opportunity_id = 'D8'")  # fmt: skip
+    view = team.pipeline_view(con, team.Scope())
+    assert (view["as_of"], view["snapshot"]) == (D(2024, 1, 30), LAST)
+    assert view["summaries"][0]["open"] == pytest.approx(2500)  # D8's 600 is won now
+    assert view["summaries"][0]["won"] == pytest.approx(1500 + 600)
+
+
 def test_empty_store_has_no_pipeline(fixture_con):
     assert team.pipeline_view(fixture_con, team.Scope()) == {}
     assert team.attainment(fixture_con, Q1, team.Scope()).empty
