@@ -304,6 +304,9 @@ def rep_view(rep: pd.Series | None, deals: pd.DataFrame, slipped: pd.DataFrame,
                    "rep_activities", "t_rep_activities")  # fmt: skip
 
 
-def scope_note(scope: team.Scope) -> str:
+def scope_note(scope: team.Scope, data_source: str, rates: str) -> str:
+    """Which sidebar filters apply here (quotas and deals carry no product line or channel;
+    the quarter is chosen on the page) and where the figures come from."""
     where = ", ".join([*scope.regions, *scope.countries]) or "all regions"
-    return f"{where} · {scope.currency} · product-line and channel filters do not apply here"
+    return (f"{where} · {scope.currency} · the sidebar's period, product line, channel and basis "
+            f"do not apply here · Data: {data_source} · Rates: {rates}")  # fmt: skip

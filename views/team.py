@@ -22,7 +22,7 @@ if not catalog.has_sales:
 scope = team.Scope.from_filters(filters.current())
 quarters = review.full_quarters(catalog.first_date, catalog.last_date)
 chosen = view.view_choice()
-st.caption(view.scope_note(scope))
+st.caption(view.scope_note(scope, catalog.data_source, catalog.rates.label))
 
 if chosen == "Attainment":
     quarter = view.quarter_choice(quarters)

@@ -209,6 +209,7 @@ def test_region_filter_narrows_the_leaderboard(demo_db_path, monkeypatch):
     at = open_team(demo_db_path, monkeypatch, region="Americas")
     ok(at)
     assert at.caption[0].value.startswith("Americas")
+    assert "Data: " in at.caption[0].value and "Rates: ECB" in at.caption[0].value
     americas = sql(
         demo_db_path,
         "SELECT count(*) FROM quotas q JOIN reps r USING (rep_id) "
