@@ -858,8 +858,13 @@ def _insert_pipeline(
     created = rng.integers(0, total_days, n)
     cycle = rng.integers(30, 240, n)
     close = created + cycle  # the final close date (may lie after the data end: still open)
-    slipped = rng.uniform(0, 1, n) < 0.35
-    first_close = np.where(slipped, close - rng.integers(14, 91, n), close)
+    # Most date changes are slips (first expected earlier, closing later); some deals are
+    # pulled in (first expected later). One draw decides which, so the generator's sequence,
+    # and with it every other demo figure, stays as it was.
+    move = rng.uniform(0, 1, n)
+    slipped, pulled = move < 0.35, (move >= 0.35) & (move < 0.45)
+    shift = rng.integers(14, 91, n)
+    first_close = np.where(slipped, close - shift, np.where(pulled, close + shift, close))
     first_close = np.maximum(first_close, created + 14)
     channel = world.cust_channel[cust]
     win_rate = np.array([0.45, 0.40, 0.30, 0.0])[channel]
