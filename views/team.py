@@ -82,6 +82,8 @@ else:
         if asked and asked not in names:
             st.warning(f"The link names rep “{asked}”, who is not in this selection.")
         state["t_rep"] = asked if asked in names else next(iter(names), None)
+    elif state["t_rep"] not in names:  # the region filter changed under the chosen rep
+        state["t_rep"] = next(iter(names), None)
     rep_id = st.selectbox("Rep", list(names), format_func=names.get, key="t_rep")
     if rep_id is None:
         components.empty_state("No reps", "No rep works in the selected regions.")
