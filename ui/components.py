@@ -78,6 +78,19 @@ def empty_state(title: str, body: str) -> None:
     st.info(f"**{title}**\n\n{body}")
 
 
+def require_sales(catalog: Catalog, needs: str = "order lines") -> None:
+    """Stop the page with what to do when the store holds no sales yet."""
+    if catalog.has_sales:
+        return
+    empty_state(
+        "No sales in this store yet",
+        f"This page needs {needs}. Import your own on the Data page, point `SALES_ATLAS_DB` "
+        "at a store that has them, or build the demo company with "
+        "`python -m analytics build-demo --db PATH`.",
+    )
+    st.stop()
+
+
 def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
     """Countries by net revenue with growth, share and margin; downloadable."""
     cur = filters.currency

@@ -14,13 +14,7 @@ from ui import markets as view
 st.title("Markets")
 version = cache.database_version()
 catalog = cache.load_catalog(version)
-if not catalog.has_sales:
-    components.empty_state(
-        "No sales in this store yet",
-        "Point `SALES_ATLAS_DB` at a store with order lines, or build the demo company with "
-        "`python -m analytics build-demo --db PATH`.",
-    )
-    st.stop()
+components.require_sales(catalog)
 
 selected = filters.current()
 region, country = view.drill_state(catalog, selected)

@@ -8,14 +8,7 @@ from ui import cache, charts, components, filters
 
 st.title("Overview")
 catalog = cache.load_catalog(cache.database_version())
-if not catalog.has_sales:
-    components.empty_state(
-        "No sales in this store yet",
-        "This database has no order lines. Point `SALES_ATLAS_DB` at a store that has "
-        "them, or build the demo company into a new file with "
-        "`python -m analytics build-demo --db PATH`.",
-    )
-    st.stop()
+components.require_sales(catalog)
 
 selected = filters.current()
 caption = components.source_caption(selected, catalog)

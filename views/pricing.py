@@ -10,13 +10,7 @@ from ui import pricing as view
 st.title("Pricing lab")
 version = cache.database_version()
 catalog = cache.load_catalog(version)
-if not catalog.has_sales:
-    components.empty_state(
-        "No sales in this store yet",
-        "The lab works from actual sales. Point `SALES_ATLAS_DB` at a store with order lines, "
-        "or build the demo company with `python -m analytics build-demo --db PATH`.",
-    )
-    st.stop()
+components.require_sales(catalog, "actual sales (order lines)")
 currency = filters.current().currency
 st.caption(
     f"Figures in {currency} (the sidebar's reporting currency). Costs are in EUR and prices in "

@@ -17,13 +17,7 @@ catalog = cache.load_catalog(version)
 presenting = view.presenting()
 if not presenting:
     st.title("Quarterly review")
-if not catalog.has_sales:
-    components.empty_state(
-        "No sales in this store yet",
-        "Point `SALES_ATLAS_DB` at a store with order lines, or build the demo company with "
-        "`python -m analytics build-demo --db PATH`.",
-    )
-    st.stop()
+components.require_sales(catalog)
 quarters = review.full_quarters(catalog.first_date, catalog.last_date)
 if not quarters:
     components.empty_state(

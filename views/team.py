@@ -12,13 +12,7 @@ from ui import team as view
 st.title("Team & pipeline")
 version = cache.database_version()
 catalog = cache.load_catalog(version)
-if not catalog.has_sales:
-    components.empty_state(
-        "No sales in this store yet",
-        "Import order lines, reps, quotas and opportunities on the Data page, or build the demo "
-        "company with `python -m analytics build-demo --db PATH`.",
-    )
-    st.stop()
+components.require_sales(catalog, "order lines, reps, quotas and opportunities")
 scope = team.Scope.from_filters(filters.current())
 quarters = review.full_quarters(catalog.first_date, catalog.last_date)
 chosen = view.view_choice()

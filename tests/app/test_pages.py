@@ -135,3 +135,24 @@ def test_comparison_period_shown_in_sidebar(app, demo_db_path):
     assert any(
         f"{quarter.label}, compared with {previous.label}" in c.value for c in app.sidebar.caption
     )
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory) -> Path:
+    """A store with the reference data and no company data (`init --empty`)."""
+    from analytics import db, store
+
+    path = tmp_path_factory.mktemp("empty_store") / "empty.duckdb"
+    con = db.connect(path)
+    store.create_schema(con)
+    store.init_reference_data(con)
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("page_file", [p for p in PAGES if p != "data.py"])
+def test_every_analysis_page_on_an_empty_store_says_what_to_do(empty_store, monkeypatch, page_file):
+    at = open_app(empty_store, monkeypatch).switch_page(f"views/{page_file}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    message = " ".join(i.value for i in at.info)
+    assert "No sales in this store yet" in message and "Data page" in message
