@@ -170,12 +170,7 @@ def bridge_chart(data: Review, font_scale: float = 1.0) -> None:
         data.currency,
         f"Revenue bridge {data.base.label} → {data.quarter.label} — {data.currency}, reported",
     )
-    st.plotly_chart(
-        _scaled(fig, font_scale),
-        config=CHART_CONFIG,
-        key="review_bridge",
-        theme=None if font_scale != 1.0 else "streamlit",
-    )
+    _show(fig, "review_bridge", font_scale)
 
 
 BRIDGE_NOTE = report.BRIDGE_NOTE
@@ -361,24 +356,21 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
         f"Pipeline due in {p['quarter']} vs quota — {data.currency}, "
         f"snapshot of {p['snapshot_date']:%d %b %Y}",
     )
-    st.plotly_chart(
-        _scaled(fig, font_scale),
-        config=CHART_CONFIG,
-        key="review_pipeline",
-        theme=None if font_scale != 1.0 else "streamlit",
-    )
+    _show(fig, "review_pipeline", font_scale)
     st.caption(_pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
                "converted at the snapshot day's rate.")  # fmt: skip
 
 
-def _scaled(fig, font_scale: float):
-    """Larger type for the meeting room (Streamlit's chart theme would reset it)."""
+def _show(fig, key: str, font_scale: float) -> None:
+    """Draw a chart; in the meeting room with larger type, which Streamlit's chart theme
+    would reset, so the theme is off there."""
     if font_scale != 1.0:
         fig.update_layout(
             font_size=13 * font_scale, title_font_size=17 * font_scale, height=560,
             template="plotly_white",
         )  # fmt: skip
-    return fig
+    st.plotly_chart(fig, config=CHART_CONFIG, key=key,
+                    theme=None if font_scale != 1.0 else "streamlit")  # fmt: skip
 
 
 # --- presentation mode ----------------------------------------------------------------------
