@@ -59,8 +59,11 @@ def _init(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
     if not path.exists():
-        print(f"{path} does not exist; create it with `python -m analytics init --empty --db "
-              f"{path}`.", file=sys.stderr)  # fmt: skip
+        print(
+            f"{path} does not exist; create it with `python -m analytics init --empty --db "
+            f"{path}`.",
+            file=sys.stderr,
+        )
         return 2
     source = Path(args.file)
     try:
@@ -104,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     build.set_defaults(run=_build_demo)
 
     init = commands.add_parser("init", help="create a store with reference data only")
-    init.add_argument("--empty", action="store_true", required=True,
-                      help="no company data: countries, currencies and ECB rates only")  # fmt: skip
+    init.add_argument(
+        "--empty",
+        action="store_true",
+        required=True,
+        help="no company data: countries, currencies and ECB rates only",
+    )
     init.add_argument("--db", help="database file to create")
     init.set_defaults(run=_init)
 
@@ -113,10 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("kind", choices=list(importer.KINDS))
     load.add_argument("file")
     load.add_argument("--db", help="database file")
-    load.add_argument("--date-format", choices=list(importer.DATE_FORMATS.values()),
-                      help="how dates are written, when the file does not tell")  # fmt: skip
-    load.add_argument("--decimal-comma", action="store_true",
-                      help="numbers are written 1.234,56")  # fmt: skip
+    load.add_argument(
+        "--date-format",
+        choices=list(importer.DATE_FORMATS.values()),
+        help="how dates are written, when the file does not tell",
+    )
+    load.add_argument("--decimal-comma", action="store_true", help="numbers are written 1.234,56")
     load.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
     load.set_defaults(run=_import)
 

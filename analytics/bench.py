@@ -15,7 +15,19 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import bridge, catalog, db, demo, fx, markets, overview, pricing, review, team
+from analytics import (
+    bridge,
+    catalog,
+    db,
+    demo,
+    fx,
+    markets,
+    overview,
+    periods,
+    pricing,
+    review,
+    team,
+)
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -91,14 +103,17 @@ def review_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
     """The Quarterly review's queries for the last full quarter vs the prior one, under the
     scenario's currency and dimension filters (the page picks its own quarter)."""
     first, last = db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0]
-    quarter = review.full_quarters(first, last)[0]
+    quarter = periods.full_quarters(first, last)[0]
     scope = dataclasses.replace(
         filters, period=quarter, comparison=review.base_period(quarter, "prior_quarter")
     )
     return {
         "review: bridge items (quarter vs prior)": lambda: bridge.bridge_items(
-            cur, (scope.comparison.start, scope.comparison.end), (quarter.start, quarter.end),
-            scope.currency, scope,
+            cur,
+            (scope.comparison.start, scope.comparison.end),
+            (quarter.start, quarter.end),
+            scope.currency,
+            scope,
         ),
         "review: regional scorecard + budget + quota": lambda: review.region_scorecard(
             cur, scope, "prior_quarter"
@@ -108,7 +123,7 @@ def review_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
         "review: whole review (all of the above)": lambda: review.build(
             cur, quarter, "prior_quarter", filters
         ),
-    }  # fmt: skip
+    }
 
 
 def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
@@ -117,12 +132,20 @@ def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
     last = catalog.load(cur).last_date
     l12m = resolve_period("l12m", last)
     scenario = pricing.Scenario(
-        countries=("US", "GB", "CH", "JP", "CN", "TR"), baseline_start=l12m.start,
-        baseline_end=l12m.end, currency="USD", shocks={"USD": -0.1, "GBP": -0.05, "TRY": -0.3},
-    )  # fmt: skip
-    currencies = [code for code, in db.query_rows(
-        cur, "SELECT currency_code FROM fx_rates WHERE rate_date = (SELECT max(rate_date) "
-        "FROM fx_rates) ORDER BY currency_code LIMIT 20")]  # fmt: skip
+        countries=("US", "GB", "CH", "JP", "CN", "TR"),
+        baseline_start=l12m.start,
+        baseline_end=l12m.end,
+        currency="USD",
+        shocks={"USD": -0.1, "GBP": -0.05, "TRY": -0.3},
+    )
+    currencies = [
+        code
+        for (code,) in db.query_rows(
+            cur,
+            "SELECT currency_code FROM fx_rates WHERE rate_date = (SELECT max(rate_date) "
+            "FROM fx_rates) ORDER BY currency_code LIMIT 20",
+        )
+    ]
     rates_end = fx.rate_status(cur).last_date
     returns = pricing.log_returns(cur, currencies, rates_end, 730)
     results, _ = pricing.run(cur, scenario)
@@ -142,10 +165,10 @@ def team_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, 
     """What each Team & pipeline view computes, at its defaults: the last full quarter, the
     pipeline-change waterfall over the last eight weekly snapshots, the tenth rep."""
     first, last = db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0]
-    quarter = review.full_quarters(first, last)[0]
+    quarter = periods.full_quarters(first, last)[0]
     scope = team.Scope.from_filters(filters)
     dates = team.snapshot_dates(cur)
-    target = review.quarter(dates[-1])
+    target = periods.quarter(dates[-1])
     rep_id = team.reps(cur, team.Scope()).iloc[9]["rep_id"]
     return {
         "team: attainment view (leaderboard, YTD, 8-quarter trend)": lambda: team.attainment_view(

@@ -60,9 +60,11 @@ def bridge_items(
         sales.check_reporting_currency(con, currency, start, end)
     conditions, params = _conditions(filters)
     where = " AND ".join(
-        ["(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
-         *conditions]
-    )  # fmt: skip
+        [
+            "(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
+            *conditions,
+        ]
+    )
     frame = db.query(
         con,
         f"""
@@ -91,10 +93,14 @@ def bridge_items(
         params
         | {
             "currency": currency,
-            "b_start": b_start, "b_end": b_end, "c_start": c_start, "c_end": c_end,
-            "base_start": b_start, "base_end": b_end,
+            "b_start": b_start,
+            "b_end": b_end,
+            "c_start": c_start,
+            "c_end": c_end,
+            "base_start": b_start,
+            "base_end": b_end,
         },
-    )  # fmt: skip
+    )
     missing = sorted(set(", ".join(frame["missing_rates"].dropna()).split(", ")) - {""})
     if missing:
         raise RateUnavailable(
@@ -175,10 +181,13 @@ def constant_currency_revenue(
         """,
         params
         | {
-            "currency": currency, "p_start": p_start, "p_end": p_end,
-            "base_start": b_start, "base_end": b_end,
+            "currency": currency,
+            "p_start": p_start,
+            "p_end": p_end,
+            "base_start": b_start,
+            "base_end": b_end,
         },
-    )  # fmt: skip
+    )
     missing = sorted(code for code, _, rate in rows if rate is None)
     if missing:
         raise RateUnavailable(

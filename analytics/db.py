@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from analytics.errors import UserError
 
 DB_ENV_VAR = "SALES_ATLAS_DB"
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "sales_atlas.duckdb"
@@ -24,12 +27,27 @@ DEFAULT_TIME_LIMIT_S = 30.0
 
 TABLES = frozenset(
     {
-        "countries", "products", "global_accounts", "customers", "reps", "order_lines",
-        "opportunities", "opportunity_snapshots", "activities", "quotas", "budgets",
-        "price_list", "market_data", "fx_rates", "scenarios", "import_log",
-        "fx_daily", "sales_daily", "orders_daily",
+        "countries",
+        "products",
+        "global_accounts",
+        "customers",
+        "reps",
+        "order_lines",
+        "opportunities",
+        "opportunity_snapshots",
+        "activities",
+        "quotas",
+        "budgets",
+        "price_list",
+        "market_data",
+        "fx_rates",
+        "scenarios",
+        "import_log",
+        "fx_daily",
+        "sales_daily",
+        "orders_daily",
     }
-)  # fmt: skip
+)
 
 # Columns a caller may name in a filter or group-by, by the table they belong to.
 DIMENSIONS = frozenset(
@@ -39,11 +57,11 @@ DIMENSIONS = frozenset(
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 
-class QueryTimeout(RuntimeError):
+class QueryTimeout(UserError):
     """A query ran past its time limit and was interrupted."""
 
 
-class StoreLocked(RuntimeError):
+class StoreLocked(UserError):
     """Another process holds the database file."""
 
 
@@ -113,3 +131,16 @@ def execute(cur: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> 
         cur.execute(sql)
     else:
         cur.execute(sql, params)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block as one transaction: committed if it finishes, rolled back if anything
+    (an error, or an interrupt) escapes it, so a load never leaves a table half written."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import db, reference, rollups, store
+from analytics.crm.stages import OPEN_STAGES as STAGES
 
 COMPANY = "Nordwind Instruments (fictional)"
 START = dt.date(2021, 1, 1)
@@ -225,7 +226,6 @@ LAST_NAMES = (
     "Ortiz",
 )
 
-STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 STAGE_FORECAST = ("pipeline", "pipeline", "best case", "commit")
 ACTIVITY_TYPES = np.array(["call", "email", "meeting", "visit", "demo"])
 ACTIVITY_WEIGHTS = np.array([0.34, 0.30, 0.16, 0.12, 0.08])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from analytics.periods import Period, add_months, quarter_label, quarter_start
+
 PERIOD_PRESETS = {
     "last_quarter": "Last full quarter",
     "ytd": "Year to date",
@@ -13,40 +15,6 @@ PERIOD_PRESETS = {
 }
 BASES = {"reported": "Reported", "constant": "Constant currency"}
 CHANNELS = ("key account", "distributor", "direct", "web")
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive date range with the words to show for it."""
-
-    start: dt.date
-    end: dt.date
-    label: str
-
-    def __post_init__(self):
-        if self.end < self.start:
-            raise ValueError(f"The period ends ({self.end}) before it starts ({self.start}).")
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def quarter_label(start: dt.date) -> str:
-    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day-of-month `months` later (clamped to the month's last day)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
 
 
 def _span_label(start: dt.date, end: dt.date) -> str:

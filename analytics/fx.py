@@ -18,17 +18,18 @@ from importlib import metadata, resources
 import duckdb
 
 from analytics import db
+from analytics.errors import UserError
 
 BASE_CURRENCY = "EUR"
 MAX_RATE_AGE_DAYS = 10
 LIVE_TIMEOUT_S = 3.0
 
 
-class UnknownCurrency(ValueError):
+class UnknownCurrency(UserError, ValueError):
     """The currency code has no exchange rates in the store."""
 
 
-class RateUnavailable(LookupError):
+class RateUnavailable(UserError, LookupError):
     """No usable rate for a currency on a date (none yet, or the latest is too old)."""
 
 
@@ -328,14 +329,9 @@ def fetch_newer_rates(
         converter.requests = original
     if not rows:
         return UpdateResult(True, f"Rates are up to date (last rate {status.last_date:%d %b %Y}).")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         added = insert_rates(con, rows, LIVE_SOURCE)
         rebuild_fx_daily(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return UpdateResult(
         True, f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}.", added
     )

@@ -32,6 +32,9 @@ import numpy as np
 import pandas as pd
 
 from analytics import db, fx, rollups
+from analytics.crm.stages import FORECAST_CATEGORIES as FORECAST
+from analytics.crm.stages import STAGES, STATUSES
+from analytics.errors import UserError
 from analytics.filters import CHANNELS
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -47,12 +50,9 @@ MAX_REJECTIONS_SHOWN = 1_000_000  # the report lists every rejected row; this on
 SEGMENTS = CHANNELS
 # The sales stages the funnel knows, in order, and the two a closed deal may carry. A
 # stage outside them would fall out of the funnel unseen, so it is rejected instead.
-STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
-FORECAST = ("commit", "best case", "pipeline", "omitted")
-STATUSES = ("open", "won", "lost")
 
 
-class FileRejected(ValueError):
+class FileRejected(UserError, ValueError):
     """The whole file cannot be read or used; the message says why and what to do."""
 
 
@@ -78,16 +78,53 @@ class Kind:
 
 F = Field
 ORDER_FIELDS = (
-    F("order_id", "text", aliases=("order", "order number", "order no", "sales order",
-                                   "sales order number", "invoice number", "document number")),
+    F(
+        "order_id",
+        "text",
+        aliases=(
+            "order",
+            "order number",
+            "order no",
+            "sales order",
+            "sales order number",
+            "invoice number",
+            "document number",
+        ),
+    ),
     F("order_date", "date", aliases=("date", "invoice date", "posting date", "order created")),
-    F("customer_id", "text", aliases=("account id", "customer", "customer number", "account number",
-                                      "company id", "sold to")),
-    F("country", "country", aliases=("country code", "billing country", "ship to country",
-                                     "shipping country", "customer country")),
-    F("currency", "currency", aliases=("currency code", "currency iso code", "curr", "deal currency")),
-    F("product_id", "text", aliases=("product code", "product", "sku", "item code", "material",
-                                     "item number")),
+    F(
+        "customer_id",
+        "text",
+        aliases=(
+            "account id",
+            "customer",
+            "customer number",
+            "account number",
+            "company id",
+            "sold to",
+        ),
+    ),
+    F(
+        "country",
+        "country",
+        aliases=(
+            "country code",
+            "billing country",
+            "ship to country",
+            "shipping country",
+            "customer country",
+        ),
+    ),
+    F(
+        "currency",
+        "currency",
+        aliases=("currency code", "currency iso code", "curr", "deal currency"),
+    ),
+    F(
+        "product_id",
+        "text",
+        aliases=("product code", "product", "sku", "item code", "material", "item number"),
+    ),
     F("quantity", "int", aliases=("qty", "units", "quantity ordered", "order quantity")),
     F("unit_price", "number", aliases=("sales price", "price", "unit price local", "net price")),
     F("line_no", "int", False, ("line", "line number", "item", "position", "line item")),
@@ -96,119 +133,272 @@ ORDER_FIELDS = (
     F("product_name", "text", False, ("product description", "item name", "description")),
     F("product_line", "text", False, ("product family", "family", "product group")),
     F("rep_id", "text", False, ("owner id", "sales rep id", "deal owner id", "salesperson id")),
-    F("rep_name", "text", False, ("owner name", "opportunity owner", "deal owner", "sales rep",
-                                  "salesperson")),
+    F(
+        "rep_name",
+        "text",
+        False,
+        ("owner name", "opportunity owner", "deal owner", "sales rep", "salesperson"),
+    ),
     F("channel", "channel", False, ("sales channel",)),
     F("discount_pct", "fraction", False, ("discount", "discount percent", "discount rate")),
     F("unit_cost_eur", "number", False, ("unit cost", "standard cost eur", "cost eur")),
-)  # fmt: skip
+)
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("orders", "Order lines", ORDER_FIELDS, ("order_id", "line_no"), (
-            {"order_id": "SO-1001", "order_date": "2026-03-02", "customer_id": "ACME-DE",
-             "country": "DE", "currency": "EUR", "product_id": "P-100", "quantity": "5",
-             "unit_price": "120.00", "line_no": "1", "customer_name": "Acme GmbH",
-             "segment": "direct", "product_name": "Flow sensor", "product_line": "Sensors",
-             "rep_id": "R-7", "rep_name": "Anna Berg", "channel": "direct",
-             "discount_pct": "0.05", "unit_cost_eur": "61.50"},
-            {"order_id": "SO-1002", "order_date": "2026-03-03", "customer_id": "BETA-US",
-             "country": "United States", "currency": "USD", "product_id": "P-100",
-             "quantity": "-1", "unit_price": "135.00", "line_no": "1",
-             "customer_name": "Beta Inc", "segment": "distributor", "product_name": "",
-             "product_line": "", "rep_id": "", "rep_name": "", "channel": "distributor",
-             "discount_pct": "10%", "unit_cost_eur": ""},
-        )),
-        Kind("customers", "Customers", (
-            F("customer_id", "text", aliases=("account id", "customer number")),
-            F("name", "text", aliases=("account name", "customer name", "company name")),
-            F("country", "country", aliases=("country code", "billing country")),
-            F("segment", "segment", aliases=("customer segment", "account type")),
-            F("global_account_id", "text", False, ("global account", "parent account id")),
-        ), ("customer_id",), ({"customer_id": "ACME-DE", "name": "Acme GmbH", "country": "DE",
-                               "segment": "key account", "global_account_id": "ACME"},)),
-        Kind("products", "Products", (
-            F("product_id", "text", aliases=("product code", "sku", "item code")),
-            F("name", "text", aliases=("product name", "description")),
-            F("product_line", "text", aliases=("product family", "family", "product group")),
-            F("sku", "text", False),
-            F("category", "text", False),
-        ), ("product_id",), ({"product_id": "P-100", "name": "Flow sensor",
-                              "product_line": "Sensors", "sku": "FS-100", "category": "Flow"},)),
-        Kind("reps", "Sales reps", (
-            F("rep_id", "text", aliases=("owner id", "user id", "employee id")),
-            F("name", "text", aliases=("full name", "owner name")),
-            F("team", "text"),
-            F("region", "text"),
-            F("manager_id", "text", False, ("manager",)),
-        ), ("rep_id",), ({"rep_id": "R-7", "name": "Anna Berg", "team": "DACH",
-                          "region": "Western Europe", "manager_id": "R-1"},)),
-        Kind("quotas", "Quotas", (
-            F("rep_id", "text", aliases=("owner id",)),
-            F("quarter_start", "date", aliases=("quarter", "period start")),
-            F("quota_eur", "number", aliases=("quota", "quota amount")),
-        ), ("rep_id", "quarter_start"), ({"rep_id": "R-7", "quarter_start": "2026-04-01",
-                                          "quota_eur": "450000"},)),
-        Kind("budgets", "Budgets", (
-            F("country", "country"),
-            F("product_line", "text"),
-            F("quarter_start", "date", aliases=("quarter", "period start")),
-            F("budget_revenue_eur", "number", aliases=("budget", "budget eur")),
-        ), ("country", "product_line", "quarter_start"), (
-            {"country": "DE", "product_line": "Sensors", "quarter_start": "2026-04-01",
-             "budget_revenue_eur": "1250000"},)),
-        Kind("opportunities", "Opportunities", (
-            F("opportunity_id", "text", aliases=("opportunity", "deal id", "record id")),
-            F("customer_id", "text", aliases=("account id",)),
-            F("rep_id", "text", aliases=("owner id", "deal owner id")),
-            F("country", "country"),
-            F("currency", "currency", aliases=("currency iso code", "deal currency")),
-            F("amount_local", "number", aliases=("amount", "deal amount")),
-            F("stage", "stage", aliases=("deal stage", "stage name")),
-            F("forecast_category", "forecast", aliases=("forecast", "forecast category name")),
-            F("created_date", "date", aliases=("create date", "created")),
-            F("close_date", "date", aliases=("expected close date",)),
-            F("status", "status"),
-            F("snapshot_date", "date", False, ("as of", "as of date", "report date", "snapshot")),
-        ), ("opportunity_id",), ({"opportunity_id": "OP-1", "customer_id": "ACME-DE",
-                                  "rep_id": "R-7", "country": "DE", "currency": "EUR",
-                                  "amount_local": "80000", "stage": "Proposal",
-                                  "forecast_category": "best case", "created_date": "2026-02-01",
-                                  "close_date": "2026-05-15", "status": "open",
-                                  "snapshot_date": "2026-03-06"},)),
-        Kind("price_lists", "Price lists", (
-            F("product_id", "text", aliases=("product code", "sku")),
-            F("country", "country"),
-            F("valid_from", "date", aliases=("start date", "from")),
-            F("currency", "currency"),
-            F("list_price_local", "number", aliases=("list price", "price")),
-            F("valid_to", "date", False, ("end date", "to")),
-        ), ("product_id", "country", "valid_from"), (
-            {"product_id": "P-100", "country": "DE", "valid_from": "2026-01-01",
-             "currency": "EUR", "list_price_local": "129.00", "valid_to": ""},)),
-        Kind("market_data", "Market data", (
-            F("country", "country"),
-            F("year", "int"),
-            F("population", "int"),
-            F("gdp_usd", "number", aliases=("gdp",)),
-            F("addressable_market_eur", "number", aliases=("addressable market", "market size eur")),
-        ), ("country", "year"), ({"country": "DE", "year": "2026", "population": "83200000",
-                                  "gdp_usd": "4260000000000",
-                                  "addressable_market_eur": "310000000"},)),
-        Kind("rates", "Exchange rates", (
-            F("rate_date", "date", aliases=("date", "time period")),
-            F("currency", "currency", aliases=("currency code",)),
-            F("units_per_eur", "number", aliases=("rate", "obs value", "value")),
-        ), ("rate_date", "currency"), ({"rate_date": "2026-11-02", "currency": "USD",
-                                        "units_per_eur": "1.0857"},)),
+        Kind(
+            "orders",
+            "Order lines",
+            ORDER_FIELDS,
+            ("order_id", "line_no"),
+            (
+                {
+                    "order_id": "SO-1001",
+                    "order_date": "2026-03-02",
+                    "customer_id": "ACME-DE",
+                    "country": "DE",
+                    "currency": "EUR",
+                    "product_id": "P-100",
+                    "quantity": "5",
+                    "unit_price": "120.00",
+                    "line_no": "1",
+                    "customer_name": "Acme GmbH",
+                    "segment": "direct",
+                    "product_name": "Flow sensor",
+                    "product_line": "Sensors",
+                    "rep_id": "R-7",
+                    "rep_name": "Anna Berg",
+                    "channel": "direct",
+                    "discount_pct": "0.05",
+                    "unit_cost_eur": "61.50",
+                },
+                {
+                    "order_id": "SO-1002",
+                    "order_date": "2026-03-03",
+                    "customer_id": "BETA-US",
+                    "country": "United States",
+                    "currency": "USD",
+                    "product_id": "P-100",
+                    "quantity": "-1",
+                    "unit_price": "135.00",
+                    "line_no": "1",
+                    "customer_name": "Beta Inc",
+                    "segment": "distributor",
+                    "product_name": "",
+                    "product_line": "",
+                    "rep_id": "",
+                    "rep_name": "",
+                    "channel": "distributor",
+                    "discount_pct": "10%",
+                    "unit_cost_eur": "",
+                },
+            ),
+        ),
+        Kind(
+            "customers",
+            "Customers",
+            (
+                F("customer_id", "text", aliases=("account id", "customer number")),
+                F("name", "text", aliases=("account name", "customer name", "company name")),
+                F("country", "country", aliases=("country code", "billing country")),
+                F("segment", "segment", aliases=("customer segment", "account type")),
+                F("global_account_id", "text", False, ("global account", "parent account id")),
+            ),
+            ("customer_id",),
+            (
+                {
+                    "customer_id": "ACME-DE",
+                    "name": "Acme GmbH",
+                    "country": "DE",
+                    "segment": "key account",
+                    "global_account_id": "ACME",
+                },
+            ),
+        ),
+        Kind(
+            "products",
+            "Products",
+            (
+                F("product_id", "text", aliases=("product code", "sku", "item code")),
+                F("name", "text", aliases=("product name", "description")),
+                F("product_line", "text", aliases=("product family", "family", "product group")),
+                F("sku", "text", False),
+                F("category", "text", False),
+            ),
+            ("product_id",),
+            (
+                {
+                    "product_id": "P-100",
+                    "name": "Flow sensor",
+                    "product_line": "Sensors",
+                    "sku": "FS-100",
+                    "category": "Flow",
+                },
+            ),
+        ),
+        Kind(
+            "reps",
+            "Sales reps",
+            (
+                F("rep_id", "text", aliases=("owner id", "user id", "employee id")),
+                F("name", "text", aliases=("full name", "owner name")),
+                F("team", "text"),
+                F("region", "text"),
+                F("manager_id", "text", False, ("manager",)),
+            ),
+            ("rep_id",),
+            (
+                {
+                    "rep_id": "R-7",
+                    "name": "Anna Berg",
+                    "team": "DACH",
+                    "region": "Western Europe",
+                    "manager_id": "R-1",
+                },
+            ),
+        ),
+        Kind(
+            "quotas",
+            "Quotas",
+            (
+                F("rep_id", "text", aliases=("owner id",)),
+                F("quarter_start", "date", aliases=("quarter", "period start")),
+                F("quota_eur", "number", aliases=("quota", "quota amount")),
+            ),
+            ("rep_id", "quarter_start"),
+            ({"rep_id": "R-7", "quarter_start": "2026-04-01", "quota_eur": "450000"},),
+        ),
+        Kind(
+            "budgets",
+            "Budgets",
+            (
+                F("country", "country"),
+                F("product_line", "text"),
+                F("quarter_start", "date", aliases=("quarter", "period start")),
+                F("budget_revenue_eur", "number", aliases=("budget", "budget eur")),
+            ),
+            ("country", "product_line", "quarter_start"),
+            (
+                {
+                    "country": "DE",
+                    "product_line": "Sensors",
+                    "quarter_start": "2026-04-01",
+                    "budget_revenue_eur": "1250000",
+                },
+            ),
+        ),
+        Kind(
+            "opportunities",
+            "Opportunities",
+            (
+                F("opportunity_id", "text", aliases=("opportunity", "deal id", "record id")),
+                F("customer_id", "text", aliases=("account id",)),
+                F("rep_id", "text", aliases=("owner id", "deal owner id")),
+                F("country", "country"),
+                F("currency", "currency", aliases=("currency iso code", "deal currency")),
+                F("amount_local", "number", aliases=("amount", "deal amount")),
+                F("stage", "stage", aliases=("deal stage", "stage name")),
+                F("forecast_category", "forecast", aliases=("forecast", "forecast category name")),
+                F("created_date", "date", aliases=("create date", "created")),
+                F("close_date", "date", aliases=("expected close date",)),
+                F("status", "status"),
+                F(
+                    "snapshot_date",
+                    "date",
+                    False,
+                    ("as of", "as of date", "report date", "snapshot"),
+                ),
+            ),
+            ("opportunity_id",),
+            (
+                {
+                    "opportunity_id": "OP-1",
+                    "customer_id": "ACME-DE",
+                    "rep_id": "R-7",
+                    "country": "DE",
+                    "currency": "EUR",
+                    "amount_local": "80000",
+                    "stage": "Proposal",
+                    "forecast_category": "best case",
+                    "created_date": "2026-02-01",
+                    "close_date": "2026-05-15",
+                    "status": "open",
+                    "snapshot_date": "2026-03-06",
+                },
+            ),
+        ),
+        Kind(
+            "price_lists",
+            "Price lists",
+            (
+                F("product_id", "text", aliases=("product code", "sku")),
+                F("country", "country"),
+                F("valid_from", "date", aliases=("start date", "from")),
+                F("currency", "currency"),
+                F("list_price_local", "number", aliases=("list price", "price")),
+                F("valid_to", "date", False, ("end date", "to")),
+            ),
+            ("product_id", "country", "valid_from"),
+            (
+                {
+                    "product_id": "P-100",
+                    "country": "DE",
+                    "valid_from": "2026-01-01",
+                    "currency": "EUR",
+                    "list_price_local": "129.00",
+                    "valid_to": "",
+                },
+            ),
+        ),
+        Kind(
+            "market_data",
+            "Market data",
+            (
+                F("country", "country"),
+                F("year", "int"),
+                F("population", "int"),
+                F("gdp_usd", "number", aliases=("gdp",)),
+                F(
+                    "addressable_market_eur",
+                    "number",
+                    aliases=("addressable market", "market size eur"),
+                ),
+            ),
+            ("country", "year"),
+            (
+                {
+                    "country": "DE",
+                    "year": "2026",
+                    "population": "83200000",
+                    "gdp_usd": "4260000000000",
+                    "addressable_market_eur": "310000000",
+                },
+            ),
+        ),
+        Kind(
+            "rates",
+            "Exchange rates",
+            (
+                F("rate_date", "date", aliases=("date", "time period")),
+                F("currency", "currency", aliases=("currency code",)),
+                F("units_per_eur", "number", aliases=("rate", "obs value", "value")),
+            ),
+            ("rate_date", "currency"),
+            ({"rate_date": "2026-11-02", "currency": "USD", "units_per_eur": "1.0857"},),
+        ),
     )
-}  # fmt: skip
+}
 TABLES = {
-    "customers": "customers", "products": "products", "reps": "reps", "quotas": "quotas",
-    "budgets": "budgets", "opportunities": "opportunities", "price_lists": "price_list",
+    "customers": "customers",
+    "products": "products",
+    "reps": "reps",
+    "quotas": "quotas",
+    "budgets": "budgets",
+    "opportunities": "opportunities",
+    "price_lists": "price_list",
     "market_data": "market_data",
-}  # fmt: skip
+}
 
 
 def template_csv(kind: str) -> bytes:
@@ -337,10 +527,14 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={}, strings_can_be_null=False, quoted_strings_can_be_null=False,
-                auto_dict_encode=False, null_values=[], include_missing_columns=False,
+                column_types={},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                auto_dict_encode=False,
+                null_values=[],
+                include_missing_columns=False,
             ),
-        )  # fmt: skip
+        )
     except pa.ArrowInvalid:
         return None  # e.g. rows of another width
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
@@ -436,8 +630,10 @@ def _read_parquet(data: bytes) -> RawTable:
         raise FileRejected(f"This Parquet file cannot be read ({problem}).") from problem
     frame = table.to_pandas()
     header = [str(c) for c in frame.columns]
-    records = [[_cell_text(v) if v is not None and not _is_nan(v) else "" for v in row]
-               for row in frame.itertuples(index=False)]  # fmt: skip
+    records = [
+        [_cell_text(v) if v is not None and not _is_nan(v) else "" for v in row]
+        for row in frame.itertuples(index=False)
+    ]
     raw = RawTable(
         header,
         _frame(header, records, list(range(1, len(records) + 1))),
@@ -612,9 +808,15 @@ class _Problems:
         shown = values if values is not None else source.get(column, pd.Series("", source.index))
         reasons = reason(rows) if callable(reason) else reason
         self.items.append(
-            pd.DataFrame({"line": rows["_line"], "column": column,
-                          "value": shown.loc[rows.index].astype(str), "reason": reasons})
-        )  # fmt: skip
+            pd.DataFrame(
+                {
+                    "line": rows["_line"],
+                    "column": column,
+                    "value": shown.loc[rows.index].astype(str),
+                    "reason": reasons,
+                }
+            )
+        )
 
     def rejected_index(self) -> pd.Index:
         if not self.items:
@@ -625,8 +827,9 @@ class _Problems:
     def table(self) -> pd.DataFrame:
         if not self.items:
             return pd.DataFrame(columns=["line", "column", "value", "reason"])
-        return pd.concat(self.items, ignore_index=True).sort_values(["line", "column"],
-                                                                    kind="stable")  # fmt: skip
+        return pd.concat(self.items, ignore_index=True).sort_values(
+            ["line", "column"], kind="stable"
+        )
 
 
 def _values(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
@@ -663,8 +866,12 @@ def validate(
     frame = _values(raw, mapping)
     problems = _Problems(frame)
     width = len(raw.header)
-    problems.add(frame["_width"] != width, "(row)", lambda rows: [
-        f"has {n} fields where the header has {width}" for n in rows["_width"]], frame["_width"])  # fmt: skip
+    problems.add(
+        frame["_width"] != width,
+        "(row)",
+        lambda rows: [f"has {n} fields where the header has {width}" for n in rows["_width"]],
+        frame["_width"],
+    )
     reference = _reference(con)
     detected = raw.detected
     fields = {f.name: f for f in kind.fields}
@@ -713,37 +920,58 @@ def validate(
                 number = parse_numbers(text.str.rstrip("%").str.strip(), detected.decimal_comma)
                 number = number.where(~percent, number / 100)
                 problems.add(present & number.isna(), name, "not a number")
-                problems.add(present & ~percent & (number >= 1), name,
-                             "a discount must be a fraction below 1 (0.10) or written with % (10%)")  # fmt: skip
-                problems.add(present & ((number < 0) | (number >= 1)), name,
-                             "discount must be at least 0 % and below 100 %")  # fmt: skip
+                problems.add(
+                    present & ~percent & (number >= 1),
+                    name,
+                    "a discount must be a fraction below 1 (0.10) or written with % (10%)",
+                )
+                problems.add(
+                    present & ((number < 0) | (number >= 1)),
+                    name,
+                    "discount must be at least 0 % and below 100 %",
+                )
                 frame[name] = number.fillna(0.0)
                 continue
             number = parse_numbers(text, detected.decimal_comma)
             problems.add(present & number.isna(), name, "not a number")
             if f.type == "int":
-                problems.add(present & number.notna() & (number != number.round()), name,
-                             "must be a whole number")  # fmt: skip
+                problems.add(
+                    present & number.notna() & (number != number.round()),
+                    name,
+                    "must be a whole number",
+                )
             frame[name] = number
         elif f.type == "date":
             parsed = parse_dates(text, detected.date_format)
-            problems.add(present & parsed.isna(), name,
-                         f"not a date in the format {DATE_FORMATS[detected.date_format]}")  # fmt: skip
+            problems.add(
+                present & parsed.isna(),
+                name,
+                f"not a date in the format {DATE_FORMATS[detected.date_format]}",
+            )
             frame[name] = parsed
         elif f.type == "country":
             code = text.str.upper().map(reference["countries"])
-            problems.add(present & code.isna(), name,
-                         "unknown country (use an ISO 3166 code such as DE, or the English name)")  # fmt: skip
+            problems.add(
+                present & code.isna(),
+                name,
+                "unknown country (use an ISO 3166 code such as DE, or the English name)",
+            )
             frame[name] = code
         elif f.type == "currency" and kind_name == "rates":
             upper = text.str.upper()  # a rates file may bring a currency the store lacks
-            problems.add(present & ~upper.str.fullmatch(r"[A-Z]{3}"), name,
-                         "not an ISO 4217 currency code (three letters, e.g. USD)")  # fmt: skip
+            problems.add(
+                present & ~upper.str.fullmatch(r"[A-Z]{3}"),
+                name,
+                "not an ISO 4217 currency code (three letters, e.g. USD)",
+            )
             frame[name] = upper
         elif f.type == "currency":
             upper = text.str.upper()
-            problems.add(present & ~upper.isin(reference["currencies"]), name,
-                         lambda rows, name=name: [_currency_hint(v) for v in rows[name]])  # fmt: skip
+            problems.add(
+                present & ~upper.isin(reference["currencies"]),
+                name,
+                lambda rows, name=name: [_currency_hint(v) for v in rows[name]],
+            )
             frame[name] = upper
         elif f.type == "stage":
             canonical = {stage.lower(): stage for stage in STAGES}
@@ -751,15 +979,27 @@ def validate(
             problems.add(present & stage.isna(), name, f"must be one of: {', '.join(STAGES)}")
             frame[name] = stage.fillna("")
         else:
-            choices = {"segment": SEGMENTS, "channel": CHANNELS, "forecast": FORECAST,
-                       "status": STATUSES}[f.type]  # fmt: skip
+            choices = {
+                "segment": SEGMENTS,
+                "channel": CHANNELS,
+                "forecast": FORECAST,
+                "status": STATUSES,
+            }[f.type]
             lower = text.str.lower()
-            problems.add(present & ~lower.isin(choices), name,
-                         f"must be one of: {', '.join(choices)}")  # fmt: skip
+            problems.add(
+                present & ~lower.isin(choices), name, f"must be one of: {', '.join(choices)}"
+            )
             frame[name] = lower
 
-    for name in ("quota_eur", "budget_revenue_eur", "list_price_local", "population", "gdp_usd",
-                 "addressable_market_eur", "amount_local"):  # fmt: skip
+    for name in (
+        "quota_eur",
+        "budget_revenue_eur",
+        "list_price_local",
+        "population",
+        "gdp_usd",
+        "addressable_market_eur",
+        "amount_local",
+    ):
         if name in frame:
             problems.add(frame[name] < 0, name, "must not be negative")
     if "unit_price" in frame:
@@ -769,10 +1009,18 @@ def validate(
     if "units_per_eur" in frame:
         problems.add(frame["units_per_eur"] <= 0, "units_per_eur", "a rate must be above 0")
     if "quarter_start" in frame:
-        starts = pd.Series([d is not None and d == d and d.day == 1 and d.month in (1, 4, 7, 10)
-                            for d in frame["quarter_start"]], index=frame.index)  # fmt: skip
-        problems.add(frame["quarter_start"].notna() & ~starts, "quarter_start",
-                     "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)")  # fmt: skip
+        starts = pd.Series(
+            [
+                d is not None and d == d and d.day == 1 and d.month in (1, 4, 7, 10)
+                for d in frame["quarter_start"]
+            ],
+            index=frame.index,
+        )
+        problems.add(
+            frame["quarter_start"].notna() & ~starts,
+            "quarter_start",
+            "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
+        )
     return frame, problems, mapping
 
 
@@ -790,9 +1038,14 @@ def _duplicates(frame: pd.DataFrame, problems: _Problems, key: list[str], label:
     repeated = frame.duplicated(key, keep="first")
     if repeated.any():
         first_line = frame.groupby(key, sort=False, dropna=False)["_line"].transform("first")
-        problems.add(repeated, label, lambda rows: [
-            f"duplicate key: the same {label} is on line {first_line[i]}" for i in rows.index],
-            frame.loc[repeated, key].astype(str).agg(" / ".join, axis=1))  # fmt: skip
+        problems.add(
+            repeated,
+            label,
+            lambda rows: [
+                f"duplicate key: the same {label} is on line {first_line[i]}" for i in rows.index
+            ],
+            frame.loc[repeated, key].astype(str).agg(" / ".join, axis=1),
+        )
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -814,9 +1067,11 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
         SELECT rate_date AS order_date, currency_code AS currency, units_per_eur
         FROM fx_daily WHERE rate_date BETWEEN $start AND $end
         """,
-        {"start": min(dates, default=dt.date(1999, 1, 1)),
-         "end": max(dates, default=dt.date(1999, 1, 1))},
-    )  # fmt: skip
+        {
+            "start": min(dates, default=dt.date(1999, 1, 1)),
+            "end": max(dates, default=dt.date(1999, 1, 1)),
+        },
+    )
     rates["order_date"] = pd.to_datetime(rates["order_date"]).dt.date
     frame["_rate"] = (
         frame[["order_date", "currency"]]
@@ -826,9 +1081,14 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
     has_date_and_currency = frame["order_date"].notna() & frame["currency"].isin(
         _reference(con)["currencies"]
     )
-    problems.add(has_date_and_currency & frame["_rate"].isna(), "currency",
-                 lambda rows: [f"no exchange rate for {c} on {d:%Y-%m-%d}"
-                               for c, d in zip(rows["currency"], rows["order_date"], strict=True)])  # fmt: skip
+    problems.add(
+        has_date_and_currency & frame["_rate"].isna(),
+        "currency",
+        lambda rows: [
+            f"no exchange rate for {c} on {d:%Y-%m-%d}"
+            for c, d in zip(rows["currency"], rows["order_date"], strict=True)
+        ],
+    )
 
     customers = db.query(con, "SELECT customer_id, segment FROM customers")
     segment_of = dict(zip(customers["customer_id"], customers["segment"], strict=True))
@@ -858,14 +1118,20 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
         else pd.Series(None, frame.index, dtype="object")
     )
     frame["channel"] = channel.astype("object").fillna(fallback)
-    problems.add(frame["channel"].isna(), "channel",
-                 "no channel, and the customer has no segment to take it from")  # fmt: skip
+    problems.add(
+        frame["channel"].isna(),
+        "channel",
+        "no channel, and the customer has no segment to take it from",
+    )
 
     # Unit cost: the file's, else the product's latest stored cost.
     cost = frame["unit_cost_eur"] if "unit_cost_eur" in frame else pd.Series(np.nan, frame.index)
     frame["unit_cost_eur"] = cost.fillna(frame["product_id"].map(last_cost))
-    problems.add(frame["unit_cost_eur"].isna(), "unit_cost_eur",
-                 "no unit cost in the file and none stored for this product")  # fmt: skip
+    problems.add(
+        frame["unit_cost_eur"].isna(),
+        "unit_cost_eur",
+        "no unit cost in the file and none stored for this product",
+    )
     if "discount_pct" not in frame:
         frame["discount_pct"] = 0.0
 
@@ -882,53 +1148,87 @@ def _prepare_orders(con, frame: pd.DataFrame, problems: _Problems, report: Repor
         segment = new_customers.get("segment", pd.Series("", new_customers.index)).replace(
             "", np.nan
         )
-        created["customers"] = pd.DataFrame({
-            "customer_id": new_customers["customer_id"],
-            "name": name.where(name != "", new_customers["customer_id"]),
-            "country_code": new_customers["country"],
-            "segment": segment.fillna(new_customers["channel"]),
-            "global_account_id": None,
-        })  # fmt: skip
+        created["customers"] = pd.DataFrame(
+            {
+                "customer_id": new_customers["customer_id"],
+                "name": name.where(name != "", new_customers["customer_id"]),
+                "country_code": new_customers["country"],
+                "segment": segment.fillna(new_customers["channel"]),
+                "global_account_id": None,
+            }
+        )
     new_products = valid[~valid["product_id"].isin(known_products)].drop_duplicates("product_id")
     if len(new_products):
         name = new_products.get("product_name", pd.Series("", new_products.index))
         line = new_products.get("product_line", pd.Series("", new_products.index))
         line = line.where(line != "", "Unassigned")
-        created["products"] = pd.DataFrame({
-            "product_id": new_products["product_id"], "sku": new_products["product_id"],
-            "name": name.where(name != "", new_products["product_id"]),
-            "product_line": line, "category": line,
-        })  # fmt: skip
+        created["products"] = pd.DataFrame(
+            {
+                "product_id": new_products["product_id"],
+                "sku": new_products["product_id"],
+                "name": name.where(name != "", new_products["product_id"]),
+                "product_line": line,
+                "category": line,
+            }
+        )
     if "rep_id" in valid:
         reps = valid[(valid["rep_id"] != "") & ~valid["rep_id"].isin(known_reps)]
         reps = reps.drop_duplicates("rep_id")
         if len(reps):
             name = reps.get("rep_name", pd.Series("", reps.index))
             region = reps["country"].map(_reference(con)["regions"])
-            created["reps"] = pd.DataFrame({
-                "rep_id": reps["rep_id"], "name": name.where(name != "", reps["rep_id"]),
-                "team": "Imported", "region": region, "manager_id": None,
-            })  # fmt: skip
+            created["reps"] = pd.DataFrame(
+                {
+                    "rep_id": reps["rep_id"],
+                    "name": name.where(name != "", reps["rep_id"]),
+                    "team": "Imported",
+                    "region": region,
+                    "manager_id": None,
+                }
+            )
     return created
 
 
-ORDER_COLUMNS = ["order_id", "line_no", "order_date", "customer_id", "product_id", "rep_id",
-                 "country_code", "channel", "currency_code", "quantity", "unit_price_local",
-                 "discount_pct", "net_amount_local", "net_amount_eur", "unit_cost_eur"]  # fmt: skip
+ORDER_COLUMNS = [
+    "order_id",
+    "line_no",
+    "order_date",
+    "customer_id",
+    "product_id",
+    "rep_id",
+    "country_code",
+    "channel",
+    "currency_code",
+    "quantity",
+    "unit_price_local",
+    "discount_pct",
+    "net_amount_local",
+    "net_amount_eur",
+    "unit_cost_eur",
+]
 
 
 def _order_rows(frame: pd.DataFrame) -> pd.DataFrame:
     rep = frame["rep_id"] if "rep_id" in frame else pd.Series("", frame.index)
-    return pd.DataFrame({
-        "order_id": frame["order_id"], "line_no": frame["line_no"].astype("int64"),
-        "order_date": frame["order_date"], "customer_id": frame["customer_id"],
-        "product_id": frame["product_id"], "rep_id": rep.replace("", None),
-        "country_code": frame["country"], "channel": frame["channel"],
-        "currency_code": frame["currency"], "quantity": frame["quantity"].astype("int64"),
-        "unit_price_local": frame["unit_price"], "discount_pct": frame["discount_pct"],
-        "net_amount_local": frame["net_amount_local"], "net_amount_eur": frame["net_amount_eur"],
-        "unit_cost_eur": frame["unit_cost_eur"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "order_id": frame["order_id"],
+            "line_no": frame["line_no"].astype("int64"),
+            "order_date": frame["order_date"],
+            "customer_id": frame["customer_id"],
+            "product_id": frame["product_id"],
+            "rep_id": rep.replace("", None),
+            "country_code": frame["country"],
+            "channel": frame["channel"],
+            "currency_code": frame["currency"],
+            "quantity": frame["quantity"].astype("int64"),
+            "unit_price_local": frame["unit_price"],
+            "discount_pct": frame["discount_pct"],
+            "net_amount_local": frame["net_amount_local"],
+            "net_amount_eur": frame["net_amount_eur"],
+            "unit_cost_eur": frame["unit_cost_eur"],
+        }
+    )
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -972,17 +1272,22 @@ def import_file(
         if kind in ("orders", "rates") and conflicts.any():
             label = "order line" if kind == "orders" else "rate"
             bad = valid.index[conflicts]
-            problems.add(frame.index.isin(bad), "(row)",
-                         f"this {label} is already stored with different values; correct or "
-                         "delete the stored one first", pd.Series("", frame.index))  # fmt: skip
+            problems.add(
+                frame.index.isin(bad),
+                "(row)",
+                f"this {label} is already stored with different values; correct or "
+                "delete the stored one first",
+                pd.Series("", frame.index),
+            )
             rows, unchanged = rows[~conflicts], unchanged[~conflicts]
         snapshots = _snapshot_rows(valid) if kind == "opportunities" else None
         new_snapshots = _new_snapshot_rows(con, snapshots) if snapshots is not None else 0
         if snapshots is not None and len(snapshots):
             report.snapshot = {
                 "dates": sorted({f"{d:%Y-%m-%d}" for d in snapshots["snapshot_date"]}),
-                "open_deals": len(snapshots), "new_or_changed": new_snapshots,
-            }  # fmt: skip
+                "open_deals": len(snapshots),
+                "new_or_changed": new_snapshots,
+            }
         rejected = problems.table()
         report.rejected = rejected.to_dict("records")
         report.rows_rejected = int(rejected["line"].nunique())
@@ -1003,17 +1308,21 @@ def import_file(
         else:
             report.status = "validated"
             if report.unchanged == report.rows_loaded and not created and not new_snapshots:
-                report.message = (f"All {report.rows_loaded:,} loadable rows are already stored "
-                                  "with these values: loading changes nothing.")  # fmt: skip
+                report.message = (
+                    f"All {report.rows_loaded:,} loadable rows are already stored "
+                    "with these values: loading changes nothing."
+                )
             else:
-                report.message = (f"{report.rows_loaded:,} of {report.rows_read:,} rows can be "
-                              "loaded.")  # fmt: skip
+                report.message = (
+                    f"{report.rows_loaded:,} of {report.rows_read:,} rows can be loaded."
+                )
     except FileRejected as problem:
         report.status, report.message = "rejected", str(problem)
         report.rows_loaded, report.rows_rejected = 0, report.rows_read
         if report.rows_read and not report.rejected:
-            report.rejected = [{"line": None, "column": "(file)", "value": file_name,
-                                "reason": str(problem)}]  # fmt: skip
+            report.rejected = [
+                {"line": None, "column": "(file)", "value": file_name, "reason": str(problem)}
+            ]
     if commit:
         _log(con, report, data, started)
     return report
@@ -1044,11 +1353,18 @@ def _check_references(con, kind: str, frame: pd.DataFrame, problems: _Problems) 
     checks = {
         "quotas": [("rep_id", "reps", "rep_id", "unknown rep (import reps first)")],
         "opportunities": [
-            ("customer_id", "customers", "customer_id", "unknown customer (import customers first)"),
+            (
+                "customer_id",
+                "customers",
+                "customer_id",
+                "unknown customer (import customers first)",
+            ),
             ("rep_id", "reps", "rep_id", "unknown rep (import reps first)"),
         ],
-        "price_lists": [("product_id", "products", "product_id", "unknown product (import products first)")],
-    }.get(kind, [])  # fmt: skip
+        "price_lists": [
+            ("product_id", "products", "product_id", "unknown product (import products first)")
+        ],
+    }.get(kind, [])
     for column, table, key, reason in checks:
         sql = f"SELECT {db.identifier(key, frozenset({key}))} FROM {db.identifier(table)}"
         known = {r[0] for r in db.query_rows(con, sql)}
@@ -1059,8 +1375,13 @@ def _target_rows(kind: str, valid: pd.DataFrame) -> pd.DataFrame:
     if kind == "orders":
         return _order_rows(valid)
     if kind == "rates":
-        return pd.DataFrame({"rate_date": valid["rate_date"], "currency_code": valid["currency"],
-                             "units_per_eur": valid["units_per_eur"]})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "rate_date": valid["rate_date"],
+                "currency_code": valid["currency"],
+                "units_per_eur": valid["units_per_eur"],
+            }
+        )
     renames = {"country": "country_code", "currency": "currency_code"}
     table = valid.rename(columns=renames)
     columns = TABLE_COLUMNS[kind]
@@ -1085,20 +1406,41 @@ TABLE_COLUMNS = {
     "reps": ["rep_id", "name", "team", "region", "manager_id"],
     "quotas": ["rep_id", "quarter_start", "quota_eur"],
     "budgets": ["country_code", "product_line", "quarter_start", "budget_revenue_eur"],
-    "opportunities": ["opportunity_id", "customer_id", "rep_id", "country_code", "currency_code",
-                      "amount_local", "stage", "forecast_category", "created_date", "close_date",
-                      "status"],
-    "price_lists": ["product_id", "country_code", "valid_from", "currency_code",
-                    "list_price_local", "valid_to"],
+    "opportunities": [
+        "opportunity_id",
+        "customer_id",
+        "rep_id",
+        "country_code",
+        "currency_code",
+        "amount_local",
+        "stage",
+        "forecast_category",
+        "created_date",
+        "close_date",
+        "status",
+    ],
+    "price_lists": [
+        "product_id",
+        "country_code",
+        "valid_from",
+        "currency_code",
+        "list_price_local",
+        "valid_to",
+    ],
     "market_data": ["country_code", "year", "population", "gdp_usd", "addressable_market_eur"],
-}  # fmt: skip
+}
 KEYS = {
-    "orders": ["order_id", "line_no"], "rates": ["rate_date", "currency_code"],
-    "customers": ["customer_id"], "products": ["product_id"], "reps": ["rep_id"],
-    "quotas": ["rep_id", "quarter_start"], "budgets": ["country_code", "product_line", "quarter_start"],
-    "opportunities": ["opportunity_id"], "price_lists": ["product_id", "country_code", "valid_from"],
+    "orders": ["order_id", "line_no"],
+    "rates": ["rate_date", "currency_code"],
+    "customers": ["customer_id"],
+    "products": ["product_id"],
+    "reps": ["rep_id"],
+    "quotas": ["rep_id", "quarter_start"],
+    "budgets": ["country_code", "product_line", "quarter_start"],
+    "opportunities": ["opportunity_id"],
+    "price_lists": ["product_id", "country_code", "valid_from"],
     "market_data": ["country_code", "year"],
-}  # fmt: skip
+}
 
 
 def _table(kind: str) -> str:
@@ -1143,11 +1485,16 @@ def _snapshot_rows(valid: pd.DataFrame) -> pd.DataFrame:
     day = valid["snapshot_date"] if "snapshot_date" in valid else pd.Series(None, valid.index)
     day = day.map(lambda d: today if d is None or pd.isna(d) else d)
     open_deals = (valid["status"] == "open").to_numpy()
-    rows = pd.DataFrame({
-        "snapshot_date": day, "opportunity_id": valid["opportunity_id"], "stage": valid["stage"],
-        "amount_local": valid["amount_local"], "close_date": valid["close_date"],
-        "forecast_category": valid["forecast_category"],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "snapshot_date": day,
+            "opportunity_id": valid["opportunity_id"],
+            "stage": valid["stage"],
+            "amount_local": valid["amount_local"],
+            "close_date": valid["close_date"],
+            "forecast_category": valid["forecast_category"],
+        }
+    )
     return rows[open_deals].reset_index(drop=True)
 
 
@@ -1157,13 +1504,18 @@ def _new_snapshot_rows(con, rows: pd.DataFrame) -> int:
         return 0
     con.register("incoming_snapshots", rows)
     try:
-        return int(db.query_rows(con, """
+        return int(
+            db.query_rows(
+                con,
+                """
             SELECT count(*) FROM incoming_snapshots i LEFT JOIN opportunity_snapshots s
               ON s.snapshot_date = i.snapshot_date AND s.opportunity_id = i.opportunity_id
              AND s.stage = i.stage AND s.amount_local = i.amount_local
              AND s.close_date = i.close_date AND s.forecast_category = i.forecast_category
             WHERE s.opportunity_id IS NULL
-            """)[0][0])  # fmt: skip
+            """,
+            )[0][0]
+        )
     finally:
         con.unregister("incoming_snapshots")
 
@@ -1183,8 +1535,9 @@ def _load(con, kind: str, rows: pd.DataFrame, created: dict, source: str, snapsh
         else:
             _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
         if snapshots is not None and len(snapshots):
-            _insert(con, "opportunity_snapshots", snapshots,
-                    upsert=["snapshot_date", "opportunity_id"])  # fmt: skip
+            _insert(
+                con, "opportunity_snapshots", snapshots, upsert=["snapshot_date", "opportunity_id"]
+            )
         db.execute(con, "COMMIT")
     except Exception:
         db.execute(con, "ROLLBACK")
@@ -1198,8 +1551,11 @@ def _insert_order_lines(con, rows: pd.DataFrame) -> None:
     rows = rows.sort_values(["order_date", "order_id", "line_no"], kind="stable")
     _insert(con, "order_lines", rows, upsert=False)
     if latest is not None and len(rows) and rows["order_date"].min() < latest:
-        db.execute(con, "CREATE TEMP TABLE sorted_lines AS "
-                        "SELECT * FROM order_lines ORDER BY order_date, order_id, line_no")  # fmt: skip
+        db.execute(
+            con,
+            "CREATE TEMP TABLE sorted_lines AS "
+            "SELECT * FROM order_lines ORDER BY order_date, order_id, line_no",
+        )
         db.execute(con, "DELETE FROM order_lines")
         db.execute(con, "INSERT INTO order_lines SELECT * FROM sorted_lines")
         db.execute(con, "DROP TABLE sorted_lines")
@@ -1216,8 +1572,11 @@ def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = Fals
         conflict = ""
         if upsert:
             keys = ", ".join(db.identifier(c, allowed) for c in upsert)
-            updates = ", ".join(f"{db.identifier(c, allowed)} = excluded.{db.identifier(c, allowed)}"
-                                for c in rows.columns if c not in upsert)  # fmt: skip
+            updates = ", ".join(
+                f"{db.identifier(c, allowed)} = excluded.{db.identifier(c, allowed)}"
+                for c in rows.columns
+                if c not in upsert
+            )
             conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
         db.execute(con, f"INSERT INTO {name} ({columns}) SELECT {columns} FROM load_rows{conflict}")
     finally:
@@ -1230,10 +1589,15 @@ def _log(con, report: Report, data: bytes, started: dt.datetime) -> None:
         "INSERT INTO import_log VALUES ($id, $kind, $file, $sha, $read, $loaded, $rejected, "
         "$status, $started, $finished)",
         {
-            "id": uuid.uuid4().hex[:12], "kind": report.kind, "file": report.file_name,
-            "sha": hashlib.sha256(data).hexdigest(), "read": report.rows_read,
+            "id": uuid.uuid4().hex[:12],
+            "kind": report.kind,
+            "file": report.file_name,
+            "sha": hashlib.sha256(data).hexdigest(),
+            "read": report.rows_read,
             "loaded": report.rows_loaded if report.status in ("loaded", "unchanged") else 0,
-            "rejected": report.rows_rejected, "status": report.status, "started": started,
+            "rejected": report.rows_rejected,
+            "status": report.status,
+            "started": started,
             "finished": dt.datetime.now().replace(microsecond=0),
         },
-    )  # fmt: skip
+    )

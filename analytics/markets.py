@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from analytics import db, overview, sales
-from analytics.filters import Filters, Period, dimension_conditions
+from analytics.filters import Filters, dimension_conditions
+from analytics.periods import Period
 
 LEVELS = {"region": "region", "country": "country_code"}
 # Both levels in one scan. A country's set also names its region: DuckDB needs every
@@ -134,10 +135,26 @@ def _finish(
     frame = frame.rename(columns={dim: "key"})
     if level == "region":
         frame["region"] = frame["key"]
-    columns = ["key", "name", "region", "revenue", "revenue_prior", "growth_prior", "revenue_cc",
-               "growth_prior_cc", "fx_effect", "revenue_last_year", "growth_last_year",
-               "gross_margin_pct", "share", "penetration", "addressable_market_eur",
-               "active_customers", "orders", "aov"]  # fmt: skip
+    columns = [
+        "key",
+        "name",
+        "region",
+        "revenue",
+        "revenue_prior",
+        "growth_prior",
+        "revenue_cc",
+        "growth_prior_cc",
+        "fx_effect",
+        "revenue_last_year",
+        "growth_last_year",
+        "gross_margin_pct",
+        "share",
+        "penetration",
+        "addressable_market_eur",
+        "active_customers",
+        "orders",
+        "aov",
+    ]
     if level == "country":
         columns.append("iso3")
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
@@ -174,13 +191,23 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
         """,
         params
         | {
-            "p_start": filters.period.start, "p_end": filters.period.end,
-            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
-            "y_start": year_ago.start, "y_end": year_ago.end,
+            "p_start": filters.period.start,
+            "p_end": filters.period.end,
+            "c_start": filters.comparison.start,
+            "c_end": filters.comparison.end,
+            "y_start": year_ago.start,
+            "y_end": year_ago.end,
         },
-    )  # fmt: skip
-    money = ["revenue_reported", "cost_reported", "revenue_prior", "revenue_cc", "cost_cc",
-             "revenue_last_year", "revenue_eur"]  # fmt: skip
+    )
+    money = [
+        "revenue_reported",
+        "cost_reported",
+        "revenue_prior",
+        "revenue_cc",
+        "cost_cc",
+        "revenue_last_year",
+        "revenue_eur",
+    ]
     frame[money] = frame[money].astype("float64").fillna(0.0)
     return frame
 
@@ -258,8 +285,17 @@ def market_opportunity(country_card: pd.DataFrame, rate: float) -> pd.DataFrame:
     ].copy()
     frame["addressable_market"] = frame["addressable_market_eur"] * rate
     frame = frame.rename(columns={"key": "country_code", "name": "country"})
-    return frame[["country_code", "country", "region", "revenue", "growth_prior",
-                  "addressable_market", "penetration"]].reset_index(drop=True)  # fmt: skip
+    return frame[
+        [
+            "country_code",
+            "country",
+            "region",
+            "revenue",
+            "growth_prior",
+            "addressable_market",
+            "penetration",
+        ]
+    ].reset_index(drop=True)
 
 
 def mix(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str) -> pd.DataFrame:
@@ -319,9 +355,11 @@ def _converted_lines(filters: Filters, global_accounts_only: bool = False) -> tu
         "start": min(filters.period.start, filters.comparison.start),
         "end": max(filters.period.end, filters.comparison.end),
         "currency": filters.currency,
-        "p_start": filters.period.start, "p_end": filters.period.end,
-        "c_start": filters.comparison.start, "c_end": filters.comparison.end,
-    }  # fmt: skip
+        "p_start": filters.period.start,
+        "p_end": filters.period.end,
+        "c_start": filters.comparison.start,
+        "c_end": filters.comparison.end,
+    }
 
 
 def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) -> pd.DataFrame:
@@ -371,11 +409,14 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
         """,
         params
         | {
-            "n": n, "currency": filters.currency,
-            "p_start": filters.period.start, "p_end": filters.period.end,
-            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+            "n": n,
+            "currency": filters.currency,
+            "p_start": filters.period.start,
+            "p_end": filters.period.end,
+            "c_start": filters.comparison.start,
+            "c_end": filters.comparison.end,
         },
-    )  # fmt: skip
+    )
     frame[["revenue_prior", "cost"]] = (
         frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
     )
@@ -442,9 +483,13 @@ def price_position(
     """
     conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
     where = " AND ".join(
-        ["o.order_date BETWEEN $start AND $end", "o.product_id = $product", "o.quantity > 0",
-         *conditions]
-    )  # fmt: skip
+        [
+            "o.order_date BETWEEN $start AND $end",
+            "o.product_id = $product",
+            "o.quantity > 0",
+            *conditions,
+        ]
+    )
     frame = db.query(
         cur,
         f"""

@@ -8,8 +8,9 @@ import duckdb
 import pandas as pd
 
 from analytics import db, sales
-from analytics.filters import Filters, add_months, dimension_conditions
+from analytics.filters import Filters, dimension_conditions
 from analytics.metrics import KPI_ROW, METRICS
+from analytics.periods import add_months
 
 TREND_MONTHS = 24
 
@@ -200,6 +201,16 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
     )
     total = frame["revenue"].sum()
     frame["share"] = frame["revenue"] / total if total else float("nan")
-    columns = ["country_code", "iso3", "country", "region", "revenue", "revenue_prior", "growth",
-               "gross_margin_pct", "share", "units"]  # fmt: skip
+    columns = [
+        "country_code",
+        "iso3",
+        "country",
+        "region",
+        "revenue",
+        "revenue_prior",
+        "growth",
+        "gross_margin_pct",
+        "share",
+        "units",
+    ]
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)

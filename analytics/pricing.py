@@ -61,15 +61,22 @@ class Episode:
 
 
 EPISODES = {
-    "chf_2015": Episode("Swiss franc floor removed, Jan 2015", dt.date(2015, 1, 14),
-                        dt.date(2015, 1, 23), "CHF"),
-    "gbp_2016": Episode("Sterling after the Brexit vote, Jun–Oct 2016", dt.date(2016, 6, 23),
-                        dt.date(2016, 10, 11), "GBP"),
-    "try_2018": Episode("Turkish lira crisis, 2018", dt.date(2018, 1, 2), dt.date(2018, 9, 3),
-                        "TRY"),
-    "usd_2022": Episode("Dollar strength, Jan–Sep 2022", dt.date(2022, 1, 3),
-                        dt.date(2022, 9, 28), "USD"),
-}  # fmt: skip
+    "chf_2015": Episode(
+        "Swiss franc floor removed, Jan 2015", dt.date(2015, 1, 14), dt.date(2015, 1, 23), "CHF"
+    ),
+    "gbp_2016": Episode(
+        "Sterling after the Brexit vote, Jun–Oct 2016",
+        dt.date(2016, 6, 23),
+        dt.date(2016, 10, 11),
+        "GBP",
+    ),
+    "try_2018": Episode(
+        "Turkish lira crisis, 2018", dt.date(2018, 1, 2), dt.date(2018, 9, 3), "TRY"
+    ),
+    "usd_2022": Episode(
+        "Dollar strength, Jan–Sep 2022", dt.date(2022, 1, 3), dt.date(2022, 9, 28), "USD"
+    ),
+}
 
 
 # --- the scenario -------------------------------------------------------------------------
@@ -153,9 +160,11 @@ def baseline(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> pd.DataFrame
         "list_contains($countries, o.country_code)",
     ]
     params: dict = {
-        "start": scenario.baseline_start, "end": scenario.baseline_end,
-        "countries": list(scenario.countries), "legacy": list(LEGACY_EURO),
-    }  # fmt: skip
+        "start": scenario.baseline_start,
+        "end": scenario.baseline_end,
+        "countries": list(scenario.countries),
+        "legacy": list(LEGACY_EURO),
+    }
     if scenario.products:
         conditions.append("list_contains($products, o.product_id)")
         params["products"] = list(scenario.products)
@@ -397,8 +406,11 @@ def simulate_rates(
     """
     clean = returns.dropna()
     n = returns.shape[1]
-    covariance = np.atleast_2d(np.cov(clean.to_numpy(), rowvar=False, ddof=1)) if len(clean) > 1 \
-        else np.zeros((n, n))  # fmt: skip
+    covariance = (
+        np.atleast_2d(np.cov(clean.to_numpy(), rowvar=False, ddof=1))
+        if len(clean) > 1
+        else np.zeros((n, n))
+    )
     values, vectors = np.linalg.eigh(covariance)
     factor = vectors * np.sqrt(np.clip(values, 0.0, None))  # covariance = factor @ factor.T
     rng = np.random.default_rng(seed)
@@ -441,8 +453,15 @@ def margin_at_risk(
     for row in results.itertuples():
         c0 = row.cost_eur / row.units
         s1 = path_rates(row.currency_code, row.rate)
-        total += _margin(row.units, row.price_local_0, row.spot, c0 * (1 + scenario.cost_change),
-                         row.pass_through, row.elasticity, s1)[3]  # fmt: skip
+        total += _margin(
+            row.units,
+            row.price_local_0,
+            row.spot,
+            c0 * (1 + scenario.cost_change),
+            row.pass_through,
+            row.elasticity,
+            s1,
+        )[3]
     reporting_start = spots[scenario.currency].rate / (
         1 + scenario.shocks.get(scenario.currency, 0)
     )
@@ -478,10 +497,12 @@ def _fan(
         frames.append(
             pd.DataFrame(
                 {"day": days, "currency_code": code}
-                | {f"p{q}": start * np.exp(NormalDist().inv_cdf(q / 100) * spread)
-                   for q in FAN_QUANTILES}
+                | {
+                    f"p{q}": start * np.exp(NormalDist().inv_cdf(q / 100) * spread)
+                    for q in FAN_QUANTILES
+                }
             )
-        )  # fmt: skip
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -551,9 +572,13 @@ def save_scenario(con: duckdb.DuckDBPyConnection, name: str, scenario: Scenario)
         """
         INSERT OR REPLACE INTO scenarios VALUES ($id, $name, $created, $params)
         """,
-        {"id": scenario_id, "name": name, "created": dt.datetime.now().replace(microsecond=0),
-         "params": scenario.to_json()},
-    )  # fmt: skip
+        {
+            "id": scenario_id,
+            "name": name,
+            "created": dt.datetime.now().replace(microsecond=0),
+            "params": scenario.to_json(),
+        },
+    )
     return scenario_id
 
 

@@ -9,23 +9,37 @@ from analytics import db
 
 # (what, SQL counting the rows of a child table whose key has no parent row)
 ORPHAN_CHECKS = (
-    ("Order lines with an unknown customer",
-     "SELECT count(*) FROM order_lines o ANTI JOIN customers c USING (customer_id)"),
-    ("Order lines with an unknown product",
-     "SELECT count(*) FROM order_lines o ANTI JOIN products p USING (product_id)"),
-    ("Order lines with an unknown rep",
-     "SELECT count(*) FROM order_lines o WHERE o.rep_id IS NOT NULL "
-     "AND o.rep_id NOT IN (SELECT rep_id FROM reps)"),
-    ("Opportunities with an unknown customer",
-     "SELECT count(*) FROM opportunities o ANTI JOIN customers c USING (customer_id)"),
-    ("Opportunities with an unknown rep",
-     "SELECT count(*) FROM opportunities o ANTI JOIN reps r USING (rep_id)"),
+    (
+        "Order lines with an unknown customer",
+        "SELECT count(*) FROM order_lines o ANTI JOIN customers c USING (customer_id)",
+    ),
+    (
+        "Order lines with an unknown product",
+        "SELECT count(*) FROM order_lines o ANTI JOIN products p USING (product_id)",
+    ),
+    (
+        "Order lines with an unknown rep",
+        "SELECT count(*) FROM order_lines o WHERE o.rep_id IS NOT NULL "
+        "AND o.rep_id NOT IN (SELECT rep_id FROM reps)",
+    ),
+    (
+        "Opportunities with an unknown customer",
+        "SELECT count(*) FROM opportunities o ANTI JOIN customers c USING (customer_id)",
+    ),
+    (
+        "Opportunities with an unknown rep",
+        "SELECT count(*) FROM opportunities o ANTI JOIN reps r USING (rep_id)",
+    ),
     ("Quotas of an unknown rep", "SELECT count(*) FROM quotas q ANTI JOIN reps r USING (rep_id)"),
-    ("Price-list rows of an unknown product",
-     "SELECT count(*) FROM price_list p ANTI JOIN products USING (product_id)"),
-    ("Customers in an unknown country",
-     "SELECT count(*) FROM customers c ANTI JOIN countries USING (country_code)"),
-)  # fmt: skip
+    (
+        "Price-list rows of an unknown product",
+        "SELECT count(*) FROM price_list p ANTI JOIN products USING (product_id)",
+    ),
+    (
+        "Customers in an unknown country",
+        "SELECT count(*) FROM customers c ANTI JOIN countries USING (country_code)",
+    ),
+)
 
 
 def coverage(cur: duckdb.DuckDBPyConnection) -> dict:

@@ -27,7 +27,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches, Pt
 
-from analytics import formatting, review
+from analytics import formatting, periods, review
+from analytics.errors import UserError
 from analytics.review import EFFECT_LABELS, Review
 
 PRODUCT = "Sales Atlas"
@@ -35,14 +36,18 @@ GAIN, LOSS, TOTAL_COLOUR, MUTED = "1A7F37", "C73E1D", "1F4E79", "6B7785"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # (regular, bold) Unicode fonts; without one the PDF falls back to Latin-1 core fonts.
 FONT_CANDIDATES = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-)  # fmt: skip
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
+)
 
 
-class ExportUnavailable(RuntimeError):
+class ExportUnavailable(UserError):
     """An export cannot be made on this machine; the message says why and what to do."""
 
 
@@ -50,7 +55,7 @@ class ExportUnavailable(RuntimeError):
 
 
 def file_stem(data: Review) -> str:
-    return f"quarterly_review_{review.quarter_key(data.quarter)}_{data.vs}_{data.currency}"
+    return f"quarterly_review_{periods.quarter_key(data.quarter)}_{data.vs}_{data.currency}"
 
 
 def bridge_labels(data: Review) -> dict[str, str]:
@@ -68,27 +73,48 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
 
     rows = [
         ("Net revenue (reported)", money(h["revenue"], cur), f"{change(h['growth'])} vs {base}"),
-        ("Net revenue at constant currency", money(h["revenue_cc"], cur),
-         f"{change(h['growth_cc'])} vs {base}, at {base} average rates"),
-        ("FX effect on growth", change(h["fx_effect"], "percent"),
-         f"{money(h['fx_amount'], cur)} of revenue"),
-        ("Gross margin", formatting.percent(h["margin_pct"]),
-         f"{change(_minus(h['margin_pct'], h['margin_pct_base']), 'percent')} vs {base}"),
-        ("Revenue vs budget", change(h["vs_budget"]),
-         f"budget {money(h['budget'], cur)} (EUR budget at the quarter's average rate)"),
-        ("Quota attainment", formatting.percent(h["attainment"]),
-         f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota"),
-    ]  # fmt: skip
+        (
+            "Net revenue at constant currency",
+            money(h["revenue_cc"], cur),
+            f"{change(h['growth_cc'])} vs {base}, at {base} average rates",
+        ),
+        (
+            "FX effect on growth",
+            change(h["fx_effect"], "percent"),
+            f"{money(h['fx_amount'], cur)} of revenue",
+        ),
+        (
+            "Gross margin",
+            formatting.percent(h["margin_pct"]),
+            f"{change(_minus(h['margin_pct'], h['margin_pct_base']), 'percent')} vs {base}",
+        ),
+        (
+            "Revenue vs budget",
+            change(h["vs_budget"]),
+            f"budget {money(h['budget'], cur)} (EUR budget at the quarter's average rate)",
+        ),
+        (
+            "Quota attainment",
+            formatting.percent(h["attainment"]),
+            f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota",
+        ),
+    ]
     if p["snapshot_date"] is None:
         rows.append((f"{p['quarter']} pipeline", "–", "no pipeline snapshot"))
     else:
-        for key, label in (("commit", "commit"), ("best_case", "best case"),
-                           ("pipeline", "pipeline")):  # fmt: skip
+        for key, label in (
+            ("commit", "commit"),
+            ("best_case", "best case"),
+            ("pipeline", "pipeline"),
+        ):
             share = p[key] / p["quota"] if p.get("quota") else None
             rows.append(
-                (f"{p['quarter']} {label}", money(p[key], cur),
-                 f"{formatting.percent(share, 0)} of quota {money(p['quota'], cur)}")
-            )  # fmt: skip
+                (
+                    f"{p['quarter']} {label}",
+                    money(p[key], cur),
+                    f"{formatting.percent(share, 0)} of quota {money(p['quota'], cur)}",
+                )
+            )
     return rows
 
 
@@ -109,8 +135,18 @@ def bridge_rows(data: Review) -> list[tuple[str, str]]:
 
 def scorecard_table(data: Review) -> tuple[list[str], list[list[str]]]:
     cur = data.currency
-    header = ["Region", f"Net revenue ({cur})", f"{data.base.label} ({cur})", "Growth",
-              "Growth at CC", "FX (pp)", "Gross margin", "Budget", "vs budget", "Attainment"]  # fmt: skip
+    header = [
+        "Region",
+        f"Net revenue ({cur})",
+        f"{data.base.label} ({cur})",
+        "Growth",
+        "Growth at CC",
+        "FX (pp)",
+        "Gross margin",
+        "Budget",
+        "vs budget",
+        "Attainment",
+    ]
     rows = []
     for r in data.regions.itertuples():
         rows.append(
@@ -184,8 +220,16 @@ def to_pptx(data: Review) -> bytes:
     def slide(title: str):
         page = deck.slides.add_slide(blank)
         _text(page, title, Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.8), Pt(30), True)
-        _text(page, data.stamp(), Inches(0.5), Inches(6.85), Inches(12.3), Inches(0.5), Pt(10),
-              colour=MUTED)  # fmt: skip
+        _text(
+            page,
+            data.stamp(),
+            Inches(0.5),
+            Inches(6.85),
+            Inches(12.3),
+            Inches(0.5),
+            Pt(10),
+            colour=MUTED,
+        )
         return page
 
     def table(page, header, rows, top, height, size, left=None, width=None):
@@ -199,8 +243,16 @@ def to_pptx(data: Review) -> bytes:
         return shape
 
     first = deck.slides.add_slide(blank)
-    _text(first, f"Quarterly review — {data.quarter.label}", Inches(0.8), Inches(2.2),
-          Inches(11.7), Inches(1.2), Pt(44), True)  # fmt: skip
+    _text(
+        first,
+        f"Quarterly review — {data.quarter.label}",
+        Inches(0.8),
+        Inches(2.2),
+        Inches(11.7),
+        Inches(1.2),
+        Pt(44),
+        True,
+    )
     lines = [
         f"vs {data.vs_label} · {data.currency}",
         data.scope(),
@@ -208,12 +260,26 @@ def to_pptx(data: Review) -> bytes:
         f"Rates: {data.rates}",
         f"Prepared with {PRODUCT} on {dt.date.today():%d %b %Y}",
     ]
-    _text(first, "\n".join(lines), Inches(0.8), Inches(3.5), Inches(11.7), Inches(2.5), Pt(18),
-          colour=MUTED)  # fmt: skip
+    _text(
+        first,
+        "\n".join(lines),
+        Inches(0.8),
+        Inches(3.5),
+        Inches(11.7),
+        Inches(2.5),
+        Pt(18),
+        colour=MUTED,
+    )
 
     page = slide(f"Headline — {data.quarter.label} vs {data.vs_label}")
-    table(page, ["Metric", "Value", "Comparison"], [list(r) for r in headline_rows(data)],
-          Inches(1.3), Inches(5.2), Pt(16))  # fmt: skip
+    table(
+        page,
+        ["Metric", "Value", "Comparison"],
+        [list(r) for r in headline_rows(data)],
+        Inches(1.3),
+        Inches(5.2),
+        Pt(16),
+    )
 
     page = slide(f"Revenue bridge {data.base.label} → {data.quarter.label} ({data.currency})")
     parts = _waterfall_parts(data)
@@ -221,12 +287,17 @@ def to_pptx(data: Review) -> bytes:
     chart_data.categories = [label for label, *_ in parts]
     # A waterfall as stacked columns: an invisible base carries each bar to its level.
     is_total = [colour == TOTAL_COLOUR for *_, colour in parts]
-    chart_data.add_series("Base", [0 if t else low for (_, low, _, _), t in zip(parts, is_total, strict=True)])  # fmt: skip
-    chart_data.add_series("Total", [high if t else 0 for (_, _, high, _), t in zip(parts, is_total, strict=True)])  # fmt: skip
+    chart_data.add_series(
+        "Base", [0 if t else low for (_, low, _, _), t in zip(parts, is_total, strict=True)]
+    )
+    chart_data.add_series(
+        "Total", [high if t else 0 for (_, _, high, _), t in zip(parts, is_total, strict=True)]
+    )
     chart_data.add_series("Increase", [high - low if c == GAIN else 0 for _, low, high, c in parts])
     chart_data.add_series("Decrease", [high - low if c == LOSS else 0 for _, low, high, c in parts])
-    frame = page.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, Inches(0.5), Inches(1.2),
-                                  Inches(8.3), Inches(5.5), chart_data)  # fmt: skip
+    frame = page.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_STACKED, Inches(0.5), Inches(1.2), Inches(8.3), Inches(5.5), chart_data
+    )
     chart = frame.chart
     chart.has_legend = False
     chart.plots[0].gap_width = 40
@@ -236,8 +307,16 @@ def to_pptx(data: Review) -> bytes:
     chart.value_axis.has_major_gridlines = True
     chart.value_axis.tick_labels.font.size = Pt(11)
     chart.category_axis.tick_labels.font.size = Pt(12)
-    table(page, ["Step", f"Amount ({data.currency})"], [list(r) for r in bridge_rows(data)],
-          Inches(9.0), Inches(3.6), Pt(13), left=Inches(9.0), width=Inches(3.8))  # fmt: skip
+    table(
+        page,
+        ["Step", f"Amount ({data.currency})"],
+        [list(r) for r in bridge_rows(data)],
+        Inches(9.0),
+        Inches(3.6),
+        Pt(13),
+        left=Inches(9.0),
+        width=Inches(3.8),
+    )
 
     page = slide(f"Regional scorecard — {data.quarter.label} vs {data.vs_label}")
     header, rows = scorecard_table(data)
@@ -246,10 +325,13 @@ def to_pptx(data: Review) -> bytes:
     page = slide(f"Top movers — {data.base.label} → {data.quarter.label} ({data.currency})")
     movers = review.top_movers(data.country_movers)
     chart_data = CategoryChartData(number_format="#,##0")
-    chart_data.categories = [f"{c} ({r})" for c, r in zip(movers["country"], movers["reason"], strict=True)]  # fmt: skip
+    chart_data.categories = [
+        f"{c} ({r})" for c, r in zip(movers["country"], movers["reason"], strict=True)
+    ]
     chart_data.add_series(f"Change in net revenue ({data.currency})", list(movers["change"]))
-    frame = page.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.5), Inches(1.2),
-                                  Inches(5.6), Inches(5.5), chart_data)  # fmt: skip
+    frame = page.shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.5), Inches(1.2), Inches(5.6), Inches(5.5), chart_data
+    )
     frame.chart.has_legend = True
     frame.chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     frame.chart.legend.include_in_layout = False
@@ -258,14 +340,29 @@ def to_pptx(data: Review) -> bytes:
     _fill(frame.chart.series[0], TOTAL_COLOUR)
     frame.chart.series[0].invert_if_negative = False
     header, rows = movers_table(data, "accounts")
-    table(page, header, rows, Inches(1.2), Inches(0.4) * (len(rows) + 1), Pt(10),
-          left=Inches(6.3), width=Inches(6.5))  # fmt: skip
+    table(
+        page,
+        header,
+        rows,
+        Inches(1.2),
+        Inches(0.4) * (len(rows) + 1),
+        Pt(10),
+        left=Inches(6.3),
+        width=Inches(6.5),
+    )
 
     p = data.pipeline
     page = slide(f"Pipeline for {p['quarter']} vs quota ({data.currency})")
     if p["snapshot_date"] is None:
-        _text(page, f"No pipeline snapshot on or before {data.quarter.end:%d %b %Y}.",
-              Inches(0.5), Inches(1.5), Inches(12), Inches(1), Pt(20))  # fmt: skip
+        _text(
+            page,
+            f"No pipeline snapshot on or before {data.quarter.end:%d %b %Y}.",
+            Inches(0.5),
+            Inches(1.5),
+            Inches(12),
+            Inches(1),
+            Pt(20),
+        )
     else:
         chart_data = CategoryChartData(number_format="#,##0")
         chart_data.categories = ["Commit", "Best case", "Pipeline", "Quota"]
@@ -273,8 +370,14 @@ def to_pptx(data: Review) -> bytes:
             f"{p['quarter']} ({data.currency})",
             [p["commit"], p["best_case"], p["pipeline"], p["quota"] or 0.0],
         )
-        frame = page.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(0.5), Inches(1.2),
-                                      Inches(8.3), Inches(5.5), chart_data)  # fmt: skip
+        frame = page.shapes.add_chart(
+            XL_CHART_TYPE.COLUMN_CLUSTERED,
+            Inches(0.5),
+            Inches(1.2),
+            Inches(8.3),
+            Inches(5.5),
+            chart_data,
+        )
         frame.chart.has_legend = False
         _fill(frame.chart.series[0], TOTAL_COLOUR)
         note = (
@@ -358,8 +461,9 @@ def to_html(data: Review) -> str:
         ),
         (f"Pipeline for {data.pipeline['quarter']}", _pipeline_html(data)),
     ]
-    body = "".join(f"<section><h2>{e(title)}</h2>{content}{stamp}</section>"
-                   for title, content in sections)  # fmt: skip
+    body = "".join(
+        f"<section><h2>{e(title)}</h2>{content}{stamp}</section>" for title, content in sections
+    )
     title = f"Quarterly review — {data.quarter.label} vs {data.vs_label}"
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -395,8 +499,11 @@ def _pipeline_html(data: Review) -> str:
     p = data.pipeline
     if p["snapshot_date"] is None:
         return f"<p>No pipeline snapshot on or before {data.quarter.end:%d %b %Y}.</p>"
-    bars = [("Commit", 0.0, p["commit"], TOTAL_COLOUR), ("Best case", 0.0, p["best_case"], "2E86AB"),
-            ("Pipeline", 0.0, p["pipeline"], "8ECAE6")]  # fmt: skip
+    bars = [
+        ("Commit", 0.0, p["commit"], TOTAL_COLOUR),
+        ("Best case", 0.0, p["best_case"], "2E86AB"),
+        ("Pipeline", 0.0, p["pipeline"], "8ECAE6"),
+    ]
     note = (
         f"Open deals due in {p['quarter']} as of the {p['snapshot_date']:%d %b %Y} weekly "
         f"snapshot ({p['deals']} deals), at that day's ECB rates; the dashed line is the quota "
@@ -421,8 +528,10 @@ def _svg_columns(bars, currency: str, reference=None, from_zero: bool = False) -
         return height - bottom - (max(value, y_min) - y_min) * scale
 
     step = (width - left - 10) / len(bars)
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{html.escape(currency)} chart">']  # fmt: skip
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{html.escape(currency)} chart">'
+    ]
     for i in range(5):
         value = y_min + (y_max - y_min) * i / 4
         parts.append(
@@ -467,8 +576,10 @@ def _svg_bars(frame: pd.DataFrame, currency: str) -> str:
     lowest, highest = min(0.0, frame["change"].min()), max(0.0, frame["change"].max())
     scale = (width - label_width - 90) / ((highest - lowest) or span)
     zero = label_width + (0 - lowest) * scale
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="Change in net revenue, {html.escape(currency)}">']  # fmt: skip
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="Change in net revenue, {html.escape(currency)}">'
+    ]
     for i, r in enumerate(frame.itertuples()):
         y = 10 + i * row
         x0, x1 = sorted((zero, zero + r.change * scale))
@@ -572,8 +683,13 @@ def to_pdf(data: Review, figures: dict) -> bytes:
     def clean(text: str) -> str:
         if font:
             return text
-        for symbol, code in {**{v: f"{k} " for k, v in formatting.CURRENCY_SYMBOLS.items()},
-                             "–": "-", "—": "-", "→": "->", "×": "x"}.items():  # fmt: skip
+        for symbol, code in {
+            **{v: f"{k} " for k, v in formatting.CURRENCY_SYMBOLS.items()},
+            "–": "-",
+            "—": "-",
+            "→": "->",
+            "×": "x",
+        }.items():
             text = text.replace(symbol, code)
         return text.encode("latin-1", "replace").decode("latin-1")
 
@@ -589,8 +705,9 @@ def to_pdf(data: Review, figures: dict) -> bytes:
         pdf.set_font(family, size=10)
 
     def table(header, rows, widths=None):
-        with pdf.table(col_widths=widths, text_align="LEFT", line_height=5.5,
-                       first_row_as_headings=True) as grid:  # fmt: skip
+        with pdf.table(
+            col_widths=widths, text_align="LEFT", line_height=5.5, first_row_as_headings=True
+        ) as grid:
             for row in [header, *rows]:
                 cells = grid.row()
                 for value in row:

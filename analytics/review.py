@@ -24,8 +24,12 @@ import duckdb
 import pandas as pd
 
 from analytics import bridge, catalog, db, fx, sales
-from analytics.filters import Filters, Period, add_months, dimension_conditions, quarter_label
-from analytics.filters import quarter_start as start_of_quarter
+from analytics.filters import Filters, dimension_conditions
+from analytics.periods import (
+    Period,
+    add_months,
+    quarter,
+)
 
 COMPARISONS = {
     "prior_quarter": "Prior quarter",
@@ -49,42 +53,6 @@ DRIVER_DIMENSIONS = {
     "product": "Product",
     "product_line": "Product line",
 }
-FORECAST_LEVELS = ("commit", "best case", "pipeline")
-
-
-# --- quarters -------------------------------------------------------------------------------
-
-
-def quarter(start: dt.date) -> Period:
-    """The calendar quarter starting on `start`."""
-    start = start_of_quarter(start)
-    return Period(start, add_months(start, 3) - dt.timedelta(days=1), quarter_label(start))
-
-
-def quarter_key(period: Period) -> str:
-    """'2026Q3' — how a quarter is written in a link."""
-    return f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
-
-
-def parse_quarter_key(key: str) -> Period:
-    """'2026Q3' -> Q3 2026; a clear ValueError for anything else."""
-    text = key.strip().upper()
-    year, sep, number = text.partition("Q")
-    if not (sep and year.isdigit() and number in {"1", "2", "3", "4"}):
-        raise ValueError(f"“{key}” is not a quarter; write it like 2026Q3.")
-    return quarter(dt.date(int(year), 3 * int(number) - 2, 1))
-
-
-def full_quarters(first: dt.date, last: dt.date) -> list[Period]:
-    """The complete quarters between the first and last day with data, newest first."""
-    quarters = []
-    start = start_of_quarter(first)
-    if start < first:
-        start = add_months(start, 3)
-    while (q := quarter(start)).end <= last:
-        quarters.append(q)
-        start = add_months(start, 3)
-    return quarters[::-1]
 
 
 def base_period(current: Period, vs: str) -> Period:
@@ -310,9 +278,11 @@ def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     period, base = filters.period, filters.comparison
     conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
     where = " AND ".join(
-        ["(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
-         *conditions]
-    )  # fmt: skip
+        [
+            "(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
+            *conditions,
+        ]
+    )
     frame = db.query(
         cur,
         f"""
@@ -345,10 +315,14 @@ def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
         params
         | {
             "currency": filters.currency,
-            "b_start": base.start, "b_end": base.end, "c_start": period.start, "c_end": period.end,
-            "base_start": base.start, "base_end": base.end,
+            "b_start": base.start,
+            "b_end": base.end,
+            "c_start": period.start,
+            "c_end": period.end,
+            "base_start": base.start,
+            "base_end": base.end,
         },
-    )  # fmt: skip
+    )
     had_base = frame["q0"] > 0
     base_price = frame["r0"] / frame["q0"].where(had_base)
     frame["change"] = frame["r1"] - frame["r0"]
@@ -401,10 +375,12 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
         """,
         params
         | {
-            "p_start": filters.period.start, "p_end": filters.period.end,
-            "c_start": filters.comparison.start, "c_end": filters.comparison.end,
+            "p_start": filters.period.start,
+            "p_end": filters.period.end,
+            "c_start": filters.comparison.start,
+            "c_end": filters.comparison.end,
         },
-    )  # fmt: skip
+    )
     frame = frame.merge(_budgets(cur, filters), on="region", how="left")
     frame = frame.merge(_attainment(cur, filters), on="region", how="left")
 
@@ -503,9 +479,13 @@ def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> d
     if snapshot is None:
         return result | dict.fromkeys(("commit", "best_case", "pipeline", "quota", "deals"))
     where = " AND ".join(
-        ["s.snapshot_date = $snapshot", "s.close_date BETWEEN $q_start AND $q_end",
-         "s.forecast_category <> 'omitted'", *conditions]
-    )  # fmt: skip
+        [
+            "s.snapshot_date = $snapshot",
+            "s.close_date BETWEEN $q_start AND $q_end",
+            "s.forecast_category <> 'omitted'",
+            *conditions,
+        ]
+    )
     rows = db.query_rows(
         cur,
         f"""
@@ -525,10 +505,12 @@ def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> d
         """,
         params
         | {
-            "snapshot": snapshot, "currency": filters.currency,
-            "q_start": upcoming.start, "q_end": upcoming.end,
+            "snapshot": snapshot,
+            "currency": filters.currency,
+            "q_start": upcoming.start,
+            "q_end": upcoming.end,
         },
-    )  # fmt: skip
+    )
     if any(unconverted for *_, unconverted in rows):
         raise fx.RateUnavailable(
             f"Some deals in the {snapshot:%d %b %Y} pipeline are in a currency without an ECB "

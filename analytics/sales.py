@@ -16,8 +16,9 @@ import datetime as dt
 import duckdb
 
 from analytics import db
-from analytics.filters import Filters, Period, dimension_conditions
+from analytics.filters import Filters, dimension_conditions
 from analytics.fx import RateUnavailable
+from analytics.periods import Period
 
 # Average cross rate c -> R over the base period's publication days (both currencies published).
 AVERAGE_RATES_SQL = """

@@ -23,10 +23,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db
-from analytics.filters import Filters, Period, add_months
+from analytics import db, periods
+from analytics.crm.stages import OPEN_STAGES as STAGES
+from analytics.filters import Filters
+from analytics.periods import Period, add_months
 
-STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 BANDS = (0.5, 0.8, 1.0, 1.2)
 STUCK_FACTOR = 2.0  # "well above" a stage's average: more than twice as long
 
@@ -53,8 +54,10 @@ def _rep_condition(scope: Scope, alias: str = "r.") -> tuple[str, dict]:
 def _deal_condition(scope: Scope, alias: str = "o.") -> tuple[str, dict]:
     parts, params = ["TRUE"], {}
     if scope.regions:
-        parts.append(f"{alias}country_code IN (SELECT country_code FROM countries "
-                     "WHERE list_contains($regions, region))")  # fmt: skip
+        parts.append(
+            f"{alias}country_code IN (SELECT country_code FROM countries "
+            "WHERE list_contains($regions, region))"
+        )
         params["regions"] = list(scope.regions)
     if scope.countries:
         parts.append(f"list_contains($countries, {alias}country_code)")
@@ -66,11 +69,14 @@ def as_of(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
     """What "now" means for the pipeline: the latest weekly snapshot or the latest close of a
     won or lost deal, whichever is later. The opportunities table is the current state, so a
     deal that closed after the last snapshot is closed now, not open."""
-    return db.query_rows(cur, """
+    return db.query_rows(
+        cur,
+        """
         SELECT max(day) FROM (
             SELECT max(snapshot_date) AS day FROM opportunity_snapshots
             UNION ALL SELECT max(close_date) FROM opportunities WHERE status <> 'open')
-        """)[0][0]  # fmt: skip
+        """,
+    )[0][0]
 
 
 def latest_snapshot(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -144,10 +150,11 @@ def bands(frame: pd.DataFrame) -> pd.DataFrame:
         {
             "band": [f"≥ {b:.0%}" for b in BANDS],
             "reps": [int((frame["attainment"] >= b).sum()) for b in BANDS],
-            "share": [float((frame["attainment"] >= b).mean()) if len(frame) else np.nan
-                      for b in BANDS],
+            "share": [
+                float((frame["attainment"] >= b).mean()) if len(frame) else np.nan for b in BANDS
+            ],
         }
-    )  # fmt: skip
+    )
 
 
 def trend(cur: duckdb.DuckDBPyConnection, quarters: list[Period], scope: Scope) -> pd.DataFrame:
@@ -311,23 +318,31 @@ def stage_history(
 def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) -> pd.DataFrame:
     """Each stage's conversion to the next among the deals closed in the stats window:
     reached the next stage / reached this one (a won deal reached every stage)."""
-    closed = frame.loc[(frame["status"] != "open")
-                       & _between(frame["close_date"], stats["start"], stats["end"]),
-                       ["opportunity_id", "status"]]  # fmt: skip
+    closed = frame.loc[
+        (frame["status"] != "open") & _between(frame["close_date"], stats["start"], stats["end"]),
+        ["opportunity_id", "status"],
+    ]
     order = {stage: i for i, stage in enumerate(STAGES)}
     seen = history[["opportunity_id", "stage"]].merge(closed, on="opportunity_id")
     seen = seen.assign(level=seen["stage"].map(order).astype("float64"))
     furthest = closed.merge(
-        seen.groupby("opportunity_id", as_index=False)["level"].max(), on="opportunity_id",
+        seen.groupby("opportunity_id", as_index=False)["level"].max(),
+        on="opportunity_id",
         how="left",
-    )  # fmt: skip
+    )
     level = furthest["level"].fillna(-1).to_numpy(copy=True)
     level[(furthest["status"] == "won").to_numpy()] = len(STAGES)
     rows = []
     for i, stage in enumerate(STAGES):
         got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
-        rows.append({"stage": stage, "reached": got_here, "advanced": went_on,
-                     "conversion": went_on / got_here if got_here else np.nan})  # fmt: skip
+        rows.append(
+            {
+                "stage": stage,
+                "reached": got_here,
+                "advanced": went_on,
+                "conversion": went_on / got_here if got_here else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -361,8 +376,17 @@ def stuck_deals(frame: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> p
 
 # --- pipeline changes ---------------------------------------------------------------------
 
-CHANGE_STEPS = ("start", "created", "pulled in", "pushed out", "amount up", "amount down",
-                "won", "lost", "end")  # fmt: skip
+CHANGE_STEPS = (
+    "start",
+    "created",
+    "pulled in",
+    "pushed out",
+    "amount up",
+    "amount down",
+    "won",
+    "lost",
+    "end",
+)
 
 
 def pipeline_changes(
@@ -405,16 +429,23 @@ def pipeline_changes(
         LEFT JOIN snap b ON b.opportunity_id = o.opportunity_id AND b.snapshot_date = $last
         WHERE a.amount IS NOT NULL OR b.amount IS NOT NULL
         """,
-        params | {"first": first, "last": last, "currency": scope.currency,
-                  "q_start": quarter.start, "q_end": quarter.end},
-    )  # fmt: skip
+        params
+        | {
+            "first": first,
+            "last": last,
+            "currency": scope.currency,
+            "q_start": quarter.start,
+            "q_end": quarter.end,
+        },
+    )
     start, end = frame["amount_first"].notna(), frame["amount_last"].notna()
     both = start & end
     change = frame["amount_last"] - frame["amount_first"]
     step = pd.Series("", index=frame.index, dtype="object")
     arriving = end & ~start
-    step[arriving] = np.where(frame.loc[arriving, "created_date"] > pd.Timestamp(first),
-                              "created", "pulled in")  # fmt: skip
+    step[arriving] = np.where(
+        frame.loc[arriving, "created_date"] > pd.Timestamp(first), "created", "pulled in"
+    )
     leaving = start & ~end
     step[leaving & frame["open_at_last"]] = "pushed out"
     step[leaving & ~frame["open_at_last"] & (frame["status"] == "won")] = "won"
@@ -435,8 +466,12 @@ def pipeline_changes(
 
 
 def snapshot_dates(cur: duckdb.DuckDBPyConnection) -> list[dt.date]:
-    return [r[0] for r in db.query_rows(
-        cur, "SELECT DISTINCT snapshot_date FROM opportunity_snapshots ORDER BY 1")]  # fmt: skip
+    return [
+        r[0]
+        for r in db.query_rows(
+            cur, "SELECT DISTINCT snapshot_date FROM opportunity_snapshots ORDER BY 1"
+        )
+    ]
 
 
 # --- forecast -----------------------------------------------------------------------------
@@ -459,14 +494,23 @@ def forecast(
           AND s.forecast_category <> 'omitted' AND {condition}
         GROUP BY 1
         """,
-        params | {"snapshot": snapshot, "start": quarter.start, "end": quarter.end,
-                  "currency": scope.currency},
-    )  # fmt: skip
+        params
+        | {
+            "snapshot": snapshot,
+            "start": quarter.start,
+            "end": quarter.end,
+            "currency": scope.currency,
+        },
+    )
     amounts = dict(rows)
     commit = float(amounts.get("commit") or 0.0)
     best = commit + float(amounts.get("best case") or 0.0)
-    return {"snapshot": snapshot, "commit": commit, "best_case": best,
-            "pipeline": best + float(amounts.get("pipeline") or 0.0)}  # fmt: skip
+    return {
+        "snapshot": snapshot,
+        "commit": commit,
+        "best_case": best,
+        "pipeline": best + float(amounts.get("pipeline") or 0.0),
+    }
 
 
 def forecast_accuracy(
@@ -505,9 +549,15 @@ def forecast_accuracy(
         )[0][0]
         if snapshot is None:
             continue
-        rows.append({"quarter": quarter.label, "snapshot": snapshot, "commit_eur": commit or 0.0,
-                     "won_eur": won or 0.0,
-                     "accuracy": (won or 0.0) / commit if commit else np.nan})  # fmt: skip
+        rows.append(
+            {
+                "quarter": quarter.label,
+                "snapshot": snapshot,
+                "commit_eur": commit or 0.0,
+                "won_eur": won or 0.0,
+                "accuracy": (won or 0.0) / commit if commit else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=["quarter", "snapshot", "commit_eur", "won_eur", "accuracy"])
 
 
@@ -520,12 +570,15 @@ def activity_impact(
     """Activities in the period per rep or per account next to the revenue booked in it
     (order lines, reported in the currency) and the open pipeline (latest rates)."""
     key = {"rep": "rep_id", "account": "customer_id"}[by]
-    name = {"rep": "(SELECT name FROM reps WHERE rep_id = k.key)",
-            "account": "(SELECT name FROM customers WHERE customer_id = k.key)"}[by]  # fmt: skip
+    name = {
+        "rep": "(SELECT name FROM reps WHERE rep_id = k.key)",
+        "account": "(SELECT name FROM customers WHERE customer_id = k.key)",
+    }[by]
     deal_condition, params = _deal_condition(scope, "o.")
     line_condition, _ = _deal_condition(scope, "l.")
-    activity_condition = ("a.customer_id IN (SELECT customer_id FROM customers o WHERE "
-                          + deal_condition + ")")  # fmt: skip
+    activity_condition = (
+        "a.customer_id IN (SELECT customer_id FROM customers o WHERE " + deal_condition + ")"
+    )
     return db.query(
         cur,
         f"""
@@ -603,21 +656,16 @@ def rep_activities(cur: duckdb.DuckDBPyConnection, rep_id: str, period: Period) 
 # --- what each view of the page shows -----------------------------------------------------
 
 
-def _quarter(day: dt.date) -> Period:
-    from analytics.review import quarter
-
-    return quarter(day)
-
-
 def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope) -> dict:
-    previous = _quarter(add_months(quarter.start, -3))
+    previous = periods.quarter(add_months(quarter.start, -3))
     year = Period(dt.date(quarter.end.year, 1, 1), quarter.end, f"Year to date {quarter.end.year}")
-    recent = [_quarter(add_months(quarter.start, -3 * i)) for i in range(7, -1, -1)]
+    recent = [periods.quarter(add_months(quarter.start, -3 * i)) for i in range(7, -1, -1)]
     ytd = attainment(cur, year, scope)
     board = leaderboard(cur, quarter, previous, scope).merge(
         ytd[["rep_id", "attainment"]].rename(columns={"attainment": "ytd_attainment"}),
-        on="rep_id", how="left",
-    )  # fmt: skip
+        on="rep_id",
+        how="left",
+    )
     return {"leaderboard": board, "ytd": ytd, "trend": trend(cur, recent, scope)}
 
 
@@ -632,18 +680,19 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     stats = closed_stats(frame, today)
     history = stage_history(cur, scope, since)
     conversion = stage_conversion(frame, history, stats)
-    current = _quarter(today)
-    quarters = [current, _quarter(add_months(current.start, 3))]
+    current = periods.quarter(today)
+    quarters = [current, periods.quarter(add_months(current.start, 3))]
     return {
         "as_of": today,
         "snapshot": snapshot,
         "stats": stats,
-        "summaries": [pipeline_summary(frame, q, quota_in_currency(cur, q, scope), stats)
-                      for q in quarters],
+        "summaries": [
+            pipeline_summary(frame, q, quota_in_currency(cur, q, scope), stats) for q in quarters
+        ],
         "funnels": [funnel(frame, conversion, q) for q in quarters],
         "stuck": stuck_deals(frame, history, today),
         "quarters": quarters,
-    }  # fmt: skip
+    }
 
 
 def forecast_view(
@@ -651,14 +700,15 @@ def forecast_view(
 ) -> dict:
     """Forecast for `quarter` at its latest snapshot (the quarter's last, or the latest one)."""
     snapshot = db.query_rows(
-        cur, "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
+        cur,
+        "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
         {"end": quarter.end},
-    )[0][0]  # fmt: skip
+    )[0][0]
     frame = deals(cur, scope, quarter.start)
     won = frame[
         (frame["status"] == "won") & _between(frame["close_date"], quarter.start, quarter.end)
     ]
-    past = [_quarter(add_months(quarter.start, -3 * i)) for i in range(8, 0, -1)]
+    past = [periods.quarter(add_months(quarter.start, -3 * i)) for i in range(8, 0, -1)]
     return {
         "forecast": forecast(cur, quarter, snapshot, scope) if snapshot else None,
         "quota": quota_in_currency(cur, quarter, scope),
@@ -680,5 +730,6 @@ def rep_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, rep_
 
 def reps(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     condition, params = _rep_condition(scope)
-    return db.query(cur, f"SELECT rep_id, name, team FROM reps r WHERE {condition} ORDER BY name",
-                    params)  # fmt: skip
+    return db.query(
+        cur, f"SELECT rep_id, name, team FROM reps r WHERE {condition} ORDER BY name", params
+    )

@@ -54,9 +54,11 @@ def main() -> None:
             times.append(time.perf_counter() - started)
             con.close()
             assert report.status == "loaded", report.message
-        print(f"{report.rows_read:,} lines, {len(data) / 1e6:.0f} MB: "
-              f"median {statistics.median(times):.1f} s over {args.repeats} imports "
-              f"(loaded {report.rows_loaded:,}, rejected {report.rows_rejected:,})")  # fmt: skip
+        print(
+            f"{report.rows_read:,} lines, {len(data) / 1e6:.0f} MB: "
+            f"median {statistics.median(times):.1f} s over {args.repeats} imports "
+            f"(loaded {report.rows_loaded:,}, rejected {report.rows_rejected:,})"
+        )
 
 
 if __name__ == "__main__":

@@ -44,10 +44,21 @@ REVIEW_SETTINGS = {
 }
 TEAM_SETTINGS = {
     view: {"t_view": view}
-    for view in ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact",
-                 "Rep view")
-} | {"Pipeline, USD, Western Europe": {"t_view": "Pipeline", "currency": "USD",
-                                          "region": "Western Europe"}}  # fmt: skip
+    for view in (
+        "Attainment",
+        "Pipeline",
+        "Pipeline changes",
+        "Forecast",
+        "Activity vs impact",
+        "Rep view",
+    )
+} | {
+    "Pipeline, USD, Western Europe": {
+        "t_view": "Pipeline",
+        "currency": "USD",
+        "region": "Western Europe",
+    }
+}
 # page -> (page script, None for the default page; its settings)
 PAGES = {
     "Overview": (None, SETTINGS),

@@ -29,7 +29,9 @@ from analytics import (
     review,
     team,
 )
-from analytics.filters import Filters, Period
+from analytics.errors import UserError
+from analytics.filters import Filters
+from analytics.periods import Period
 
 CACHE_TTL_S = 3600
 
@@ -69,7 +71,7 @@ def _connection(version: str) -> duckdb.DuckDBPyConnection:
 _WRITE_LOCK = threading.Lock()
 
 
-class StoreBusy(RuntimeError):
+class StoreBusy(UserError):
     """Another program holds the store, so the app cannot write to it now."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.filters import Period
+from analytics.periods import Period
 
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 REGION_COLOURS = [
@@ -404,9 +404,11 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
         )
     top = max([v for v in values if v is not None] + [pipeline.get("quota") or 0])
     fig.update_yaxes(
-        title=f"Open pipeline ({currency})", tickformat="~s", gridcolor="#e5e5e5",
+        title=f"Open pipeline ({currency})",
+        tickformat="~s",
+        gridcolor="#e5e5e5",
         range=[0, top * 1.15 or 1],
-    )  # fmt: skip
+    )
     return _layout(fig, title, height=380)
 
 
@@ -449,15 +451,20 @@ def margin_bars(results: pd.DataFrame, currency: str, title: str) -> go.Figure:
     rows = results.assign(label=results["country"] + " (" + results["currency_code"] + ")")
     rows = rows.reindex(rows["margin_change"].abs().sort_values().index)
     fig = go.Figure()
-    for column, name, colour in (("margin_0", "Baseline at spot", "#8d99ae"),
-                                 ("margin_1", "Scenario", TOTAL_COLOUR)):  # fmt: skip
+    for column, name, colour in (
+        ("margin_0", "Baseline at spot", "#8d99ae"),
+        ("margin_1", "Scenario", TOTAL_COLOUR),
+    ):
         fig.add_trace(
             go.Bar(
-                x=rows[column], y=rows["label"], orientation="h", name=name,
+                x=rows[column],
+                y=rows["label"],
+                orientation="h",
+                name=name,
                 marker={"color": colour},
                 hovertemplate=f"%{{y}}<br>{name}: %{{x:,.0f}} {currency}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     fig.update_layout(barmode="group")
     fig.update_xaxes(title=f"Gross margin ({currency})", tickformat="~s", gridcolor="#e5e5e5")
     fig.update_yaxes(title=None, automargin=True)
@@ -470,14 +477,24 @@ def margin_histogram(
     """Distribution of simulated gross margin, with the scenario's margin and the 5 % tail."""
     fig = go.Figure(
         go.Histogram(
-            x=margins, nbinsx=60, marker={"color": "#2e86ab"},
+            x=margins,
+            nbinsx=60,
+            marker={"color": "#2e86ab"},
             hovertemplate=f"%{{x:,.0f}} {currency}: %{{y}} paths<extra></extra>",
         )
-    )  # fmt: skip
-    fig.add_vline(x=expected, line={"color": TOTAL_COLOUR, "width": 2},
-                  annotation_text="Scenario", annotation_position="top right")  # fmt: skip
-    fig.add_vline(x=expected - var_95, line={"color": LOSS, "dash": "dash", "width": 2},
-                  annotation_text="5 % worst (VaR 95)", annotation_position="top left")  # fmt: skip
+    )
+    fig.add_vline(
+        x=expected,
+        line={"color": TOTAL_COLOUR, "width": 2},
+        annotation_text="Scenario",
+        annotation_position="top right",
+    )
+    fig.add_vline(
+        x=expected - var_95,
+        line={"color": LOSS, "dash": "dash", "width": 2},
+        annotation_text="5 % worst (VaR 95)",
+        annotation_position="top left",
+    )
     fig.update_xaxes(title=f"Gross margin at the horizon ({currency})", tickformat="~s")
     fig.update_yaxes(title="Simulated paths", gridcolor="#e5e5e5")
     fig.update_layout(showlegend=False, bargap=0.02)
@@ -489,22 +506,38 @@ def rate_fan(fan: pd.DataFrame, currency: str, title: str) -> go.Figure:
     rows = fan[fan["currency_code"] == currency]
     fig = go.Figure()
     for low, high, opacity in (("p5", "p95", 0.18), ("p25", "p75", 0.35)):
-        fig.add_trace(go.Scatter(x=rows["day"], y=rows[high], mode="lines", line={"width": 0},
-                                 showlegend=False, hoverinfo="skip"))  # fmt: skip
         fig.add_trace(
             go.Scatter(
-                x=rows["day"], y=rows[low], mode="lines", line={"width": 0}, fill="tonexty",
-                fillcolor=f"rgba(31, 78, 121, {opacity})",
-                name=f"{low[1:]}–{high[1:]} % of paths", hoverinfo="skip",
+                x=rows["day"],
+                y=rows[high],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
             )
-        )  # fmt: skip
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["day"],
+                y=rows[low],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=f"rgba(31, 78, 121, {opacity})",
+                name=f"{low[1:]}–{high[1:]} % of paths",
+                hoverinfo="skip",
+            )
+        )
     fig.add_trace(
         go.Scatter(
-            x=rows["day"], y=rows["p50"], mode="lines", name="Median",
+            x=rows["day"],
+            y=rows["p50"],
+            mode="lines",
+            name="Median",
             line={"color": TOTAL_COLOUR, "width": 2},
             hovertemplate="Day %{x}: %{y:.4f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title="Trading days ahead", gridcolor="#f0f0f0")
     fig.update_yaxes(title=f"{currency} per EUR", gridcolor="#e5e5e5")
     return _layout(fig, title, height=360)
@@ -516,18 +549,29 @@ def price_corridor_chart(
     """Each country's list price in one currency, the corridor band, prices outside it red."""
     rows = frame.sort_values("price")
     fig = go.Figure()
-    fig.add_hrect(y0=low, y1=high, fillcolor="#6a994e", opacity=0.12, line_width=0,
-                  annotation_text="Corridor", annotation_position="top left")  # fmt: skip
+    fig.add_hrect(
+        y0=low,
+        y1=high,
+        fillcolor="#6a994e",
+        opacity=0.12,
+        line_width=0,
+        annotation_text="Corridor",
+        annotation_position="top left",
+    )
     fig.add_trace(
         go.Scatter(
-            x=rows["country"], y=rows["price"], mode="markers",
-            marker={"size": 10, "color": [LOSS if c in outside else TOTAL_COLOUR
-                                          for c in rows["country"]]},
+            x=rows["country"],
+            y=rows["price"],
+            mode="markers",
+            marker={
+                "size": 10,
+                "color": [LOSS if c in outside else TOTAL_COLOUR for c in rows["country"]],
+            },
             customdata=rows[["list_price_local", "currency_code"]],
             hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency}"
             "<br>List price %{customdata[0]:,.2f} %{customdata[1]}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title=None, tickangle=-60)
     fig.update_yaxes(title=f"List price ({currency}, at spot)", gridcolor="#e5e5e5")
     return _layout(fig, title, height=420)
@@ -544,20 +588,34 @@ def attainment_bars(
     rows = frame.sort_values("attainment")
     fig = go.Figure(
         go.Bar(
-            x=rows["attainment"] * 100, y=rows[label], orientation="h", name="Quarter",
-            marker={"color": [GAIN if a >= 1 else "#b26b00" if a >= 0.8 else LOSS
-                              for a in rows["attainment"]]},
-            text=[f"{a:.0%}" for a in rows["attainment"]], textposition="auto",
+            x=rows["attainment"] * 100,
+            y=rows[label],
+            orientation="h",
+            name="Quarter",
+            marker={
+                "color": [
+                    GAIN if a >= 1 else "#b26b00" if a >= 0.8 else LOSS for a in rows["attainment"]
+                ]
+            },
+            text=[f"{a:.0%}" for a in rows["attainment"]],
+            textposition="auto",
             hovertemplate="%{y}: %{x:.1f}% of quota in the quarter<extra></extra>",
         )
-    )  # fmt: skip
+    )
     if ytd is not None and len(ytd):
         year = ytd.set_index(label)["attainment"].reindex(rows[label])
-        fig.add_trace(go.Bar(
-            x=year.to_numpy() * 100, y=rows[label], orientation="h", name="Year to date",
-            marker={"color": "#9aa5b1"}, text=[f"{a:.0%}" if a == a else "" for a in year],
-            textposition="auto", hovertemplate="%{y}: %{x:.1f}% of quota year to date<extra></extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=year.to_numpy() * 100,
+                y=rows[label],
+                orientation="h",
+                name="Year to date",
+                marker={"color": "#9aa5b1"},
+                text=[f"{a:.0%}" if a == a else "" for a in year],
+                textposition="auto",
+                hovertemplate="%{y}: %{x:.1f}% of quota year to date<extra></extra>",
+            )
+        )
         fig.update_layout(barmode="group", showlegend=True, legend={"traceorder": "reversed"})
     fig.add_vline(x=100, line={"color": "#444", "dash": "dash"})
     fig.update_xaxes(title="Attainment (% of quota, EUR)", ticksuffix="%", gridcolor="#e5e5e5")
@@ -568,12 +626,15 @@ def attainment_bars(
 def attainment_trend(frame: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
-            x=frame["quarter"], y=frame["attainment"] * 100, mode="lines+markers+text",
-            text=[f"{a:.0%}" for a in frame["attainment"]], textposition="top center",
+            x=frame["quarter"],
+            y=frame["attainment"] * 100,
+            mode="lines+markers+text",
+            text=[f"{a:.0%}" for a in frame["attainment"]],
+            textposition="top center",
             line={"color": TOTAL_COLOUR, "width": 2.5},
             hovertemplate="%{x}: %{y:.1f}% of quota<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_hline(y=100, line={"color": "#444", "dash": "dash"})
     fig.update_yaxes(title="Team attainment (%)", ticksuffix="%", gridcolor="#e5e5e5")
     fig.update_xaxes(title=None)
@@ -582,16 +643,23 @@ def attainment_trend(frame: pd.DataFrame, title: str) -> go.Figure:
 
 def stage_funnel(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:
     """Open pipeline by stage, with each stage's historical conversion to the next."""
-    text = [f"{_compact(a).lstrip('+')} · {n} deals · {c:.0%} go on" if c == c else
-            f"{_compact(a).lstrip('+')} · {n} deals"
-            for a, n, c in zip(frame["amount"], frame["deals"], frame["conversion"], strict=True)]  # fmt: skip
+    text = [
+        f"{_compact(a).lstrip('+')} · {n} deals · {c:.0%} go on"
+        if c == c
+        else f"{_compact(a).lstrip('+')} · {n} deals"
+        for a, n, c in zip(frame["amount"], frame["deals"], frame["conversion"], strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
-            x=frame["amount"], y=frame["stage"], orientation="h", text=text,
-            textposition="auto", marker={"color": "#2e86ab"},
+            x=frame["amount"],
+            y=frame["stage"],
+            orientation="h",
+            text=text,
+            textposition="auto",
+            marker={"color": "#2e86ab"},
             hovertemplate=f"%{{y}}: %{{x:,.0f}} {currency}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_yaxes(title=None, autorange="reversed")
     fig.update_xaxes(title=f"Open pipeline ({currency})", tickformat="~s", gridcolor="#e5e5e5")
     return _layout(fig, title, height=320)
@@ -600,13 +668,18 @@ def stage_funnel(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:
 def activity_scatter(frame: pd.DataFrame, currency: str, what: str, title: str) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
-            x=frame["activities"], y=frame["revenue"], mode="markers",
+            x=frame["activities"],
+            y=frame["revenue"],
+            mode="markers",
             marker={"size": 9, "color": "#2e86ab", "opacity": 0.7},
             customdata=frame[["name", "pipeline"]],
             hovertemplate="%{customdata[0]}<br>%{x} activities<br>Revenue %{y:,.0f} "
-            + currency + "<br>Open pipeline %{customdata[1]:,.0f} " + currency + "<extra></extra>",
+            + currency
+            + "<br>Open pipeline %{customdata[1]:,.0f} "
+            + currency
+            + "<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title=f"Activities per {what}", gridcolor="#f0f0f0")
     fig.update_yaxes(title=f"Revenue booked ({currency})", tickformat="~s", gridcolor="#e5e5e5")
     return _layout(fig, title, height=400)

@@ -21,8 +21,12 @@ DECIMALS = {DETECT: None, "Point (1,234.56)": False, "Comma (1.234,56)": True}
 def upload() -> tuple[str, bytes | None, str | None]:
     """Kind, file bytes and file name (None until a file is chosen)."""
     left, right = st.columns([2, 1])
-    kind = left.selectbox("What the file holds", list(importer.KINDS),
-                          format_func=lambda k: importer.KINDS[k].label, key="d_kind")  # fmt: skip
+    kind = left.selectbox(
+        "What the file holds",
+        list(importer.KINDS),
+        format_func=lambda k: importer.KINDS[k].label,
+        key="d_kind",
+    )
     right.download_button(
         f"Template: {importer.KINDS[kind].label.lower()} (CSV)",
         importer.template_csv(kind),
@@ -34,8 +38,10 @@ def upload() -> tuple[str, bytes | None, str | None]:
     spec = importer.KINDS[kind]
     required = ", ".join(f.name for f in spec.fields if f.required)
     optional = ", ".join(f.name for f in spec.fields if not f.required) or "none"
-    st.caption(f"Required columns: {required}. Optional: {optional}. Names match case- and "
-               "space-insensitively; common CRM export names are accepted.")  # fmt: skip
+    st.caption(
+        f"Required columns: {required}. Optional: {optional}. Names match case- and "
+        "space-insensitively; common CRM export names are accepted."
+    )
     file = st.file_uploader(
         f"File (CSV, TXT, XLSX or Parquet; up to {UPLOAD_LIMIT_MB} MB)",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
@@ -52,8 +58,9 @@ def options(data: bytes) -> importer.Options | None:
     encoding = cols[0].selectbox("Encoding", ENCODINGS, key="d_encoding")
     delimiter = cols[1].selectbox("Delimiter", list(DELIMITERS), key="d_delimiter")
     decimal = cols[2].selectbox("Decimal mark", list(DECIMALS), key="d_decimal")
-    date_format = cols[3].selectbox("Date format", [DETECT, *importer.DATE_FORMATS.values()],
-                                    key="d_dates")  # fmt: skip
+    date_format = cols[3].selectbox(
+        "Date format", [DETECT, *importer.DATE_FORMATS.values()], key="d_dates"
+    )
     chosen = importer.Options(
         encoding=None if encoding == DETECT else encoding,
         delimiter=DELIMITERS[delimiter],
@@ -103,8 +110,10 @@ def report(result: importer.Report, key: str) -> None:
         notes.append(f"{result.unchanged:,} rows are already stored as they are")
     if result.snapshot:
         snap = result.snapshot
-        notes.append(f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
-                     f"open deals ({snap['new_or_changed']:,} new or changed)")  # fmt: skip
+        notes.append(
+            f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
+            f"open deals ({snap['new_or_changed']:,} new or changed)"
+        )
     if result.ignored_columns:
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
     for note in notes:
@@ -139,10 +148,18 @@ def history(frame: pd.DataFrame) -> None:
     if frame.empty:
         st.caption("No imports yet.")
         return
-    table = frame.rename(columns={"started_at": "When", "kind": "Kind", "file_name": "File",
-                                  "status": "Status", "rows_read": "Read",
-                                  "rows_loaded": "Loaded", "rows_rejected": "Rejected",
-                                  "sha256": "SHA-256 (start)"})  # fmt: skip
+    table = frame.rename(
+        columns={
+            "started_at": "When",
+            "kind": "Kind",
+            "file_name": "File",
+            "status": "Status",
+            "rows_read": "Read",
+            "rows_loaded": "Loaded",
+            "rows_rejected": "Rejected",
+            "sha256": "SHA-256 (start)",
+        }
+    )
     count = st.column_config.NumberColumn(format="localized")
     components.table_with_downloads(
         table, {"Read": count, "Loaded": count, "Rejected": count}, "import_history", "d_history"
@@ -153,11 +170,15 @@ def quality(summary: dict) -> None:
     coverage = summary["coverage"]
     cols = st.columns(3)
     cols[0].metric("Order lines", formatting.count(coverage["lines"]), border=True)
-    span = (f"{coverage['first']:%d %b %Y} – {coverage['last']:%d %b %Y}"
-            if coverage["first"] else "–")  # fmt: skip
+    span = (
+        f"{coverage['first']:%d %b %Y} – {coverage['last']:%d %b %Y}" if coverage["first"] else "–"
+    )
     cols[1].metric("Dates covered", span, border=True)
-    cols[2].metric("Days without sales in that span",
-                   formatting.count(coverage["days_without_sales"]), border=True)  # fmt: skip
+    cols[2].metric(
+        "Days without sales in that span",
+        formatting.count(coverage["days_without_sales"]),
+        border=True,
+    )
     unconverted = summary["unconverted"]
     if unconverted.empty:
         st.success("Every order line has an ECB rate for its currency and day.")
@@ -175,9 +196,12 @@ def quality(summary: dict) -> None:
 
 def rates(status: fx.RateStatus) -> None:
     st.markdown(f"**Rates in use:** {status.label} · {status.currency_count} currencies")
-    if st.button("Fetch newer rates", key="d_fetch",
-                 help="Asks the ECB (through forex-python) for rates after the last stored "
-                 "day; 3 seconds at most per call, and offline it says so."):  # fmt: skip
+    if st.button(
+        "Fetch newer rates",
+        key="d_fetch",
+        help="Asks the ECB (through forex-python) for rates after the last stored "
+        "day; 3 seconds at most per call, and offline it says so.",
+    ):
         try:
             with cache.writer() as con:
                 result = fx.fetch_newer_rates(con)

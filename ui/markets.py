@@ -106,15 +106,27 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     row = card.iloc[0]
     cur = scope.currency
     cols = st.columns(5)
-    cols[0].metric(f"Net revenue ({cur})", formatting.money(row["revenue"], cur),
-                   _pct(row["growth_prior"]) + f" vs {scope.comparison.label}", border=True)  # fmt: skip
-    cols[1].metric("Growth at constant currency", _pct(row["growth_prior_cc"]),
-                   f"FX effect {_pp(row['fx_effect'])}", delta_color="off", border=True)  # fmt: skip
+    cols[0].metric(
+        f"Net revenue ({cur})",
+        formatting.money(row["revenue"], cur),
+        _pct(row["growth_prior"]) + f" vs {scope.comparison.label}",
+        border=True,
+    )
+    cols[1].metric(
+        "Growth at constant currency",
+        _pct(row["growth_prior_cc"]),
+        f"FX effect {_pp(row['fx_effect'])}",
+        delta_color="off",
+        border=True,
+    )
     cols[2].metric("Growth vs last year", _pct(row["growth_last_year"]), border=True)
     cols[3].metric("Gross margin %", _pct(row["gross_margin_pct"], sign=False), border=True)
-    cols[4].metric("Penetration", _pct(row["penetration"], sign=False, digits=2),
-                   help="Annualised net revenue in EUR / addressable market (illustrative).",
-                   border=True)  # fmt: skip
+    cols[4].metric(
+        "Penetration",
+        _pct(row["penetration"], sign=False, digits=2),
+        help="Annualised net revenue in EUR / addressable market (illustrative).",
+        border=True,
+    )
 
 
 def _pct(value, sign: bool = True, digits: int = 1) -> str:
@@ -194,12 +206,20 @@ def price_position(version: str, scope: Filters) -> None:
     if products.empty:
         components.empty_state("No products sold", "No sales match these filters.")
         return
-    labels = dict(zip(products["product_id"], products["name"] + " (" + products["product_line"] + ")",
-                      strict=True))  # fmt: skip
+    labels = dict(
+        zip(
+            products["product_id"],
+            products["name"] + " (" + products["product_line"] + ")",
+            strict=True,
+        )
+    )
     product = st.selectbox(
-        "Product", list(labels), format_func=labels.get, key="m_product",
+        "Product",
+        list(labels),
+        format_func=labels.get,
+        key="m_product",
         help="Products sold in the most markets come first.",
-    )  # fmt: skip
+    )
     prices = cache.markets_data(version, "price_position", scope, product)
     if prices.empty:
         components.empty_state("No sales of this product", "Pick another product.")
@@ -207,12 +227,13 @@ def price_position(version: str, scope: Filters) -> None:
     cur = scope.currency
     st.plotly_chart(
         charts.price_index_bars(
-            prices, cur,
+            prices,
+            cur,
             f"{labels[product]} — average net price by country, index (average = 100), "
             f"{scope.period.label}",
         ),
         config={"displaylogo": False},
-    )  # fmt: skip
+    )
     table = pd.DataFrame(
         {
             "Country": prices["country"],

@@ -11,8 +11,8 @@ import streamlit as st
 
 from analytics import formatting, pricing
 from analytics.catalog import Catalog
-from analytics.filters import add_months
 from analytics.fx import RateUnavailable
+from analytics.periods import add_months
 from ui import cache, charts, components
 
 DEFAULT_MARKETS = ("US", "GB", "CH", "JP", "CN", "TR")
@@ -43,18 +43,35 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
 
     st.subheader("1 · Markets, products and baseline")
     left, right = st.columns([3, 2])
-    left.multiselect("Markets", codes, format_func=catalog.country_name, key="p_markets",
-                     placeholder="Choose one or more markets")  # fmt: skip
-    right.date_input("Baseline: actual sales from – to", min_value=catalog.first_date,
-                     max_value=last, key="p_range", format="YYYY-MM-DD")  # fmt: skip
+    left.multiselect(
+        "Markets",
+        codes,
+        format_func=catalog.country_name,
+        key="p_markets",
+        placeholder="Choose one or more markets",
+    )
+    right.date_input(
+        "Baseline: actual sales from – to",
+        min_value=catalog.first_date,
+        max_value=last,
+        key="p_range",
+        format="YYYY-MM-DD",
+    )
     left, right = st.columns(2)
-    left.multiselect("Product lines", catalog.product_lines, key="p_lines",
-                     placeholder="All product lines")  # fmt: skip
+    left.multiselect(
+        "Product lines", catalog.product_lines, key="p_lines", placeholder="All product lines"
+    )
     products = reference["products"]
-    names = dict(zip(products["product_id"], products["product_id"] + " · " + products["name"],
-                     strict=True))  # fmt: skip
-    right.multiselect("Or single products", list(names), format_func=names.get, key="p_products",
-                      placeholder="All products of those lines")  # fmt: skip
+    names = dict(
+        zip(products["product_id"], products["product_id"] + " · " + products["name"], strict=True)
+    )
+    right.multiselect(
+        "Or single products",
+        list(names),
+        format_func=names.get,
+        key="p_products",
+        placeholder="All products of those lines",
+    )
     if len(state["p_range"]) != 2:
         st.info("Pick the baseline's end date to complete the range.")
         return None
@@ -65,10 +82,13 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
         return None
 
     probe = pricing.Scenario(
-        countries=markets, baseline_start=start, baseline_end=end,
-        product_lines=tuple(state.get("p_lines", ())), products=tuple(state.get("p_products", ())),
+        countries=markets,
+        baseline_start=start,
+        baseline_end=end,
+        product_lines=tuple(state.get("p_lines", ())),
+        products=tuple(state.get("p_products", ())),
         currency=currency,
-    )  # fmt: skip
+    )
     try:
         results, _ = cache.pricing_run(version, probe.to_json())
     except (ValueError, RateUnavailable) as problem:
@@ -88,31 +108,58 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
         return None
 
     st.subheader("3 · Pricing response and costs")
-    for key, default in (("p_pt", pricing.DEFAULT_PASS_THROUGH * 100),
-                         ("p_el", pricing.DEFAULT_ELASTICITY), ("p_cost", 0.0),
-                         ("p_target", pricing.DEFAULT_TARGET_MARGIN * 100)):  # fmt: skip
+    for key, default in (
+        ("p_pt", pricing.DEFAULT_PASS_THROUGH * 100),
+        ("p_el", pricing.DEFAULT_ELASTICITY),
+        ("p_cost", 0.0),
+        ("p_target", pricing.DEFAULT_TARGET_MARGIN * 100),
+    ):
         state.setdefault(key, default)
     cols = st.columns(4)
-    cols[0].number_input("Pass-through, all markets (%)", step=10.0, key="p_pt", help="How much of the currency move goes into "
-                         "local prices: 0 % keeps local prices, 100 % keeps the EUR price.")  # fmt: skip
-    cols[1].number_input("Price elasticity, all markets", step=0.1, key="p_el", help="% change in units per 1 % change in "
-                         "price; default -1.5 (industrial B2B goods), 0 = demand does not react.")  # fmt: skip
-    cols[2].number_input("Cost change in EUR (%)", step=1.0, key="p_cost",
-                         help="Costs are in EUR: change them here, e.g. for cost inflation.")  # fmt: skip
-    cols[3].number_input("Target gross margin (%)", step=1.0, key="p_target")  # fmt: skip
+    cols[0].number_input(
+        "Pass-through, all markets (%)",
+        step=10.0,
+        key="p_pt",
+        help="How much of the currency move goes into "
+        "local prices: 0 % keeps local prices, 100 % keeps the EUR price.",
+    )
+    cols[1].number_input(
+        "Price elasticity, all markets",
+        step=0.1,
+        key="p_el",
+        help="% change in units per 1 % change in "
+        "price; default -1.5 (industrial B2B goods), 0 = demand does not react.",
+    )
+    cols[2].number_input(
+        "Cost change in EUR (%)",
+        step=1.0,
+        key="p_cost",
+        help="Costs are in EUR: change them here, e.g. for cost inflation.",
+    )
+    cols[3].number_input("Target gross margin (%)", step=1.0, key="p_target")
     pass_through, elasticity = _per_market(results, catalog)
 
     return pricing.Scenario(
-        countries=markets, baseline_start=start, baseline_end=end,
-        product_lines=probe.product_lines, products=probe.products, currency=currency,
-        shocks=shocks, pass_through=pass_through, elasticity=elasticity,
-        cost_change=state["p_cost"] / 100, target_margin=state["p_target"] / 100, episode=episode,
-    )  # fmt: skip
+        countries=markets,
+        baseline_start=start,
+        baseline_end=end,
+        product_lines=probe.product_lines,
+        products=probe.products,
+        currency=currency,
+        shocks=shocks,
+        pass_through=pass_through,
+        elasticity=elasticity,
+        cost_change=state["p_cost"] / 100,
+        target_margin=state["p_target"] / 100,
+        episode=episode,
+    )
 
 
 def _hand_shocks(currencies: list[str]) -> dict[str, float]:
-    st.caption("Change of each currency's value against the EUR: -10 % means it buys 10 % fewer "
-               "euros (the EUR rate rises by 11.1 %).")  # fmt: skip
+    st.caption(
+        "Change of each currency's value against the EUR: -10 % means it buys 10 % fewer "
+        "euros (the EUR rate rises by 11.1 %)."
+    )
     shocks = {}
     for i in range(0, len(currencies), 6):
         for column, code in zip(st.columns(6), currencies[i : i + 6], strict=False):
@@ -127,12 +174,17 @@ def _episode_shocks(version, episodes, currencies, catalog) -> tuple[dict | None
     labels = {key: episode.label for key, episode in episodes.items()} | {
         CUSTOM_EPISODE: "Custom dates…"
     }
-    choice = st.selectbox("Episode from the stored ECB history", options, format_func=labels.get,
-                          key="p_episode")  # fmt: skip
+    choice = st.selectbox(
+        "Episode from the stored ECB history", options, format_func=labels.get, key="p_episode"
+    )
     if choice == CUSTOM_EPISODE:
         st.session_state.setdefault("p_episode_range", (dt.date(2022, 1, 3), dt.date(2022, 9, 28)))
-        chosen = st.date_input("From – to", key="p_episode_range", format="YYYY-MM-DD",
-                               max_value=catalog.rates.last_date)  # fmt: skip
+        chosen = st.date_input(
+            "From – to",
+            key="p_episode_range",
+            format="YYYY-MM-DD",
+            max_value=catalog.rates.last_date,
+        )
         if len(chosen) != 2:
             st.info("Pick the episode's end date.")
             return None, None
@@ -165,10 +217,12 @@ def _per_market(results: pd.DataFrame, catalog: Catalog) -> tuple[dict, dict]:
             left.markdown(f"**{catalog.country_name(code)}** · {row.currency_code}")
             state.setdefault(f"p_pt_{code}", None)
             state.setdefault(f"p_el_{code}", None)
-            override_pt = mid.number_input("Pass-through (%)", step=10.0,
-                                           key=f"p_pt_{code}", placeholder=f"{state['p_pt']:g}")  # fmt: skip
-            override_el = right.number_input("Elasticity", step=0.1,
-                                             key=f"p_el_{code}", placeholder=f"{state['p_el']:g}")  # fmt: skip
+            override_pt = mid.number_input(
+                "Pass-through (%)", step=10.0, key=f"p_pt_{code}", placeholder=f"{state['p_pt']:g}"
+            )
+            override_el = right.number_input(
+                "Elasticity", step=0.1, key=f"p_el_{code}", placeholder=f"{state['p_el']:g}"
+            )
             pass_through[code] = (state["p_pt"] if override_pt is None else override_pt) / 100
             elasticity[code] = state["p_el"] if override_el is None else override_el
     return pass_through, elasticity
@@ -199,27 +253,44 @@ def load_into_widgets(scenario: pricing.Scenario) -> None:
 def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scenario, catalog):
     cur = scenario.currency
     cols = st.columns(4)
-    cols[0].metric(f"Revenue ({cur})", formatting.money(totals["revenue_1"], cur),
-                   delta=formatting.change(_ratio(totals["revenue_1"], totals["revenue_0"]), "money"),
-                   delta_description="vs baseline at spot", border=True)  # fmt: skip
-    cols[1].metric(f"Gross margin ({cur})", formatting.money(totals["margin_1"], cur),
-                   delta=formatting.money(totals["margin_change"], cur),
-                   delta_description="vs baseline at spot", border=True)  # fmt: skip
-    cols[2].metric("Gross margin %", formatting.percent(totals["margin_pct_1"]),
-                   delta=formatting.change(totals["margin_pct_1"] - totals["margin_pct_0"], "percent"),
-                   border=True)  # fmt: skip
-    cols[3].metric("Markets", f"{len(results)}", border=True,
-                   help="Markets with net units sold in the baseline.")  # fmt: skip
+    cols[0].metric(
+        f"Revenue ({cur})",
+        formatting.money(totals["revenue_1"], cur),
+        delta=formatting.change(_ratio(totals["revenue_1"], totals["revenue_0"]), "money"),
+        delta_description="vs baseline at spot",
+        border=True,
+    )
+    cols[1].metric(
+        f"Gross margin ({cur})",
+        formatting.money(totals["margin_1"], cur),
+        delta=formatting.money(totals["margin_change"], cur),
+        delta_description="vs baseline at spot",
+        border=True,
+    )
+    cols[2].metric(
+        "Gross margin %",
+        formatting.percent(totals["margin_pct_1"]),
+        delta=formatting.change(totals["margin_pct_1"] - totals["margin_pct_0"], "percent"),
+        border=True,
+    )
+    cols[3].metric(
+        "Markets",
+        f"{len(results)}",
+        border=True,
+        help="Markets with net units sold in the baseline.",
+    )
     if totals.get("no_units"):
         st.warning(
             "Left out, because their baseline has no net units (returns outweigh sales): "
             + ", ".join(catalog.country_name(c) for c in totals["no_units"])
         )
     st.plotly_chart(
-        charts.margin_bars(results, cur, f"Gross margin per market — {cur}, baseline at spot vs "
-                           "scenario"),
-        config=CHART_CONFIG, key="p_margin_bars",
-    )  # fmt: skip
+        charts.margin_bars(
+            results, cur, f"Gross margin per market — {cur}, baseline at spot vs scenario"
+        ),
+        config=CHART_CONFIG,
+        key="p_margin_bars",
+    )
     table = pd.DataFrame(
         {
             "Market": results["country"],
@@ -249,13 +320,30 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     percent = st.column_config.NumberColumn(format="percent")
     rate = st.column_config.NumberColumn(format="%.4f")
     config = {c: money for c in table.columns if c.endswith(f"({cur})") or c.startswith("Units")}
-    config |= {c: percent for c in ("Shock", "Local price change", "Margin %, scenario",
-                                    "Break-even move", f"Move to {scenario.target_margin:.0%} margin",
-                                    "Pass-through to hold margin")}  # fmt: skip
-    config |= {c: st.column_config.NumberColumn(format="%.2f")
-               for c in ("Avg local price, baseline", "Avg local price, scenario")}  # fmt: skip
-    config |= {c: rate for c in ("Spot (per EUR)", "Scenario rate", "Break-even rate",
-                                 f"Rate at {scenario.target_margin:.0%} margin")}  # fmt: skip
+    config |= {
+        c: percent
+        for c in (
+            "Shock",
+            "Local price change",
+            "Margin %, scenario",
+            "Break-even move",
+            f"Move to {scenario.target_margin:.0%} margin",
+            "Pass-through to hold margin",
+        )
+    }
+    config |= {
+        c: st.column_config.NumberColumn(format="%.2f")
+        for c in ("Avg local price, baseline", "Avg local price, scenario")
+    }
+    config |= {
+        c: rate
+        for c in (
+            "Spot (per EUR)",
+            "Scenario rate",
+            "Break-even rate",
+            f"Rate at {scenario.target_margin:.0%} margin",
+        )
+    }
     components.table_with_downloads(table, config, "pricing_scenario", "p_results")
     st.caption(
         "Baseline: the period's units at its average local net prices, valued at today's spot "
@@ -264,10 +352,20 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
         "pass-through). Pass-through to hold margin: the share of the move passed into local "
         "prices that keeps the baseline gross margin in EUR once demand responds (empty when "
         "no move needs offsetting or none up to 200 % does). Rates: "
-        + "; ".join(sorted({f"{c} {s:.4f} ({lbl})" for c, s, lbl in
-                            zip(results["currency_code"], results["spot"], results["spot_label"],
-                                strict=True)}))
-    )  # fmt: skip
+        + "; ".join(
+            sorted(
+                {
+                    f"{c} {s:.4f} ({lbl})"
+                    for c, s, lbl in zip(
+                        results["currency_code"],
+                        results["spot"],
+                        results["spot_label"],
+                        strict=True,
+                    )
+                }
+            )
+        )
+    )
 
 
 def _ratio(a, b):
@@ -279,18 +377,27 @@ def _ratio(a, b):
 
 def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     cols = st.columns(4)
-    lookback = cols[0].selectbox("History to estimate from", list(LOOKBACKS), index=1,
-                                 format_func=LOOKBACKS.get, key="p_lookback")  # fmt: skip
+    lookback = cols[0].selectbox(
+        "History to estimate from",
+        list(LOOKBACKS),
+        index=1,
+        format_func=LOOKBACKS.get,
+        key="p_lookback",
+    )
     horizon = cols[1].selectbox("Horizon (trading days)", HORIZONS, index=1, key="p_horizon")
     st.session_state.setdefault("p_paths", pricing.DEFAULT_PATHS)
     st.session_state.setdefault("p_seed", 1)
-    paths = cols[2].number_input("Paths", min_value=1_000, max_value=50_000, step=1_000,
-                                 key="p_paths")  # fmt: skip
-    seed = cols[3].number_input("Seed", min_value=0, step=1, key="p_seed",
-                                help="The same seed gives the same result.")  # fmt: skip
+    paths = cols[2].number_input(
+        "Paths", min_value=1_000, max_value=50_000, step=1_000, key="p_paths"
+    )
+    seed = cols[3].number_input(
+        "Seed", min_value=0, step=1, key="p_seed", help="The same seed gives the same result."
+    )
     if not st.toggle("Simulate", key="p_mc", help="About a second for 10,000 paths."):
-        st.caption("Simulates correlated daily moves of the scenario's currencies, estimated "
-                   "from the stored ECB history, and the gross margin they leave.")  # fmt: skip
+        st.caption(
+            "Simulates correlated daily moves of the scenario's currencies, estimated "
+            "from the stored ECB history, and the gross margin they leave."
+        )
         return
     result = cache.pricing_margin_at_risk(
         version, scenario.to_json(), int(lookback), int(horizon), int(paths), int(seed)
@@ -298,18 +405,31 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     cur = scenario.currency
     cols = st.columns(3)
     cols[0].metric(f"Scenario margin ({cur})", formatting.money(result.expected, cur), border=True)
-    cols[1].metric("Margin at risk, 95 %", formatting.money(result.var_95, cur), border=True,
-                   help="Scenario margin minus the 5th percentile of simulated margins.")  # fmt: skip
-    cols[2].metric("Expected shortfall, 95 %", formatting.money(result.es_95, cur), border=True,
-                   help="Scenario margin minus the average of the worst 5 % of paths.")  # fmt: skip
+    cols[1].metric(
+        "Margin at risk, 95 %",
+        formatting.money(result.var_95, cur),
+        border=True,
+        help="Scenario margin minus the 5th percentile of simulated margins.",
+    )
+    cols[2].metric(
+        "Expected shortfall, 95 %",
+        formatting.money(result.es_95, cur),
+        border=True,
+        help="Scenario margin minus the average of the worst 5 % of paths.",
+    )
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            charts.margin_histogram(result.margins, result.expected, result.var_95, cur,
-                                    f"Gross margin in {horizon} trading days — {cur}, "
-                                    f"{int(paths):,} paths"),
-            config=CHART_CONFIG, key="p_histogram",
-        )  # fmt: skip
+            charts.margin_histogram(
+                result.margins,
+                result.expected,
+                result.var_95,
+                cur,
+                f"Gross margin in {horizon} trading days — {cur}, {int(paths):,} paths",
+            ),
+            config=CHART_CONFIG,
+            key="p_histogram",
+        )
     with right:
         if result.fan.empty:
             components.empty_state("No currency to simulate", "Every market sells in EUR.")
@@ -317,10 +437,12 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
             codes = sorted(result.fan["currency_code"].unique())
             code = st.selectbox("Currency", codes, key="p_fan_currency")
             st.plotly_chart(
-                charts.rate_fan(result.fan, code, f"{code} per EUR, simulated — next {horizon} "
-                                "trading days"),
-                config=CHART_CONFIG, key="p_fan",
-            )  # fmt: skip
+                charts.rate_fan(
+                    result.fan, code, f"{code} per EUR, simulated — next {horizon} trading days"
+                ),
+                config=CHART_CONFIG,
+                key="p_fan",
+            )
     vol = result.volatility
     st.caption(
         f"Volatility from {LOOKBACKS[int(lookback)]} of ECB daily rates (daily / annualised): "
@@ -334,25 +456,34 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
 
 def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
     products = cache.pricing_reference(version)["products"]
-    names = dict(zip(products["product_id"], products["product_id"] + " · " + products["name"],
-                     strict=True))  # fmt: skip
+    names = dict(
+        zip(products["product_id"], products["product_id"] + " · " + products["name"], strict=True)
+    )
     left, right = st.columns([3, 2])
     product = left.selectbox("Product", list(names), format_func=names.get, key="p_corr_product")
     threshold = right.slider("Flag gaps above (%)", 5, 50, 15, step=1, key="p_corr_threshold")
     prices = cache.pricing_list_prices(version, product, as_of)
     if prices.empty:
-        components.empty_state("No list prices", f"{names[product]} has no list price valid on "
-                               f"{as_of:%d %b %Y}.")  # fmt: skip
+        components.empty_state(
+            "No list prices", f"{names[product]} has no list price valid on {as_of:%d %b %Y}."
+        )
         return
     spots = cache.pricing_spots(version, tuple(sorted(set(prices["currency_code"]) | {currency})))
     frame, flags, (low, high) = pricing.price_corridor(prices, spots, currency, threshold / 100)
     outside = set(frame.loc[frame["change"].abs() > 1e-9, "country"])
     st.plotly_chart(
-        charts.price_corridor_chart(frame, low, high, outside, currency,
-                                    f"{names[product]}: list prices in {currency} at spot, "
-                                    f"{as_of:%d %b %Y} (red: outside the corridor)"),
-        config=CHART_CONFIG, key="p_corridor",
-    )  # fmt: skip
+        charts.price_corridor_chart(
+            frame,
+            low,
+            high,
+            outside,
+            currency,
+            f"{names[product]}: list prices in {currency} at spot, "
+            f"{as_of:%d %b %Y} (red: outside the corridor)",
+        ),
+        config=CHART_CONFIG,
+        key="p_corridor",
+    )
     sym = formatting.money
     if flags.empty:
         st.success(f"No two countries differ by more than {threshold} %.")
@@ -364,27 +495,43 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
         )
     left, right = st.columns(2)
     with left:
-        table = pd.DataFrame({"Country A": flags["country_a"], "Country B": flags["country_b"],
-                              f"Price A ({currency})": flags["price_a"].round(2),
-                              f"Price B ({currency})": flags["price_b"].round(2),
-                              "Gap": flags["gap"]})  # fmt: skip
+        table = pd.DataFrame(
+            {
+                "Country A": flags["country_a"],
+                "Country B": flags["country_b"],
+                f"Price A ({currency})": flags["price_a"].round(2),
+                f"Price B ({currency})": flags["price_b"].round(2),
+                "Gap": flags["gap"],
+            }
+        )
         components.table_with_downloads(
-            table, {"Gap": st.column_config.NumberColumn(format="percent")},
-            f"price_gaps_{product}", "p_gaps",
-        )  # fmt: skip
+            table,
+            {"Gap": st.column_config.NumberColumn(format="percent")},
+            f"price_gaps_{product}",
+            "p_gaps",
+        )
     with right:
         moves = frame[frame["change"].abs() > 1e-9]
-        table = pd.DataFrame({"Country": moves["country"], "Currency": moves["currency_code"],
-                              "List price": moves["list_price_local"].round(2),
-                              "Corridor price": moves["corridor_price_local"].round(2),
-                              "Change": moves["change"]})  # fmt: skip
+        table = pd.DataFrame(
+            {
+                "Country": moves["country"],
+                "Currency": moves["currency_code"],
+                "List price": moves["list_price_local"].round(2),
+                "Corridor price": moves["corridor_price_local"].round(2),
+                "Change": moves["change"],
+            }
+        )
         components.table_with_downloads(
-            table, {"Change": st.column_config.NumberColumn(format="percent")},
-            f"price_corridor_{product}", "p_moves",
-        )  # fmt: skip
-    st.caption("Prices from the price list valid on the rate date, converted at each currency's "
-               "latest stored rate. Gap = higher / lower price - 1. The corridor is centred on "
-               "the median price.")  # fmt: skip
+            table,
+            {"Change": st.column_config.NumberColumn(format="percent")},
+            f"price_corridor_{product}",
+            "p_moves",
+        )
+    st.caption(
+        "Prices from the price list valid on the rate date, converted at each currency's "
+        "latest stored rate. Gap = higher / lower price - 1. The corridor is centred on "
+        "the median price."
+    )
 
 
 # --- saved scenarios ------------------------------------------------------------------------
@@ -412,11 +559,17 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
             st.caption("No saved scenarios yet.")
             return
         labels = dict(zip(saved["scenario_id"], saved["name"], strict=True))
-        chosen = st.selectbox("Saved scenarios", list(labels), format_func=labels.get,
-                              key="p_saved")  # fmt: skip
+        chosen = st.selectbox(
+            "Saved scenarios", list(labels), format_func=labels.get, key="p_saved"
+        )
         load, delete = st.columns(2)
-        load.button("Load into the builder", key="p_load", on_click=load_into_widgets,
-                    args=(cache.saved_scenario(version, chosen),), width="stretch")  # fmt: skip
+        load.button(
+            "Load into the builder",
+            key="p_load",
+            on_click=load_into_widgets,
+            args=(cache.saved_scenario(version, chosen),),
+            width="stretch",
+        )
         if delete.button("Delete", key="p_delete", width="stretch"):
             try:
                 with cache.writer() as con:
@@ -427,8 +580,13 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
                 st.error(str(problem))
 
     st.markdown("**Compare side by side**")
-    compared = st.multiselect("Scenarios", list(labels), format_func=labels.get, key="p_compare",
-                              placeholder="Choose two or more saved scenarios")  # fmt: skip
+    compared = st.multiselect(
+        "Scenarios",
+        list(labels),
+        format_func=labels.get,
+        key="p_compare",
+        placeholder="Choose two or more saved scenarios",
+    )
     if len(compared) < 2:
         st.caption("Choose at least two to compare.")
         return

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting, report, review
-from analytics.filters import Period
+from analytics import formatting, periods, report, review
+from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from ui import charts, components
 
@@ -31,7 +31,7 @@ def _from_state_or_url(key: str, param: str, choices: list[str]) -> tuple[str, s
 
 def selection(quarters: list[Period], show_controls: bool) -> tuple[Period, str]:
     """The quarter (default: the last full one) and comparison basis, mirrored in the URL."""
-    keys = [review.quarter_key(q) for q in quarters]
+    keys = [periods.quarter_key(q) for q in quarters]
     labels = dict(zip(keys, (q.label for q in quarters), strict=True))
     quarter_key, bad_quarter = _from_state_or_url("r_quarter", URL_QUARTER, keys)
     vs, bad_vs = _from_state_or_url("r_vs", URL_VS, list(COMPARISONS))
@@ -122,10 +122,14 @@ def headline(data: Review) -> None:
     p = data.pipeline
     for column, (key, label) in zip(
         second[2:],
-        (("commit", "commit"), ("best_case", "best case"), ("pipeline", "pipeline"),
-         ("quota", "quota")),
+        (
+            ("commit", "commit"),
+            ("best_case", "best case"),
+            ("pipeline", "pipeline"),
+            ("quota", "quota"),
+        ),
         strict=True,
-    ):  # fmt: skip
+    ):
         share = _ratio(p.get(key), p.get("quota"))
         column.metric(
             f"{p['quarter']} {label}",
@@ -185,12 +189,18 @@ def bridge_drivers(data: Review) -> None:
     )
     effect = effect or "price"
     by = right.selectbox(
-        "By", list(review.DRIVER_DIMENSIONS), format_func=review.DRIVER_DIMENSIONS.get,
+        "By",
+        list(review.DRIVER_DIMENSIONS),
+        format_func=review.DRIVER_DIMENSIONS.get,
         key="r_driver_by",
-    )  # fmt: skip
+    )
     frame = review.drivers(data.items, by)
-    label = {"country": "country", "region": "region", "product": "product",
-             "product_line": "product_line"}[by]  # fmt: skip
+    label = {
+        "country": "country",
+        "region": "region",
+        "product": "product",
+        "product_line": "product_line",
+    }[by]
     top = frame.reindex(frame[effect].abs().sort_values(ascending=False).index).head(12)
     top = top[top[effect] != 0]
     if top.empty:
@@ -247,18 +257,30 @@ def scorecard(data: Review) -> None:
         }
     )
     styled = (
-        table.style.map(_sign_colour, subset=["Growth", "Growth at constant currency", "vs budget",
-                                               "Margin change (pp)"])
+        table.style.map(
+            _sign_colour,
+            subset=["Growth", "Growth at constant currency", "vs budget", "Margin change (pp)"],
+        )
         .map(_attainment_colour, subset=["Quota attainment"])
-        .apply(lambda row: ["font-weight: 700" if row["Region"] == review.TOTAL else ""] * len(row),
-               axis=1)
-    )  # fmt: skip
+        .apply(
+            lambda row: ["font-weight: 700" if row["Region"] == review.TOTAL else ""] * len(row),
+            axis=1,
+        )
+    )
     percent = st.column_config.NumberColumn(format="percent")
     money = st.column_config.NumberColumn(format="localized")
     pp = st.column_config.NumberColumn(format="%+.1f")
     config = {c: money for c in table.columns if c.endswith(f"({cur})")}
-    config |= {c: percent for c in ("Growth", "Growth at constant currency", "Gross margin %",
-                                    "vs budget", "Quota attainment")}  # fmt: skip
+    config |= {
+        c: percent
+        for c in (
+            "Growth",
+            "Growth at constant currency",
+            "Gross margin %",
+            "vs budget",
+            "Quota attainment",
+        )
+    }
     config |= {"FX effect (pp)": pp, "Margin change (pp)": pp}
     components.table_with_downloads(
         styled, config, "regional_scorecard", "review_scorecard", export_frame=table
@@ -285,11 +307,19 @@ def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
     left, right = st.columns(2)
     period = f"{data.base.label} → {data.quarter.label}"
     with left:
-        _movers_chart(countries.assign(name=countries["country"]), cur,
-                      f"Countries: largest gains and losses — {cur}, {period}", "review_countries")  # fmt: skip
+        _movers_chart(
+            countries.assign(name=countries["country"]),
+            cur,
+            f"Countries: largest gains and losses — {cur}, {period}",
+            "review_countries",
+        )
     with right:
-        _movers_chart(accounts.assign(name=accounts["customer"]), cur,
-                      f"Accounts: largest gains and losses — {cur}, {period}", "review_accounts")  # fmt: skip
+        _movers_chart(
+            accounts.assign(name=accounts["customer"]),
+            cur,
+            f"Accounts: largest gains and losses — {cur}, {period}",
+            "review_accounts",
+        )
     if not with_tables:
         return
     money = st.column_config.NumberColumn(format="localized")
@@ -357,8 +387,10 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
         f"snapshot of {p['snapshot_date']:%d %b %Y}",
     )
     _show(fig, "review_pipeline", font_scale)
-    st.caption(_pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
-               "converted at the snapshot day's rate.")  # fmt: skip
+    st.caption(
+        _pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
+        "converted at the snapshot day's rate."
+    )
 
 
 def _show(fig, key: str, font_scale: float) -> None:
@@ -366,11 +398,14 @@ def _show(fig, key: str, font_scale: float) -> None:
     would reset, so the theme is off there."""
     if font_scale != 1.0:
         fig.update_layout(
-            font_size=13 * font_scale, title_font_size=17 * font_scale, height=560,
+            font_size=13 * font_scale,
+            title_font_size=17 * font_scale,
+            height=560,
             template="plotly_white",
-        )  # fmt: skip
-    st.plotly_chart(fig, config=CHART_CONFIG, key=key,
-                    theme=None if font_scale != 1.0 else "streamlit")  # fmt: skip
+        )
+    st.plotly_chart(
+        fig, config=CHART_CONFIG, key=key, theme=None if font_scale != 1.0 else "streamlit"
+    )
 
 
 # --- presentation mode ----------------------------------------------------------------------
@@ -405,8 +440,13 @@ def go_to_slide(slide: int | None) -> None:
 
 
 def present_button() -> None:
-    st.button("▶ Present", on_click=go_to_slide, args=(1,), key="r_present",
-              help="Full screen slides for the meeting room: one section per slide.")  # fmt: skip
+    st.button(
+        "▶ Present",
+        on_click=go_to_slide,
+        args=(1,),
+        key="r_present",
+        help="Full screen slides for the meeting room: one section per slide.",
+    )
 
 
 def current_slide() -> int:
@@ -439,11 +479,23 @@ def presentation(data: Review) -> None:
     else:
         pipeline(data, font_scale=1.4)
     back, position, forward, leave = st.columns([1, 2, 1, 1])
-    back.button("◀ Previous", on_click=go_to_slide, args=(number - 1,), disabled=number == 1,
-                key="r_prev", width="stretch")  # fmt: skip
+    back.button(
+        "◀ Previous",
+        on_click=go_to_slide,
+        args=(number - 1,),
+        disabled=number == 1,
+        key="r_prev",
+        width="stretch",
+    )
     position.markdown(f"**Slide {number} of {len(SLIDES)}** · {name}")
-    forward.button("Next ▶", on_click=go_to_slide, args=(number + 1,), disabled=number == len(SLIDES),
-                   key="r_next", width="stretch")  # fmt: skip
+    forward.button(
+        "Next ▶",
+        on_click=go_to_slide,
+        args=(number + 1,),
+        disabled=number == len(SLIDES),
+        key="r_next",
+        width="stretch",
+    )
     leave.button("✕ Exit", on_click=go_to_slide, args=(None,), key="r_exit", width="stretch")
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting, review, team
-from analytics.filters import Period
+from analytics import formatting, periods, team
+from analytics.periods import Period
 from ui import charts, components
 
-VIEWS = ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact",
-         "Rep view")  # fmt: skip
+VIEWS = ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact", "Rep view")
 CHART_CONFIG = {"displaylogo": False}
 MONEY = {"format": "localized"}
 RATES_NOTE = (
@@ -32,7 +31,7 @@ def view_choice() -> str:
 
 
 def quarter_choice(quarters: list[Period]) -> Period:
-    keys = [review.quarter_key(q) for q in quarters]
+    keys = [periods.quarter_key(q) for q in quarters]
     labels = dict(zip(keys, (q.label for q in quarters), strict=True))
     state = st.session_state
     if "t_quarter" not in state:
@@ -46,9 +45,14 @@ def quarter_choice(quarters: list[Period]) -> Period:
 def week_choice() -> int:
     """Which week of past quarters forecast accuracy looks at (commit then vs won)."""
     return st.columns([1, 3])[0].number_input(
-        "Accuracy: commit at week", min_value=0, max_value=12, value=4, step=1, key="t_week",
+        "Accuracy: commit at week",
+        min_value=0,
+        max_value=12,
+        value=4,
+        step=1,
+        key="t_week",
         help="Weeks into each past quarter at which its commit is compared with what was won.",
-    )  # fmt: skip
+    )
 
 
 def _deals(count: int) -> str:
@@ -59,8 +63,15 @@ def _money(value, currency: str) -> str:
     return formatting.money(value, currency)
 
 
-PERCENT_COLUMNS = ("Attainment", "Previous attainment", "Year to date", "Share of reps",
-                   "Conversion", "Win rate", "Accuracy")  # fmt: skip
+PERCENT_COLUMNS = (
+    "Attainment",
+    "Previous attainment",
+    "Year to date",
+    "Share of reps",
+    "Conversion",
+    "Win rate",
+    "Accuracy",
+)
 
 
 def _eur_table(frame: pd.DataFrame, columns: dict[str, str], stem: str, key: str) -> None:
@@ -85,45 +96,79 @@ def _eur_table(frame: pd.DataFrame, columns: dict[str, str], stem: str, key: str
 def attainment(data: dict, quarter: Period) -> None:
     board, ytd = data["leaderboard"], data["ytd"]
     if board.empty:
-        components.empty_state("No quotas for this quarter",
-                               "Import quotas on the Data page to see attainment.")  # fmt: skip
+        components.empty_state(
+            "No quotas for this quarter", "Import quotas on the Data page to see attainment."
+        )
         return
     total = board["booked_eur"].sum() / board["quota_eur"].sum()
     total_ytd = ytd["booked_eur"].sum() / ytd["quota_eur"].sum() if len(ytd) else None
     cols = st.columns(4)
     cols[0].metric(f"Team attainment, {quarter.label}", formatting.percent(total), border=True)
     cols[1].metric(f"Year to date {quarter.end.year}", formatting.percent(total_ytd), border=True)
-    cols[2].metric("Reps at or above quota", f"{int((board['attainment'] >= 1).sum())} of "
-                   f"{len(board)}", border=True)  # fmt: skip
-    cols[3].metric("Booked (EUR)", _money(board["booked_eur"].sum(), "EUR"), border=True,
-                   help=f"Quota {_money(board['quota_eur'].sum(), 'EUR')}")  # fmt: skip
+    cols[2].metric(
+        "Reps at or above quota",
+        f"{int((board['attainment'] >= 1).sum())} of {len(board)}",
+        border=True,
+    )
+    cols[3].metric(
+        "Booked (EUR)",
+        _money(board["booked_eur"].sum(), "EUR"),
+        border=True,
+        help=f"Quota {_money(board['quota_eur'].sum(), 'EUR')}",
+    )
     st.markdown(f"**Leaderboard — {quarter.label}** (rank change vs the quarter before)")
     shown = board.assign(
         move=board["rank_change"].map(
-            lambda c: "new" if pd.isna(c) else f"▲ {c:.0f}" if c > 0 else f"▼ {-c:.0f}" if c < 0 else "="
+            lambda c: (
+                "new" if pd.isna(c) else f"▲ {c:.0f}" if c > 0 else f"▼ {-c:.0f}" if c < 0 else "="
+            )
         )
-    )  # fmt: skip
-    _eur_table(shown, {"rank": "Rank", "move": "Move", "name": "Rep", "team": "Team",
-                       "quota_eur": "Quota (EUR)", "booked_eur": "Booked (EUR)",
-                       "attainment": "Attainment", "previous_attainment": "Previous attainment",
-                       "ytd_attainment": "Year to date"},
-               "leaderboard", "t_leaderboard")  # fmt: skip
+    )
+    _eur_table(
+        shown,
+        {
+            "rank": "Rank",
+            "move": "Move",
+            "name": "Rep",
+            "team": "Team",
+            "quota_eur": "Quota (EUR)",
+            "booked_eur": "Booked (EUR)",
+            "attainment": "Attainment",
+            "previous_attainment": "Previous attainment",
+            "ytd_attainment": "Year to date",
+        },
+        "leaderboard",
+        "t_leaderboard",
+    )
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**How many reps reached …**")
-        _eur_table(team.bands(board), {"band": "Reached", "reps": "Reps", "share": "Share of reps"},
-                   "attainment_bands", "t_bands")  # fmt: skip
+        _eur_table(
+            team.bands(board),
+            {"band": "Reached", "reps": "Reps", "share": "Share of reps"},
+            "attainment_bands",
+            "t_bands",
+        )
         by = st.radio("Roll up by", ["team", "region"], horizontal=True, key="t_rollup")
     with right:
-        st.plotly_chart(charts.attainment_bars(team.rollup(board, by), by,
-                                               f"Attainment by {by} — {quarter.label} and year "
-                                               "to date", team.rollup(ytd, by)),
-                        config=CHART_CONFIG, key="t_rollup_chart")  # fmt: skip
+        st.plotly_chart(
+            charts.attainment_bars(
+                team.rollup(board, by),
+                by,
+                f"Attainment by {by} — {quarter.label} and year to date",
+                team.rollup(ytd, by),
+            ),
+            config=CHART_CONFIG,
+            key="t_rollup_chart",
+        )
     if len(data["trend"]):
         st.plotly_chart(
-            charts.attainment_trend(data["trend"], "Team attainment by quarter (booked / quota, EUR)"),
-            config=CHART_CONFIG, key="t_trend",
-        )  # fmt: skip
+            charts.attainment_trend(
+                data["trend"], "Team attainment by quarter (booked / quota, EUR)"
+            ),
+            config=CHART_CONFIG,
+            key="t_trend",
+        )
 
 
 # --- pipeline -------------------------------------------------------------------------------
@@ -132,34 +177,61 @@ def attainment(data: dict, quarter: Period) -> None:
 def pipeline(data: dict, currency: str) -> None:
     stats = data["stats"]
     cols = st.columns(4)
-    cols[0].metric("Win rate (count)", formatting.percent(stats["win_rate"]), border=True,
-                   help=f"{stats['won']:,} won / {stats['won'] + stats['lost']:,} closed, "
-                   f"{stats['start']:%d %b %Y} – {stats['end']:%d %b %Y}")  # fmt: skip
+    cols[0].metric(
+        "Win rate (count)",
+        formatting.percent(stats["win_rate"]),
+        border=True,
+        help=f"{stats['won']:,} won / {stats['won'] + stats['lost']:,} closed, "
+        f"{stats['start']:%d %b %Y} – {stats['end']:%d %b %Y}",
+    )
     cols[1].metric("Win rate (value)", formatting.percent(stats["win_rate_value"]), border=True)
-    cols[2].metric(f"Average won deal ({currency})", _money(stats["average_deal"], currency),
-                   border=True)  # fmt: skip
-    cols[3].metric("Sales cycle", f"{stats['cycle_days']:.0f} days" if stats["cycle_days"] == stats["cycle_days"] else "–",
-                   border=True, help="Created to won, average over the won deals.")  # fmt: skip
+    cols[2].metric(
+        f"Average won deal ({currency})", _money(stats["average_deal"], currency), border=True
+    )
+    cols[3].metric(
+        "Sales cycle",
+        f"{stats['cycle_days']:.0f} days" if stats["cycle_days"] == stats["cycle_days"] else "–",
+        border=True,
+        help="Created to won, average over the won deals.",
+    )
     for summary, funnel in zip(data["summaries"], data["funnels"], strict=True):
         st.markdown(f"**{summary['quarter']}**")
         cols = st.columns(4)
-        cols[0].metric(f"Open pipeline ({currency})", _money(summary["open"], currency),
-                       delta=_deals(summary["open_deals"]), delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+        cols[0].metric(
+            f"Open pipeline ({currency})",
+            _money(summary["open"], currency),
+            delta=_deals(summary["open_deals"]),
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+        )
         cols[1].metric(f"Closed won ({currency})", _money(summary["won"], currency), border=True)
-        cols[2].metric("Coverage", f"{summary['coverage']:.2f}×" if summary["coverage"] == summary["coverage"] else "–",
-                       help="Open pipeline due in the quarter / (quota - closed won).",
-                       border=True)  # fmt: skip
-        cols[3].metric(f"Velocity ({currency} per day)", _money(summary["velocity_per_day"], currency),
-                       help="Open deals x average won deal x win rate / cycle days.", border=True)  # fmt: skip
+        cols[2].metric(
+            "Coverage",
+            f"{summary['coverage']:.2f}×" if summary["coverage"] == summary["coverage"] else "–",
+            help="Open pipeline due in the quarter / (quota - closed won).",
+            border=True,
+        )
+        cols[3].metric(
+            f"Velocity ({currency} per day)",
+            _money(summary["velocity_per_day"], currency),
+            help="Open deals x average won deal x win rate / cycle days.",
+            border=True,
+        )
         if not funnel["deals"].any():
             st.caption(f"No open deal is due in {summary['quarter']}.")
             continue
         st.plotly_chart(
-            charts.stage_funnel(funnel, currency, f"Open pipeline by stage — due in "
-                                f"{summary['quarter']}, {currency} (share that went on to the next "
-                                "stage, last 12 months)"),
-            config=CHART_CONFIG, key=f"t_funnel_{summary['quarter']}",
-        )  # fmt: skip
+            charts.stage_funnel(
+                funnel,
+                currency,
+                f"Open pipeline by stage — due in "
+                f"{summary['quarter']}, {currency} (share that went on to the next "
+                "stage, last 12 months)",
+            ),
+            config=CHART_CONFIG,
+            key=f"t_funnel_{summary['quarter']}",
+        )
     stuck = data["stuck"]
     st.markdown(
         f"**Deals stuck in a stage** (more than {team.STUCK_FACTOR:g}× the stage's average time)"
@@ -167,11 +239,21 @@ def pipeline(data: dict, currency: str) -> None:
     if stuck.empty:
         st.success("No open deal has been in its stage more than twice the stage's average.")
     else:
-        _eur_table(stuck, {"opportunity_id": "Deal", "customer": "Customer", "rep": "Rep",
-                           "stage": "Stage", "days_in_stage": "Days in stage",
-                           "stage_average_days": "Stage average (days)",
-                           "amount": f"Amount ({currency})", "close_date": "Close date"},
-                   "stuck_deals", "t_stuck")  # fmt: skip
+        _eur_table(
+            stuck,
+            {
+                "opportunity_id": "Deal",
+                "customer": "Customer",
+                "rep": "Rep",
+                "stage": "Stage",
+                "days_in_stage": "Days in stage",
+                "stage_average_days": "Stage average (days)",
+                "amount": f"Amount ({currency})",
+                "close_date": "Close date",
+            },
+            "stuck_deals",
+            "t_stuck",
+        )
     st.caption(
         RATES_NOTE + " Win rate, average deal and cycle: deals closed in the last 12 months."
     )
@@ -179,20 +261,37 @@ def pipeline(data: dict, currency: str) -> None:
 
 # --- pipeline changes -----------------------------------------------------------------------
 
-STEP_LABELS = {"created": "Created", "pulled in": "Pulled in", "pushed out": "Pushed out",
-               "amount up": "Amount up", "amount down": "Amount down", "won": "Won",
-               "lost": "Lost"}  # fmt: skip
+STEP_LABELS = {
+    "created": "Created",
+    "pulled in": "Pulled in",
+    "pushed out": "Pushed out",
+    "amount up": "Amount up",
+    "amount down": "Amount down",
+    "won": "Won",
+    "lost": "Lost",
+}
 
 
 def changes_inputs(dates: list, quarters: list[Period]) -> tuple:
     cols = st.columns(3)
-    target = cols[0].selectbox("Pipeline due in", quarters, format_func=lambda q: q.label,
-                               key="t_change_quarter")  # fmt: skip
+    target = cols[0].selectbox(
+        "Pipeline due in", quarters, format_func=lambda q: q.label, key="t_change_quarter"
+    )
     default_first = max(0, len(dates) - 9)
-    first = cols[1].selectbox("From snapshot", dates, index=default_first,
-                              format_func=lambda d: f"{d:%d %b %Y}", key="t_from")  # fmt: skip
-    last = cols[2].selectbox("To snapshot", dates, index=len(dates) - 1,
-                             format_func=lambda d: f"{d:%d %b %Y}", key="t_to")  # fmt: skip
+    first = cols[1].selectbox(
+        "From snapshot",
+        dates,
+        index=default_first,
+        format_func=lambda d: f"{d:%d %b %Y}",
+        key="t_from",
+    )
+    last = cols[2].selectbox(
+        "To snapshot",
+        dates,
+        index=len(dates) - 1,
+        format_func=lambda d: f"{d:%d %b %Y}",
+        key="t_to",
+    )
     return target, first, last
 
 
@@ -202,50 +301,97 @@ def changes(steps: pd.DataFrame, details: pd.DataFrame, currency: str, first, la
     )
     labels = STEP_LABELS | {"base": f"{first:%d %b}", "current": f"{last:%d %b}"}
     st.plotly_chart(
-        charts.bridge_waterfall(frame, labels, currency, f"Pipeline due in {target.label}: "
-                                f"{first:%d %b %Y} → {last:%d %b %Y} — {currency}", "Open pipeline"),
-        config=CHART_CONFIG, key="t_changes",
-    )  # fmt: skip
-    st.caption("Every deal at its currency's latest rate, so the bars add up exactly. Won and "
-               "lost: closed between the snapshots; pushed out: still open, now due after the "
-               "quarter; pulled in: existed before, now due in it. " + RATES_NOTE)  # fmt: skip
-    step = st.selectbox("Deals behind", [s for s in STEP_LABELS if s in set(details["step"])],
-                        format_func=STEP_LABELS.get, key="t_step")  # fmt: skip
+        charts.bridge_waterfall(
+            frame,
+            labels,
+            currency,
+            f"Pipeline due in {target.label}: {first:%d %b %Y} → {last:%d %b %Y} — {currency}",
+            "Open pipeline",
+        ),
+        config=CHART_CONFIG,
+        key="t_changes",
+    )
+    st.caption(
+        "Every deal at its currency's latest rate, so the bars add up exactly. Won and "
+        "lost: closed between the snapshots; pushed out: still open, now due after the "
+        "quarter; pulled in: existed before, now due in it. " + RATES_NOTE
+    )
+    step = st.selectbox(
+        "Deals behind",
+        [s for s in STEP_LABELS if s in set(details["step"])],
+        format_func=STEP_LABELS.get,
+        key="t_step",
+    )
     if step:
-        _eur_table(details[details["step"] == step],
-                   {"opportunity_id": "Deal", "customer": "Customer", "rep": "Rep",
-                    "stage": "Stage now", "close_date": "Close date", "status": "Status",
-                    "amount": f"Change ({currency})"},
-                   f"pipeline_{step.replace(' ', '_')}", "t_step_deals")  # fmt: skip
+        _eur_table(
+            details[details["step"] == step],
+            {
+                "opportunity_id": "Deal",
+                "customer": "Customer",
+                "rep": "Rep",
+                "stage": "Stage now",
+                "close_date": "Close date",
+                "status": "Status",
+                "amount": f"Change ({currency})",
+            },
+            f"pipeline_{step.replace(' ', '_')}",
+            "t_step_deals",
+        )
 
 
 # --- forecast -------------------------------------------------------------------------------
 
 
-def forecast(result: dict, quota: float, won: float, accuracy: pd.DataFrame, quarter: Period,
-             currency: str, week: int) -> None:  # fmt: skip
+def forecast(
+    result: dict,
+    quota: float,
+    won: float,
+    accuracy: pd.DataFrame,
+    quarter: Period,
+    currency: str,
+    week: int,
+) -> None:
     cols = st.columns(5)
-    for column, key, label in zip(cols, ("commit", "best_case", "pipeline"),
-                                  ("Commit", "Best case", "Pipeline"), strict=False):  # fmt: skip
+    for column, key, label in zip(
+        cols, ("commit", "best_case", "pipeline"), ("Commit", "Best case", "Pipeline"), strict=False
+    ):
         share = result[key] / quota if quota else None
-        column.metric(f"{label} ({currency})", _money(result[key], currency),
-                      delta=f"{formatting.percent(share, 0)} of quota" if share else None,
-                      delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+        column.metric(
+            f"{label} ({currency})",
+            _money(result[key], currency),
+            delta=f"{formatting.percent(share, 0)} of quota" if share else None,
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+        )
     cols[3].metric(f"Quota ({currency})", _money(quota, currency), border=True)
     cols[4].metric(f"Closed won ({currency})", _money(won, currency), border=True)
-    st.caption(f"Open deals due in {quarter.label} in the snapshot of "
-               f"{result['snapshot']:%d %b %Y}; best case includes commit, pipeline includes "
-               "both. " + RATES_NOTE)  # fmt: skip
+    st.caption(
+        f"Open deals due in {quarter.label} in the snapshot of "
+        f"{result['snapshot']:%d %b %Y}; best case includes commit, pipeline includes "
+        "both. " + RATES_NOTE
+    )
     st.markdown(f"**Forecast accuracy: commit at week {week} vs won**")
     if accuracy.empty:
         components.empty_state("No past quarters", "The store has no snapshots for them.")
         return
-    _eur_table(accuracy, {"quarter": "Quarter", "snapshot": "Snapshot", "commit_eur": "Commit (EUR)",
-                          "won_eur": "Won (EUR)", "accuracy": "Accuracy"},
-               "forecast_accuracy", "t_accuracy")  # fmt: skip
-    st.caption("Accuracy = won in the quarter / what was in commit for it at that week (EUR: "
-               "commit at the snapshot's rate, won at the close date's). Above 100 %: more "
-               "was won than committed.")  # fmt: skip
+    _eur_table(
+        accuracy,
+        {
+            "quarter": "Quarter",
+            "snapshot": "Snapshot",
+            "commit_eur": "Commit (EUR)",
+            "won_eur": "Won (EUR)",
+            "accuracy": "Accuracy",
+        },
+        "forecast_accuracy",
+        "t_accuracy",
+    )
+    st.caption(
+        "Accuracy = won in the quarter / what was in commit for it at that week (EUR: "
+        "commit at the snapshot's rate, won at the close date's). Above 100 %: more "
+        "was won than committed."
+    )
 
 
 # --- activity and rep view --------------------------------------------------------------------
@@ -257,56 +403,104 @@ def activity(frame: pd.DataFrame, by: str, currency: str, period: Period) -> Non
         return
     what = "rep" if by == "rep" else "account"
     st.plotly_chart(
-        charts.activity_scatter(frame.head(400), currency, what,
-                                f"Activities vs revenue per {what} — {period.label}, {currency}"),
-        config=CHART_CONFIG, key=f"t_activity_{by}",
-    )  # fmt: skip
-    _eur_table(frame, {"name": what.capitalize(), "activities": "Activities",
-                       "meetings": "Meetings, visits, demos",
-                       "revenue": f"Revenue ({currency})", "pipeline": f"Open pipeline ({currency})"},
-               f"activity_by_{what}", "t_activity_table")  # fmt: skip
+        charts.activity_scatter(
+            frame.head(400),
+            currency,
+            what,
+            f"Activities vs revenue per {what} — {period.label}, {currency}",
+        ),
+        config=CHART_CONFIG,
+        key=f"t_activity_{by}",
+    )
+    _eur_table(
+        frame,
+        {
+            "name": what.capitalize(),
+            "activities": "Activities",
+            "meetings": "Meetings, visits, demos",
+            "revenue": f"Revenue ({currency})",
+            "pipeline": f"Open pipeline ({currency})",
+        },
+        f"activity_by_{what}",
+        "t_activity_table",
+    )
     st.caption(
         f"Revenue: order lines booked in {period.label}, each at its day's rate. " + RATES_NOTE
     )
 
 
-def rep_view(rep: pd.Series | None, deals: pd.DataFrame, slipped: pd.DataFrame,
-             activities: pd.DataFrame, quarter: Period, currency: str) -> None:  # fmt: skip
+def rep_view(
+    rep: pd.Series | None,
+    deals: pd.DataFrame,
+    slipped: pd.DataFrame,
+    activities: pd.DataFrame,
+    quarter: Period,
+    currency: str,
+) -> None:
     cols = st.columns(3)
     if rep is None:
         cols[0].metric(f"Attainment, {quarter.label}", "No quota", border=True)
     else:
-        cols[0].metric(f"Attainment, {quarter.label}", formatting.percent(rep["attainment"]),
-                       help=f"Booked {_money(rep['booked_eur'], 'EUR')} of "
-                       f"{_money(rep['quota_eur'], 'EUR')}", border=True)  # fmt: skip
+        cols[0].metric(
+            f"Attainment, {quarter.label}",
+            formatting.percent(rep["attainment"]),
+            help=f"Booked {_money(rep['booked_eur'], 'EUR')} of {_money(rep['quota_eur'], 'EUR')}",
+            border=True,
+        )
     open_deals = deals[deals["status"] == "open"]
-    cols[1].metric(f"Open pipeline ({currency})", _money(open_deals["amount"].sum(), currency),
-                   delta=_deals(len(open_deals)), delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    cols[1].metric(
+        f"Open pipeline ({currency})",
+        _money(open_deals["amount"].sum(), currency),
+        delta=_deals(len(open_deals)),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
     cols[2].metric("Activities", formatting.count(activities["activities"].sum()), border=True)
     st.markdown("**Open deals by stage**")
-    by_stage = open_deals.groupby("stage", as_index=False).agg(deals=("opportunity_id", "count"),
-                                                                amount=("amount", "sum"))  # fmt: skip
+    by_stage = open_deals.groupby("stage", as_index=False).agg(
+        deals=("opportunity_id", "count"), amount=("amount", "sum")
+    )
     by_stage["order"] = by_stage["stage"].map({s: i for i, s in enumerate(team.STAGES)})
-    _eur_table(by_stage.sort_values("order"), {"stage": "Stage", "deals": "Deals",
-                                               "amount": f"Amount ({currency})"},
-               "rep_deals_by_stage", "t_rep_stages")  # fmt: skip
+    _eur_table(
+        by_stage.sort_values("order"),
+        {"stage": "Stage", "deals": "Deals", "amount": f"Amount ({currency})"},
+        "rep_deals_by_stage",
+        "t_rep_stages",
+    )
     st.markdown(f"**Slipped deals** (due in {quarter.label} at some point, now due later)")
     if slipped.empty:
         st.success("No deal slipped out of the quarter.")
     else:
-        _eur_table(slipped, {"opportunity_id": "Deal", "customer": "Customer", "was_due": "Was due",
-                             "now_due": "Now due", "status": "Status"}, "rep_slipped", "t_rep_slipped")  # fmt: skip
+        _eur_table(
+            slipped,
+            {
+                "opportunity_id": "Deal",
+                "customer": "Customer",
+                "was_due": "Was due",
+                "now_due": "Now due",
+                "status": "Status",
+            },
+            "rep_slipped",
+            "t_rep_slipped",
+        )
     st.markdown(f"**Activities in {quarter.label}**")
     if activities.empty:
         st.caption("None logged.")
     else:
-        _eur_table(activities, {"type": "Type", "activities": "Activities", "accounts": "Accounts"},
-                   "rep_activities", "t_rep_activities")  # fmt: skip
+        _eur_table(
+            activities,
+            {"type": "Type", "activities": "Activities", "accounts": "Accounts"},
+            "rep_activities",
+            "t_rep_activities",
+        )
 
 
 def scope_note(scope: team.Scope, data_source: str, rates: str) -> str:
     """Which sidebar filters apply here (quotas and deals carry no product line or channel;
     the quarter is chosen on the page) and where the figures come from."""
     where = ", ".join([*scope.regions, *scope.countries]) or "all regions"
-    return (f"{where} · {scope.currency} · the sidebar's period, product line, channel and basis "
-            f"do not apply here · Data: {data_source} · Rates: {rates}")  # fmt: skip
+    return (
+        f"{where} · {scope.currency} · the sidebar's period, product line, channel and basis "
+        f"do not apply here · Data: {data_source} · Rates: {rates}"
+    )

@@ -32,8 +32,12 @@ if data is not None:
                 st.info(checked.message + " Nothing is written until you load.")
             view.report(checked, "d_check")
             count = checked.rows_loaded
-            if st.button(f"Load {count:,} row{'' if count == 1 else 's'}", type="primary", key="d_load",
-                         disabled=checked.rows_loaded == 0):  # fmt: skip
+            if st.button(
+                f"Load {count:,} row{'' if count == 1 else 's'}",
+                type="primary",
+                key="d_load",
+                disabled=checked.rows_loaded == 0,
+            ):
                 view.load(kind, data, file_name, chosen)
 
 summary = cache.data_quality(version)

@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from analytics import review
+from analytics import periods
 from analytics.db import QueryTimeout
 from analytics.fx import RateUnavailable
 from ui import cache, components, filters
@@ -18,7 +18,7 @@ presenting = view.presenting()
 if not presenting:
     st.title("Quarterly review")
 components.require_sales(catalog)
-quarters = review.full_quarters(catalog.first_date, catalog.last_date)
+quarters = periods.full_quarters(catalog.first_date, catalog.last_date)
 if not quarters:
     components.empty_state(
         "No complete quarter yet",

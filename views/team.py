@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics import review, team
+from analytics import periods, team
 from ui import cache, components, filters
 from ui import team as view
 
@@ -14,7 +14,7 @@ version = cache.database_version()
 catalog = cache.load_catalog(version)
 components.require_sales(catalog, "order lines, reps, quotas and opportunities")
 scope = team.Scope.from_filters(filters.current())
-quarters = review.full_quarters(catalog.first_date, catalog.last_date)
+quarters = periods.full_quarters(catalog.first_date, catalog.last_date)
 chosen = view.view_choice()
 st.caption(view.scope_note(scope, catalog.data_source, catalog.rates.label))
 
@@ -30,8 +30,10 @@ elif chosen == "Pipeline":
             "day's open deals as a snapshot.",
         )
     else:
-        st.caption(f"Deals as they stand on {data['as_of']:%d %b %Y}; time in stage and stage "
-                   f"conversion from the weekly snapshots (latest {data['snapshot']:%d %b %Y}).")  # fmt: skip
+        st.caption(
+            f"Deals as they stand on {data['as_of']:%d %b %Y}; time in stage and stage "
+            f"conversion from the weekly snapshots (latest {data['snapshot']:%d %b %Y})."
+        )
         view.pipeline(data, scope.currency)
 elif chosen == "Pipeline changes":
     dates = cache.team_data(version, "snapshots")
@@ -41,8 +43,8 @@ elif chosen == "Pipeline changes":
         )
     else:
         latest = dates[-1]
-        current = review.quarter(latest)
-        targets = [current, review.quarter(current.end + dt.timedelta(days=1))]
+        current = periods.quarter(latest)
+        targets = [current, periods.quarter(current.end + dt.timedelta(days=1))]
         target, first, last = view.changes_inputs(dates, targets)
         if first >= last:
             st.error("Choose a “from” snapshot before the “to” snapshot.")
@@ -58,8 +60,15 @@ elif chosen == "Forecast":
             "No snapshot", f"No pipeline snapshot on or before {quarter.end:%d %b %Y}."
         )
     else:
-        view.forecast(data["forecast"], data["quota"], data["won"], data["accuracy"], quarter,
-                      scope.currency, week)  # fmt: skip
+        view.forecast(
+            data["forecast"],
+            data["quota"],
+            data["won"],
+            data["accuracy"],
+            quarter,
+            scope.currency,
+            week,
+        )
 elif chosen == "Activity vs impact":
     quarter = view.quarter_choice(quarters)
     by = st.radio("Per", ["rep", "account"], horizontal=True, key="t_activity_by")
@@ -84,5 +93,11 @@ else:
     else:
         st.query_params["t_rep"] = rep_id
         data = cache.team_data(version, "rep", quarter, scope, rep_id)
-        view.rep_view(data["attainment"], data["deals"], data["slipped"], data["activities"],
-                      quarter, scope.currency)  # fmt: skip
+        view.rep_view(
+            data["attainment"],
+            data["deals"],
+            data["slipped"],
+            data["activities"],
+            quarter,
+            scope.currency,
+        )

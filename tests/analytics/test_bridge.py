@@ -16,7 +16,8 @@ import datetime as dt
 import pytest
 
 from analytics import bridge, fx
-from analytics.filters import Filters, Period
+from analytics.filters import Filters
+from analytics.periods import Period
 
 D = dt.date
 BASE = (D(2024, 1, 4), D(2024, 1, 7))
@@ -101,12 +102,20 @@ def _only(**kwargs) -> Filters:
         ((D(2026, 4, 1), D(2026, 6, 30)), (D(2026, 7, 1), D(2026, 9, 30)), "EUR", None),
         ((D(2025, 7, 1), D(2025, 9, 30)), (D(2026, 7, 1), D(2026, 9, 30)), "USD", None),
         ((D(2022, 10, 1), D(2022, 12, 31)), (D(2023, 1, 1), D(2023, 3, 31)), "JPY", None),
-        ((D(2025, 10, 1), D(2025, 12, 31)), (D(2026, 1, 1), D(2026, 3, 31)), "GBP",
-         {"regions": ("Central & Eastern Europe",)}),
-        ((D(2024, 1, 1), D(2024, 3, 31)), (D(2024, 4, 1), D(2024, 6, 30)), "CHF",
-         {"product_lines": ("Sensors",), "channels": ("distributor", "direct")}),
+        (
+            (D(2025, 10, 1), D(2025, 12, 31)),
+            (D(2026, 1, 1), D(2026, 3, 31)),
+            "GBP",
+            {"regions": ("Central & Eastern Europe",)},
+        ),
+        (
+            (D(2024, 1, 1), D(2024, 3, 31)),
+            (D(2024, 4, 1), D(2024, 6, 30)),
+            "CHF",
+            {"product_lines": ("Sensors",), "channels": ("distributor", "direct")},
+        ),
     ],
-)  # fmt: skip
+)
 def test_bridge_reconciles_on_the_demo(demo_db_path, base, current, currency, filters):
     import duckdb
 

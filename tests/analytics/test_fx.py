@@ -133,10 +133,14 @@ def test_legacy_euro_currency_converts_at_its_fixed_rate_after_the_changeover():
     store.create_schema(con)
     fx.insert_rates(
         con,
-        [(D(2022, 12, 29), "HRK", 7.5360), (D(2022, 12, 30), "HRK", 7.5365),
-         (D(2022, 12, 30), "USD", 1.0666), (D(2023, 1, 2), "USD", 1.0683)],
+        [
+            (D(2022, 12, 29), "HRK", 7.5360),
+            (D(2022, 12, 30), "HRK", 7.5365),
+            (D(2022, 12, 30), "USD", 1.0666),
+            (D(2023, 1, 2), "USD", 1.0683),
+        ],
         "test",
-    )  # fmt: skip
+    )
     fx.rebuild_fx_daily(con)
     # Before the changeover the ordinary rule applies: Saturday 31 Dec uses Friday's rate.
     assert fx.units_per_eur(con, "HRK", D(2022, 12, 31)) == 7.5365

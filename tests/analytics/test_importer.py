@@ -23,10 +23,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def snapshot(con) -> dict:
     """Every company table's rows, to compare a store before and after."""
-    tables = ["order_lines", "customers", "products", "reps", "sales_daily", "orders_daily",
-              "fx_rates", "fx_daily", "quotas", "budgets", "price_list", "market_data"]  # fmt: skip
-    return {t: sorted(map(tuple, con.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
-            for t in tables}  # fmt: skip
+    tables = [
+        "order_lines",
+        "customers",
+        "products",
+        "reps",
+        "sales_daily",
+        "orders_daily",
+        "fx_rates",
+        "fx_daily",
+        "quotas",
+        "budgets",
+        "price_list",
+        "market_data",
+    ]
+    return {
+        t: sorted(map(tuple, con.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
+        for t in tables
+    }
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -50,8 +64,10 @@ def test_corpus_file_gives_its_expected_report(fixture_con, name):
     if "message_contains" in expected:
         assert expected["message_contains"] in got["message"]
     if "rejected" in expected:
-        shown = [{k: r[k] for k in expect} for r, expect in
-                 zip(got["rejected"], expected["rejected"], strict=True)]  # fmt: skip
+        shown = [
+            {k: r[k] for k in expect}
+            for r, expect in zip(got["rejected"], expected["rejected"], strict=True)
+        ]
         assert shown == expected["rejected"]
     stored = fixture_con.execute(
         "SELECT count(*) FROM import_log WHERE file_name = ? AND status = ?", [name, got["status"]]
@@ -77,8 +93,11 @@ def test_decimal_comma_and_separators(fixture_con):
     importer.import_file(
         fixture_con, "orders", (CORPUS / "semicolon_decimal_comma.csv").read_bytes(), "s.csv"
     )
-    prices = dict(fixture_con.execute(
-        "SELECT order_id, unit_price_local FROM order_lines WHERE order_id LIKE 'S%'").fetchall())  # fmt: skip
+    prices = dict(
+        fixture_con.execute(
+            "SELECT order_id, unit_price_local FROM order_lines WHERE order_id LIKE 'S%'"
+        ).fetchall()
+    )
     assert prices == {"S1": 1234.5, "S2": 99.95}
     late = fixture_con.execute(
         "SELECT unit_price_local FROM order_lines WHERE order_id = 'L2104'"
@@ -148,8 +167,20 @@ def test_xlsx_with_a_chosen_sheet(fixture_con):
     book.active.title = "Notes"
     book.active.append(["nothing to see"])
     sheet = book.create_sheet("Orders")
-    sheet.append(["Order ID", "Order Date", "Customer ID", "Country", "Currency", "Product ID",
-                  "Quantity", "Unit Price", "Channel", "Unit cost EUR"])  # fmt: skip
+    sheet.append(
+        [
+            "Order ID",
+            "Order Date",
+            "Customer ID",
+            "Country",
+            "Currency",
+            "Product ID",
+            "Quantity",
+            "Unit Price",
+            "Channel",
+            "Unit cost EUR",
+        ]
+    )
     import datetime as dt
 
     sheet.append(["XL-1", dt.datetime(2024, 1, 8), "C1", "US", "USD", "P1", 2, 60.0, "direct", 20])
@@ -159,21 +190,33 @@ def test_xlsx_with_a_chosen_sheet(fixture_con):
     data = out.getvalue()
     wrong = importer.import_file(fixture_con, "orders", data, "o.xlsx")
     assert wrong.status == "rejected" and "Missing required column" in wrong.message
-    report = importer.import_file(fixture_con, "orders", data, "o.xlsx",
-                                  importer.Options(sheet="Orders"))  # fmt: skip
+    report = importer.import_file(
+        fixture_con, "orders", data, "o.xlsx", importer.Options(sheet="Orders")
+    )
     assert (report.rows_loaded, report.rows_rejected) == (1, 1)
     assert report.detected["format"] == "xlsx" and report.detected["sheet"] == "Orders"
     assert report.rejected[0]["line"] == 3 and report.rejected[0]["reason"] == "negative price"
-    missing = importer.import_file(fixture_con, "orders", data, "o.xlsx",
-                                   importer.Options(sheet="Sales"))  # fmt: skip
+    missing = importer.import_file(
+        fixture_con, "orders", data, "o.xlsx", importer.Options(sheet="Sales")
+    )
     assert "no sheet “Sales”; it has Notes, Orders" in missing.message
 
 
 def test_parquet(fixture_con, tmp_path):
-    frame = pd.DataFrame({"order_id": ["PQ-1"], "order_date": [pd.Timestamp("2024-01-09")],
-                          "customer_id": ["C2"], "country": ["GB"], "currency": ["GBP"],
-                          "product_id": ["P1"], "quantity": [1], "unit_price": [80.0],
-                          "channel": ["direct"], "unit_cost_eur": [30.0]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "order_id": ["PQ-1"],
+            "order_date": [pd.Timestamp("2024-01-09")],
+            "customer_id": ["C2"],
+            "country": ["GB"],
+            "currency": ["GBP"],
+            "product_id": ["P1"],
+            "quantity": [1],
+            "unit_price": [80.0],
+            "channel": ["direct"],
+            "unit_cost_eur": [30.0],
+        }
+    )
     path = tmp_path / "o.parquet"
     frame.to_parquet(path)
     report = importer.import_file(fixture_con, "orders", path.read_bytes(), "o.parquet")
@@ -207,8 +250,10 @@ def test_master_data_updates_and_references(fixture_con):
     fixture_con.execute("INSERT INTO reps VALUES ('R1', 'Rita', 'A', 'Americas', NULL)")
     report = importer.import_file(fixture_con, "quotas", quotas, "q.csv")
     reasons = {r["line"]: r["reason"] for r in report.rejected}
-    assert reasons == {3: "unknown rep (import reps first)",
-                       4: "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)"}  # fmt: skip
+    assert reasons == {
+        3: "unknown rep (import reps first)",
+        4: "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
+    }
     assert report.rows_loaded == 1
 
 
@@ -221,8 +266,9 @@ def test_templates_import_cleanly(fixture_con):
 def test_cli_prints_a_json_report_and_exit_codes(tmp_path):
     db_path = tmp_path / "empty.duckdb"
     run = [sys.executable, "-m", "analytics"]
-    init = subprocess.run([*run, "init", "--empty", "--db", str(db_path)], cwd=ROOT,
-                          capture_output=True, text=True)  # fmt: skip
+    init = subprocess.run(
+        [*run, "init", "--empty", "--db", str(db_path)], cwd=ROOT, capture_output=True, text=True
+    )
     assert init.returncode == 0, init.stderr
     with duckdb.connect(str(db_path), read_only=True) as con:
         counts = con.execute(
@@ -236,21 +282,33 @@ def test_cli_prints_a_json_report_and_exit_codes(tmp_path):
         b"customer_name,product_name,channel,unit_cost_eur\n"
         b"N1,2024-03-04,NEW,FR,EUR,PN,2,10,Nouveau SA,Gadget,direct,4\n"
     )
-    loaded = subprocess.run([*run, "import", "orders", str(good), "--db", str(db_path)],
-                            cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    loaded = subprocess.run(
+        [*run, "import", "orders", str(good), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert loaded.returncode == 0, loaded.stderr
     report = json.loads(loaded.stdout)
     assert (report["rows_read"], report["rows_loaded"], report["rows_rejected"]) == (1, 1, 0)
     assert report["created"] == {"customers": 1, "products": 1}
     bad = tmp_path / "bad.csv"
     bad.write_bytes((CORPUS / "missing_columns.csv").read_bytes())
-    rejected = subprocess.run([*run, "import", "orders", str(bad), "--db", str(db_path)],
-                              cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    rejected = subprocess.run(
+        [*run, "import", "orders", str(bad), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert rejected.returncode == 2
     assert json.loads(rejected.stdout)["status"] == "rejected"
     with duckdb.connect(str(db_path)):  # another process holds the store
-        locked = subprocess.run([*run, "import", "orders", str(good), "--db", str(db_path)],
-                                cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        locked = subprocess.run(
+            [*run, "import", "orders", str(good), "--db", str(db_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
     assert locked.returncode == 2
     assert "in use by another process" in locked.stderr
 
@@ -331,9 +389,12 @@ def test_each_opportunities_export_records_a_pipeline_snapshot(fixture_con):
     from analytics.review import quarter
 
     steps, _ = team.pipeline_changes(
-        con, pd.Timestamp("2024-01-05").date(), pd.Timestamp("2024-01-12").date(),
-        quarter(pd.Timestamp("2024-01-01").date()), team.Scope(currency="USD"),
-    )  # fmt: skip
+        con,
+        pd.Timestamp("2024-01-05").date(),
+        pd.Timestamp("2024-01-12").date(),
+        quarter(pd.Timestamp("2024-01-01").date()),
+        team.Scope(currency="USD"),
+    )
     amounts = dict(zip(steps["step"], steps["amount"], strict=True))
     usd_per_gbp = 1.09 / 0.855  # the latest stored rates, 2024-02-01
     assert amounts["start"] == pytest.approx(1000 + 500 * usd_per_gbp)
@@ -351,8 +412,9 @@ def test_an_export_without_a_snapshot_date_is_the_pipeline_of_the_import_day(fix
     drop = header.split(",").index("snapshot_date")
     strip = lambda line: ",".join(v for i, v in enumerate(line.split(",")) if i != drop)  # noqa: E731
     row = row.replace("ACME-DE", "C3").replace("R-7", "R1")
-    report = importer.import_file(fixture_con, "opportunities",
-                                  f"{strip(header)}\n{strip(row)}\n".encode(), "crm.csv")  # fmt: skip
+    report = importer.import_file(
+        fixture_con, "opportunities", f"{strip(header)}\n{strip(row)}\n".encode(), "crm.csv"
+    )
     assert report.status == "loaded", report.rejected
     assert report.snapshot["dates"] == [f"{dt.date.today():%Y-%m-%d}"]
 
@@ -366,9 +428,15 @@ def test_opportunity_stages_are_the_funnels_or_rejected(fixture_con):
         "OP3,C1,R1,US,USD,1000,closed won,commit,2024-01-02,2024-01-09,won\n"
     )
     report = importer.import_file(fixture_con, "opportunities", data.encode(), "crm.csv")
-    assert report.rejected == [{"line": 3, "column": "stage", "value": "Discovery",
-                                "reason": "must be one of: Prospecting, Qualification, Proposal, "
-                                "Negotiation, Closed Won, Closed Lost"}]  # fmt: skip
+    assert report.rejected == [
+        {
+            "line": 3,
+            "column": "stage",
+            "value": "Discovery",
+            "reason": "must be one of: Prospecting, Qualification, Proposal, "
+            "Negotiation, Closed Won, Closed Lost",
+        }
+    ]
     stored = fixture_con.execute(
         "SELECT opportunity_id, stage FROM opportunities ORDER BY 1"
     ).fetchall()

@@ -14,7 +14,8 @@ import datetime as dt
 import pytest
 
 from analytics import markets
-from analytics.filters import Filters, Period
+from analytics.filters import Filters
+from analytics.periods import Period
 
 D = dt.date
 CURRENT = Period(D(2024, 1, 8), D(2024, 1, 9), "8–9 Jan")

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from analytics import overview, sales
-from analytics.filters import Filters, Period
+from analytics.filters import Filters
 from analytics.fx import RateUnavailable
+from analytics.periods import Period
 
 D = dt.date
 CURRENT = Period(D(2024, 1, 8), D(2024, 1, 9), "8–9 Jan")

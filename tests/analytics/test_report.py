@@ -14,7 +14,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from analytics import report, review
+from analytics import periods, report, review
 from analytics.filters import Filters
 
 
@@ -22,7 +22,7 @@ from analytics.filters import Filters
 def data(demo_db_path) -> review.Review:
     with duckdb.connect(str(demo_db_path), read_only=True) as con:
         last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
-        quarter = review.full_quarters(dt.date(2021, 1, 1), last)[0]
+        quarter = periods.full_quarters(dt.date(2021, 1, 1), last)[0]
         filters = Filters(period=quarter, comparison=quarter, currency="USD", regions=())
         return review.build(con, quarter, "last_year", filters)
 

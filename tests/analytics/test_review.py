@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from test_bridge import ASP0, CC1_DE, CC1_GB, CC1_US_P1, CC1_US_P2, P0_GB, P0_US, R0_GB, R0_US, USD
 
-from analytics import bridge, review
-from analytics.filters import Filters, Period
+from analytics import bridge, periods, review
+from analytics.filters import Filters
+from analytics.periods import Period
 
 D = dt.date
 BASE = Period(D(2024, 1, 4), D(2024, 1, 7), "base")
@@ -38,23 +39,23 @@ def labelled_items(con, currency="EUR"):
 
 
 def test_full_quarters_skip_partial_ones_and_newest_come_first():
-    quarters = review.full_quarters(D(2024, 2, 10), D(2024, 12, 30))
+    quarters = periods.full_quarters(D(2024, 2, 10), D(2024, 12, 30))
     assert [q.label for q in quarters] == ["Q3 2024", "Q2 2024"]
     assert quarters[0] == Period(D(2024, 7, 1), D(2024, 9, 30), "Q3 2024")
-    assert review.full_quarters(D(2024, 1, 1), D(2024, 3, 31))[0].label == "Q1 2024"
+    assert periods.full_quarters(D(2024, 1, 1), D(2024, 3, 31))[0].label == "Q1 2024"
 
 
 def test_quarter_keys_round_trip_and_bad_ones_are_explained():
-    q = review.parse_quarter_key("2025q4")
+    q = periods.parse_quarter_key("2025q4")
     assert (q.start, q.end, q.label) == (D(2025, 10, 1), D(2025, 12, 31), "Q4 2025")
-    assert review.quarter_key(q) == "2025Q4"
+    assert periods.quarter_key(q) == "2025Q4"
     for bad in ("2025Q5", "Q4", "last"):
         with pytest.raises(ValueError, match="2026Q3"):
-            review.parse_quarter_key(bad)
+            periods.parse_quarter_key(bad)
 
 
 def test_base_period_per_comparison():
-    q = review.parse_quarter_key("2026Q1")
+    q = periods.parse_quarter_key("2026Q1")
     assert review.base_period(q, "prior_quarter").label == "Q4 2025"
     assert review.base_period(q, "last_year").label == "Q1 2025"
     # A budget has no units or prices: growth and the bridge start from last year.
@@ -245,7 +246,7 @@ def test_no_snapshot_before_the_quarter_end_means_no_pipeline(fixture_con):
 def test_review_on_the_demo_reconciles(demo_db_path, vs, currency, dims):
     with duckdb.connect(str(demo_db_path), read_only=True) as con:
         last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
-        current = review.full_quarters(D(2021, 1, 1), last)[0]
+        current = periods.full_quarters(D(2021, 1, 1), last)[0]
         filters = Filters(period=current, comparison=current, currency=currency, **dims)
         result = review.build(con, current, vs, filters)
         base = review.base_period(current, vs)
@@ -286,7 +287,7 @@ def test_review_on_the_demo_reconciles(demo_db_path, vs, currency, dims):
 def test_review_without_a_base_says_so(demo_db_path):
     with duckdb.connect(str(demo_db_path), read_only=True) as con:
         first = con.execute("SELECT min(order_date) FROM order_lines").fetchone()[0]
-        earliest = review.quarter(first)
+        earliest = periods.quarter(first)
         filters = Filters(period=earliest, comparison=earliest)
         with pytest.raises(ValueError, match="Nothing was sold"):
             review.build(con, earliest, "prior_quarter", filters)

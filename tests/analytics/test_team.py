@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 
 from analytics import team
-from analytics.filters import Period
+from analytics.periods import Period
 from analytics.review import quarter
 
 D = dt.date
@@ -42,15 +42,111 @@ R1_BOOKED = 450 / 1.08 + 300 / 1.20 - 60 / 1.20 + 100 + 109 / 1.09  # O1, O3/1, 
 R2_BOOKED = 200 / 0.86 + 240 / 0.80  # O2, O5
 
 DEALS = [
-    ("D1", "C1", "R1", "US", "USD", 1090.0, "Negotiation", "commit", D(2023, 11, 1), D(2024, 3, 15), "open"),
-    ("D2", "C2", "R2", "GB", "GBP", 855.0, "Proposal", "best case", D(2024, 1, 10), D(2024, 3, 20), "open"),
-    ("D3", "C3", "R1", "DE", "EUR", 500.0, "Negotiation", "commit", D(2023, 12, 1), D(2024, 1, 9), "won"),
-    ("D4", "C1", "R1", "US", "USD", 1200.0, "Proposal", "best case", D(2023, 12, 15), D(2024, 1, 8), "lost"),
-    ("D5", "C2", "R2", "GB", "GBP", 800.0, "Negotiation", "commit", D(2023, 12, 20), D(2024, 1, 9), "won"),
-    ("D6", "C3", "R2", "DE", "EUR", 300.0, "Qualification", "pipeline", D(2023, 12, 1), D(2024, 5, 15), "open"),
-    ("D7", "C4", "R1", "US", "USD", 545.0, "Prospecting", "pipeline", D(2023, 10, 1), D(2024, 3, 29), "open"),
-    ("D8", "C3", "R2", "DE", "EUR", 600.0, "Proposal", "best case", D(2023, 11, 15), D(2024, 2, 15), "open"),
-]  # fmt: skip
+    (
+        "D1",
+        "C1",
+        "R1",
+        "US",
+        "USD",
+        1090.0,
+        "Negotiation",
+        "commit",
+        D(2023, 11, 1),
+        D(2024, 3, 15),
+        "open",
+    ),
+    (
+        "D2",
+        "C2",
+        "R2",
+        "GB",
+        "GBP",
+        855.0,
+        "Proposal",
+        "best case",
+        D(2024, 1, 10),
+        D(2024, 3, 20),
+        "open",
+    ),
+    (
+        "D3",
+        "C3",
+        "R1",
+        "DE",
+        "EUR",
+        500.0,
+        "Negotiation",
+        "commit",
+        D(2023, 12, 1),
+        D(2024, 1, 9),
+        "won",
+    ),
+    (
+        "D4",
+        "C1",
+        "R1",
+        "US",
+        "USD",
+        1200.0,
+        "Proposal",
+        "best case",
+        D(2023, 12, 15),
+        D(2024, 1, 8),
+        "lost",
+    ),
+    (
+        "D5",
+        "C2",
+        "R2",
+        "GB",
+        "GBP",
+        800.0,
+        "Negotiation",
+        "commit",
+        D(2023, 12, 20),
+        D(2024, 1, 9),
+        "won",
+    ),
+    (
+        "D6",
+        "C3",
+        "R2",
+        "DE",
+        "EUR",
+        300.0,
+        "Qualification",
+        "pipeline",
+        D(2023, 12, 1),
+        D(2024, 5, 15),
+        "open",
+    ),
+    (
+        "D7",
+        "C4",
+        "R1",
+        "US",
+        "USD",
+        545.0,
+        "Prospecting",
+        "pipeline",
+        D(2023, 10, 1),
+        D(2024, 3, 29),
+        "open",
+    ),
+    (
+        "D8",
+        "C3",
+        "R2",
+        "DE",
+        "EUR",
+        600.0,
+        "Proposal",
+        "best case",
+        D(2023, 11, 15),
+        D(2024, 2, 15),
+        "open",
+    ),
+]
 
 SNAPSHOTS = [
     (FIRST, "D1", "Proposal", 1000.0, D(2024, 3, 15), "commit"),
@@ -82,8 +178,13 @@ def con(fixture_con):
     )
     c.executemany(
         "INSERT INTO quotas VALUES (?, ?, ?)",
-        [("R1", Q4.start, 500), ("R2", Q4.start, 500), ("R1", Q1.start, 1000), ("R2", Q1.start, 2000)],
-    )  # fmt: skip
+        [
+            ("R1", Q4.start, 500),
+            ("R2", Q4.start, 500),
+            ("R1", Q1.start, 1000),
+            ("R2", Q1.start, 2000),
+        ],
+    )
     c.executemany("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DEALS)
     c.executemany("INSERT INTO opportunity_snapshots VALUES (?, ?, ?, ?, ?, ?)", SNAPSHOTS)
     c.executemany(
@@ -211,9 +312,15 @@ def test_pipeline_changes_reconcile_step_by_step(con):
     )
     assert sum(steps["amount"].iloc[:-1]) == pytest.approx(steps["amount"].iloc[-1], abs=1e-9)
     by_step = details.groupby("step")["opportunity_id"].apply(sorted).to_dict()
-    assert by_step == {"amount down": ["D8"], "amount up": ["D1"], "created": ["D2"],
-                       "lost": ["D4"], "pulled in": ["D7"], "pushed out": ["D6"],
-                       "won": ["D3", "D5"]}  # fmt: skip
+    assert by_step == {
+        "amount down": ["D8"],
+        "amount up": ["D1"],
+        "created": ["D2"],
+        "lost": ["D4"],
+        "pulled in": ["D7"],
+        "pushed out": ["D6"],
+        "won": ["D3", "D5"],
+    }
 
 
 def test_pipeline_changes_follow_currency_and_region(con):
@@ -286,8 +393,10 @@ def test_pipeline_view_for_the_latest_snapshot(con):
 
 
 def test_a_deal_closed_after_the_last_snapshot_moves_now(con):
-    con.execute("UPDATE opportunities SET status = 'won', close_date = DATE '2024-01-30' "
-                "WHERE opportunity_id = 'D8'")  # fmt: skip
+    con.execute(
+        "UPDATE opportunities SET status = 'won', close_date = DATE '2024-01-30' "
+        "WHERE opportunity_id = 'D8'"
+    )
     view = team.pipeline_view(con, team.Scope())
     assert (view["as_of"], view["snapshot"]) == (D(2024, 1, 30), LAST)
     assert view["summaries"][0]["open"] == pytest.approx(2500)  # D8's 600 is won now

@@ -24,8 +24,12 @@ ORDERS = (
 @pytest.fixture(scope="module")
 def empty_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data_page") / "empty.duckdb"
-    subprocess.run([sys.executable, "-m", "analytics", "init", "--empty", "--db", str(path)],
-                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "analytics", "init", "--empty", "--db", str(path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return path
 
 

@@ -36,10 +36,17 @@ def test_top_level_shows_every_section(demo_db_path, monkeypatch):
     assert any("Growth vs Q2 2026 at reported rates" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("region", [
-    "Western Europe", "Northern Europe", "Central & Eastern Europe", "Americas", "Asia Pacific",
-    "Middle East & Africa",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "region",
+    [
+        "Western Europe",
+        "Northern Europe",
+        "Central & Eastern Europe",
+        "Americas",
+        "Asia Pacific",
+        "Middle East & Africa",
+    ],
+)
 def test_every_region_renders(demo_db_path, monkeypatch, region):
     at = open_markets(demo_db_path, monkeypatch, m_region=region)
     assert not at.exception, [e.value for e in at.exception]

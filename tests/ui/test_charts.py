@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.io as pio
 
-from analytics.filters import Period
+from analytics.periods import Period
 from ui import charts
 
 PERIOD = Period(dt.date(2026, 7, 1), dt.date(2026, 9, 30), "Q3 2026")
@@ -60,9 +60,13 @@ def test_map_uses_iso3_and_diverging_scale_for_growth():
 
 def test_market_bars_put_the_largest_on_top_and_carry_the_drill_key():
     frame = pd.DataFrame(
-        {"key": ["DE", "FR", "IT"], "name": ["Germany", "France", "Italy"],
-         "revenue": [50.0, 80.0, 20.0], "growth_prior": [0.1, -0.2, 0.0]}
-    )  # fmt: skip
+        {
+            "key": ["DE", "FR", "IT"],
+            "name": ["Germany", "France", "Italy"],
+            "revenue": [50.0, 80.0, 20.0],
+            "growth_prior": [0.1, -0.2, 0.0],
+        }
+    )
     fig = charts.market_bars(frame, "key", "name", "EUR", "Net revenue by country — EUR")
     bar = fig.data[0]
     # Plotly draws horizontal bars bottom-up: the largest comes last, i.e. on top.
@@ -73,10 +77,15 @@ def test_market_bars_put_the_largest_on_top_and_carry_the_drill_key():
 
 def test_opportunity_bubbles_label_quadrants_and_skip_markets_without_estimates():
     frame = pd.DataFrame(
-        {"country_code": ["A", "B", "C", "D", "E"], "country": list("ABCDE"),
-         "addressable_market": [1e6, 2e6, 3e6, 4e6, None], "penetration": [0.01, 0.2, 0.05, 0.1, 0.3],
-         "revenue": [10.0, 400.0, 150.0, 400.0, 5.0], "growth_prior": [0.1, 0.0, -0.1, 0.2, 0.0]}
-    )  # fmt: skip
+        {
+            "country_code": ["A", "B", "C", "D", "E"],
+            "country": list("ABCDE"),
+            "addressable_market": [1e6, 2e6, 3e6, 4e6, None],
+            "penetration": [0.01, 0.2, 0.05, 0.1, 0.3],
+            "revenue": [10.0, 400.0, 150.0, 400.0, 5.0],
+            "growth_prior": [0.1, 0.0, -0.1, 0.2, 0.0],
+        }
+    )
     fig = charts.opportunity_bubbles(frame, "USD", "Q3 2026")
     assert list(fig.data[0].text) == ["A", "B", "C", "D"]
     texts = [a.text for a in fig.layout.annotations]
@@ -86,12 +95,14 @@ def test_opportunity_bubbles_label_quadrants_and_skip_markets_without_estimates(
 
 def test_waterfall_axis_zooms_only_when_every_level_stays_high():
     labels = {"base": "Q2", "volume": "Volume", "fx": "FX", "current": "Q3"}
-    bridge = pd.DataFrame({"effect": ["base", "volume", "fx", "current"],
-                           "amount": [100.0, 10.0, -4.0, 106.0]})  # fmt: skip
+    bridge = pd.DataFrame(
+        {"effect": ["base", "volume", "fx", "current"], "amount": [100.0, 10.0, -4.0, 106.0]}
+    )
     low, high = charts.bridge_waterfall(bridge, labels, "EUR", "t").layout.yaxis.range
     # Levels 100, 110, 106: zoomed to 100 - 0.25 x 10 = 97.5, top 110 + 1.25.
     assert (low, high) == (97.5, 110 + 0.1 * 12.5)
-    closed = pd.DataFrame({"effect": ["base", "volume", "fx", "current"],
-                           "amount": [100.0, -60.0, -25.0, 15.0]})  # fmt: skip
+    closed = pd.DataFrame(
+        {"effect": ["base", "volume", "fx", "current"], "amount": [100.0, -60.0, -25.0, 15.0]}
+    )
     low, high = charts.bridge_waterfall(closed, labels, "EUR", "t").layout.yaxis.range
     assert (low, high) == (0.0, 110.0)  # the 15 at the end must not look like nothing

@@ -1,0 +1,1 @@
+"""The CRM figures: quota attainment, pipeline and forecast, pipeline changes, activity."""
