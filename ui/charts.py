@@ -415,14 +415,15 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
 def review_figures(data) -> dict[str, go.Figure]:
     """The quarterly review's charts as the PDF embeds them (keys bridge, countries and,
     when there is a pipeline snapshot, pipeline). `data` is an analytics.review.Review."""
-    from analytics import report, review
+    from analytics import review
+    from exports import content
 
     period = f"{data.base.label} → {data.quarter.label}"
     movers = review.top_movers(data.country_movers)
     figures = {
         "bridge": bridge_waterfall(
             data.bridge,
-            report.bridge_labels(data),
+            content.bridge_labels(data),
             data.currency,
             f"Revenue bridge {period} — {data.currency}, reported",
         ),

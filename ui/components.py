@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import export, formatting
+from analytics import formatting
 from analytics.catalog import Catalog
 from analytics.filters import BASES, Filters
+from exports import tables
 
 
 def source_caption(filters: Filters, catalog: Catalog) -> str:
@@ -59,14 +60,14 @@ def table_with_downloads(
     # milliseconds per table.
     left.download_button(
         "Download CSV",
-        lambda: export.to_csv_bytes(data),
+        lambda: tables.to_csv_bytes(data),
         f"{file_stem}.csv",
         "text/csv",
         key=f"{key}_csv",
     )
     right.download_button(
         "Download XLSX",
-        lambda: export.to_xlsx_bytes(data, sheet_name=file_stem.replace("_", " ")),
+        lambda: tables.to_xlsx_bytes(data, sheet_name=file_stem.replace("_", " ")),
         f"{file_stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

@@ -8,7 +8,8 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from analytics import db, export, formatting, fx, importer
+from analytics import db, formatting, fx, importer
+from exports import tables
 from ui import cache, components
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
@@ -124,7 +125,7 @@ def report(result: importer.Report, key: str) -> None:
         st.dataframe(rejected.head(1000), hide_index=True, width="stretch")
         st.download_button(
             "Download the rejected rows (CSV)",
-            lambda: export.to_csv_bytes(rejected),
+            lambda: tables.to_csv_bytes(rejected),
             f"rejected_{result.file_name}.csv",
             "text/csv",
             key=f"{key}_rejected",

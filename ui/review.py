@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting, periods, report, review
+from analytics import formatting, periods, review
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
+from exports import content, deck, html, images, pdf
 from ui import charts, components
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
@@ -177,7 +178,7 @@ def bridge_chart(data: Review, font_scale: float = 1.0) -> None:
     _show(fig, "review_bridge", font_scale)
 
 
-BRIDGE_NOTE = report.BRIDGE_NOTE
+BRIDGE_NOTE = content.BRIDGE_NOTE
 
 
 def bridge_drivers(data: Review) -> None:
@@ -505,20 +506,20 @@ def presentation(data: Review) -> None:
 def exports(data: Review) -> None:
     """Download the review as a deck (PPTX), a PDF and an offline HTML report; files are
     built when their button is clicked."""
-    stem = report.file_stem(data)
+    stem = content.file_stem(data)
     columns = st.columns(3)
     columns[0].download_button(
         "Download PPTX deck",
-        lambda: report.to_pptx(data),
+        lambda: deck.to_pptx(data),
         f"{stem}.pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="r_pptx",
         help="Native PowerPoint charts: their data stays editable.",
     )
-    reason = report.pdf_unavailable_reason()
+    reason = images.unavailable_reason()
     columns[1].download_button(
         "Download PDF",
-        lambda: report.to_pdf(data, charts.review_figures(data)),
+        lambda: pdf.to_pdf(data, charts.review_figures(data)),
         f"{stem}.pdf",
         "application/pdf",
         key="r_pdf",
@@ -527,7 +528,7 @@ def exports(data: Review) -> None:
     )
     columns[2].download_button(
         "Download HTML report",
-        lambda: report.to_html(data).encode("utf-8"),
+        lambda: html.to_html(data).encode("utf-8"),
         f"{stem}.html",
         "text/html",
         key="r_html",

@@ -14,8 +14,9 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from analytics import periods, report, review
+from analytics import periods, review
 from analytics.filters import Filters
+from exports import content, deck, html, images, pdf
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,8 @@ def slide_texts(slide) -> list[str]:
 
 
 def test_pptx_reopens_with_its_slides_and_chart_data(data):
-    deck = Presentation(io.BytesIO(report.to_pptx(data)))
-    titles = [slide_texts(s)[0] for s in deck.slides]
+    slides = Presentation(io.BytesIO(deck.to_pptx(data))).slides
+    titles = [slide_texts(s)[0] for s in slides]
     assert titles == [
         f"Quarterly review — {data.quarter.label}",
         f"Headline — {data.quarter.label} vs {data.vs_label}",
@@ -42,13 +43,13 @@ def test_pptx_reopens_with_its_slides_and_chart_data(data):
         f"Top movers — {data.base.label} → {data.quarter.label} (USD)",
         f"Pipeline for {data.pipeline['quarter']} vs quota (USD)",
     ]
-    for slide in list(deck.slides)[1:]:
+    for slide in list(slides)[1:]:
         assert data.stamp() in slide_texts(slide), "every slide carries the stamp"
     assert "Rates: ECB" in data.stamp() and "Data to" in data.stamp()
 
     charts = {
         i: shape.chart
-        for i, slide in enumerate(deck.slides)
+        for i, slide in enumerate(slides)
         for shape in slide.shapes
         if shape.has_chart
     }
@@ -58,7 +59,7 @@ def test_pptx_reopens_with_its_slides_and_chart_data(data):
     bridge = charts[2]
     assert bridge.chart_type == XL_CHART_TYPE.COLUMN_STACKED
     plot = bridge.plots[0]
-    assert list(plot.categories) == [report.bridge_labels(data)[e] for e in data.bridge["effect"]]
+    assert list(plot.categories) == [content.bridge_labels(data)[e] for e in data.bridge["effect"]]
     base, total, up, down = (list(s.values) for s in plot.series)
     for i, (effect, amount) in enumerate(
         zip(data.bridge["effect"], data.bridge["amount"], strict=True)
@@ -84,13 +85,13 @@ def test_pptx_reopens_with_its_slides_and_chart_data(data):
         [p["commit"], p["best_case"], p["pipeline"], p["quota"]]
     )
 
-    scorecard = next(s for s in list(deck.slides)[3].shapes if s.has_table).table
+    scorecard = next(s for s in list(slides)[3].shapes if s.has_table).table
     regions = [scorecard.cell(r, 0).text for r in range(1, len(data.regions) + 1)]
     assert regions == list(data.regions["region"])
 
 
 def _require_chromium():
-    if report.chromium_path() is None:
+    if images.chromium_path() is None:
         if os.environ.get("CI") == "true" or os.environ.get("SALES_ATLAS_REQUIRE_BROWSER") == "1":
             pytest.fail("Chromium is required in CI for the PDF export")
         pytest.skip("no Chromium on this machine")
@@ -102,23 +103,23 @@ def test_pdf_has_one_page_per_section_and_the_stamp(data):
     from ui.charts import review_figures
 
     _require_chromium()
-    pdf = PdfReader(io.BytesIO(report.to_pdf(data, review_figures(data))))
-    texts = [page.extract_text() for page in pdf.pages]
+    document = PdfReader(io.BytesIO(pdf.to_pdf(data, review_figures(data))))
+    texts = [page.extract_text() for page in document.pages]
     assert len(texts) == 5
     starts = ["Quarterly review", "Revenue bridge", "Regional scorecard", "Top movers", "Pipeline"]
     for text, start in zip(texts, starts, strict=True):
         assert text.startswith(start), text[:80]
         assert "Data to" in text and data.currency in text  # the footer stamp
     assert data.quarter.label in texts[0]
-    assert len(pdf.pages[1].images) == 1  # the bridge chart
-    assert pdf.metadata.title == f"Quarterly review {data.quarter.label}"
+    assert len(document.pages[1].images) == 1  # the bridge chart
+    assert document.metadata.title == f"Quarterly review {data.quarter.label}"
 
 
 def test_pdf_without_chromium_says_what_to_do(data, monkeypatch):
-    monkeypatch.setattr(report, "chromium_path", lambda: None)
-    assert "chromium" in report.pdf_unavailable_reason()
-    with pytest.raises(report.ExportUnavailable, match="PPTX or HTML"):
-        report.to_pdf(data, {})
+    monkeypatch.setattr(images, "chromium_path", lambda: None)
+    assert "chromium" in images.unavailable_reason()
+    with pytest.raises(images.ExportUnavailable, match="PPTX or HTML"):
+        pdf.to_pdf(data, {})
 
 
 class _References(HTMLParser):
@@ -137,7 +138,7 @@ class _References(HTMLParser):
 
 
 def test_html_is_self_contained_and_complete(data):
-    text = report.to_html(data)
+    text = html.to_html(data)
     assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text)
     assert "url(" not in text and "@import" not in text
     parser = _References()
@@ -149,3 +150,73 @@ def test_html_is_self_contained_and_complete(data):
     assert text.count("Data to") >= 6  # under the title and every section
     for region in data.regions["region"]:
         assert f"<td>{region.replace('&', '&amp;')}</td>" in text
+
+
+def test_every_deck_shape_lies_inside_its_slide(data):
+    presentation = Presentation(io.BytesIO(deck.to_pptx(data)))
+    width, height = presentation.slide_width, presentation.slide_height
+    outside = [
+        (number, shape.name, shape.left, shape.top, shape.width, shape.height)
+        for number, slide in enumerate(presentation.slides, start=1)
+        for shape in slide.shapes
+        if shape.left < 0
+        or shape.top < 0
+        or shape.left + shape.width > width
+        or shape.top + shape.height > height
+    ]
+    assert outside == []
+
+
+def _cut_labels(fig, width: int, height: int) -> list[str]:
+    """Axis labels a static image of `fig` draws past its edge or under another label.
+
+    Read from the SVG Plotly draws: a y tick label is right-aligned at its x, so it needs
+    about half its font size per character to its left; an x tick label's baseline must lie
+    within the image; the y axis title (rotated, centred on its x) must clear the tick labels.
+    """
+    import plotly.io as pio
+
+    svg = pio.to_image(fig, format="svg", width=width, height=height).decode()
+    problems, tick_starts = [], []
+    for axis, attrs, text in re.findall(r'<g class="([xy])tick"><text ([^>]*)>([^<]*)<', svg):
+        x, y = (
+            float(re.search(r' x="([-\d.]+)"', attrs)[1]),
+            float(re.search(r' y="([-\d.]+)"', attrs)[1]),
+        )
+        dx, dy = map(float, re.search(r"translate\(([-\d.]+),\s*([-\d.]+)\)", attrs).groups())
+        size = float(re.search(r"font-size: ([\d.]+)px", attrs)[1])
+        if axis == "y":
+            start = x + dx - 0.5 * size * len(text)
+            tick_starts.append(start)
+            if start < 0:
+                problems.append(f"y tick {text!r} starts at {start:.0f}px")
+        elif y + dy > height:
+            problems.append(f"x tick {text!r} has its baseline at {y + dy:.0f}px of {height}")
+    for attrs, text in re.findall(r'<text class="ytitle" ([^>]*)>([^<]*)<', svg):
+        x = float(re.search(r' x="([-\d.]+)"', attrs)[1])
+        size = float(re.search(r"font-size: ([\d.]+)px", attrs)[1])
+        if x - size / 2 < 0 or (tick_starts and x + size / 2 > min(tick_starts)):
+            problems.append(
+                f"y title {text!r} at {x:.0f}px, tick labels from {min(tick_starts):.0f}px"
+            )
+    return problems
+
+
+def test_pdf_charts_keep_their_labels_inside_the_image_in_the_app(data, monkeypatch):
+    import plotly.io as pio
+    from streamlit.elements.lib.streamlit_plotly_theme import configure_streamlit_plotly_theme
+
+    from ui.charts import review_figures
+
+    _require_chromium()
+    # Inside the app Streamlit makes its own template (no automargin) the process default.
+    monkeypatch.setattr(pio.templates, "default", pio.templates.default)
+    configure_streamlit_plotly_theme()
+    assert pio.templates.default == "streamlit"
+    size = (images.IMAGE_WIDTH, images.IMAGE_HEIGHT)
+    figures = review_figures(data)
+    assert _cut_labels(figures["bridge"], *size), "the screen layout is cut in print"
+    for name, fig in figures.items():
+        printed = images.print_figure(fig)
+        assert printed.layout.template.layout.xaxis.automargin is True, name
+        assert _cut_labels(printed, *size) == [], name

@@ -1,0 +1,174 @@
+"""The quarterly review's rows and labels that every export format shares, formatted for people.
+
+Every file carries the quarter, the comparison, the currency, the filters, the data date
+and the rate source (Review.stamp).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics import formatting, periods, review
+from analytics.review import EFFECT_LABELS, Review
+
+PRODUCT = "Sales Atlas"
+GAIN, LOSS, TOTAL_COLOUR, MUTED = "1A7F37", "C73E1D", "1F4E79", "6B7785"
+
+BRIDGE_NOTE = (
+    "Items are product × country. Volume: the change in units at the base quarter's average "
+    "price. Mix: what the items sold are worth at their own base prices, beyond that average. "
+    "Price: current prices at base rates against base prices, for items with net units in "
+    "both quarters. New business: items with no base sales, no base price (net returns) or "
+    "net returns now, at base rates. FX: reported minus constant-currency revenue."
+)
+
+
+def file_stem(data: Review) -> str:
+    return f"quarterly_review_{periods.quarter_key(data.quarter)}_{data.vs}_{data.currency}"
+
+
+def bridge_labels(data: Review) -> dict[str, str]:
+    return EFFECT_LABELS | {"base": data.base.label, "current": data.quarter.label}
+
+
+def headline_rows(data: Review) -> list[tuple[str, str, str]]:
+    """(metric, value, comparison) for the headline, formatted for people."""
+    h, cur, p = data.headline, data.currency, data.pipeline
+    base = data.base.label
+    money = formatting.money
+
+    def change(value, kind="money") -> str:
+        return formatting.change(value, kind) or "–"
+
+    rows = [
+        ("Net revenue (reported)", money(h["revenue"], cur), f"{change(h['growth'])} vs {base}"),
+        (
+            "Net revenue at constant currency",
+            money(h["revenue_cc"], cur),
+            f"{change(h['growth_cc'])} vs {base}, at {base} average rates",
+        ),
+        (
+            "FX effect on growth",
+            change(h["fx_effect"], "percent"),
+            f"{money(h['fx_amount'], cur)} of revenue",
+        ),
+        (
+            "Gross margin",
+            formatting.percent(h["margin_pct"]),
+            f"{change(_minus(h['margin_pct'], h['margin_pct_base']), 'percent')} vs {base}",
+        ),
+        (
+            "Revenue vs budget",
+            change(h["vs_budget"]),
+            f"budget {money(h['budget'], cur)} (EUR budget at the quarter's average rate)",
+        ),
+        (
+            "Quota attainment",
+            formatting.percent(h["attainment"]),
+            f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota",
+        ),
+    ]
+    if p["snapshot_date"] is None:
+        rows.append((f"{p['quarter']} pipeline", "–", "no pipeline snapshot"))
+    else:
+        for key, label in (
+            ("commit", "commit"),
+            ("best_case", "best case"),
+            ("pipeline", "pipeline"),
+        ):
+            share = p[key] / p["quota"] if p.get("quota") else None
+            rows.append(
+                (
+                    f"{p['quarter']} {label}",
+                    money(p[key], cur),
+                    f"{formatting.percent(share, 0)} of quota {money(p['quota'], cur)}",
+                )
+            )
+    return rows
+
+
+def _minus(a, b):
+    return None if a is None or b is None else a - b
+
+
+def bridge_rows(data: Review) -> list[tuple[str, str]]:
+    labels = bridge_labels(data)
+    rows = []
+    for effect, amount in zip(data.bridge["effect"], data.bridge["amount"], strict=True):
+        text = formatting.money(amount, data.currency, compact=False)
+        if effect not in ("base", "current") and amount > 0:
+            text = "+" + text
+        rows.append((labels[effect], text))
+    return rows
+
+
+def scorecard_table(data: Review) -> tuple[list[str], list[list[str]]]:
+    cur = data.currency
+    header = [
+        "Region",
+        f"Net revenue ({cur})",
+        f"{data.base.label} ({cur})",
+        "Growth",
+        "Growth at CC",
+        "FX (pp)",
+        "Gross margin",
+        "Budget",
+        "vs budget",
+        "Attainment",
+    ]
+    rows = []
+    for r in data.regions.itertuples():
+        rows.append(
+            [
+                r.region,
+                formatting.money(r.revenue, cur),
+                formatting.money(r.revenue_base, cur),
+                formatting.change(r.growth, "money") or "–",
+                formatting.change(r.growth_cc, "money") or "–",
+                "–" if pd.isna(r.fx_effect) else f"{r.fx_effect * 100:+.1f}",
+                formatting.percent(r.margin_pct),
+                formatting.money(r.budget, cur),
+                formatting.change(r.vs_budget, "money") or "–",
+                formatting.percent(r.attainment),
+            ]
+        )
+    return header, rows
+
+
+def movers_table(data: Review, kind: str, n: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The top gains and losses of countries or accounts, formatted."""
+    cur = data.currency
+    if kind == "countries":
+        frame, name, where = review.top_movers(data.country_movers, n), "country", "region"
+        header = ["Country", "Region"]
+    else:
+        frame, name, where = review.top_movers(data.account_movers, n), "customer", "country"
+        header = ["Account", "Country"]
+    header += [f"{data.base.label} ({cur})", f"{data.quarter.label} ({cur})", "Change", "Reason"]
+    rows = [
+        [
+            str(row[name]),
+            str(row[where]),
+            formatting.money(row["r0"], cur),
+            formatting.money(row["r1"], cur),
+            ("+" if row["change"] > 0 else "") + formatting.money(row["change"], cur),
+            str(row["reason"]),
+        ]
+        for _, row in frame.iterrows()
+    ]
+    return header, rows
+
+
+def waterfall_parts(data: Review) -> list[tuple[str, float, float, str]]:
+    """(label, low, high, colour) of each waterfall bar."""
+    labels = bridge_labels(data)
+    parts, running = [], 0.0
+    for effect, amount in zip(data.bridge["effect"], data.bridge["amount"], strict=True):
+        if effect in ("base", "current"):
+            parts.append((labels[effect], 0.0, amount, TOTAL_COLOUR))
+            running = amount
+        else:
+            low, high = sorted((running, running + amount))
+            parts.append((labels[effect], low, high, GAIN if amount >= 0 else LOSS))
+            running += amount
+    return parts
