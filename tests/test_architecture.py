@@ -149,3 +149,30 @@ def test_no_pages_directory():
     # Streamlit 1.67 treats a pages/ folder beside the entry script as a legacy multipage
     # app: opening /markets ran pages/markets.py alone, without app.py's filters.
     assert not (REPO_ROOT / "pages").exists()
+
+
+def test_exports_sit_between_analytics_and_ui():
+    # analytics/ computes, exports/ lays out, ui/ shows: nothing imports a layer above it.
+    # analytics/__main__.py is an entry point like app.py, so it may use all three.
+    def imported(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        return names
+
+    rules = {
+        ANALYTICS: {"exports", "ui", "streamlit"},
+        REPO_ROOT / "exports": {"ui", "streamlit"},
+    }
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)} imports {name}"
+        for folder, forbidden in rules.items()
+        for path in sorted(folder.rglob("*.py"))
+        if path != ANALYTICS / "__main__.py"
+        for name in sorted(imported(path) & forbidden)
+    ]
+    assert (REPO_ROOT / "exports" / "__init__.py").is_file()
+    assert offenders == []
