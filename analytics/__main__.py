@@ -1,4 +1,4 @@
-"""Command line: python -m analytics build-demo | init | import | fx-update | bench."""
+"""Command line: python -m analytics build-demo | init | import | fx-update | bench | report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from analytics import bench, db, demo, fx, importer, store
+from analytics import bench, catalog, db, demo, fx, importer, periods, review, store
+from analytics.errors import UserError
+from analytics.filters import Filters
 
 
 def _build_demo(args: argparse.Namespace) -> int:
@@ -90,6 +92,66 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# The command's comparison names (the base of scheduled packs) against the review's.
+REPORT_COMPARISONS = {
+    "prior_period": "prior_quarter",
+    "prior_year": "last_year",
+    "budget": "budget",
+}
+
+
+def _report(args: argparse.Namespace) -> int:
+    """The quarterly review's PPTX, PDF or HTML, built as the Quarterly review page builds it."""
+    # Imported here: the store commands need neither python-pptx, fpdf nor plotly.
+    from exports import deck, html, pdf
+    from ui.charts import review_figures
+
+    builders = {
+        "pptx": deck.to_pptx,
+        "pdf": lambda data: pdf.to_pdf(data, review_figures(data)),
+        "html": lambda data: html.to_html(data).encode("utf-8"),
+    }
+    path = Path(args.db) if args.db else db.database_path()
+    if not path.exists():
+        print(f"error: {path} does not exist.", file=sys.stderr)
+        return 2
+    quarter = periods.parse_quarter_key(args.quarter)
+    con = db.connect(path, read_only=True)
+    try:
+        store_catalog = catalog.load(con)
+        if not store_catalog.has_sales:
+            print(f"error: {path} holds no sales yet; import order lines first.", file=sys.stderr)
+            return 2
+        quarters = periods.full_quarters(store_catalog.first_date, store_catalog.last_date)
+        if quarter not in quarters:
+            print(
+                f"error: {quarter.label} is not a complete quarter in {path} (the data runs "
+                f"from {store_catalog.first_date:%d %b %Y} to {store_catalog.last_date:%d %b %Y}).",
+                file=sys.stderr,
+            )
+            return 2
+        currency = args.currency.upper()
+        if currency not in store_catalog.currencies:
+            print(
+                f"error: no exchange rates for {currency} in {path}; choose one of "
+                f"{', '.join(store_catalog.currencies)}.",
+                file=sys.stderr,
+            )
+            return 2
+        filters = Filters(period=quarter, comparison=quarter, currency=currency)
+        data = review.build(con, quarter, REPORT_COMPARISONS[args.compare], filters)
+        content = builders[args.format](data)
+    except UserError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    out = Path(args.out)
+    out.write_bytes(content)
+    print(out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analytics", description="Sales Atlas store tools"
@@ -140,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--repeats", type=int, default=15, help="runs per query (default 15)")
     bench.add_argument("--db", help="database to reuse (default benchmarks/bench_<rows>.duckdb)")
     bench.set_defaults(run=_bench)
+
+    pack = commands.add_parser("report", help="the quarterly review as PPTX, PDF or HTML")
+    pack.add_argument("--db", help="database file")
+    pack.add_argument("--quarter", required=True, help="a complete quarter, e.g. 2026-Q3")
+    pack.add_argument("--compare", required=True, choices=list(REPORT_COMPARISONS))
+    pack.add_argument("--currency", default="EUR", help="reporting currency (default EUR)")
+    pack.add_argument("--format", required=True, choices=["pptx", "pdf", "html"])
+    pack.add_argument("--out", required=True, help="file to write")
+    pack.set_defaults(run=_report)
 
     args = parser.parse_args(argv)
     try:
