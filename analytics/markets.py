@@ -13,7 +13,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import db, overview, sales
+from analytics import db, metrics, overview, sales
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period
 
@@ -42,10 +42,6 @@ def basis_note(filters: Filters) -> str:
     return (
         f"Growth vs {filters.comparison.label} at reported rates (each order at its day's ECB rate)"
     )
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return numerator / denominator.where(denominator != 0)
 
 
 def _period_years(period: Period) -> float:
@@ -107,25 +103,26 @@ def _finish(
     dim = LEVELS[level]
     frame = frame.copy()
     constant_basis = filters.basis == "constant"
-    frame["revenue"] = frame["revenue_cc"] if constant_basis else frame["revenue_reported"]
-    cost = frame["cost_cc"] if constant_basis else frame["cost_reported"]
-    frame["growth_prior"] = _ratio(frame["revenue_reported"], frame["revenue_prior"]) - 1
-    frame["growth_prior_cc"] = _ratio(frame["revenue_cc"], frame["revenue_prior"]) - 1
+    basis = "cc" if constant_basis else "reported"
+    frame["revenue"] = frame[f"revenue_{basis}"]
+    frame["gross_margin_pct"] = frame[f"gross_margin_pct_{basis}"]
+    frame["growth_prior"] = metrics.growth(frame["revenue_reported"], frame["revenue_prior"])
+    frame["growth_prior_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_prior"])
     frame["fx_effect"] = frame["growth_prior"] - frame["growth_prior_cc"]
-    frame["growth_last_year"] = _ratio(frame["revenue_reported"], frame["revenue_last_year"]) - 1
-    frame["gross_margin_pct"] = _ratio(frame["revenue"] - cost, frame["revenue"])
-    total = frame["revenue"].sum()
-    frame["share"] = frame["revenue"] / total if total else float("nan")
+    frame["growth_last_year"] = metrics.growth(
+        frame["revenue_reported"], frame["revenue_last_year"]
+    )
+    frame["share"] = metrics.ratio(frame["revenue"], frame["revenue"].sum())
 
     frame = frame.merge(counts, on=dim, how="left")
     frame[["active_customers", "orders"]] = (
         frame[["active_customers", "orders"]].fillna(0).astype("int64")
     )
-    frame["aov"] = _ratio(frame["revenue"], frame["orders"])
+    frame["aov"] = metrics.ratio(frame["revenue"], frame["orders"])
 
     frame = frame.merge(market, on=dim, how="left")
     frame["addressable_market_eur"] = frame["addressable_market_eur"].astype("float64")
-    frame["penetration"] = _ratio(
+    frame["penetration"] = metrics.ratio(
         frame["revenue_eur"] / _period_years(filters.period), frame["addressable_market_eur"]
     )
     if level == "country":
@@ -161,25 +158,31 @@ def _finish(
 
 
 def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Revenue and cost per region or country for the period (reported and at constant
-    currency, and in EUR), the comparison period and the same dates last year, in one scan of
+    """Net revenue and gross margin % per region or country for the period (reported and at
+    constant currency; revenue also in EUR), net revenue in the comparison period and the same dates last year, in one scan of
     sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
     year_ago = last_year(filters.period)
     start = min(filters.comparison.start, year_ago.start)
     src, params = sales.source(
         dataclasses.replace(filters, basis="constant"), start, filters.period.end
     )
+    shown = (("net_revenue", "revenue"), "gross_margin_pct")
+    reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
+    constant = {"revenue": "revenue_constant", "cost": "cost_constant"}
+    revenue = (("net_revenue", "revenue"),)
+    figures = ", ".join(
+        [
+            metrics.select_list(shown, reported, "cur", "_reported"),
+            metrics.select_list(shown, constant, "cur", "_cc"),
+            metrics.select_list(revenue, {"revenue": "net_amount_eur"}, "cur", "_eur"),
+            metrics.select_list(revenue, reported, "cmp", "_prior"),
+            metrics.select_list(revenue, reported, "ly", "_last_year"),
+        ]
+    )
     frame = db.query(
         cur,
         f"""
-        SELECT region, country_code,
-               sum(revenue_reported) FILTER (WHERE cur) AS revenue_reported,
-               sum(cost_reported) FILTER (WHERE cur) AS cost_reported,
-               sum(revenue_constant) FILTER (WHERE cur) AS revenue_cc,
-               sum(cost_constant) FILTER (WHERE cur) AS cost_cc,
-               sum(net_amount_eur) FILTER (WHERE cur) AS revenue_eur,
-               sum(revenue_reported) FILTER (WHERE cmp) AS revenue_prior,
-               sum(revenue_reported) FILTER (WHERE ly) AS revenue_last_year
+        SELECT region, country_code, {figures}
         FROM (
             SELECT *, order_date BETWEEN $p_start AND $p_end AS cur,
                    order_date BETWEEN $c_start AND $c_end AS cmp,
@@ -199,16 +202,10 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
             "y_end": year_ago.end,
         },
     )
-    money = [
-        "revenue_reported",
-        "cost_reported",
-        "revenue_prior",
-        "revenue_cc",
-        "cost_cc",
-        "revenue_last_year",
-        "revenue_eur",
-    ]
+    money = ["revenue_reported", "revenue_prior", "revenue_cc", "revenue_last_year", "revenue_eur"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
+    margins = ["gross_margin_pct_reported", "gross_margin_pct_cc"]
+    frame[margins] = frame[margins].astype("float64")
     return frame
 
 
@@ -420,8 +417,8 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
     frame[["revenue_prior", "cost"]] = (
         frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
     )
-    frame["growth_prior"] = _ratio(frame["revenue"], frame["revenue_prior"]) - 1
-    frame["gross_margin_pct"] = _ratio(frame["revenue"] - frame["cost"], frame["revenue"])
+    frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
+    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["revenue"], frame["cost"])
     return frame.drop(columns="cost")
 
 
@@ -464,8 +461,8 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
     )
     money = ["revenue", "revenue_prior", "cost"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
-    frame["growth_prior"] = _ratio(frame["revenue"], frame["revenue_prior"]) - 1
-    frame["gross_margin_pct"] = _ratio(frame["revenue"] - frame["cost"], frame["revenue"])
+    frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
+    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["revenue"], frame["cost"])
     return frame.drop(columns="cost")
 
 

@@ -1,12 +1,20 @@
 """The metric definitions: one place for each figure's name, label, format and meaning.
 
 Pages, tables and exports refer to metrics by name. `sql` is the aggregate over a converted
-sales source (columns revenue, cost, units); metrics without it have their own query.
+sales source with columns revenue, cost and units, and it is the SQL that runs:
+`select_list` binds it to a source's columns (e.g. revenue_constant) and a period flag.
+Metrics without `sql` have their own query. A figure computed from sums already fetched
+uses the function of the same name below (gross_margin_pct, growth), built on `ratio`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -73,3 +81,73 @@ def metric(name: str) -> Metric:
         return METRICS[name]
     except KeyError:
         raise KeyError(f"Unknown metric {name!r}; known: {', '.join(METRICS)}") from None
+
+
+# --- the same definitions over sums already fetched -------------------------------------------
+
+
+def ratio(numerator, denominator):
+    """numerator / denominator, NaN where the denominator is 0 or missing.
+
+    Works on scalars (returns a float) and on pandas Series (returns a Series); the one
+    safe division every figure uses, so a zero base shows as "no value", never inf or 0.
+    """
+    if isinstance(denominator, pd.Series):
+        denominator = denominator.astype("float64")
+        return numerator / denominator.where(denominator != 0)
+    if denominator is None or pd.isna(denominator) or float(denominator) == 0:
+        if isinstance(numerator, pd.Series):
+            return pd.Series(np.nan, index=numerator.index, dtype="float64")
+        return np.nan
+    if isinstance(numerator, pd.Series):
+        return numerator / float(denominator)
+    return np.nan if numerator is None else float(numerator) / float(denominator)
+
+
+def gross_margin_pct(revenue, cost):
+    """Gross margin as a share of net revenue: (revenue - cost) / revenue."""
+    return ratio(revenue - cost, revenue)
+
+
+def growth(current, prior):
+    """Relative change: current / prior - 1 (NaN without a prior value)."""
+    return ratio(current, prior) - 1
+
+
+# --- the definitions as SQL ------------------------------------------------------------------
+
+_SOURCE_COLUMNS = ("revenue", "cost", "units")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_AGGREGATE = re.compile(r"sum\((revenue|cost|units)\)")
+
+
+def expression(name: str, columns: dict[str, str] | None = None, where: str | None = None) -> str:
+    """The metric's SQL with its source columns renamed by `columns` (e.g. {"revenue":
+    "revenue_constant"}) and each aggregate restricted by the boolean column `where`."""
+    sql = metric(name).sql
+    if sql is None:
+        raise ValueError(f"Metric {name!r} has no SQL over the sales source; it has its own query.")
+    columns = {c: c for c in _SOURCE_COLUMNS} | (columns or {})
+    for column in [*columns.values(), *([where] if where else [])]:
+        if not _IDENTIFIER.match(column):
+            raise ValueError(f"Not a column name: {column!r}")
+    clause = f" FILTER (WHERE {where})" if where else ""
+    return _AGGREGATE.sub(lambda m: f"sum({columns[m.group(1)]}){clause}", sql)
+
+
+def select_list(
+    names: Iterable[str | tuple[str, str]],
+    columns: dict[str, str] | None = None,
+    where: str | None = None,
+    suffix: str = "",
+) -> str:
+    """`expression AS alias{suffix}` for each metric, comma-separated, for a SELECT.
+
+    An item is a metric name (the alias is the name) or a (metric name, alias) pair."""
+    parts = []
+    for item in names:
+        name, alias = (item, item) if isinstance(item, str) else item
+        if not _IDENTIFIER.match(alias + suffix):
+            raise ValueError(f"Not a column name: {alias + suffix!r}")
+        parts.append(f"{expression(name, columns, where)} AS {alias}{suffix}")
+    return ", ".join(parts)

@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import db, sales
+from analytics import db, metrics, sales
 from analytics.filters import Filters, dimension_conditions
 from analytics.metrics import KPI_ROW, METRICS
 from analytics.periods import add_months
@@ -47,7 +47,8 @@ def _period_flags(filters: Filters) -> tuple[str, dict]:
 def sales_by(
     cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """Revenue, cost and units in the period and comparison period, by the given dimensions.
+    """Net revenue, gross margin % and units in the period and the comparison period (the
+    latter suffixed _prior), by the given dimensions, through the metric definitions.
 
     Grain: one row per combination of `dimensions` (allow-listed columns of the converted
     sales source), or a single row when there are none. The current period is valued on the
@@ -61,21 +62,25 @@ def sales_by(
     basis = "constant" if filters.basis == "constant" else "reported"
     select_group = ", ".join(group) + ", " if group else ""
     group_by = "GROUP BY " + ", ".join(group) if group else ""
+    shown = (("net_revenue", "revenue"), "gross_margin_pct", "units")
+    current = metrics.select_list(
+        shown, {"revenue": f"revenue_{basis}", "cost": f"cost_{basis}"}, "is_current"
+    )
+    prior = metrics.select_list(
+        shown, {"revenue": "revenue_reported", "cost": "cost_reported"}, "is_comparison", "_prior"
+    )
     sql = f"""
-        SELECT {select_group}
-               sum(revenue_{basis}) FILTER (WHERE is_current) AS revenue,
-               sum(cost_{basis}) FILTER (WHERE is_current) AS cost,
-               sum(units) FILTER (WHERE is_current) AS units,
-               sum(revenue_reported) FILTER (WHERE is_comparison) AS revenue_prior,
-               sum(cost_reported) FILTER (WHERE is_comparison) AS cost_prior,
-               sum(units) FILTER (WHERE is_comparison) AS units_prior
+        SELECT {select_group} {current}, {prior}
         FROM (SELECT *, {flags} FROM ({src})) t
         WHERE is_current OR is_comparison
         {group_by}
     """
     frame = db.query(cur, sql, params | flag_params)
-    money = ["revenue", "cost", "revenue_prior", "cost_prior"]
-    frame[money] = frame[money].astype("float64").fillna(0.0)
+    frame[["revenue", "revenue_prior"]] = (
+        frame[["revenue", "revenue_prior"]].astype("float64").fillna(0.0)
+    )
+    margins = ["gross_margin_pct", "gross_margin_pct_prior"]
+    frame[margins] = frame[margins].astype("float64")
     frame[["units", "units_prior"]] = frame[["units", "units_prior"]].fillna(0).astype("int64")
     return frame
 
@@ -127,7 +132,8 @@ def _change(metric_kind: str, current: float, prior: float) -> float | None:
     """Relative change for amounts and counts, difference in points for percentages."""
     if metric_kind == "percent":
         return None if pd.isna(current) or pd.isna(prior) else current - prior
-    return None if not prior else current / prior - 1
+    change = metrics.growth(current, prior)
+    return None if pd.isna(change) else change
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
@@ -135,16 +141,9 @@ def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     totals = sales_by(cur, filters).iloc[0]
     orders = order_counts(cur, filters)
     customers = active_customers(cur, filters)
-
-    def margin_pct(revenue: float, cost: float) -> float:
-        return (revenue - cost) / revenue if revenue else float("nan")
-
     values = {
         "net_revenue": (totals.revenue, totals.revenue_prior),
-        "gross_margin_pct": (
-            margin_pct(totals.revenue, totals.cost),
-            margin_pct(totals.revenue_prior, totals.cost_prior),
-        ),
+        "gross_margin_pct": (totals.gross_margin_pct, totals.gross_margin_pct_prior),
         "units": (totals.units, totals.units_prior),
         "orders": orders,
         "active_customers": customers,
@@ -193,14 +192,8 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
     frame = sales_by(cur, filters, ("country_code",))
     names = db.query(cur, "SELECT country_code, iso3, name AS country, region FROM countries")
     frame = frame.merge(names, on="country_code", how="left")
-    frame["growth"] = (
-        frame["revenue"] / frame["revenue_prior"].where(frame["revenue_prior"] != 0)
-    ) - 1
-    frame["gross_margin_pct"] = (frame["revenue"] - frame["cost"]) / frame["revenue"].where(
-        frame["revenue"] != 0
-    )
-    total = frame["revenue"].sum()
-    frame["share"] = frame["revenue"] / total if total else float("nan")
+    frame["growth"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
+    frame["share"] = metrics.ratio(frame["revenue"], frame["revenue"].sum())
     columns = [
         "country_code",
         "iso3",

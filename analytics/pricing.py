@@ -39,7 +39,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, fx
+from analytics import db, fx, metrics
 
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_PASS_THROUGH = 0.5
@@ -332,13 +332,11 @@ def evaluate(
         name: float(out[name].sum())
         for name in ("revenue_0", "revenue_1", "margin_0", "margin_1", "margin_change")
     }
-    totals["margin_pct_0"] = _share(totals["margin_0"], totals["revenue_0"])
-    totals["margin_pct_1"] = _share(totals["margin_1"], totals["revenue_1"])
+    totals["margin_pct_0"] = metrics.ratio(totals["margin_0"], totals["revenue_0"])
+    totals["margin_pct_1"] = metrics.ratio(totals["margin_1"], totals["revenue_1"])
+    totals["margin_pct_change"] = totals["margin_pct_1"] - totals["margin_pct_0"]
+    totals["revenue_change"] = metrics.growth(totals["revenue_1"], totals["revenue_0"])
     return out, totals
-
-
-def _share(a: float, b: float) -> float:
-    return a / b if b else float("nan")
 
 
 def pass_through_to_hold(q0, p0, s0, c0, c1, e, s1, high: float = PASS_THROUGH_LIMITS[1]) -> float:

@@ -23,7 +23,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import bridge, catalog, db, fx, sales
+from analytics import bridge, catalog, db, fx, metrics, sales
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import (
     Period,
@@ -183,8 +183,8 @@ def _headline(effects: pd.DataFrame, items: pd.DataFrame, regions: pd.DataFrame)
     def pick(column: str):
         return None if row is None or pd.isna(row[column]) else float(row[column])
 
-    growth = r1 / r0 - 1 if r0 else None
-    growth_cc = cc1 / r0 - 1 if r0 else None
+    growth = None if not r0 else metrics.growth(r1, r0)
+    growth_cc = None if not r0 else metrics.growth(cc1, r0)
     return {
         "revenue": r1,
         "revenue_base": r0,
@@ -247,7 +247,7 @@ def drivers(items: pd.DataFrame, by: str) -> pd.DataFrame:
     groups["reason"] = reasons(
         groups.assign(volume=groups["volume"] + groups["mix"]), ("volume", "price", "new", "fx")
     )
-    groups["growth"] = groups["change"] / groups["r0"].where(groups["r0"] != 0)
+    groups["growth"] = metrics.ratio(groups["change"], groups["r0"])
     return groups.sort_values("change", ascending=False, ignore_index=True)
 
 
@@ -333,7 +333,7 @@ def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     # With no base units the rest of the change (base revenue lost) is not a price effect.
     frame.loc[~had_base, "volume"] = -frame.loc[~had_base, "r0"]
     frame["reason"] = reasons(frame, ("volume", "price_mix", "new", "fx"))
-    frame["growth"] = frame["change"] / frame["r0"].where(frame["r0"] != 0)
+    frame["growth"] = metrics.ratio(frame["change"], frame["r0"])
     return frame.sort_values("change", ascending=False, ignore_index=True)
 
 
@@ -358,17 +358,30 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     src, params = sales.source(
         dataclasses.replace(filters, basis="constant"), filters.comparison.start, filters.period.end
     )
+    reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
+    figures = ", ".join(
+        [
+            metrics.select_list((("net_revenue", "revenue"),), reported, "cur"),
+            metrics.select_list((("gross_margin_pct", "margin_pct"),), reported, "cur"),
+            metrics.select_list(
+                (("net_revenue", "revenue"),), {"revenue": "revenue_constant"}, "cur", "_cc"
+            ),
+            metrics.select_list(
+                (("net_revenue", "revenue"), ("gross_margin_pct", "margin_pct")),
+                reported,
+                "base",
+                "_base",
+            ),
+        ]
+    )
     frame = db.query(
         cur,
         f"""
-        SELECT coalesce(region, '{TOTAL}') AS region,
-               coalesce(sum(revenue_reported) FILTER (WHERE cur), 0) AS revenue,
-               coalesce(sum(cost_reported) FILTER (WHERE cur), 0) AS cost,
-               coalesce(sum(revenue_constant) FILTER (WHERE cur), 0) AS revenue_cc,
-               coalesce(sum(revenue_reported) FILTER (WHERE NOT cur), 0) AS revenue_base,
-               coalesce(sum(cost_reported) FILTER (WHERE NOT cur), 0) AS cost_base
+        SELECT coalesce(region, '{TOTAL}') AS region, {figures}
         FROM (
-            SELECT *, order_date BETWEEN $p_start AND $p_end AS cur FROM ({src})
+            SELECT *, order_date BETWEEN $p_start AND $p_end AS cur,
+                   order_date BETWEEN $c_start AND $c_end AS base
+            FROM ({src})
             WHERE order_date BETWEEN $p_start AND $p_end OR order_date BETWEEN $c_start AND $c_end
         )
         GROUP BY ROLLUP (region)
@@ -381,20 +394,19 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
             "c_end": filters.comparison.end,
         },
     )
+    money = ["revenue", "revenue_cc", "revenue_base"]
+    frame[money] = frame[money].astype("float64").fillna(0.0)
+    frame[["margin_pct", "margin_pct_base"]] = frame[["margin_pct", "margin_pct_base"]].astype(
+        "float64"
+    )
     frame = frame.merge(_budgets(cur, filters), on="region", how="left")
     frame = frame.merge(_attainment(cur, filters), on="region", how="left")
-
-    def ratio(a: str, b: str) -> pd.Series:
-        return frame[a] / frame[b].where(frame[b] != 0)
-
-    frame["growth"] = ratio("revenue", "revenue_base") - 1
-    frame["growth_cc"] = ratio("revenue_cc", "revenue_base") - 1
+    frame["growth"] = metrics.growth(frame["revenue"], frame["revenue_base"])
+    frame["growth_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_base"])
     frame["fx_effect"] = frame["growth"] - frame["growth_cc"]
-    frame["margin_pct"] = 1 - ratio("cost", "revenue")
-    frame["margin_pct_base"] = 1 - ratio("cost_base", "revenue_base")
     frame["margin_change"] = frame["margin_pct"] - frame["margin_pct_base"]
-    frame["vs_budget"] = ratio("revenue", "budget") - 1
-    frame["attainment"] = ratio("booked_eur", "quota_eur")
+    frame["vs_budget"] = metrics.growth(frame["revenue"], frame["budget"])
+    frame["attainment"] = metrics.ratio(frame["booked_eur"], frame["quota_eur"])
     frame["vs_comparison"] = frame["vs_budget"] if vs == "budget" else frame["growth"]
     regions = frame[frame["region"] != TOTAL].sort_values("revenue", ascending=False)
     return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)

@@ -256,7 +256,7 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     cols[0].metric(
         f"Revenue ({cur})",
         formatting.money(totals["revenue_1"], cur),
-        delta=formatting.change(_ratio(totals["revenue_1"], totals["revenue_0"]), "money"),
+        delta=formatting.change(totals["revenue_change"], "money"),
         delta_description="vs baseline at spot",
         border=True,
     )
@@ -270,7 +270,7 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     cols[2].metric(
         "Gross margin %",
         formatting.percent(totals["margin_pct_1"]),
-        delta=formatting.change(totals["margin_pct_1"] - totals["margin_pct_0"], "percent"),
+        delta=formatting.change(totals["margin_pct_change"], "percent"),
         border=True,
     )
     cols[3].metric(
@@ -366,10 +366,6 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             )
         )
     )
-
-
-def _ratio(a, b):
-    return a / b - 1 if b else None
 
 
 # --- margin at risk -------------------------------------------------------------------------
