@@ -52,7 +52,7 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     """Market scorecard, one row per region or country with sales in the period or comparison.
 
     Columns: key, name, region, revenue (on the filters' basis), revenue_prior (comparison
-    period, reported), growth_prior, revenue_cc (period at the comparison period's average
+    period, reported), growth_prior (on the filters' basis), revenue_cc (period at the comparison period's average
     rates), growth_prior_cc, fx_effect (reported growth - constant-currency growth),
     revenue_last_year (same dates a year earlier, reported), growth_last_year,
     gross_margin_pct, share, penetration (annualised EUR revenue / addressable market,
@@ -106,9 +106,12 @@ def _finish(
     basis = "cc" if constant_basis else "reported"
     frame["revenue"] = frame[f"revenue_{basis}"]
     frame["gross_margin_pct"] = frame[f"gross_margin_pct_{basis}"]
-    frame["growth_prior"] = metrics.growth(frame["revenue_reported"], frame["revenue_prior"])
+    growth_reported = metrics.growth(frame["revenue_reported"], frame["revenue_prior"])
     frame["growth_prior_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_prior"])
-    frame["fx_effect"] = frame["growth_prior"] - frame["growth_prior_cc"]
+    # Growth on the chosen basis, as the Overview shows it: at constant currency the
+    # period's revenue at the comparison period's rates against the comparison, reported.
+    frame["growth_prior"] = frame["growth_prior_cc"] if constant_basis else growth_reported
+    frame["fx_effect"] = growth_reported - frame["growth_prior_cc"]
     frame["growth_last_year"] = metrics.growth(
         frame["revenue_reported"], frame["revenue_last_year"]
     )

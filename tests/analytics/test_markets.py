@@ -60,7 +60,12 @@ def pd_isna(value) -> bool:
 def test_constant_basis_reports_revenue_at_base_rates(fixture_con):
     card = markets.scorecard(fixture_con, filters(basis="constant"), "country")
     gb = row(card, "GB")
-    assert gb["revenue"] == pytest.approx(240 * (1 / 0.85 + 1 / 0.86) / 2)
+    cc = 240 * (1 / 0.85 + 1 / 0.86) / 2
+    assert gb["revenue"] == pytest.approx(cc)
+    # Growth on the constant basis is constant-currency growth (issue #16: it showed the
+    # reported 300 / GB_PRIOR - 1); the FX effect still compares reported with constant.
+    assert gb["growth_prior"] == pytest.approx(cc / GB_PRIOR - 1)
+    assert gb["fx_effect"] == pytest.approx((300 / GB_PRIOR - 1) - (cc / GB_PRIOR - 1))
 
 
 def test_region_rollup_and_penetration(fixture_con):
