@@ -58,27 +58,18 @@ def bridge_items(
     currency = currency.strip().upper()
     for start, end in (base, current):
         sales.check_reporting_currency(con, currency, start, end)
-    conditions, params = _conditions(filters)
-    where = " AND ".join(
-        [
-            "(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
-            *conditions,
-        ]
+    lines, params = sales.order_lines(
+        currency, [base, current], filters=filters, base_rates=base, key="bridge"
     )
     frame = db.query(
         con,
         f"""
-        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL}),
-        lines AS (
-            SELECT o.product_id, o.country_code, o.currency_code, o.quantity,
-                   o.order_date BETWEEN $c_start AND $c_end AS is_current,
-                   o.order_date BETWEEN $b_start AND $b_end AS is_base,
-                   o.net_amount_eur * f.units_per_eur AS reported,
-                   o.net_amount_local * a.rate AS constant
-            FROM order_lines o
-            JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = $currency
-            LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
-            WHERE {where}
+        WITH lines AS (
+            SELECT product_id, country_code, currency_code, quantity,
+                   order_date BETWEEN $c_start AND $c_end AS is_current,
+                   order_date BETWEEN $b_start AND $b_end AS is_base,
+                   revenue_reported AS reported, revenue_constant AS constant
+            FROM ({lines})
         )
         SELECT product_id, country_code,
                coalesce(sum(quantity) FILTER (WHERE is_base), 0) AS q0,
@@ -90,16 +81,7 @@ def bridge_items(
                    FILTER (WHERE is_current AND constant IS NULL) AS missing_rates
         FROM lines GROUP BY ALL ORDER BY product_id, country_code
         """,
-        params
-        | {
-            "currency": currency,
-            "b_start": b_start,
-            "b_end": b_end,
-            "c_start": c_start,
-            "c_end": c_end,
-            "base_start": b_start,
-            "base_end": b_end,
-        },
+        params | {"b_start": b_start, "b_end": b_end, "c_start": c_start, "c_end": c_end},
     )
     missing = sorted(set(", ".join(frame["missing_rates"].dropna()).split(", ")) - {""})
     if missing:

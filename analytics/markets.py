@@ -326,75 +326,44 @@ def mix_shares(mix_frame: pd.DataFrame, part: str) -> pd.DataFrame:
     return frame
 
 
-def _converted_lines(filters: Filters, global_accounts_only: bool = False) -> tuple[str, dict]:
-    """order_lines of the period and the comparison period under the filters, with revenue
-    and cost converted at each line's day rate (reported) and the period flags.
-
-    The rate table is cut to the reporting currency first, so the join builds on a few
-    hundred rows and the scan stays close to a plain scan of the dates read.
-    """
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    if global_accounts_only:
-        conditions.append(
-            "o.customer_id IN (SELECT customer_id FROM customers WHERE global_account_id IS NOT NULL)"
-        )
-    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
-    sql = f"""
-        SELECT o.customer_id, o.country_code, o.product_id, o.order_date,
-               o.net_amount_eur * f.units_per_eur AS revenue,
-               o.quantity * o.unit_cost_eur * f.units_per_eur AS cost,
-               o.order_date BETWEEN $p_start AND $p_end AS is_current,
-               o.order_date BETWEEN $c_start AND $c_end AS is_comparison
-        FROM order_lines o
-        JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
-          ON f.rate_date = o.order_date
-        WHERE {where} AND (o.order_date BETWEEN $p_start AND $p_end
-                           OR o.order_date BETWEEN $c_start AND $c_end)
-    """
-    return sql, params | {
-        "start": min(filters.period.start, filters.comparison.start),
-        "end": max(filters.period.end, filters.comparison.end),
-        "currency": filters.currency,
-        "p_start": filters.period.start,
-        "p_end": filters.period.end,
-        "c_start": filters.comparison.start,
-        "c_end": filters.comparison.end,
-    }
-
-
 def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) -> pd.DataFrame:
     """The n largest customers by reported revenue in the period (grain: one row per customer).
 
     Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
     growth_prior, gross_margin_pct, orders.
     """
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(conditions) or "TRUE"
+    period, comparison = filters.period, filters.comparison
+    current, params = sales.order_lines(
+        filters.currency, [(period.start, period.end)], filters=filters, key="top"
+    )
+    prior, prior_params = sales.order_lines(
+        filters.currency,
+        [(comparison.start, comparison.end)],
+        filters=filters,
+        conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
+        key="prior",
+    )
+    orders, orders_params = sales.order_lines(
+        filters.currency,
+        [(period.start, period.end)],
+        filters=filters,
+        conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
+        key="top",
+    )
     # Rank on the period alone, then read the comparison period only for the top n:
     # scanning both periods for every customer costs several times more.
     frame = db.query(
         cur,
         f"""
-        WITH rates AS (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency),
-        top AS (
-            SELECT o.customer_id, sum(o.net_amount_eur * f.units_per_eur) AS revenue,
-                   sum(o.quantity * o.unit_cost_eur * f.units_per_eur) AS cost
-            FROM order_lines o JOIN rates f ON f.rate_date = o.order_date
-            WHERE o.order_date BETWEEN $p_start AND $p_end AND {where}
-            GROUP BY 1 ORDER BY revenue DESC LIMIT $n
+        WITH top AS (
+            SELECT customer_id, sum(revenue_reported) AS revenue, sum(cost_reported) AS cost
+            FROM ({current}) GROUP BY 1 ORDER BY revenue DESC LIMIT $n
         ),
         prior AS (
-            SELECT o.customer_id, sum(o.net_amount_eur * f.units_per_eur) AS revenue_prior
-            FROM order_lines o JOIN rates f ON f.rate_date = o.order_date
-            WHERE o.order_date BETWEEN $c_start AND $c_end AND {where}
-              AND o.customer_id IN (SELECT customer_id FROM top)
-            GROUP BY 1
+            SELECT customer_id, sum(revenue_reported) AS revenue_prior FROM ({prior}) GROUP BY 1
         ),
         orders AS (
-            SELECT o.customer_id, count(DISTINCT o.order_id) AS orders FROM order_lines o
-            WHERE o.order_date BETWEEN $p_start AND $p_end AND {where}
-              AND o.customer_id IN (SELECT customer_id FROM top)
-            GROUP BY 1
+            SELECT customer_id, count(DISTINCT order_id) AS orders FROM ({orders}) GROUP BY 1
         )
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
                g.name AS global_account, t.revenue, p.revenue_prior, t.cost,
@@ -407,15 +376,7 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
         LEFT JOIN orders USING (customer_id)
         ORDER BY t.revenue DESC
         """,
-        params
-        | {
-            "n": n,
-            "currency": filters.currency,
-            "p_start": filters.period.start,
-            "p_end": filters.period.end,
-            "c_start": filters.comparison.start,
-            "c_end": filters.comparison.end,
-        },
+        params | prior_params | orders_params | {"n": n},
     )
     frame[["revenue_prior", "cost"]] = (
         frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
@@ -432,12 +393,30 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
     gross_margin_pct, countries (number with sales in the period), country_list,
     top_product_line. Reported rates.
     """
-    src, params = _converted_lines(filters, global_accounts_only=True)
+    period, comparison = filters.period, filters.comparison
+    src, params = sales.order_lines(
+        filters.currency,
+        [(period.start, period.end), (comparison.start, comparison.end)],
+        filters=filters,
+        conditions=[
+            "o.customer_id IN (SELECT customer_id FROM customers WHERE global_account_id IS NOT NULL)"
+        ],
+        key="accounts",
+    )
+    flags = {
+        "p_start": period.start,
+        "p_end": period.end,
+        "c_start": comparison.start,
+        "c_end": comparison.end,
+    }
     frame = db.query(
         cur,
         f"""
         WITH l AS (
-            SELECT l.*, c.global_account_id, k.name AS country, p.product_line
+            SELECT l.customer_id, l.country_code, l.revenue_reported AS revenue,
+                   l.cost_reported AS cost, l.order_date BETWEEN $p_start AND $p_end AS is_current,
+                   l.order_date BETWEEN $c_start AND $c_end AS is_comparison,
+                   c.global_account_id, k.name AS country, p.product_line
             FROM ({src}) l
             JOIN customers c USING (customer_id)
             JOIN countries k ON k.country_code = l.country_code
@@ -460,7 +439,7 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
         GROUP BY ALL
         ORDER BY revenue DESC NULLS LAST
         """,
-        params,
+        params | flags,
     )
     money = ["revenue", "revenue_prior", "cost"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
@@ -481,39 +460,29 @@ def price_position(
     (1 - realised / list). A country invoicing in two currencies in the period has a row per
     currency.
     """
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(
-        [
-            "o.order_date BETWEEN $start AND $end",
-            "o.product_id = $product",
-            "o.quantity > 0",
-            *conditions,
-        ]
+    period = filters.period
+    lines, params = sales.order_lines(
+        filters.currency,
+        [(period.start, period.end)],
+        filters=filters,
+        base_rates=(period.start, period.end),
+        conditions=["o.product_id = $product", "o.quantity > 0"],
+        params={"product": product_id},
+        key="prices",
     )
     frame = db.query(
         cur,
         f"""
-        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL})
         SELECT o.country_code, k.name AS country, o.currency_code, sum(o.quantity) AS units,
                sum(o.net_amount_local) / sum(o.quantity) AS avg_price_local,
-               sum(o.net_amount_local) / sum(o.quantity) * any_value(a.rate) AS avg_price_reporting,
+               sum(o.revenue_constant) / sum(o.quantity) AS avg_price_reporting,
                sum(o.quantity * o.unit_price_local) / sum(o.quantity) AS list_price_local,
                1 - sum(o.net_amount_local) / sum(o.quantity * o.unit_price_local) AS discount_depth
-        FROM order_lines o
+        FROM ({lines}) o
         JOIN countries k USING (country_code)
-        LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
-        WHERE {where}
         GROUP BY ALL
         """,
-        params
-        | {
-            "start": filters.period.start,
-            "end": filters.period.end,
-            "product": product_id,
-            "currency": filters.currency,
-            "base_start": filters.period.start,
-            "base_end": filters.period.end,
-        },
+        params,
     )
     mean = frame["avg_price_reporting"].mean()
     frame["price_index"] = frame["avg_price_reporting"] / mean * 100 if len(frame) else []

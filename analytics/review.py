@@ -276,27 +276,20 @@ def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     Grain: one row per customer; sorted by change, largest gain first.
     """
     period, base = filters.period, filters.comparison
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(
-        [
-            "(o.order_date BETWEEN $b_start AND $b_end OR o.order_date BETWEEN $c_start AND $c_end)",
-            *conditions,
-        ]
+    lines, params = sales.order_lines(
+        filters.currency,
+        [(base.start, base.end), (period.start, period.end)],
+        filters=filters,
+        base_rates=(base.start, base.end),
+        key="movers",
     )
     frame = db.query(
         cur,
         f"""
-        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL}),
-        lines AS (
-            SELECT o.customer_id, o.quantity,
-                   o.order_date BETWEEN $c_start AND $c_end AS is_current,
-                   o.net_amount_eur * f.units_per_eur AS reported,
-                   o.net_amount_local * a.rate AS constant
-            FROM order_lines o
-            JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
-              ON f.rate_date = o.order_date
-            LEFT JOIN avg_rates a ON a.currency_code = o.currency_code
-            WHERE {where}
+        WITH lines AS (
+            SELECT customer_id, quantity, order_date BETWEEN $c_start AND $c_end AS is_current,
+                   revenue_reported AS reported, revenue_constant AS constant
+            FROM ({lines})
         ),
         accounts AS (
             SELECT customer_id,
@@ -312,16 +305,7 @@ def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
         JOIN customers c USING (customer_id)
         JOIN countries k ON k.country_code = c.country_code
         """,
-        params
-        | {
-            "currency": filters.currency,
-            "b_start": base.start,
-            "b_end": base.end,
-            "c_start": period.start,
-            "c_end": period.end,
-            "base_start": base.start,
-            "base_end": base.end,
-        },
+        params | {"c_start": period.start, "c_end": period.end},
     )
     had_base = frame["q0"] > 0
     base_price = frame["r0"] / frame["q0"].where(had_base)

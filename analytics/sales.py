@@ -12,6 +12,7 @@ Costs are in EUR, so they are converted the same way as currency EUR.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 
@@ -137,3 +138,59 @@ def source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
         WHERE {where}
     """
     return sql, params
+
+
+def order_lines(
+    currency: str,
+    ranges: Sequence[tuple[dt.date, dt.date]],
+    *,
+    filters: Filters | None = None,
+    base_rates: tuple[dt.date, dt.date] | None = None,
+    conditions: Sequence[str] = (),
+    params: dict | None = None,
+    key: str = "lines",
+) -> tuple[str, dict]:
+    """A subquery over order_lines for the dates in any of `ranges`, converted: the line
+    level twin of `source` (which reads the sales_daily rollup).
+
+    Grain: one row per order line, every order_lines column plus revenue_reported and
+    cost_reported (the line's EUR amount and cost at its order date's rate into `currency`:
+    DESIGN's reported rule) and, with `base_rates` = (start, end), revenue_constant (local
+    revenue at that span's average rates; NULL for a currency without one, so a caller can
+    name it). `filters` narrows by its dimensions
+    (its periods and currency are not read); `conditions` (on alias o., with `params`) add
+    to that. Lines on a day without a reporting rate drop out: call check_reporting_currency
+    first. `key` names the date parameters, so two of these can share one query.
+    """
+    clauses, bound = (
+        dimension_conditions(filters, alias="o.", product_line="product_id")
+        if filters
+        else ([], {})
+    )
+    dates = []
+    for i, (start, end) in enumerate(ranges):
+        dates.append(f"o.order_date BETWEEN ${key}_start_{i} AND ${key}_end_{i}")
+        bound |= {f"{key}_start_{i}": start, f"{key}_end_{i}": end}
+    if not dates:
+        raise ValueError("order_lines needs at least one date range.")
+    where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses, *conditions])
+    bound |= (params or {}) | {"currency": currency}
+    constant_cols, constant_join = "", ""
+    if base_rates is not None:
+        bound |= {"base_start": base_rates[0], "base_end": base_rates[1]}
+        constant_cols = """,
+               o.net_amount_local * a.rate AS revenue_constant"""
+        constant_join = f"""
+        LEFT JOIN ({AVERAGE_RATES_SQL}) a ON a.currency_code = o.currency_code"""
+    # The rate table is cut to the reporting currency first, so the join builds on a few
+    # thousand rows and the scan stays close to a plain scan of the dates read.
+    sql = f"""
+        SELECT o.*,
+               o.net_amount_eur * f.units_per_eur AS revenue_reported,
+               o.quantity * o.unit_cost_eur * f.units_per_eur AS cost_reported{constant_cols}
+        FROM order_lines o
+        JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
+          ON f.rate_date = o.order_date{constant_join}
+        WHERE {where}
+    """
+    return sql, bound
