@@ -26,8 +26,9 @@ from analytics import (
     periods,
     pricing,
     review,
-    team,
 )
+from analytics.crm import activity, attainment, changes, deals, forecast, rep
+from analytics.crm import scope as crm_scope
 from analytics.filters import Filters, comparison_period, resolve_period
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -166,27 +167,27 @@ def team_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, 
     pipeline-change waterfall over the last eight weekly snapshots, the tenth rep."""
     first, last = db.query_rows(cur, "SELECT min(order_date), max(order_date) FROM sales_daily")[0]
     quarter = periods.full_quarters(first, last)[0]
-    scope = team.Scope.from_filters(filters)
-    dates = team.snapshot_dates(cur)
+    scope = crm_scope.Scope.from_filters(filters)
+    dates = crm_scope.snapshot_dates(cur)
     target = periods.quarter(dates[-1])
-    rep_id = team.reps(cur, team.Scope()).iloc[9]["rep_id"]
+    rep_id = crm_scope.reps(cur, crm_scope.Scope()).iloc[9]["rep_id"]
     return {
-        "team: attainment view (leaderboard, YTD, 8-quarter trend)": lambda: team.attainment_view(
-            cur, quarter, scope
+        "team: attainment view (leaderboard, YTD, 8-quarter trend)": lambda: (
+            attainment.attainment_view(cur, quarter, scope)
         ),
-        "team: pipeline view (deals, stats, funnels, stuck)": lambda: team.pipeline_view(
+        "team: pipeline view (deals, stats, funnels, stuck)": lambda: deals.pipeline_view(
             cur, scope
         ),
-        "team: pipeline changes (8 weeks)": lambda: team.pipeline_changes(
+        "team: pipeline changes (8 weeks)": lambda: changes.pipeline_changes(
             cur, dates[max(0, len(dates) - 9)], dates[-1], target, scope
         ),
-        "team: forecast view (+ accuracy, 8 quarters)": lambda: team.forecast_view(
+        "team: forecast view (+ accuracy, 8 quarters)": lambda: forecast.forecast_view(
             cur, quarter, scope
         ),
-        "team: activity vs impact per account": lambda: team.activity_impact(
+        "team: activity vs impact per account": lambda: activity.activity_impact(
             cur, quarter, scope, "account"
         ),
-        "team: rep view": lambda: team.rep_view(cur, quarter, scope, rep_id),
+        "team: rep view": lambda: rep.rep_view(cur, quarter, scope, rep_id),
     }
 
 

@@ -24,6 +24,8 @@ import duckdb
 import pandas as pd
 
 from analytics import bridge, catalog, db, fx, metrics, sales
+from analytics.crm import attainment, pipeline
+from analytics.crm.scope import Scope, snapshot_on_or_before
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import (
     Period,
@@ -390,7 +392,7 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     frame["fx_effect"] = frame["growth"] - frame["growth_cc"]
     frame["margin_change"] = frame["margin_pct"] - frame["margin_pct_base"]
     frame["vs_budget"] = metrics.growth(frame["revenue"], frame["budget"])
-    frame["attainment"] = metrics.ratio(frame["booked_eur"], frame["quota_eur"])
+    frame["attainment"] = attainment.attainment_of(frame["booked_eur"], frame["quota_eur"])
     frame["vs_comparison"] = frame["vs_budget"] if vs == "budget" else frame["growth"]
     regions = frame[frame["region"] != TOTAL].sort_values("revenue", ascending=False)
     return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)
@@ -424,114 +426,23 @@ def _budgets(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     )
 
 
-def _scope_reps(filters: Filters) -> tuple[str, dict]:
-    if filters.regions:
-        return "list_contains($regions, r.region)", {"regions": list(filters.regions)}
-    return "TRUE", {}
-
-
 def _attainment(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Booked EUR revenue and EUR quota per rep region and in total (reps in the selected
-    regions; see the module docstring)."""
-    condition, params = _scope_reps(filters)
-    return db.query(
-        cur,
-        f"""
-        WITH booked AS (
-            SELECT rep_id, sum(net_amount_eur) AS booked_eur FROM order_lines
-            WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL GROUP BY rep_id
-        )
-        SELECT coalesce(r.region, '{TOTAL}') AS region,
-               sum(coalesce(b.booked_eur, 0)) AS booked_eur, sum(q.quota_eur) AS quota_eur
-        FROM quotas q
-        JOIN reps r USING (rep_id)
-        LEFT JOIN booked b USING (rep_id)
-        WHERE q.quarter_start = $start AND q.quota_eur > 0 AND {condition}
-        GROUP BY ROLLUP (r.region)
-        """,
-        params | {"start": filters.period.start, "end": filters.period.end},
-    )
+    regions; see the module docstring): analytics.crm.attainment's one definition."""
+    return attainment.by_region(cur, filters.period, Scope.from_filters(filters), TOTAL)
 
 
 # --- next quarter's pipeline --------------------------------------------------------------
 
 
 def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
-    """Open pipeline due next quarter as it stood at the quarter's last weekly snapshot,
-    cumulative by forecast category (commit; best case = commit + best case; pipeline = all
-    open), against next quarter's quota. Deals convert at the snapshot date's rate, the
-    EUR quota too. Regions and countries filter deals by their country; the quota is that
-    of the reps in the selected regions. Keys: quarter (label), snapshot_date, commit,
-    best_case, pipeline, quota, deals; amounts None when there is no snapshot."""
+    """Next quarter's pipeline as at the quarter's last weekly snapshot: the CRM roll-up
+    (analytics.crm.pipeline: each deal and the EUR quota at the snapshot date's rate,
+    omitted deals excluded, commit ⊂ best case ⊂ pipeline, coverage). Regions and countries
+    filter deals by their country; the quota is that of the reps in the selected regions.
+    Amounts are None when there is no snapshot."""
     upcoming = quarter(add_months(filters.period.start, 3))
-    scope = dataclasses.replace(filters, product_lines=(), channels=())
-    conditions, params = dimension_conditions(scope, alias="o.")
-    snapshot = db.query_rows(
-        cur,
-        "SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= $end",
-        {"end": filters.period.end},
-    )[0][0]
-    result = {"quarter": upcoming.label, "snapshot_date": snapshot}
+    snapshot = snapshot_on_or_before(cur, filters.period.end)
     if snapshot is None:
-        return result | dict.fromkeys(("commit", "best_case", "pipeline", "quota", "deals"))
-    where = " AND ".join(
-        [
-            "s.snapshot_date = $snapshot",
-            "s.close_date BETWEEN $q_start AND $q_end",
-            "s.forecast_category <> 'omitted'",
-            *conditions,
-        ]
-    )
-    rows = db.query_rows(
-        cur,
-        f"""
-        WITH rates AS (
-            SELECT currency_code, units_per_eur FROM fx_daily WHERE rate_date = $snapshot
-        )
-        SELECT s.forecast_category,
-               sum(s.amount_local / c.units_per_eur * r.units_per_eur) AS amount,
-               count(*) AS deals,
-               count(*) FILTER (WHERE c.units_per_eur IS NULL) AS unconverted
-        FROM opportunity_snapshots s
-        JOIN opportunities o USING (opportunity_id)
-        LEFT JOIN rates c ON c.currency_code = o.currency_code
-        JOIN rates r ON r.currency_code = $currency
-        WHERE {where}
-        GROUP BY 1
-        """,
-        params
-        | {
-            "snapshot": snapshot,
-            "currency": filters.currency,
-            "q_start": upcoming.start,
-            "q_end": upcoming.end,
-        },
-    )
-    if any(unconverted for *_, unconverted in rows):
-        raise fx.RateUnavailable(
-            f"Some deals in the {snapshot:%d %b %Y} pipeline are in a currency without an ECB "
-            "rate on that day, so the pipeline cannot be converted."
-        )
-    by_category = {category: amount for category, amount, _, _ in rows}
-    commit = by_category.get("commit", 0.0)
-    best_case = commit + by_category.get("best case", 0.0)
-    condition, rep_params = _scope_reps(filters)
-    quota_eur, eur_rate = db.query_rows(
-        cur,
-        f"""
-        SELECT sum(q.quota_eur),
-               (SELECT units_per_eur FROM fx_daily
-                WHERE rate_date = $snapshot AND currency_code = $currency)
-        FROM quotas q JOIN reps r USING (rep_id)
-        WHERE q.quarter_start = $q_start AND {condition}
-        """,
-        rep_params
-        | {"q_start": upcoming.start, "snapshot": snapshot, "currency": filters.currency},
-    )[0]
-    return result | {
-        "commit": commit,
-        "best_case": best_case,
-        "pipeline": best_case + by_category.get("pipeline", 0.0),
-        "quota": None if quota_eur is None or eur_rate is None else quota_eur * eur_rate,
-        "deals": sum(deals for _, _, deals, _ in rows),
-    }
+        return pipeline.no_snapshot(upcoming)
+    return pipeline.rollup(cur, upcoming, snapshot, Scope.from_filters(filters))

@@ -27,8 +27,8 @@ from analytics import (
     pricing,
     quality,
     review,
-    team,
 )
+from analytics.crm import activity, attainment, changes, deals, forecast, rep, scope
 from analytics.errors import UserError
 from analytics.filters import Filters
 from analytics.periods import Period
@@ -243,14 +243,14 @@ def data_quality(version: str) -> dict:
 # --- team and pipeline ----------------------------------------------------------------------
 
 TEAM_QUERIES = {
-    "attainment": team.attainment_view,
-    "pipeline": team.pipeline_view,
-    "forecast": team.forecast_view,
-    "changes": team.pipeline_changes,
-    "activity": team.activity_impact,
-    "rep": team.rep_view,
-    "reps": team.reps,
-    "snapshots": team.snapshot_dates,
+    "attainment": attainment.attainment_view,
+    "pipeline": deals.pipeline_view,
+    "forecast": forecast.forecast_view,
+    "changes": changes.pipeline_changes,
+    "activity": activity.activity_impact,
+    "rep": rep.rep_view,
+    "reps": scope.reps,
+    "snapshots": scope.snapshot_dates,
 }
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import formatting, periods, review
+from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from exports import content, deck, html, images, pdf
@@ -131,12 +132,12 @@ def headline(data: Review) -> None:
         ),
         strict=True,
     ):
-        share = _ratio(p.get(key), p.get("quota"))
+        share = p.get(f"{key}_share")
         column.metric(
             f"{p['quarter']} {label}",
             _money(p.get(key), cur),
             delta=f"{formatting.percent(share, 0)} of quota"
-            if share is not None and key != "quota"
+            if share is not None and share == share and key != "quota"
             else None,
             delta_color="off",
             delta_arrow="off",  # a share of quota, not a change
@@ -149,19 +150,11 @@ def _minus(a, b):
     return None if a is None or b is None else a - b
 
 
-def _ratio(a, b):
-    return None if a is None or not b else a / b
-
-
 def _pipeline_note(data: Review) -> str:
     p = data.pipeline
     if p["snapshot_date"] is None:
         return f"No pipeline snapshot on or before {data.quarter.end:%d %b %Y}."
-    return (
-        f"Open deals due in {p['quarter']} as of the {p['snapshot_date']:%d %b %Y} snapshot "
-        f"({p['deals']} deals), at that day's ECB rates; best case includes commit, pipeline "
-        "includes both."
-    )
+    return f"{p['deals']} deals. " + pipeline_rule(p["snapshot_date"])
 
 
 def bridge_labels(data: Review) -> dict[str, str]:

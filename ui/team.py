@@ -6,7 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting, periods, team
+from analytics import formatting, periods
+from analytics.crm import attainment as crm_attainment
+from analytics.crm import deals as crm_deals
+from analytics.crm.scope import Scope
 from analytics.periods import Period
 from ui import charts, components
 
@@ -14,8 +17,8 @@ VIEWS = ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs 
 CHART_CONFIG = {"displaylogo": False}
 MONEY = {"format": "localized"}
 RATES_NOTE = (
-    "Open deals at the latest stored ECB rate, won deals at their close date's rate, quotas "
-    "(EUR) at the latest rate; attainment compares booked revenue and quota in EUR."
+    "Deals as they stand now: open deals at the latest stored ECB rate, won and lost deals at "
+    "their close date's rate; attainment compares booked revenue and quota in EUR."
 )
 
 
@@ -100,21 +103,26 @@ def attainment(data: dict, quarter: Period) -> None:
             "No quotas for this quarter", "Import quotas on the Data page to see attainment."
         )
         return
-    total = board["booked_eur"].sum() / board["quota_eur"].sum()
-    total_ytd = ytd["booked_eur"].sum() / ytd["quota_eur"].sum() if len(ytd) else None
+    total, total_ytd = data["total"], data["total_ytd"]
     cols = st.columns(4)
-    cols[0].metric(f"Team attainment, {quarter.label}", formatting.percent(total), border=True)
-    cols[1].metric(f"Year to date {quarter.end.year}", formatting.percent(total_ytd), border=True)
+    cols[0].metric(
+        f"Team attainment, {quarter.label}", formatting.percent(total["attainment"]), border=True
+    )
+    cols[1].metric(
+        f"Year to date {quarter.end.year}",
+        formatting.percent(total_ytd["attainment"]),
+        border=True,
+    )
     cols[2].metric(
         "Reps at or above quota",
-        f"{int((board['attainment'] >= 1).sum())} of {len(board)}",
+        f"{total['reps_at_quota']} of {total['reps']}",
         border=True,
     )
     cols[3].metric(
         "Booked (EUR)",
-        _money(board["booked_eur"].sum(), "EUR"),
+        _money(total["booked_eur"], "EUR"),
         border=True,
-        help=f"Quota {_money(board['quota_eur'].sum(), 'EUR')}",
+        help=f"Quota {_money(total['quota_eur'], 'EUR')}",
     )
     st.markdown(f"**Leaderboard — {quarter.label}** (rank change vs the quarter before)")
     shown = board.assign(
@@ -144,7 +152,7 @@ def attainment(data: dict, quarter: Period) -> None:
     with left:
         st.markdown("**How many reps reached …**")
         _eur_table(
-            team.bands(board),
+            crm_attainment.bands(board),
             {"band": "Reached", "reps": "Reps", "share": "Share of reps"},
             "attainment_bands",
             "t_bands",
@@ -153,10 +161,10 @@ def attainment(data: dict, quarter: Period) -> None:
     with right:
         st.plotly_chart(
             charts.attainment_bars(
-                team.rollup(board, by),
+                crm_attainment.rollup(board, by),
                 by,
                 f"Attainment by {by} — {quarter.label} and year to date",
-                team.rollup(ytd, by),
+                crm_attainment.rollup(ytd, by),
             ),
             config=CHART_CONFIG,
             key="t_rollup_chart",
@@ -199,8 +207,8 @@ def pipeline(data: dict, currency: str) -> None:
         cols = st.columns(4)
         cols[0].metric(
             f"Open pipeline ({currency})",
-            _money(summary["open"], currency),
-            delta=_deals(summary["open_deals"]),
+            _money(summary["pipeline"], currency),
+            delta=_deals(summary["deals"]),
             delta_color="off",
             delta_arrow="off",
             border=True,
@@ -209,7 +217,8 @@ def pipeline(data: dict, currency: str) -> None:
         cols[2].metric(
             "Coverage",
             f"{summary['coverage']:.2f}×" if summary["coverage"] == summary["coverage"] else "–",
-            help="Open pipeline due in the quarter / (quota - closed won).",
+            help="Open pipeline due in the quarter / (quota - closed won), all at the "
+            "snapshot's rates.",
             border=True,
         )
         cols[3].metric(
@@ -234,7 +243,8 @@ def pipeline(data: dict, currency: str) -> None:
         )
     stuck = data["stuck"]
     st.markdown(
-        f"**Deals stuck in a stage** (more than {team.STUCK_FACTOR:g}× the stage's average time)"
+        f"**Deals stuck in a stage** (more than {crm_deals.STUCK_FACTOR:g}× the stage's "
+        "average time)"
     )
     if stuck.empty:
         st.success("No open deal has been in its stage more than twice the stage's average.")
@@ -255,7 +265,11 @@ def pipeline(data: dict, currency: str) -> None:
             "t_stuck",
         )
     st.caption(
-        RATES_NOTE + " Win rate, average deal and cycle: deals closed in the last 12 months."
+        "Open pipeline, closed won, coverage, velocity and the funnel: "
+        + data["rate_rule"]
+        + " Win rate, average deal, cycle and stuck deals: "
+        + RATES_NOTE
+        + " Win rate, average deal and cycle: deals closed in the last 12 months."
     )
 
 
@@ -342,35 +356,29 @@ def changes(steps: pd.DataFrame, details: pd.DataFrame, currency: str, first, la
 # --- forecast -------------------------------------------------------------------------------
 
 
-def forecast(
-    result: dict,
-    quota: float,
-    won: float,
-    accuracy: pd.DataFrame,
-    quarter: Period,
-    currency: str,
-    week: int,
-) -> None:
+def forecast(data: dict, quarter: Period, currency: str, week: int) -> None:
+    result, accuracy = data["forecast"], data["accuracy"]
     cols = st.columns(5)
     for column, key, label in zip(
         cols, ("commit", "best_case", "pipeline"), ("Commit", "Best case", "Pipeline"), strict=False
     ):
-        share = result[key] / quota if quota else None
+        share = result[f"{key}_share"]
         column.metric(
             f"{label} ({currency})",
             _money(result[key], currency),
-            delta=f"{formatting.percent(share, 0)} of quota" if share else None,
+            delta=f"{formatting.percent(share, 0)} of quota" if share == share else None,
             delta_color="off",
             delta_arrow="off",
             border=True,
         )
-    cols[3].metric(f"Quota ({currency})", _money(quota, currency), border=True)
-    cols[4].metric(f"Closed won ({currency})", _money(won, currency), border=True)
-    st.caption(
-        f"Open deals due in {quarter.label} in the snapshot of "
-        f"{result['snapshot']:%d %b %Y}; best case includes commit, pipeline includes "
-        "both. " + RATES_NOTE
+    cols[3].metric(f"Quota ({currency})", _money(result["quota"], currency), border=True)
+    cols[4].metric(
+        f"Closed won ({currency})",
+        _money(result["won"], currency),
+        help=f"Won in {quarter.label} up to {result['snapshot_date']:%d %b %Y}.",
+        border=True,
     )
+    st.caption(data["rate_rule"])
     st.markdown(f"**Forecast accuracy: commit at week {week} vs won**")
     if accuracy.empty:
         components.empty_state("No past quarters", "The store has no snapshots for them.")
@@ -429,14 +437,8 @@ def activity(frame: pd.DataFrame, by: str, currency: str, period: Period) -> Non
     )
 
 
-def rep_view(
-    rep: pd.Series | None,
-    deals: pd.DataFrame,
-    slipped: pd.DataFrame,
-    activities: pd.DataFrame,
-    quarter: Period,
-    currency: str,
-) -> None:
+def rep_view(data: dict, quarter: Period, currency: str) -> None:
+    rep, slipped, activities = data["attainment"], data["slipped"], data["activities"]
     cols = st.columns(3)
     if rep is None:
         cols[0].metric(f"Attainment, {quarter.label}", "No quota", border=True)
@@ -447,23 +449,18 @@ def rep_view(
             help=f"Booked {_money(rep['booked_eur'], 'EUR')} of {_money(rep['quota_eur'], 'EUR')}",
             border=True,
         )
-    open_deals = deals[deals["status"] == "open"]
     cols[1].metric(
         f"Open pipeline ({currency})",
-        _money(open_deals["amount"].sum(), currency),
-        delta=_deals(len(open_deals)),
+        _money(data["open_pipeline"], currency),
+        delta=_deals(data["open_deals"]),
         delta_color="off",
         delta_arrow="off",
         border=True,
     )
-    cols[2].metric("Activities", formatting.count(activities["activities"].sum()), border=True)
+    cols[2].metric("Activities", formatting.count(data["activity_count"]), border=True)
     st.markdown("**Open deals by stage**")
-    by_stage = open_deals.groupby("stage", as_index=False).agg(
-        deals=("opportunity_id", "count"), amount=("amount", "sum")
-    )
-    by_stage["order"] = by_stage["stage"].map({s: i for i, s in enumerate(team.STAGES)})
     _eur_table(
-        by_stage.sort_values("order"),
+        data["by_stage"],
         {"stage": "Stage", "deals": "Deals", "amount": f"Amount ({currency})"},
         "rep_deals_by_stage",
         "t_rep_stages",
@@ -496,7 +493,7 @@ def rep_view(
         )
 
 
-def scope_note(scope: team.Scope, data_source: str, rates: str) -> str:
+def scope_note(scope: Scope, data_source: str, rates: str) -> str:
     """Which sidebar filters apply here (quotas and deals carry no product line or channel;
     the quarter is chosen on the page) and where the figures come from."""
     where = ", ".join([*scope.regions, *scope.countries]) or "all regions"

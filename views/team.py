@@ -5,7 +5,8 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics import periods, team
+from analytics import periods
+from analytics.crm.scope import Scope
 from ui import cache, components, filters
 from ui import team as view
 
@@ -13,7 +14,7 @@ st.title("Team & pipeline")
 version = cache.database_version()
 catalog = cache.load_catalog(version)
 components.require_sales(catalog, "order lines, reps, quotas and opportunities")
-scope = team.Scope.from_filters(filters.current())
+scope = Scope.from_filters(filters.current())
 quarters = periods.full_quarters(catalog.first_date, catalog.last_date)
 chosen = view.view_choice()
 st.caption(view.scope_note(scope, catalog.data_source, catalog.rates.label))
@@ -60,15 +61,7 @@ elif chosen == "Forecast":
             "No snapshot", f"No pipeline snapshot on or before {quarter.end:%d %b %Y}."
         )
     else:
-        view.forecast(
-            data["forecast"],
-            data["quota"],
-            data["won"],
-            data["accuracy"],
-            quarter,
-            scope.currency,
-            week,
-        )
+        view.forecast(data, quarter, scope.currency, week)
 elif chosen == "Activity vs impact":
     quarter = view.quarter_choice(quarters)
     by = st.radio("Per", ["rep", "account"], horizontal=True, key="t_activity_by")
@@ -93,11 +86,4 @@ else:
     else:
         st.query_params["t_rep"] = rep_id
         data = cache.team_data(version, "rep", quarter, scope, rep_id)
-        view.rep_view(
-            data["attainment"],
-            data["deals"],
-            data["slipped"],
-            data["activities"],
-            quarter,
-            scope.currency,
-        )
+        view.rep_view(data, quarter, scope.currency)

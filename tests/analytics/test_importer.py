@@ -385,15 +385,16 @@ def test_each_opportunities_export_records_a_pipeline_snapshot(fixture_con):
         "commit",
     )
     assert len(_snapshots(con)) == 3
-    from analytics import team
+    from analytics.crm.changes import pipeline_changes
+    from analytics.crm.scope import Scope
     from analytics.review import quarter
 
-    steps, _ = team.pipeline_changes(
+    steps, _ = pipeline_changes(
         con,
         pd.Timestamp("2024-01-05").date(),
         pd.Timestamp("2024-01-12").date(),
         quarter(pd.Timestamp("2024-01-01").date()),
-        team.Scope(currency="USD"),
+        Scope(currency="USD"),
     )
     amounts = dict(zip(steps["step"], steps["amount"], strict=True))
     usd_per_gbp = 1.09 / 0.855  # the latest stored rates, 2024-02-01

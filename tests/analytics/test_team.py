@@ -17,8 +17,9 @@ weekly snapshots and four activities:
     D7    R1   USD   545    open    2023-10-01  2024-03-29  due 04-20 Prospecting     due 03-29
     D8    R2   EUR   600    open    2023-11-15  2024-02-15  800 best case Proposal    600
 
-The latest rates are 2024-02-01's (USD 1.09, GBP 0.855), so every open deal is worth a
-round number of euros: D1 1000, D2 1000, D7 500, D8 600.
+The latest rates are 2024-02-01's (USD 1.09, GBP 0.855), and this file adds the same rates
+on the 2024-01-26 snapshot, so every open deal is worth a round number of euros both now
+and in that snapshot: D1 1000, D2 1000, D7 500, D8 600.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import team
+from analytics import fx
+from analytics.crm import activity, attainment, changes, deals, forecast, pipeline, rep
+from analytics.crm.scope import Scope
 from analytics.periods import Period
 from analytics.review import quarter
 
@@ -185,6 +188,8 @@ def con(fixture_con):
             ("R2", Q1.start, 2000),
         ],
     )
+    fx.insert_rates(c, [(LAST, "USD", 1.09), (LAST, "GBP", 0.855)], "test rates")
+    fx.rebuild_fx_daily(c)
     c.executemany("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DEALS)
     c.executemany("INSERT INTO opportunity_snapshots VALUES (?, ?, ?, ?, ?, ?)", SNAPSHOTS)
     c.executemany(
@@ -200,7 +205,7 @@ def con(fixture_con):
 
 
 def test_attainment_ranks_and_rank_change(con):
-    board = team.leaderboard(con, Q1, Q4, team.Scope())
+    board = attainment.leaderboard(con, Q1, Q4, Scope())
     assert board["rep_id"].tolist() == ["R1", "R2"]
     assert board["attainment"].tolist() == pytest.approx([R1_BOOKED / 1000, R2_BOOKED / 2000])
     # Last quarter R2 led (100 of 500 against nothing booked by R1): both moved one place.
@@ -210,14 +215,14 @@ def test_attainment_ranks_and_rank_change(con):
 
 
 def test_bands_rollups_and_trend(con):
-    board = team.attainment(con, Q1, team.Scope())
+    board = attainment.attainment(con, Q1, Scope())
     # R1 at 81.7 %, R2 at 26.6 %.
-    assert team.bands(board)["reps"].tolist() == [1, 1, 0, 0]
-    assert team.bands(board)["share"].tolist() == [0.5, 0.5, 0.0, 0.0]
-    north = team.rollup(board, "team").iloc[0]
+    assert attainment.bands(board)["reps"].tolist() == [1, 1, 0, 0]
+    assert attainment.bands(board)["share"].tolist() == [0.5, 0.5, 0.0, 0.0]
+    north = attainment.rollup(board, "team").iloc[0]
     assert north["reps"] == 2
     assert north["attainment"] == pytest.approx((R1_BOOKED + R2_BOOKED) / 3000)
-    trend = team.trend(con, [Q4, Q1], team.Scope())
+    trend = attainment.trend(con, [Q4, Q1], Scope())
     assert trend["attainment"].tolist() == pytest.approx(
         [100 / 1000, (R1_BOOKED + R2_BOOKED) / 3000]
     )
@@ -225,24 +230,24 @@ def test_bands_rollups_and_trend(con):
 
 
 def test_attainment_follows_the_region(con):
-    board = team.attainment(con, Q1, team.Scope(regions=("Northern Europe",)))
+    board = attainment.attainment(con, Q1, Scope(regions=("Northern Europe",)))
     assert board["rep_id"].tolist() == ["R2"]
-    ytd = team.attainment(con, Period(D(2024, 1, 1), Q1.end, "YTD"), team.Scope())
+    ytd = attainment.attainment(con, Period(D(2024, 1, 1), Q1.end, "YTD"), Scope())
     assert ytd["booked_eur"].sum() == pytest.approx(R1_BOOKED + R2_BOOKED)
 
 
 def test_deal_amounts_open_at_latest_rate_closed_at_close_date_rate(con):
-    eur = team.deals(con, team.Scope()).set_index("opportunity_id")["amount"]
+    eur = deals.deals(con, Scope()).set_index("opportunity_id")["amount"]
     assert eur[["D1", "D2", "D7", "D8"]].tolist() == pytest.approx([1000, 1000, 500, 600])
     assert eur[["D3", "D4", "D5"]].tolist() == pytest.approx([500, 1200 / 1.20, 800 / 0.80])
-    usd = team.deals(con, team.Scope(currency="USD")).set_index("opportunity_id")["amount"]
+    usd = deals.deals(con, Scope(currency="USD")).set_index("opportunity_id")["amount"]
     assert usd["D1"] == pytest.approx(1090)  # a USD deal stays its own amount
     assert usd["D5"] == pytest.approx(800 / 0.80 * 1.00)  # GBP -> EUR -> USD on 2024-01-09
     assert usd["D8"] == pytest.approx(600 * 1.09)
 
 
 def test_win_rate_deal_size_cycle(con):
-    stats = team.closed_stats(team.deals(con, team.Scope()), LAST)
+    stats = deals.closed_stats(deals.deals(con, Scope()), LAST)
     # Closed in the 12 months: D3 won 500, D5 won 1000, D4 lost 1000 (EUR at close dates).
     assert (stats["won"], stats["lost"]) == (2, 1)
     assert stats["win_rate"] == pytest.approx(2 / 3)
@@ -253,30 +258,84 @@ def test_win_rate_deal_size_cycle(con):
     )  # D3 Dec 1 -> Jan 9, D5 Dec 20 -> Jan 9
 
 
-def test_coverage_and_velocity(con):
-    frame = team.deals(con, team.Scope())
-    stats = team.closed_stats(frame, LAST)
-    quota = team.quota_in_currency(con, Q1, team.Scope())
-    assert quota == pytest.approx(3000)
-    summary = team.pipeline_summary(frame, Q1, quota, stats)
-    # Open and due in Q1: D1 1000, D2 1000, D7 500, D8 600; won in Q1: 500 + 1000.
-    assert summary["open"] == pytest.approx(3100) and summary["open_deals"] == 4
-    assert summary["won"] == pytest.approx(1500)
-    assert summary["coverage"] == pytest.approx(3100 / (3000 - 1500))
+# Won in Q1 up to the 26 Jan snapshot, at that day's rates: D3 500 EUR, D5 800 GBP.
+WON_AT_LAST = 500 + 800 / 0.855
+
+
+def test_pipeline_rollup_as_at_a_snapshot(con):
+    result = pipeline.rollup(con, Q1, LAST, Scope())
+    # Open and due in Q1 in the 26 Jan snapshot: D1 commit 1000, D2 and D8 best case 1000 +
+    # 600, D7 pipeline 500 (D6 is due in May); cumulative levels.
+    assert (result["commit"], result["best_case"], result["pipeline"]) == pytest.approx(
+        (1000, 2600, 3100)
+    )
+    assert result["deals"] == 4 and result["snapshot_date"] == LAST
+    assert result["quota"] == pytest.approx(3000)
+    assert result["won"] == pytest.approx(WON_AT_LAST)
+    assert result["coverage"] == pytest.approx(3100 / (3000 - WON_AT_LAST))
+    assert result["commit_share"] == pytest.approx(1000 / 3000)
+
+
+def test_pipeline_rollup_at_an_earlier_snapshot_uses_that_days_rates(con):
+    result = pipeline.rollup(con, Q1, FIRST, Scope())
+    # 5 Jan (USD 1.10, GBP 0.86): commit D1, D3, D5; best case + D4, D8; pipeline + D6.
+    commit = 1000 / 1.10 + 500 + 800 / 0.86
+    best = commit + 1200 / 1.10 + 800
+    assert (result["commit"], result["best_case"], result["pipeline"]) == pytest.approx(
+        (commit, best, best + 300)
+    )
+    assert result["won"] == 0  # D3 and D5 were won on 9 Jan
+    assert result["coverage"] == pytest.approx((best + 300) / 3000)
+
+
+def test_pipeline_rollup_follows_region_and_currency(con):
+    result = pipeline.rollup(con, Q1, LAST, Scope(regions=("Americas",), currency="USD"))
+    # US deals in USD at face value: D1 commit 1090, D7 pipeline 545; R1's quota 1000 EUR.
+    assert (result["commit"], result["best_case"], result["pipeline"]) == pytest.approx(
+        (1090, 1090, 1635)
+    )
+    assert result["quota"] == pytest.approx(1090) and result["won"] == 0
+    assert result["coverage"] == pytest.approx(1.5)
+
+
+def test_omitted_deals_are_in_no_level(con):
+    con.execute(
+        "UPDATE opportunity_snapshots SET forecast_category = 'omitted' "
+        "WHERE opportunity_id = 'D7' AND snapshot_date = ?",
+        [LAST],
+    )
+    result = pipeline.rollup(con, Q1, LAST, Scope())
+    assert result["pipeline"] == pytest.approx(2600) and result["deals"] == 3
+
+
+def test_pipeline_rollup_needs_the_snapshot_days_rate(con):
+    with pytest.raises(fx.RateUnavailable, match="CHF"):
+        pipeline.rollup(con, Q1, LAST, Scope(currency="CHF"))  # CHF stops after 5 Jan
+
+
+def test_coverage_has_no_value_once_quota_is_met():
+    assert np.isnan(pipeline.coverage(3100, 1500, 1500))
+    assert np.isnan(pipeline.coverage(3100, None, 0))
+    assert pipeline.coverage(3100, 3000, 1500) == pytest.approx(3100 / 1500)
+
+
+def test_pipeline_view_summaries_are_the_rollup_with_velocity(con):
+    view = deals.pipeline_view(con, Scope())
+    summary = view["summaries"][0]
+    assert summary == pytest.approx(
+        pipeline.rollup(con, Q1, LAST, Scope()) | {"velocity_per_day": summary["velocity_per_day"]}
+    )
     assert summary["velocity_per_day"] == pytest.approx(4 * 750 * (2 / 3) / 29.5)
-
-
-def test_coverage_has_no_value_once_quota_is_met(con):
-    frame = team.deals(con, team.Scope())
-    summary = team.pipeline_summary(frame, Q1, 1500, team.closed_stats(frame, LAST))
-    assert np.isnan(summary["coverage"])
+    assert "26 Jan 2024" in view["rate_rule"]
+    funnel = view["funnels"][0].set_index("stage")
+    assert funnel["amount"].sum() == pytest.approx(summary["pipeline"])
 
 
 def test_funnel_and_stage_conversion(con):
-    frame = team.deals(con, team.Scope())
-    history = team.stage_history(con, team.Scope())
-    conversion = team.stage_conversion(frame, history, team.closed_stats(frame, LAST))
-    table = team.funnel(frame, conversion, Q1).set_index("stage")
+    frame = deals.deals(con, Scope())
+    history = deals.stage_history(con, Scope())
+    conversion = deals.stage_conversion(frame, history, deals.closed_stats(frame, LAST))
+    table = deals.funnel(frame, conversion, Q1).set_index("stage")
     assert table["deals"].tolist() == [1, 0, 2, 1]
     assert table["amount"].tolist() == pytest.approx([500, 0, 1600, 1000])
     # Closed deals: D3 and D5 won (reached every stage), D4 lost in Proposal.
@@ -285,8 +344,8 @@ def test_funnel_and_stage_conversion(con):
 
 
 def test_stuck_deals(con):
-    frame = team.deals(con, team.Scope())
-    stuck = team.stuck_deals(frame, team.stage_history(con, team.Scope()), LAST)
+    frame = deals.deals(con, Scope())
+    stuck = deals.stuck_deals(frame, deals.stage_history(con, Scope()), LAST)
     # Proposal weeks: D1 1, D4 1, D2 1, D8 2 -> 8.75 days on average; D8 has sat there 21.
     assert stuck["opportunity_id"].tolist() == ["D8"]
     assert stuck["days_in_stage"].tolist() == [21]
@@ -294,7 +353,7 @@ def test_stuck_deals(con):
 
 
 def test_pipeline_changes_reconcile_step_by_step(con):
-    steps, details = team.pipeline_changes(con, FIRST, LAST, Q1, team.Scope())
+    steps, details = changes.pipeline_changes(con, FIRST, LAST, Q1, Scope())
     amounts = dict(zip(steps["step"], steps["amount"], strict=True))
     start = 1000 / 1.09 + 500 + 1200 / 1.09 + 800 / 0.855 + 300 + 800
     assert amounts == pytest.approx(
@@ -324,8 +383,8 @@ def test_pipeline_changes_reconcile_step_by_step(con):
 
 
 def test_pipeline_changes_follow_currency_and_region(con):
-    steps, _ = team.pipeline_changes(
-        con, FIRST, LAST, Q1, team.Scope(regions=("Americas",), currency="USD")
+    steps, _ = changes.pipeline_changes(
+        con, FIRST, LAST, Q1, Scope(regions=("Americas",), currency="USD")
     )
     amounts = dict(zip(steps["step"], steps["amount"], strict=True))
     # US deals only, in USD at face value: D1 1000 -> 1090, D4 lost, D7 pulled in.
@@ -337,17 +396,15 @@ def test_pipeline_changes_follow_currency_and_region(con):
     assert amounts["created"] == amounts["won"] == 0
 
 
-def test_forecast_and_view(con):
-    forecast = team.forecast(con, Q1, LAST, team.Scope())
-    assert forecast["commit"] == pytest.approx(1000)  # D1
-    assert forecast["best_case"] == pytest.approx(1000 + 1000 + 600)  # + D2, D8
-    assert forecast["pipeline"] == pytest.approx(3100)  # + D7 (D6 is due in May)
-    view = team.forecast_view(con, Q1, team.Scope())
-    assert view["won"] == pytest.approx(1500) and view["quota"] == pytest.approx(3000)
+def test_forecast_view_is_the_rollup_at_the_quarters_last_snapshot(con):
+    view = forecast.forecast_view(con, Q1, Scope())
+    assert view["forecast"] == pytest.approx(pipeline.rollup(con, Q1, LAST, Scope()))
+    assert view["forecast"]["won"] == pytest.approx(WON_AT_LAST)
+    assert forecast.forecast_view(con, Q4, Scope())["forecast"] is None  # no snapshot yet
 
 
 def test_forecast_accuracy(con):
-    table = team.forecast_accuracy(con, [Q4, Q1], 0, team.Scope())
+    table = forecast.forecast_accuracy(con, [Q4, Q1], 0, Scope())
     # No snapshot in 2023Q4. 2024Q1 at the first snapshot (Jan 5, USD 1.10, GBP 0.86):
     # commit D1 1000 USD, D3 500 EUR, D5 800 GBP; won D3 500 + D5 800 GBP at 0.80.
     assert table["quarter"].tolist() == [Q1.label]
@@ -358,19 +415,19 @@ def test_forecast_accuracy(con):
 
 
 def test_activity_impact_per_rep_and_account(con):
-    by_rep = team.activity_impact(con, Q1, team.Scope(), "rep").set_index("key")
+    by_rep = activity.activity_impact(con, Q1, Scope(), "rep").set_index("key")
     assert by_rep.loc["R1", ["activities", "meetings"]].tolist() == [3, 2]
     assert by_rep.loc["R2", ["activities", "meetings"]].tolist() == [1, 1]
     assert by_rep["revenue"].to_dict() == pytest.approx({"R1": R1_BOOKED, "R2": R2_BOOKED})
     assert by_rep["pipeline"].to_dict() == pytest.approx({"R1": 1500, "R2": 1900})
-    by_account = team.activity_impact(con, Q1, team.Scope(), "account").set_index("key")
+    by_account = activity.activity_impact(con, Q1, Scope(), "account").set_index("key")
     assert by_account.loc["C1", "activities"] == 2
     assert by_account.loc["C1", "pipeline"] == pytest.approx(1000)
     assert by_account.loc["C1", "name"] == "Acme Inc"
 
 
 def test_rep_view(con):
-    view = team.rep_view(con, Q1, team.Scope(), "R2")
+    view = rep.rep_view(con, Q1, Scope(), "R2")
     assert view["attainment"]["attainment"] == pytest.approx(R2_BOOKED / 2000)
     assert sorted(view["deals"]["opportunity_id"]) == ["D2", "D5", "D6", "D8"]
     slipped = view["slipped"]
@@ -382,35 +439,38 @@ def test_rep_view(con):
     assert view["activities"].to_dict("records") == [
         {"type": "visit", "activities": 1, "accounts": 1}
     ]
-    assert team.rep_view(con, Q1, team.Scope(), "R1")["slipped"].empty
+    assert rep.rep_view(con, Q1, Scope(), "R1")["slipped"].empty
 
 
 def test_pipeline_view_for_the_latest_snapshot(con):
-    view = team.pipeline_view(con, team.Scope())
+    view = deals.pipeline_view(con, Scope())
     assert view["as_of"] == LAST
     assert [q.label for q in view["quarters"]] == [Q1.label, quarter(D(2024, 4, 1)).label]
-    assert view["summaries"][1]["open"] == pytest.approx(300)  # D6, pushed into Q2
+    assert view["summaries"][1]["pipeline"] == pytest.approx(300)  # D6, pushed into Q2
 
 
-def test_a_deal_closed_after_the_last_snapshot_moves_now(con):
+def test_the_pipeline_does_not_move_when_a_deal_changes_after_the_snapshot(con):
+    before = pipeline.rollup(con, Q1, LAST, Scope())
     con.execute(
         "UPDATE opportunities SET status = 'won', close_date = DATE '2024-01-30' "
         "WHERE opportunity_id = 'D8'"
     )
-    view = team.pipeline_view(con, team.Scope())
+    view = deals.pipeline_view(con, Scope())
+    # Deal statistics move to now (the 30 Jan close), the pipeline stays as at 26 Jan.
     assert (view["as_of"], view["snapshot"]) == (D(2024, 1, 30), LAST)
-    assert view["summaries"][0]["open"] == pytest.approx(2500)  # D8's 600 is won now
-    assert view["summaries"][0]["won"] == pytest.approx(1500 + 600)
+    assert view["stats"]["won"] == 3
+    assert pipeline.rollup(con, Q1, LAST, Scope()) == pytest.approx(before)
+    assert view["summaries"][0]["pipeline"] == pytest.approx(3100)
 
 
 def test_empty_store_has_no_pipeline(fixture_con):
-    assert team.pipeline_view(fixture_con, team.Scope()) == {}
-    assert team.attainment(fixture_con, Q1, team.Scope()).empty
+    assert deals.pipeline_view(fixture_con, Scope()) == {}
+    assert attainment.attainment(fixture_con, Q1, Scope()).empty
 
 
 def test_leaderboard_carries_year_to_date_attainment(con):
     con.execute("INSERT INTO quotas VALUES ('R1', DATE '2024-04-01', 1000)")
-    view = team.attainment_view(con, quarter(D(2024, 4, 1)), team.Scope())
+    view = attainment.attainment_view(con, quarter(D(2024, 4, 1)), Scope())
     board = view["leaderboard"]
     # Q2: only R1 has a quota and booked nothing; year to date: Q1 + Q2 bookings and quotas.
     assert board["rep_id"].tolist() == ["R1"]

@@ -92,11 +92,25 @@ def test_pipeline_view_win_rate_and_coverage(demo_db_path, monkeypatch):
     )
     assert metric(at, "Win rate (count)") == formatting.percent(won / (won + lost))
     assert any(f"{as_of:%d %b %Y}" in c.value for c in at.caption)
-    assert any("won deals at their close date's rate" in c.value for c in at.caption)
+    snapshot = sql(demo_db_path, "SELECT max(snapshot_date) FROM opportunity_snapshots")[0]
+    # The pipeline figures state their snapshot and rate rule on screen.
+    assert any(
+        f"weekly snapshot of {snapshot:%d %b %Y}, each at that day's ECB rate" in c.value
+        for c in at.caption
+    )
     assert [m.value for m in at.markdown][:2] == ["**Q3 2026**", "**Q4 2026**"]
-    # Q3's deals have all closed by the data date: its funnel gives way to a sentence.
-    assert any(c.value == "No open deal is due in Q3 2026." for c in at.caption)
-    assert len(at.get("plotly_chart")) == 1
+    # As at that snapshot (two days before the quarter's end) Q3 still had open deals due:
+    # both quarters show a funnel.
+    due = sql(
+        demo_db_path,
+        "SELECT count(*) FILTER (WHERE close_date <= DATE '2026-09-30'), "
+        "count(*) FILTER (WHERE close_date > DATE '2026-09-30') FROM opportunity_snapshots "
+        "WHERE snapshot_date = ? AND forecast_category <> 'omitted' "
+        "AND close_date BETWEEN DATE '2026-07-01' AND DATE '2026-12-31'",
+        [snapshot],
+    )
+    assert all(n > 0 for n in due)
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_pipeline_changes_waterfall_reconciles_with_its_deals(demo_db_path, monkeypatch):
@@ -134,9 +148,9 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
     quota_eur, usd = sql(
         demo_db_path,
         "SELECT (SELECT sum(quota_eur) FROM quotas WHERE quarter_start = ?::DATE), "
-        "(SELECT units_per_eur FROM fx_daily WHERE currency_code = 'USD' "
-        " ORDER BY rate_date DESC LIMIT 1)",
-        [Q3[0]],
+        "(SELECT units_per_eur FROM fx_daily WHERE currency_code = 'USD' AND rate_date = "
+        " (SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= ?))",
+        [Q3[0], Q3[1]],
     )
     assert metric(at, "Quota (USD)") == formatting.money(quota_eur * usd, "USD")
     accuracy = at.dataframe[0].value

@@ -1,0 +1,216 @@
+"""Deals as they stand now: amounts, win rate, cycle, stage conversion, the funnel, stuck
+deals, and the Pipeline view that puts them beside the pipeline roll-up.
+
+    win rate   = won / (won + lost)                       (by count, and by value)
+    velocity   = open opportunities x average won deal x win rate / average cycle days
+
+Money: open deals convert at the latest stored rate, won and lost deals at their close
+date's rate. Win rate, average deal and cycle length are measured on the deals closed in
+the twelve months up to the as-of date, so that a quarter with few closed deals still has
+a rate. The pipeline figures (open, closed won, coverage, the funnel) are the roll-up's
+(analytics.crm.pipeline): as at the latest snapshot, at that day's rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import db, periods
+from analytics.crm import pipeline
+from analytics.crm.scope import (
+    LATEST_RATES_SQL,
+    Scope,
+    as_of,
+    between,
+    deal_condition,
+    latest_snapshot,
+    recent_condition,
+)
+from analytics.crm.stages import OPEN_STAGES as STAGES
+from analytics.periods import Period, add_months
+
+STUCK_FACTOR = 2.0  # "well above" a stage's average: more than twice as long
+
+
+def deals(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    since: dt.date | None = None,
+    rep_id: str | None = None,
+) -> pd.DataFrame:
+    """Opportunities in scope with their amount in the reporting currency: open deals at
+    the latest rate, closed deals at their close date's rate (grain: one row per deal).
+
+    With `since`, only open deals and those closed on or after it (a view that looks at
+    the last year need not read ten); with `rep_id`, one rep's."""
+    condition, params = deal_condition(scope)
+    recent, recent_params = recent_condition(since, rep_id)
+    return db.query(
+        cur,
+        f"""
+        WITH latest AS ({LATEST_RATES_SQL})
+        SELECT o.opportunity_id, o.customer_id, c.name AS customer, o.rep_id, r.name AS rep,
+               o.country_code, o.currency_code, o.amount_local, o.stage, o.forecast_category,
+               o.created_date, o.close_date, o.status,
+               o.amount_local * CASE WHEN o.status = 'open' THEN l.rate
+                                     ELSE f_r.units_per_eur / f_c.units_per_eur END AS amount
+        FROM opportunities o
+        JOIN customers c USING (customer_id)
+        JOIN reps r USING (rep_id)
+        LEFT JOIN latest l ON l.currency_code = o.currency_code
+        LEFT JOIN fx_daily f_c ON f_c.rate_date = o.close_date AND f_c.currency_code = o.currency_code
+        LEFT JOIN fx_daily f_r ON f_r.rate_date = o.close_date AND f_r.currency_code = $currency
+        WHERE {condition} AND {recent}
+        """,
+        params | recent_params | {"currency": scope.currency},
+    )
+
+
+def stats_start(end: dt.date, months: int = 12) -> dt.date:
+    """First day of the window win rate, deal size and cycle are measured over."""
+    return add_months(end, -months) + dt.timedelta(days=1)
+
+
+def closed_stats(frame: pd.DataFrame, end: dt.date, months: int = 12) -> dict:
+    """Win rate by count and value, average won deal and cycle days over deals closed in the
+    `months` up to `end`."""
+    start = stats_start(end, months)
+    closed = frame[(frame["status"] != "open") & between(frame["close_date"], start, end)]
+    won, lost = closed[closed["status"] == "won"], closed[closed["status"] == "lost"]
+    total_value = won["amount"].sum() + lost["amount"].sum()
+    return {
+        "start": start,
+        "end": end,
+        "won": len(won),
+        "lost": len(lost),
+        "win_rate": len(won) / (len(won) + len(lost)) if len(closed) else np.nan,
+        "win_rate_value": won["amount"].sum() / total_value if total_value else np.nan,
+        "average_deal": won["amount"].mean() if len(won) else np.nan,
+        "cycle_days": (won["close_date"] - won["created_date"]).dt.days.mean()
+        if len(won)
+        else np.nan,
+    }
+
+
+def stage_history(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, since: dt.date | None = None
+) -> pd.DataFrame:
+    """Per deal and stage: weeks seen in that stage, first and last seen. From the weekly
+    snapshots (grain: one row per deal and stage); with `since`, of the open deals and
+    those closed on or after it, so that stage averages reflect the recent sales process."""
+    condition, params = deal_condition(scope)
+    recent, recent_params = recent_condition(since, None)
+    return db.query(
+        cur,
+        f"""
+        SELECT s.opportunity_id, s.stage, count(*) AS weeks, min(s.snapshot_date) AS first_seen,
+               max(s.snapshot_date) AS last_seen
+        FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+        WHERE {condition} AND {recent}
+        GROUP BY ALL
+        """,
+        params | recent_params,
+    )
+
+
+def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) -> pd.DataFrame:
+    """Each stage's conversion to the next among the deals closed in the stats window:
+    reached the next stage / reached this one (a won deal reached every stage)."""
+    closed = frame.loc[
+        (frame["status"] != "open") & between(frame["close_date"], stats["start"], stats["end"]),
+        ["opportunity_id", "status"],
+    ]
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    seen = history[["opportunity_id", "stage"]].merge(closed, on="opportunity_id")
+    seen = seen.assign(level=seen["stage"].map(order).astype("float64"))
+    furthest = closed.merge(
+        seen.groupby("opportunity_id", as_index=False)["level"].max(),
+        on="opportunity_id",
+        how="left",
+    )
+    level = furthest["level"].fillna(-1).to_numpy(copy=True)
+    level[(furthest["status"] == "won").to_numpy()] = len(STAGES)
+    rows = []
+    for i, stage in enumerate(STAGES):
+        got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
+        rows.append(
+            {
+                "stage": stage,
+                "reached": got_here,
+                "advanced": went_on,
+                "conversion": went_on / got_here if got_here else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def funnel(frame: pd.DataFrame, conversion: pd.DataFrame, quarter: Period) -> pd.DataFrame:
+    """Open deals due in the quarter by stage, next to each stage's conversion."""
+    due = frame[
+        (frame["status"] == "open") & between(frame["close_date"], quarter.start, quarter.end)
+    ]
+    by_stage = due.groupby("stage")["amount"].agg(["count", "sum"])
+    by_stage = by_stage.reindex(list(STAGES), fill_value=0)
+    return conversion.assign(
+        deals=by_stage["count"].astype(int).to_numpy(),
+        amount=by_stage["sum"].astype(float).to_numpy(),
+    )[["stage", "deals", "amount", "reached", "advanced", "conversion"]]
+
+
+def stuck_deals(frame: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Open deals whose time in their current stage is more than STUCK_FACTOR times that
+    stage's average (averaged over every deal's completed weeks in it)."""
+    average = history.groupby("stage")["weeks"].mean() * 7
+    open_deals = frame[frame["status"] == "open"]
+    current = history.merge(open_deals[["opportunity_id", "stage"]], on=["opportunity_id", "stage"])
+    current = current.assign(
+        days_in_stage=(pd.Timestamp(today) - pd.to_datetime(current["first_seen"])).dt.days
+    )
+    current["stage_average_days"] = current["stage"].map(average)
+    stuck = current[current["days_in_stage"] > STUCK_FACTOR * current["stage_average_days"]]
+    out = stuck.merge(open_deals.drop(columns="stage"), on="opportunity_id")
+    return out.sort_values("days_in_stage", ascending=False, ignore_index=True)
+
+
+def velocity(open_deals: int, stats: dict) -> float:
+    """Open deals x average won deal x win rate / cycle days (per day)."""
+    if not stats["cycle_days"] or np.isnan(stats["cycle_days"]):
+        return np.nan
+    return open_deals * stats["average_deal"] * stats["win_rate"] / stats["cycle_days"]
+
+
+def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
+    """The current quarter (the as-of date's) and the next: each one's pipeline roll-up as
+    at the latest snapshot, its funnel, velocity; deal statistics and stuck deals now."""
+    snapshot = latest_snapshot(cur)
+    if snapshot is None:  # stage times and conversion need the weekly history
+        return {}
+    today = as_of(cur)
+    since = stats_start(today)
+    frame = deals(cur, scope, since)
+    stats = closed_stats(frame, today)
+    history = stage_history(cur, scope, since)
+    conversion = stage_conversion(frame, history, stats)
+    current = periods.quarter(today)
+    quarters = [current, periods.quarter(add_months(current.start, 3))]
+    summaries, funnels = [], []
+    for quarter in quarters:
+        in_snapshot = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
+        summary = pipeline.rollup(cur, quarter, snapshot, scope, in_snapshot)
+        summary["velocity_per_day"] = velocity(summary["deals"], stats)
+        summaries.append(summary)
+        funnels.append(funnel(in_snapshot, conversion, quarter))
+    return {
+        "as_of": today,
+        "snapshot": snapshot,
+        "rate_rule": pipeline.rate_rule(snapshot),
+        "stats": stats,
+        "summaries": summaries,
+        "funnels": funnels,
+        "stuck": stuck_deals(frame, history, today),
+        "quarters": quarters,
+    }

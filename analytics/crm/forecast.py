@@ -1,0 +1,77 @@
+"""The forecast of a quarter (the pipeline roll-up as at its latest snapshot) and how
+accurate past quarters' commits were."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import db, periods
+from analytics.crm import pipeline
+from analytics.crm.scope import Scope, deal_condition, snapshot_on_or_before
+from analytics.periods import Period, add_months
+
+
+def forecast_accuracy(
+    cur: duckdb.DuckDBPyConnection, quarters: list[Period], week: int, scope: Scope
+) -> pd.DataFrame:
+    """For each past quarter: what was in commit at the snapshot `week` weeks into it
+    (deals due in the quarter) against what was won in it; accuracy = won / commit.
+    Both in EUR (commit at the snapshot's rate, won at the close date's), so the ratio
+    does not depend on the reporting currency."""
+    condition, params = deal_condition(scope)
+    rows = []
+    for quarter in quarters:
+        target = quarter.start + dt.timedelta(weeks=week)
+        commit, snapshot = db.query_rows(
+            cur,
+            f"""
+            WITH chosen AS (SELECT min(snapshot_date) AS day FROM opportunity_snapshots
+                        WHERE snapshot_date >= $target AND snapshot_date <= $end)
+            SELECT sum(s.amount_local / f.units_per_eur), any_value(chosen.day)
+            FROM chosen JOIN opportunity_snapshots s ON s.snapshot_date = chosen.day
+            JOIN opportunities o USING (opportunity_id)
+            JOIN fx_daily f ON f.rate_date = s.snapshot_date AND f.currency_code = o.currency_code
+            WHERE s.close_date BETWEEN $start AND $end AND s.forecast_category = 'commit'
+              AND {condition}
+            """,
+            params | {"target": target, "start": quarter.start, "end": quarter.end},
+        )[0]
+        won = db.query_rows(
+            cur,
+            f"""
+            SELECT sum(o.amount_local / f.units_per_eur) FROM opportunities o
+            JOIN fx_daily f ON f.rate_date = o.close_date AND f.currency_code = o.currency_code
+            WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $end AND {condition}
+            """,
+            params | {"start": quarter.start, "end": quarter.end},
+        )[0][0]
+        if snapshot is None:
+            continue
+        rows.append(
+            {
+                "quarter": quarter.label,
+                "snapshot": snapshot,
+                "commit_eur": commit or 0.0,
+                "won_eur": won or 0.0,
+                "accuracy": (won or 0.0) / commit if commit else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["quarter", "snapshot", "commit_eur", "won_eur", "accuracy"])
+
+
+def forecast_view(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, week: int = 4
+) -> dict:
+    """The quarter's roll-up as at its latest snapshot (the quarter's last, or the latest
+    one for a quarter in progress), and accuracy over the eight quarters before."""
+    snapshot = snapshot_on_or_before(cur, quarter.end)
+    past = [periods.quarter(add_months(quarter.start, -3 * i)) for i in range(8, 0, -1)]
+    return {
+        "forecast": pipeline.rollup(cur, quarter, snapshot, scope) if snapshot else None,
+        "rate_rule": pipeline.rate_rule(snapshot) if snapshot else None,
+        "accuracy": forecast_accuracy(cur, past, week, scope),
+    }

@@ -1,0 +1,189 @@
+"""The pipeline and forecast roll-up: one figure, one rate rule (the board-pack rule).
+
+A pipeline figure is the open pipeline due in a quarter AS AT a stated weekly snapshot:
+the deals open in that snapshot with a close date in the quarter, each converted at the
+snapshot date's ECB rate, the EUR quota too. Omitted deals are excluded (they are in no
+forecast category). The levels are cumulative: commit ⊂ best case ⊂ pipeline (all open).
+Closed won = deals won in the quarter up to the snapshot date, at the same rate, so that
+
+    coverage = open pipeline / (quota - closed won)           (DESIGN's CRM definition)
+
+compares amounts at one rate. Taken from a snapshot, the figure is reproducible: it does
+not move when deals change later. The Quarterly review's next-quarter pipeline, Team's
+pipeline coverage and Team's forecast are all this roll-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import db, metrics
+from analytics.crm.scope import Scope, deal_condition, rep_condition
+from analytics.crm.stages import FORECAST_LEVELS
+from analytics.fx import RateUnavailable
+from analytics.periods import Period
+
+RATE_RULE = (
+    "Open deals due in the quarter as in the weekly snapshot of {snapshot:%d %b %Y}, each at "
+    "that day's ECB rate (the EUR quota too); omitted deals excluded; best case includes "
+    "commit, pipeline includes both; closed won: won in the quarter up to that day."
+)
+
+# Every currency's rate into the reporting one on the snapshot date.
+_SNAPSHOT_RATES_SQL = """
+SELECT c.currency_code, r.units_per_eur / c.units_per_eur AS rate
+FROM fx_daily c JOIN fx_daily r ON r.rate_date = c.rate_date AND r.currency_code = $currency
+WHERE c.rate_date = $snapshot
+"""
+
+
+def rate_rule(snapshot: dt.date) -> str:
+    """The rule in words, naming the snapshot, for the screen and the exports."""
+    return RATE_RULE.format(snapshot=snapshot)
+
+
+def snapshot_deals(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, snapshot: dt.date, scope: Scope
+) -> pd.DataFrame:
+    """The deals behind the roll-up: open in the snapshot, due in the quarter, not omitted.
+
+    Grain: one row per deal, as in the snapshot (stage, forecast_category, close_date,
+    amount_local) with status "open" and amount at the snapshot date's rate. Raises
+    RateUnavailable when a deal's currency has no rate that day."""
+    condition, params = deal_condition(scope)
+    frame = db.query(
+        cur,
+        f"""
+        WITH rates AS ({_SNAPSHOT_RATES_SQL})
+        SELECT s.opportunity_id, o.customer_id, c.name AS customer, o.rep_id, r.name AS rep,
+               o.country_code, o.currency_code, s.amount_local, s.stage, s.forecast_category,
+               o.created_date, s.close_date, 'open' AS status, s.amount_local * x.rate AS amount
+        FROM opportunity_snapshots s
+        JOIN opportunities o USING (opportunity_id)
+        JOIN customers c ON c.customer_id = o.customer_id
+        JOIN reps r ON r.rep_id = o.rep_id
+        LEFT JOIN rates x ON x.currency_code = o.currency_code
+        WHERE s.snapshot_date = $snapshot AND s.close_date BETWEEN $start AND $end
+          AND s.forecast_category <> 'omitted' AND {condition}
+        """,
+        params
+        | {
+            "snapshot": snapshot,
+            "start": quarter.start,
+            "end": quarter.end,
+            "currency": scope.currency,
+        },
+    )
+    if frame["amount"].isna().any():
+        missing = ", ".join(sorted(set(frame.loc[frame["amount"].isna(), "currency_code"])))
+        raise RateUnavailable(
+            f"No ECB rate for {missing} into {scope.currency} on {snapshot:%d %b %Y}, so the "
+            "pipeline in that day's snapshot cannot be converted."
+        )
+    return frame
+
+
+def _quota_and_won(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, snapshot: dt.date, scope: Scope
+) -> tuple[float | None, float]:
+    """The quarter's quota of the reps in scope and the deals in scope won in the quarter up
+    to the snapshot, both at the snapshot date's rate into the currency."""
+    reps, rep_params = rep_condition(scope)
+    deals, deal_params = deal_condition(scope)
+    quota_eur, eur_rate, won = db.query_rows(
+        cur,
+        f"""
+        WITH rates AS ({_SNAPSHOT_RATES_SQL})
+        SELECT (SELECT sum(q.quota_eur) FROM quotas q JOIN reps r USING (rep_id)
+                WHERE q.quarter_start = $start AND {reps}),
+               (SELECT rate FROM rates WHERE currency_code = 'EUR'),
+               (SELECT sum(o.amount_local * x.rate) FROM opportunities o
+                JOIN rates x ON x.currency_code = o.currency_code
+                WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $won_end
+                  AND {deals})
+        """,
+        rep_params
+        | deal_params
+        | {
+            "snapshot": snapshot,
+            "currency": scope.currency,
+            "start": quarter.start,
+            "won_end": min(quarter.end, snapshot),
+        },
+    )[0]
+    if eur_rate is None:
+        raise RateUnavailable(
+            f"No ECB rate for {scope.currency} on {snapshot:%d %b %Y}, the snapshot the "
+            "pipeline is taken at. Choose another reporting currency or update the rates."
+        )
+    quota = None if quota_eur is None else float(quota_eur) * float(eur_rate)
+    return quota, float(won or 0.0)
+
+
+def levels(deals: pd.DataFrame) -> dict[str, float]:
+    """Cumulative forecast levels from snapshot deals: commit, best_case, pipeline."""
+    by_category = deals.groupby("forecast_category")["amount"].sum()
+    out, running = {}, 0.0
+    for level in FORECAST_LEVELS:
+        running += float(by_category.get(level, 0.0))
+        out[level.replace(" ", "_")] = running
+    return out
+
+
+def coverage(open_pipeline: float, quota: float | None, won: float) -> float:
+    """Open pipeline / (quota - closed won); NaN once the quota is met or without one."""
+    if quota is None or quota - won <= 0:
+        return np.nan
+    return metrics.ratio(open_pipeline, quota - won)
+
+
+def rollup(
+    cur: duckdb.DuckDBPyConnection,
+    quarter: Period,
+    snapshot: dt.date,
+    scope: Scope,
+    deals: pd.DataFrame | None = None,
+) -> dict:
+    """The roll-up of `quarter` as at `snapshot` (see the module docstring).
+
+    Keys: quarter (label), snapshot_date, commit, best_case, pipeline, deals (count), quota,
+    won, coverage, and commit_share / best_case_share / pipeline_share (of quota). Pass
+    `deals` (snapshot_deals' frame) when it is already read."""
+    if deals is None:
+        deals = snapshot_deals(cur, quarter, snapshot, scope)
+    quota, won = _quota_and_won(cur, quarter, snapshot, scope)
+    amounts = levels(deals)
+    shares = {f"{k}_share": metrics.ratio(v, quota) for k, v in amounts.items()}
+    return {
+        "quarter": quarter.label,
+        "snapshot_date": snapshot,
+        **amounts,
+        "deals": len(deals),
+        "quota": quota,
+        "won": won,
+        "coverage": coverage(amounts["pipeline"], quota, won),
+        **shares,
+    }
+
+
+EMPTY_KEYS = (
+    "commit",
+    "best_case",
+    "pipeline",
+    "deals",
+    "quota",
+    "won",
+    "coverage",
+    "commit_share",
+    "best_case_share",
+    "pipeline_share",
+)
+
+
+def no_snapshot(quarter: Period) -> dict:
+    """The roll-up's keys when the store holds no snapshot to take it at."""
+    return {"quarter": quarter.label, "snapshot_date": None} | dict.fromkeys(EMPTY_KEYS)
