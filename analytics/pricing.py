@@ -507,6 +507,11 @@ def _fan(
 # --- price corridor -----------------------------------------------------------------------
 
 
+def products(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every product for the price corridor's picker (grain: one row per product)."""
+    return db.query(cur, "SELECT product_id, name, product_line FROM products ORDER BY 1")
+
+
 def list_prices(cur: duckdb.DuckDBPyConnection, product_id: str, as_of: dt.date) -> pd.DataFrame:
     """The product's list price in each country valid on `as_of`, in local currency."""
     return db.query(

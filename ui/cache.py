@@ -7,6 +7,7 @@ reruns of several sessions. Results are cached per (database version, filters).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import uuid
@@ -28,7 +29,9 @@ from analytics import (
     quality,
     review,
 )
-from analytics.crm import activity, attainment, changes, deals, forecast, rep, scope
+from analytics.crm import activity, attainment, changes, deals, forecast, rep
+from analytics.crm import scope as crm_scope
+from analytics.crm.scope import Scope
 from analytics.errors import UserError
 from analytics.filters import Filters
 from analytics.periods import Period
@@ -129,23 +132,56 @@ def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
         }
 
 
-MARKETS_QUERIES = {
-    "check_rates": markets.check_rates,
-    "scorecards": markets.scorecards,
-    "reporting_rate": markets.reporting_rate,
-    "mix": markets.mix,
-    "top_accounts": markets.top_accounts,
-    "global_accounts": markets.global_accounts,
-    "price_position": markets.price_position,
-    "products_sold": markets.products_sold,
-}
+# --- markets: one cached wrapper per analytics call -------------------------------------------
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=256, show_spinner=False)
-def markets_data(version: str, query: str, filters: Filters, *args):
-    """One Markets query (by name, from MARKETS_QUERIES) for one set of filters, cached."""
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_rates_checked(version: str, filters: Filters) -> None:
+    """Raises RateUnavailable unless every rate the Markets page needs exists."""
     with cursor() as cur:
-        return MARKETS_QUERIES[query](cur, filters, *args)
+        markets.check_rates(cur, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_scorecards(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
+    with cursor() as cur:
+        return markets.scorecards(cur, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_reporting_rate(version: str, filters: Filters) -> float:
+    with cursor() as cur:
+        return markets.reporting_rate(cur, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_mix(version: str, filters: Filters, by: str) -> pd.DataFrame:
+    with cursor() as cur:
+        return markets.mix(cur, filters, by)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_top_accounts(version: str, filters: Filters, n: int) -> pd.DataFrame:
+    with cursor() as cur:
+        return markets.top_accounts(cur, filters, n)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_global_accounts(version: str, filters: Filters) -> pd.DataFrame:
+    with cursor() as cur:
+        return markets.global_accounts(cur, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_price_position(version: str, filters: Filters, product_id: str) -> pd.DataFrame:
+    with cursor() as cur:
+        return markets.price_position(cur, filters, product_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def market_products_sold(version: str, filters: Filters) -> pd.DataFrame:
+    with cursor() as cur:
+        return markets.products_sold(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner="Building the quarterly review…")
@@ -196,8 +232,7 @@ def pricing_episode_shocks(version: str, currencies: tuple[str, ...], start, end
 def pricing_reference(version: str) -> dict:
     """Episodes the stored history can replay, and the products for the corridor."""
     with cursor() as cur:
-        products = db.query(cur, "SELECT product_id, name, product_line FROM products ORDER BY 1")
-        return {"episodes": pricing.available_episodes(cur), "products": products}
+        return {"episodes": pricing.available_episodes(cur), "products": pricing.products(cur)}
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
@@ -242,20 +277,52 @@ def data_quality(version: str) -> dict:
 
 # --- team and pipeline ----------------------------------------------------------------------
 
-TEAM_QUERIES = {
-    "attainment": attainment.attainment_view,
-    "pipeline": deals.pipeline_view,
-    "forecast": forecast.forecast_view,
-    "changes": changes.pipeline_changes,
-    "activity": activity.activity_impact,
-    "rep": rep.rep_view,
-    "reps": scope.reps,
-    "snapshots": scope.snapshot_dates,
-}
 
-
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=128, show_spinner=False)
-def team_data(version: str, query: str, *args):
-    """One Team & pipeline query by name (from TEAM_QUERIES), cached per arguments."""
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_attainment(version: str, quarter: Period, scope: Scope) -> dict:
     with cursor() as cur:
-        return TEAM_QUERIES[query](cur, *args)
+        return attainment.attainment_view(cur, quarter, scope)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_pipeline(version: str, scope: Scope) -> dict:
+    with cursor() as cur:
+        return deals.pipeline_view(cur, scope)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_forecast(version: str, quarter: Period, scope: Scope, week: int) -> dict:
+    with cursor() as cur:
+        return forecast.forecast_view(cur, quarter, scope, week)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_pipeline_changes(
+    version: str, first: dt.date, last: dt.date, quarter: Period, scope: Scope
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with cursor() as cur:
+        return changes.pipeline_changes(cur, first, last, quarter, scope)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_activity(version: str, period: Period, scope: Scope, by: str) -> pd.DataFrame:
+    with cursor() as cur:
+        return activity.activity_impact(cur, period, scope, by)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_rep(version: str, quarter: Period, scope: Scope, rep_id: str) -> dict:
+    with cursor() as cur:
+        return rep.rep_view(cur, quarter, scope, rep_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def team_reps(version: str, scope: Scope) -> pd.DataFrame:
+    with cursor() as cur:
+        return crm_scope.reps(cur, scope)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
+def team_snapshot_dates(version: str) -> list[dt.date]:
+    with cursor() as cur:
+        return crm_scope.snapshot_dates(cur)

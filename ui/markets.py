@@ -202,7 +202,7 @@ def mix_chart(frame: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
 
 def price_position(version: str, scope: Filters) -> None:
     """A product picker, the price index per country and the price table."""
-    products = cache.markets_data(version, "products_sold", scope)
+    products = cache.market_products_sold(version, scope)
     if products.empty:
         components.empty_state("No products sold", "No sales match these filters.")
         return
@@ -220,7 +220,7 @@ def price_position(version: str, scope: Filters) -> None:
         key="m_product",
         help="Products sold in the most markets come first.",
     )
-    prices = cache.markets_data(version, "price_position", scope, product)
+    prices = cache.market_price_position(version, scope, product)
     if prices.empty:
         components.empty_state("No sales of this product", "Pick another product.")
         return

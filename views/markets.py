@@ -27,9 +27,9 @@ view.breadcrumbs(catalog, region, country)
 caption = components.source_caption(scope, catalog)
 
 try:
-    cache.markets_data(version, "check_rates", scope)
+    cache.market_rates_checked(version, scope)
     level = "country" if region else "region"
-    cards = cache.markets_data(version, "scorecards", scope)
+    cards = cache.market_scorecards(version, scope)
     card = cards[level]
 except (RateUnavailable, QueryTimeout) as problem:
     st.error(str(problem))
@@ -69,7 +69,7 @@ st.caption(caption)
 if not country:
     st.subheader("Where to invest")
     opportunity = markets.market_opportunity(
-        cards["country"], cache.markets_data(version, "reporting_rate", scope)
+        cards["country"], cache.market_reporting_rate(version, scope)
     )
     if opportunity.empty:
         components.empty_state(
@@ -93,7 +93,7 @@ if not country:
 
 st.subheader("Product and channel mix")
 mix_by = "country" if region else "region"
-mix = cache.markets_data(version, "mix", scope, mix_by)
+mix = cache.market_mix(version, scope, mix_by)
 left, right = st.columns(2)
 with left:
     view.mix_chart(markets.mix_shares(mix, "product_line"), mix_by, "product_line", scope)
@@ -107,12 +107,10 @@ where = catalog.country_name(country) if country else "all markets selected"
 section = view.detail_section()
 if section == "Top accounts":
     st.subheader(f"Top accounts — {where}, {scope.period.label}")
-    view.accounts_table(
-        cache.markets_data(version, "top_accounts", scope, 25), scope, "top_accounts"
-    )
+    view.accounts_table(cache.market_top_accounts(version, scope, 25), scope, "top_accounts")
 elif section == "Global key accounts":
     st.subheader(f"Global key accounts — {where}, {scope.period.label}")
-    view.global_accounts_table(cache.markets_data(version, "global_accounts", scope), scope)
+    view.global_accounts_table(cache.market_global_accounts(version, scope), scope)
 else:
     st.subheader(f"Price position — {where}, {scope.period.label}")
     view.price_position(version, scope)

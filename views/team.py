@@ -21,9 +21,9 @@ st.caption(view.scope_note(scope, catalog.data_source, catalog.rates.label))
 
 if chosen == "Attainment":
     quarter = view.quarter_choice(quarters)
-    view.attainment(cache.team_data(version, "attainment", quarter, scope), quarter)
+    view.attainment(cache.team_attainment(version, quarter, scope), quarter)
 elif chosen == "Pipeline":
-    data = cache.team_data(version, "pipeline", scope)
+    data = cache.team_pipeline(version, scope)
     if not data:
         components.empty_state(
             "No pipeline snapshots",
@@ -37,7 +37,7 @@ elif chosen == "Pipeline":
         )
         view.pipeline(data, scope.currency)
 elif chosen == "Pipeline changes":
-    dates = cache.team_data(version, "snapshots")
+    dates = cache.team_snapshot_dates(version)
     if len(dates) < 2:
         components.empty_state(
             "Not enough snapshots", "Pipeline changes need two weekly snapshots."
@@ -50,12 +50,12 @@ elif chosen == "Pipeline changes":
         if first >= last:
             st.error("Choose a “from” snapshot before the “to” snapshot.")
         else:
-            steps, details = cache.team_data(version, "changes", first, last, target, scope)
+            steps, details = cache.team_pipeline_changes(version, first, last, target, scope)
             view.changes(steps, details, scope.currency, first, last, target)
 elif chosen == "Forecast":
     quarter = view.quarter_choice(quarters)
     week = view.week_choice()
-    data = cache.team_data(version, "forecast", quarter, scope, week)
+    data = cache.team_forecast(version, quarter, scope, week)
     if data["forecast"] is None:
         components.empty_state(
             "No snapshot", f"No pipeline snapshot on or before {quarter.end:%d %b %Y}."
@@ -65,12 +65,10 @@ elif chosen == "Forecast":
 elif chosen == "Activity vs impact":
     quarter = view.quarter_choice(quarters)
     by = st.radio("Per", ["rep", "account"], horizontal=True, key="t_activity_by")
-    view.activity(
-        cache.team_data(version, "activity", quarter, scope, by), by, scope.currency, quarter
-    )
+    view.activity(cache.team_activity(version, quarter, scope, by), by, scope.currency, quarter)
 else:
     quarter = view.quarter_choice(quarters)
-    reps = cache.team_data(version, "reps", scope)
+    reps = cache.team_reps(version, scope)
     names = dict(zip(reps["rep_id"], reps["name"] + " · " + reps["team"], strict=True))
     state = st.session_state
     if "t_rep" not in state:
@@ -85,5 +83,5 @@ else:
         components.empty_state("No reps", "No rep works in the selected regions.")
     else:
         st.query_params["t_rep"] = rep_id
-        data = cache.team_data(version, "rep", quarter, scope, rep_id)
+        data = cache.team_rep(version, quarter, scope, rep_id)
         view.rep_view(data, quarter, scope.currency)
