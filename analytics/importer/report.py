@@ -1,0 +1,45 @@
+"""What an import tells the user: the Report (and its dict/JSON form), or FileRejected.
+
+A Report counts every row read as loaded or rejected and lists each rejection with its
+line, column, value and reason; FileRejected is raised when the whole file cannot be used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from analytics.errors import UserError
+
+
+class FileRejected(UserError, ValueError):
+    """The whole file cannot be read or used; the message says why and what to do."""
+
+
+class ImportAmbiguous(FileRejected):
+    """The file can be read only once the user says how (e.g. its date format)."""
+
+
+@dataclasses.dataclass
+class Report:
+    kind: str
+    file_name: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    status: str = "rejected"
+    message: str = ""
+    detected: dict = dataclasses.field(default_factory=dict)
+    ignored_columns: list[str] = dataclasses.field(default_factory=list)
+    created: dict = dataclasses.field(default_factory=dict)
+    unchanged: int = 0
+    updated: int = 0
+    snapshot: dict = dataclasses.field(default_factory=dict)  # opportunities: day and open deals
+    rejected: list[dict] = dataclasses.field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def rejected_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rejected, columns=["line", "column", "value", "reason"])

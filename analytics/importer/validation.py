@@ -1,0 +1,313 @@
+"""Row checks: each value typed and checked, every failing row given its reasons.
+
+A row may fail several checks; every one is reported (line, column, value as written,
+reason). Nothing is guessed: "US$" is an unknown currency, not USD; a discount of "10" is
+neither 10 % nor 0.1 until it is written as 10 % or 0.10.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from analytics import db, fx
+from analytics.crm.stages import FORECAST_CATEGORIES as FORECAST
+from analytics.crm.stages import STAGES, STATUSES
+from analytics.filters import CHANNELS
+from analytics.importer.columns import Mapping, map_columns
+from analytics.importer.kinds import KINDS
+from analytics.importer.parsing import (
+    DATE_FORMAT_NAMES,
+    DATE_FORMATS,
+    detect_date_format,
+    detect_decimal_comma,
+    parse_dates,
+    parse_numbers,
+)
+from analytics.importer.reading import DETECT, Options, RawTable
+from analytics.importer.report import FileRejected, ImportAmbiguous
+
+SEGMENTS = CHANNELS
+
+
+class Problems:
+    """Rejections collected per check; a row may fail several checks."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.raw = frame.copy()  # values as written, for the report
+        self.items: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, column: str, reason, values: pd.Series | None = None) -> None:
+        mask = pd.Series(mask, index=self.frame.index).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rows = self.frame.loc[mask]
+        source = self.raw if column in self.raw else self.frame  # values as written
+        shown = values if values is not None else source.get(column, pd.Series("", source.index))
+        reasons = reason(rows) if callable(reason) else reason
+        self.items.append(
+            pd.DataFrame(
+                {
+                    "line": rows["_line"],
+                    "column": column,
+                    "value": shown.loc[rows.index].astype(str),
+                    "reason": reasons,
+                }
+            )
+        )
+
+    def rejected_index(self) -> pd.Index:
+        if not self.items:
+            return pd.Index([])
+        lines = pd.concat(self.items)["line"]
+        return self.frame.index[self.frame["_line"].isin(set(lines))]
+
+    def table(self) -> pd.DataFrame:
+        if not self.items:
+            return pd.DataFrame(columns=["line", "column", "value", "reason"])
+        return pd.concat(self.items, ignore_index=True).sort_values(
+            ["line", "column"], kind="stable"
+        )
+
+
+def _values(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
+    """The mapped columns by field name, stripped strings; _line kept."""
+    out = pd.DataFrame({"_line": raw.rows["_line"]})
+    for name, index in mapping.columns.items():
+        out[name] = raw.rows[index].fillna("").astype(str).str.strip()
+    out["_width"] = raw.rows["_width"]
+    return out
+
+
+def known_values(con) -> dict:
+    countries = db.query(
+        con, "SELECT country_code, iso3, name, currency_code, region FROM countries"
+    )
+    lookup = {}
+    for row in countries.itertuples():
+        for key in (row.country_code, row.iso3, row.name):
+            lookup[key.upper()] = row.country_code
+    return {
+        "countries": lookup,
+        "regions": dict(zip(countries["country_code"], countries["region"], strict=True)),
+        "currencies": set(fx.known_currencies(con)),
+    }
+
+
+def validate(
+    con, kind_name: str, raw: RawTable, options: Options = DETECT
+) -> tuple[pd.DataFrame, Problems, Mapping]:
+    """Typed, checked rows of the file (rows with problems are still present: the caller
+    drops `problems.rejected_index()`), the problems found and the column mapping."""
+    kind = KINDS[kind_name]
+    mapping = map_columns(kind, raw.header)
+    frame = _values(raw, mapping)
+    problems = Problems(frame)
+    width = len(raw.header)
+    problems.add(
+        frame["_width"] != width,
+        "(row)",
+        lambda rows: [f"has {n} fields where the header has {width}" for n in rows["_width"]],
+        frame["_width"],
+    )
+    reference = known_values(con)
+    detected = raw.detected
+    fields = {f.name: f for f in kind.fields}
+
+    numeric = [
+        f.name for f in kind.fields if f.type in ("int", "number", "fraction") and f.name in frame
+    ]
+    if options.decimal_comma is not None:
+        detected.decimal_comma = options.decimal_comma
+    elif numeric:
+        votes = [detect_decimal_comma(frame[n]) for n in numeric]
+        detected.decimal_comma = any(v is True for v in votes) and not any(
+            v is False for v in votes
+        )
+        if not detected.format.startswith("csv"):
+            detected.decimal_comma = False
+    dates = [f.name for f in kind.fields if f.type == "date" and f.name in frame]
+    if options.date_format:
+        detected.date_format = DATE_FORMAT_NAMES.get(options.date_format, options.date_format)
+        if detected.date_format not in DATE_FORMATS:
+            raise FileRejected(
+                f"Unknown date format “{options.date_format}”; use one of "
+                f"{', '.join(DATE_FORMATS.values())}."
+            )
+    elif dates and detected.format.startswith("csv"):
+        formats = {detect_date_format(frame[n]) for n in dates} - {None}
+        if len(formats) > 1:
+            raise ImportAmbiguous(
+                "The date columns use different formats; give the date format explicitly."
+            )
+        detected.date_format = formats.pop() if formats else "%Y-%m-%d"
+
+    for name, f in fields.items():
+        if name not in frame:
+            continue
+        text = frame[name]
+        empty = text == ""
+        if f.required:
+            problems.add(empty, name, "missing required value")
+        if f.type == "text":
+            continue
+        present = ~empty
+        if f.type in ("int", "number", "fraction"):
+            if f.type == "fraction":
+                percent = text.str.endswith("%")
+                number = parse_numbers(text.str.rstrip("%").str.strip(), detected.decimal_comma)
+                number = number.where(~percent, number / 100)
+                problems.add(present & number.isna(), name, "not a number")
+                problems.add(
+                    present & ~percent & (number >= 1),
+                    name,
+                    "a discount must be a fraction below 1 (0.10) or written with % (10%)",
+                )
+                problems.add(
+                    present & ((number < 0) | (number >= 1)),
+                    name,
+                    "discount must be at least 0 % and below 100 %",
+                )
+                frame[name] = number.fillna(0.0)
+                continue
+            number = parse_numbers(text, detected.decimal_comma)
+            problems.add(present & number.isna(), name, "not a number")
+            if f.type == "int":
+                problems.add(
+                    present & number.notna() & (number != number.round()),
+                    name,
+                    "must be a whole number",
+                )
+            frame[name] = number
+        elif f.type == "date":
+            parsed = parse_dates(text, detected.date_format)
+            problems.add(
+                present & parsed.isna(),
+                name,
+                f"not a date in the format {DATE_FORMATS[detected.date_format]}",
+            )
+            frame[name] = parsed
+        elif f.type == "country":
+            code = text.str.upper().map(reference["countries"])
+            problems.add(
+                present & code.isna(),
+                name,
+                "unknown country (use an ISO 3166 code such as DE, or the English name)",
+            )
+            frame[name] = code
+        elif f.type == "currency" and kind_name == "rates":
+            upper = text.str.upper()  # a rates file may bring a currency the store lacks
+            problems.add(
+                present & ~upper.str.fullmatch(r"[A-Z]{3}"),
+                name,
+                "not an ISO 4217 currency code (three letters, e.g. USD)",
+            )
+            frame[name] = upper
+        elif f.type == "currency":
+            upper = text.str.upper()
+            problems.add(
+                present & ~upper.isin(reference["currencies"]),
+                name,
+                lambda rows, name=name: [_currency_hint(v) for v in rows[name]],
+            )
+            frame[name] = upper
+        elif f.type == "stage":
+            # The sales stages the funnel knows, in order, and the two a closed deal may
+            # carry. A stage outside them would fall out of the funnel unseen, so it is
+            # rejected instead.
+            canonical = {stage.lower(): stage for stage in STAGES}
+            stage = text.str.strip().str.lower().map(canonical)
+            problems.add(present & stage.isna(), name, f"must be one of: {', '.join(STAGES)}")
+            frame[name] = stage.fillna("")
+        else:
+            choices = {
+                "segment": SEGMENTS,
+                "channel": CHANNELS,
+                "forecast": FORECAST,
+                "status": STATUSES,
+            }[f.type]
+            lower = text.str.lower()
+            problems.add(
+                present & ~lower.isin(choices), name, f"must be one of: {', '.join(choices)}"
+            )
+            frame[name] = lower
+
+    for name in (
+        "quota_eur",
+        "budget_revenue_eur",
+        "list_price_local",
+        "population",
+        "gdp_usd",
+        "addressable_market_eur",
+        "amount_local",
+    ):
+        if name in frame:
+            problems.add(frame[name] < 0, name, "must not be negative")
+    if "unit_price" in frame:
+        problems.add(frame["unit_price"] < 0, "unit_price", "negative price")
+    if "unit_cost_eur" in frame:
+        problems.add(frame["unit_cost_eur"] < 0, "unit_cost_eur", "negative cost")
+    if "units_per_eur" in frame:
+        problems.add(frame["units_per_eur"] <= 0, "units_per_eur", "a rate must be above 0")
+    if "quarter_start" in frame:
+        starts = pd.Series(
+            [
+                d is not None and d == d and d.day == 1 and d.month in (1, 4, 7, 10)
+                for d in frame["quarter_start"]
+            ],
+            index=frame.index,
+        )
+        problems.add(
+            frame["quarter_start"].notna() & ~starts,
+            "quarter_start",
+            "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
+        )
+    return frame, problems, mapping
+
+
+def _currency_hint(value: str) -> str:
+    letters = re.sub(r"[^A-Za-z]", "", value).upper()
+    hint = {"US": "USD", "USD": "USD", "EUR": "EUR", "GBP": "GBP", "A": "AUD", "C": "CAD"}.get(
+        letters
+    )
+    if hint and hint != value.upper():
+        return f"unknown currency (write the ISO 4217 code, e.g. {hint})"
+    return "unknown currency (write the ISO 4217 code, e.g. USD)"
+
+
+def reject_duplicates(frame: pd.DataFrame, problems: Problems, key: list[str], label: str) -> None:
+    repeated = frame.duplicated(key, keep="first")
+    if repeated.any():
+        first_line = frame.groupby(key, sort=False, dropna=False)["_line"].transform("first")
+        problems.add(
+            repeated,
+            label,
+            lambda rows: [
+                f"duplicate key: the same {label} is on line {first_line[i]}" for i in rows.index
+            ],
+            frame.loc[repeated, key].astype(str).agg(" / ".join, axis=1),
+        )
+
+
+def check_references(con, kind: str, frame: pd.DataFrame, problems: Problems) -> None:
+    checks = {
+        "quotas": [("rep_id", "reps", "rep_id", "unknown rep (import reps first)")],
+        "opportunities": [
+            (
+                "customer_id",
+                "customers",
+                "customer_id",
+                "unknown customer (import customers first)",
+            ),
+            ("rep_id", "reps", "rep_id", "unknown rep (import reps first)"),
+        ],
+        "price_lists": [
+            ("product_id", "products", "product_id", "unknown product (import products first)")
+        ],
+    }.get(kind, [])
+    for column, table, key, reason in checks:
+        sql = f"SELECT {db.identifier(key, frozenset({key}))} FROM {db.identifier(table)}"
+        known = {r[0] for r in db.query_rows(con, sql)}
+        problems.add((frame[column] != "") & ~frame[column].isin(known), column, reason)
