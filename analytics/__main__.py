@@ -1,8 +1,9 @@
-"""Command line: python -m analytics build-demo | init | import | fx-update | bench | report."""
+"""Command line: python -m analytics build-demo | init | import | fx-update | bench | report | forecast."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -152,6 +153,74 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+FORECAST_LEVELS = ("region", "country", "product_line", "channel", "total")
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    """The statistical forecast of one level's series, from the data on or before --as-of."""
+    # Imported here: only this command needs statsmodels.
+    from analytics.forecast import batch
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of)
+    except ValueError:
+        print(f"error: --as-of {args.as_of!r} is not a date; write it YYYY-MM-DD.", file=sys.stderr)
+        return 2
+    if args.by not in FORECAST_LEVELS:
+        print(
+            f"error: --by {args.by!r} is not a level; choose one of {', '.join(FORECAST_LEVELS)}.",
+            file=sys.stderr,
+        )
+        return 2
+    if not 1 <= args.months <= batch.MAX_MONTHS:
+        print(
+            f"error: --months must be 1 to {batch.MAX_MONTHS}, not {args.months}.", file=sys.stderr
+        )
+        return 2
+    path = Path(args.db) if args.db else db.database_path()
+    if not path.exists():
+        print(f"error: {path} does not exist.", file=sys.stderr)
+        return 2
+    con = db.connect(path, read_only=True)
+    try:
+        result = batch.forecast_store(con, as_of, args.months, levels=(args.by,))
+    except UserError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    rows = result.rows(args.by)
+    if not rows:
+        print(
+            f"error: no {args.by} has the complete months a forecast needs on or before "
+            f"{as_of:%d %b %Y} ({'; '.join(f'{g}: {why}' for _, g, why in result.skipped)})",
+            file=sys.stderr,
+        )
+        return 2
+    if args.json:
+        document = {
+            "rows": rows,
+            "basis": result.basis,
+            "last_observed_month": f"{result.window.last_month:%Y-%m}",
+            "models": [
+                {"group": s.group, "model": s.chosen, "method_note": s.method_note}
+                for s in result.series
+            ],
+            "not_forecast": [{"group": group, "why": why} for _, group, why in result.skipped],
+        }
+        print(json.dumps(document, ensure_ascii=False, allow_nan=False, indent=1))
+        return 0
+    print(f"Forecast by {args.by}, {result.basis}")
+    print(f"Last observed month: {result.window.last_month:%Y-%m}")
+    for row in rows:
+        print(
+            f"{row['group']:<24} {row['month']}  {row['forecast']:>16,.0f}  "
+            f"80 %: {row['lo80']:,.0f} to {row['hi80']:,.0f}  "
+            f"95 %: {row['lo95']:,.0f} to {row['hi95']:,.0f}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analytics", description="Sales Atlas store tools"
@@ -211,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--format", required=True, choices=["pptx", "pdf", "html"])
     pack.add_argument("--out", required=True, help="file to write")
     pack.set_defaults(run=_report)
+
+    ahead = commands.add_parser("forecast", help="statistical forecast of monthly net revenue")
+    ahead.add_argument("--db", help="database file")
+    ahead.add_argument("--as-of", required=True, help="forecast date YYYY-MM-DD; later data unread")
+    ahead.add_argument("--months", type=int, default=12, help="months ahead, 1 to 18 (default 12)")
+    ahead.add_argument("--by", default="region", help=f"one of {', '.join(FORECAST_LEVELS)}")
+    ahead.add_argument("--json", action="store_true", help="print JSON")
+    ahead.set_defaults(run=_forecast)
 
     args = parser.parse_args(argv)
     try:

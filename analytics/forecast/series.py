@@ -140,7 +140,9 @@ def monthly_series(
     if unknown:
         raise ValueError(f"unknown level {sorted(unknown)[0]!r}; choose from {', '.join(LEVELS)}")
     check_as_of_rates(cur, window)
-    columns = ", ".join(db.identifier(c) for c in LEVEL_COLUMNS.values())
+    columns = [LEVEL_COLUMNS[level] for level in levels if level != "total"]
+    selected = "".join(f"{db.identifier(c)}, " for c in columns)
+    grouping = f"grouping({', '.join(map(db.identifier, columns))})" if columns else "0"
     frame = db.query(
         cur,
         f"""
@@ -153,7 +155,7 @@ def monthly_series(
             JOIN rates r ON r.currency_code = s.currency_code
             WHERE s.order_date <= $last_day
         )
-        SELECT month, {columns}, grouping({columns}) AS grouping_id, sum(revenue) AS revenue
+        SELECT month, {selected}{grouping} AS grouping_id, sum(revenue) AS revenue
         FROM lines GROUP BY GROUPING SETS ({_grouping_sets(levels)})
         """,
         {"as_of": window.as_of, "last_day": window.last_day},
@@ -164,10 +166,10 @@ def monthly_series(
     found = []
     for level in levels:
         if level == "total":
-            groups = [(TOTAL, frame[frame["grouping_id"] == _grouping_id(None)])]
+            groups = [(TOTAL, frame[frame["grouping_id"] == _grouping_id(columns, None)])]
         else:
             column = LEVEL_COLUMNS[level]
-            rows = frame[frame["grouping_id"] == _grouping_id(column)]
+            rows = frame[frame["grouping_id"] == _grouping_id(columns, column)]
             groups = sorted(rows.groupby(column), key=lambda item: str(item[0]))
         for group, part in groups:
             index = part["month_index"].to_numpy(dtype=int)
@@ -179,10 +181,9 @@ def monthly_series(
     return found
 
 
-def _grouping_id(column: str | None) -> int:
+def _grouping_id(columns: list[str], column: str | None) -> int:
     """duckdb's grouping() bit mask for the set grouped by `column` alone (1 = rolled up)."""
-    order = list(LEVEL_COLUMNS.values())
-    return sum(1 << (len(order) - 1 - i) for i, c in enumerate(order) if c != column)
+    return sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c != column)
 
 
 def _month_index(day: dt.date) -> int:
