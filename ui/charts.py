@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics import formatting
 from analytics.periods import Period
 
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
@@ -307,7 +308,7 @@ def bridge_waterfall(
                 for e in bridge["effect"]
             ],
             text=[
-                _compact(v).lstrip("+") if e in ends else _compact(v)
+                formatting.compact(v, signed=e not in ends)
                 for e, v in zip(bridge["effect"], bridge["amount"], strict=True)
             ],
             textposition="outside",
@@ -343,15 +344,6 @@ def _waterfall_range(amounts: pd.Series) -> list[float]:
     return [bottom, high + 0.1 * (high - bottom)]
 
 
-def _compact(value: float) -> str:
-    sign = "+" if value > 0 else "-" if value < 0 else ""
-    magnitude = abs(value)
-    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= limit:
-            return f"{sign}{magnitude / limit:,.1f}{suffix}"
-    return f"{sign}{magnitude:,.0f}"
-
-
 def signed_bars(
     frame: pd.DataFrame, label: str, value: str, currency: str, title: str, hover: str = ""
 ) -> go.Figure:
@@ -366,7 +358,7 @@ def signed_bars(
             y=rows[label],
             orientation="h",
             marker={"color": [GAIN if v >= 0 else LOSS for v in rows[value]]},
-            text=[_compact(v) for v in rows[value]],
+            text=[formatting.compact(v, signed=True) for v in rows[value]],
             textposition="auto",
             customdata=rows[[hover]] if hover else None,
             hovertemplate=f"%{{y}}: %{{x:,.0f}} {currency}"
@@ -390,7 +382,7 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
             x=levels,
             y=values,
             marker={"color": ["#1f4e79", "#2e86ab", "#8ecae6"]},
-            text=[_compact(v) for v in values],
+            text=[formatting.compact(v, signed=True) for v in values],
             textposition="outside",
             hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra></extra>",
         )
@@ -399,7 +391,7 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
         fig.add_hline(
             y=pipeline["quota"],
             line={"color": LOSS, "dash": "dash", "width": 2},
-            annotation_text=f"Quota {_compact(pipeline['quota']).lstrip('+')}",
+            annotation_text=f"Quota {formatting.compact(pipeline['quota'])}",
             annotation_position="top left",
         )
     top = max([v for v in values if v is not None] + [pipeline.get("quota") or 0])
@@ -645,9 +637,9 @@ def attainment_trend(frame: pd.DataFrame, title: str) -> go.Figure:
 def stage_funnel(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:
     """Open pipeline by stage, with each stage's historical conversion to the next."""
     text = [
-        f"{_compact(a).lstrip('+')} · {n} deals · {c:.0%} go on"
+        f"{formatting.compact(a)} · {n} deals · {c:.0%} go on"
         if c == c
-        else f"{_compact(a).lstrip('+')} · {n} deals"
+        else f"{formatting.compact(a)} · {n} deals"
         for a, n, c in zip(frame["amount"], frame["deals"], frame["conversion"], strict=True)
     ]
     fig = go.Figure(
