@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting
+from analytics import formatting, markets
 from analytics.catalog import Catalog
 from analytics.filters import Filters
 from ui import cache, charts, components
@@ -101,6 +101,23 @@ def drill_on_click(event, level: str, catalog: Catalog) -> None:
     st.rerun()
 
 
+def nothing_sold(card: pd.DataFrame) -> bool:
+    """True when the scorecard has no market with revenue (the filters match no sales)."""
+    return card.empty or card["revenue"].abs().sum() == 0
+
+
+def basis_note(scope: Filters) -> None:
+    """What the growth figures compare, on which rates."""
+    st.caption(markets.basis_note(scope))
+
+
+def opportunity(version: str, cards: dict, scope: Filters) -> pd.DataFrame:
+    """Where to invest: the country scorecard with market size and penetration."""
+    return markets.market_opportunity(
+        cards["country"], cache.markets_data(version, "reporting_rate", scope)
+    )
+
+
 def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     """One country's scorecard as metrics."""
     row = card.iloc[0]
@@ -183,8 +200,10 @@ def _growth_colour(value) -> str:
     return "color: #1a7f37" if value > 0 else "color: #c73e1d" if value < 0 else ""
 
 
-def mix_chart(frame: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
+def mix_chart(mix: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
+    """Each market's revenue split by product line or channel, as 100 % bars."""
     label = "product line" if part == "product_line" else "channel"
+    frame = markets.mix_shares(mix, part)
     if frame.empty:
         components.empty_state(f"No {label} mix", "No sales match these filters.")
         return
