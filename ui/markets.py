@@ -126,34 +126,28 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     cols[0].metric(
         f"Net revenue ({cur})",
         formatting.money(row["revenue"], cur),
-        _pct(row["growth_prior"]) + f" vs {scope.comparison.label}",
+        _growth(row["growth_prior"]) + f" vs {scope.comparison.label}",
         border=True,
     )
     cols[1].metric(
         "Growth at constant currency",
-        _pct(row["growth_prior_cc"]),
-        f"FX effect {_pp(row['fx_effect'])}",
+        _growth(row["growth_prior_cc"]),
+        f"FX effect {formatting.change(row['fx_effect'], 'percent') or '–'}",
         delta_color="off",
         border=True,
     )
-    cols[2].metric("Growth vs last year", _pct(row["growth_last_year"]), border=True)
-    cols[3].metric("Gross margin %", _pct(row["gross_margin_pct"], sign=False), border=True)
+    cols[2].metric("Growth vs last year", _growth(row["growth_last_year"]), border=True)
+    cols[3].metric("Gross margin %", formatting.percent(row["gross_margin_pct"]), border=True)
     cols[4].metric(
         "Penetration",
-        _pct(row["penetration"], sign=False, digits=2),
+        formatting.percent(row["penetration"], 2),
         help="Annualised net revenue in EUR / addressable market (illustrative).",
         border=True,
     )
 
 
-def _pct(value, sign: bool = True, digits: int = 1) -> str:
-    if pd.isna(value):
-        return "–"
-    return f"{value * 100:{'+' if sign else ''}.{digits}f}%"
-
-
-def _pp(value) -> str:
-    return "–" if pd.isna(value) else f"{value * 100:+.1f} pp"
+def _growth(value) -> str:
+    return formatting.change(value, "money") or "–"
 
 
 def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
