@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from ui import cache, filters
+from ui import cache, errors, filters
 
 st.set_page_config(page_title="Sales Atlas", page_icon="🌍", layout="wide")
 
 # Emoji icons, not :material/...: ones, which make the browser fetch a font from a public host.
 # Navigation comes first so that the first-start build shows the real menu, not file names.
-# Page scripts live in views/, not DESIGN's pages/: Streamlit 1.67 treats a pages/ folder
-# beside the entry script as a legacy multipage app, and opening /markets then ran the page
-# script alone, without this file's filters (tests/test_architecture.py guards it).
+# Page scripts live in views/, not DESIGN's pages/: a pages/ folder next to app.py switches
+# Streamlit 1.67 into its legacy multipage mode for a deep link that is the first request after
+# a server start (tests/test_architecture.py guards it).
 page = st.navigation(
     [
         st.Page("views/overview.py", title="Overview", icon="🌍", default=True),
@@ -22,8 +22,10 @@ page = st.navigation(
     ]
 )
 
-cache.ensure_store()
-catalog = cache.load_catalog(cache.database_version())
-if catalog.has_sales:
-    st.session_state["filters"] = filters.sidebar_filters(catalog)
-page.run()
+# Every page goes through the one error path (ui/errors.py), the store and filters included.
+with errors.page():
+    cache.ensure_store()
+    catalog = cache.load_catalog(cache.database_version())
+    if catalog.has_sales:
+        st.session_state["filters"] = filters.sidebar_filters(catalog)
+    page.run()

@@ -1,60 +1,136 @@
-"""Numbers as people read them: money with its currency, percentages, counts, changes."""
+"""Numbers as people read them: money with its currency, percentages, counts, changes.
+
+The one formatter of the app, the exports and the charts. Babel (CLDR) supplies what a locale
+decides — currency symbols, where the symbol goes, the grouping and decimal marks, the minus
+sign — so nothing here is a hand-written table. The compact form is the house's own: "€12.3M",
+"CHF 845.2k", "£2.5bn", the same suffixes in every locale. "bn", not CLDR's English "B",
+because that is how the financial press and board packs this app's readers see write it (FT,
+ECB, annual reports), and "B" reads as the German "Billion" (10¹²) to half of them; "k" is
+lower case as in SI. Babel's own compact forms were not used: they differ by locale (German
+has no thousands form at all, so 845,200 stays "845200 CHF"), which would make a KPI row read
+unevenly.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 
-CURRENCY_SYMBOLS = {
-    "EUR": "€",
-    "USD": "$",
-    "GBP": "£",
-    "JPY": "¥",
-    "CNY": "CN¥",
-    "INR": "₹",
-    "KRW": "₩",
-}
+from babel import Locale
+from babel.numbers import NumberPattern, get_currency_symbol, get_minus_sign_symbol
+
+DEFAULT_LOCALE = "en"
+COMPACT = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 
 
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def money(value: float | None, currency: str, compact: bool = True) -> str:
-    """'€12.3M', 'CHF 845.2k', '$-1,234' — compact for KPIs, full with separators otherwise."""
+@functools.cache
+def _pattern(locale: str, kind: str, decimals: int) -> NumberPattern:
+    """The locale's decimal or percent pattern with exactly `decimals` fraction digits."""
+    formats = Locale.parse(locale).percent_formats if kind == "percent" else None
+    base = formats[None] if formats is not None else Locale.parse(locale).decimal_formats[None]
+    pattern = copy.copy(base)
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
+def number(value: float, decimals: int = 0, locale: str = DEFAULT_LOCALE) -> str:
+    """A plain number grouped and rounded by the locale: 1234567.4 -> '1,234,567'."""
+    return _pattern(locale, "decimal", decimals).apply(value, locale)
+
+
+def scaled(magnitude: float) -> tuple[float, str]:
+    """A non-negative amount as (value, suffix) for the compact form: 12_345_678 ->
+    (12.345678, 'M'). An amount that would round to 1,000 of its unit reads as 1.0 of the
+    next ('1.0M', not '1,000.0k')."""
+    steps = [(1.0, ""), *reversed(COMPACT)]
+    index = max(i for i, (limit, _) in enumerate(steps) if magnitude >= limit or i == 0)
+    if index < len(steps) - 1 and round(magnitude / steps[index][0], 1 if index else 0) >= 1000:
+        index += 1
+    limit, suffix = steps[index]
+    return magnitude / limit, suffix
+
+
+def _nonzero(digits: str) -> bool:
+    return any(ch in "123456789" for ch in digits)
+
+
+def compact(value: float | None, locale: str = DEFAULT_LOCALE, signed: bool = False) -> str:
+    """An amount without its currency, as chart labels read: '12.3M', '-845.2k', '999';
+    `signed` puts a '+' before gains (a bridge's effects)."""
     if _is_missing(value):
         return "–"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    sign = "-" if value < 0 else ""
-    magnitude = abs(value)
+    magnitude, suffix = scaled(abs(value))
+    text = number(magnitude, 1 if suffix else 0, locale) + suffix
+    if value < 0 and _nonzero(text):
+        return get_minus_sign_symbol(locale) + text
+    return ("+" if signed and value > 0 else "") + text
+
+
+def symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The currency's symbol in the locale: EUR -> '€', CHF -> 'CHF' (babel, CLDR)."""
+    return get_currency_symbol(currency, locale)
+
+
+def symbols(currencies, locale: str = DEFAULT_LOCALE) -> dict[str, str]:
+    """{code: symbol} for the currencies whose symbol is not their code (for a renderer
+    whose fonts cannot draw '€' and must write 'EUR ' instead)."""
+    return {c: s for c in currencies if (s := symbol(c, locale)) != c}
+
+
+def _with_symbol(digits: str, negative: bool, currency: str, locale: str) -> str:
+    pattern = Locale.parse(locale).currency_formats["standard"]
+    sign = symbol(currency, locale)
+    before, after = pattern.prefix[0], pattern.suffix[0]
+    # CLDR's currency spacing, which babel leaves out: a symbol that is a word (CHF, SEK)
+    # is kept apart from the digits.
+    if before.endswith("¤") and sign[-1].isalpha():
+        before += " "
+    if after.startswith("¤") and sign[0].isalpha():
+        after = " " + after
+    text = before.replace("¤", sign) + digits + after.replace("¤", sign)
+    return get_minus_sign_symbol(locale) + text if negative else text
+
+
+def money(
+    value: float | None, currency: str, compact: bool = True, locale: str = DEFAULT_LOCALE
+) -> str:
+    """'€12.3M', 'CHF 845.2k', '-$1.2k' — compact for KPIs; whole units with the locale's
+    grouping otherwise ('SEK 1,234,567')."""
+    if _is_missing(value):
+        return "–"
     if compact:
-        for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-            if magnitude >= limit:
-                number = f"{magnitude / limit:,.1f}{suffix}"
-                break
-        else:
-            number = f"{magnitude:,.0f}"
+        magnitude, suffix = scaled(abs(value))
+        digits = number(magnitude, 1 if suffix else 0, locale) + suffix
     else:
-        number = f"{magnitude:,.0f}"
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency} {number}"
+        digits = number(abs(value), 0, locale)
+    return _with_symbol(digits, value < 0 and _nonzero(digits), currency, locale)
 
 
-def percent(value: float | None, decimals: int = 1) -> str:
+def percent(value: float | None, decimals: int = 1, locale: str = DEFAULT_LOCALE) -> str:
     """0.1234 -> '12.3%'."""
-    return "–" if _is_missing(value) else f"{value * 100:.{decimals}f}%"
+    if _is_missing(value):
+        return "–"
+    return _pattern(locale, "percent", decimals).apply(value, locale)
 
 
-def count(value: float | None) -> str:
+def count(value: float | None, locale: str = DEFAULT_LOCALE) -> str:
     """12345 -> '12,345'."""
-    return "–" if _is_missing(value) else f"{value:,.0f}"
+    return "–" if _is_missing(value) else number(value, 0, locale)
 
 
-def change(value: float | None, kind: str) -> str | None:
+def change(value: float | None, kind: str, locale: str = DEFAULT_LOCALE) -> str | None:
     """A signed change: '+4.2%' for amounts and counts, '+0.8 pp' for percentages."""
     if _is_missing(value):
         return None
+    sign = "+" if value >= 0 else get_minus_sign_symbol(locale)
     if kind == "percent":
-        return f"{value * 100:+.1f} pp"
-    return f"{value * 100:+.1f}%"
+        return f"{sign}{number(abs(value) * 100, 1, locale)} pp"
+    return sign + percent(abs(value), 1, locale)
 
 
 def metric_value(value: float | None, kind: str, currency: str) -> str:

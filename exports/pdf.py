@@ -57,7 +57,7 @@ def to_pdf(data: Review, figures: dict) -> bytes:
         if font:
             return text
         for symbol, code in {
-            **{v: f"{k} " for k, v in formatting.CURRENCY_SYMBOLS.items()},
+            **{v: f"{k} " for k, v in formatting.symbols([data.currency, "EUR"]).items()},
             "–": "-",
             "—": "-",
             "→": "->",

@@ -8,9 +8,9 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from analytics import db, formatting, fx, importer
+from analytics import formatting, fx, importer
 from exports import tables
-from ui import cache, components
+from ui import cache, components, errors
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -68,10 +68,9 @@ def options(data: bytes) -> importer.Options | None:
         decimal_comma=DECIMALS[decimal],
         date_format=None if date_format == DETECT else date_format,
     )
-    try:
+    with errors.section() as attempt:
         raw = importer.read_file(data, chosen)
-    except importer.FileRejected as problem:
-        st.error(str(problem))
+    if attempt.failed:
         return None
     if raw.detected.sheets:
         sheet = cols[4].selectbox("Sheet", raw.detected.sheets, key="d_sheet")
@@ -134,11 +133,9 @@ def report(result: importer.Report, key: str) -> None:
 
 def load(kind: str, data: bytes, file_name: str, chosen: importer.Options) -> None:
     """Write the file into the store and keep the outcome for the next run."""
-    try:
-        with cache.writer() as con:
-            result = importer.import_file(con, kind, data, file_name, chosen)
-    except (cache.StoreBusy, db.StoreLocked) as problem:
-        st.error(str(problem))
+    with errors.section() as attempt, cache.writer() as con:
+        result = importer.import_file(con, kind, data, file_name, chosen)
+    if attempt.failed:
         return
     st.session_state["d_result"] = result
     st.session_state["d_nonce"] = st.session_state.get("d_nonce", 0) + 1
@@ -203,11 +200,9 @@ def rates(status: fx.RateStatus) -> None:
         help="Asks the ECB (through forex-python) for rates after the last stored "
         "day; 3 seconds at most per call, and offline it says so.",
     ):
-        try:
-            with cache.writer() as con:
-                result = fx.fetch_newer_rates(con)
-        except (cache.StoreBusy, db.StoreLocked) as problem:
-            st.error(str(problem))
+        with errors.section() as attempt, cache.writer() as con:
+            result = fx.fetch_newer_rates(con)
+        if attempt.failed:
             return
         st.session_state["d_rates_message"] = (result.ok, result.message)
         st.rerun()

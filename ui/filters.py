@@ -7,12 +7,15 @@ writes the current values back to the URL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import streamlit as st
 
 from analytics.catalog import Catalog
+from analytics.crm.scope import Scope
 from analytics.filters import BASES, PERIOD_PRESETS, Filters, comparison_period, resolve_period
+from analytics.periods import Period
 
 # session_state key -> URL parameter
 URL_KEYS = {
@@ -171,3 +174,24 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 def current() -> Filters:
     """The filters the sidebar set in this run (app.py renders it before the page runs)."""
     return st.session_state["filters"]
+
+
+def for_quarter(quarter: Period) -> Filters:
+    """The sidebar's filters with a page's own quarter as both period and comparison (the
+    review picks its quarter and comparison itself)."""
+    return dataclasses.replace(current(), period=quarter, comparison=quarter)
+
+
+def drilled(region: str | None, country: str | None) -> Filters:
+    """The sidebar's filters narrowed to a drilled-into region and country."""
+    scope = current()
+    if region:
+        scope = dataclasses.replace(scope, regions=(region,))
+    if country:
+        scope = dataclasses.replace(scope, countries=(country,))
+    return scope
+
+
+def team_scope() -> Scope:
+    """The sidebar's filters as the Team page's scope (regions, currency; its own quarter)."""
+    return Scope.from_filters(current())

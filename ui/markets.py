@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting
+from analytics import formatting, markets
 from analytics.catalog import Catalog
 from analytics.filters import Filters
 from ui import cache, charts, components
@@ -101,6 +101,21 @@ def drill_on_click(event, level: str, catalog: Catalog) -> None:
     st.rerun()
 
 
+def nothing_sold(card: pd.DataFrame) -> bool:
+    """True when the scorecard has no market with revenue (the filters match no sales)."""
+    return card.empty or card["revenue"].abs().sum() == 0
+
+
+def basis_note(scope: Filters) -> None:
+    """What the growth figures compare, on which rates."""
+    st.caption(markets.basis_note(scope))
+
+
+def opportunity(version: str, cards: dict, scope: Filters) -> pd.DataFrame:
+    """Where to invest: the country scorecard with market size and penetration."""
+    return markets.market_opportunity(cards["country"], cache.market_reporting_rate(version, scope))
+
+
 def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     """One country's scorecard as metrics."""
     row = card.iloc[0]
@@ -109,34 +124,28 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     cols[0].metric(
         f"Net revenue ({cur})",
         formatting.money(row["revenue"], cur),
-        _pct(row["growth_prior"]) + f" vs {scope.comparison.label}",
+        _growth(row["growth_prior"]) + f" vs {scope.comparison.label}",
         border=True,
     )
     cols[1].metric(
         "Growth at constant currency",
-        _pct(row["growth_prior_cc"]),
-        f"FX effect {_pp(row['fx_effect'])}",
+        _growth(row["growth_prior_cc"]),
+        f"FX effect {formatting.change(row['fx_effect'], 'percent') or '–'}",
         delta_color="off",
         border=True,
     )
-    cols[2].metric("Growth vs last year", _pct(row["growth_last_year"]), border=True)
-    cols[3].metric("Gross margin %", _pct(row["gross_margin_pct"], sign=False), border=True)
+    cols[2].metric("Growth vs last year", _growth(row["growth_last_year"]), border=True)
+    cols[3].metric("Gross margin %", formatting.percent(row["gross_margin_pct"]), border=True)
     cols[4].metric(
         "Penetration",
-        _pct(row["penetration"], sign=False, digits=2),
+        formatting.percent(row["penetration"], 2),
         help="Annualised net revenue in EUR / addressable market (illustrative).",
         border=True,
     )
 
 
-def _pct(value, sign: bool = True, digits: int = 1) -> str:
-    if pd.isna(value):
-        return "–"
-    return f"{value * 100:{'+' if sign else ''}.{digits}f}%"
-
-
-def _pp(value) -> str:
-    return "–" if pd.isna(value) else f"{value * 100:+.1f} pp"
+def _growth(value) -> str:
+    return formatting.change(value, "money") or "–"
 
 
 def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
@@ -183,8 +192,10 @@ def _growth_colour(value) -> str:
     return "color: #1a7f37" if value > 0 else "color: #c73e1d" if value < 0 else ""
 
 
-def mix_chart(frame: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
+def mix_chart(mix: pd.DataFrame, by: str, part: str, scope: Filters) -> None:
+    """Each market's revenue split by product line or channel, as 100 % bars."""
     label = "product line" if part == "product_line" else "channel"
+    frame = markets.mix_shares(mix, part)
     if frame.empty:
         components.empty_state(f"No {label} mix", "No sales match these filters.")
         return

@@ -529,3 +529,8 @@ def exports(data: Review) -> None:
     )
     if reason:
         st.warning(reason)
+
+
+def exit_button() -> None:
+    """The way out of presentation mode when a slide cannot be drawn."""
+    st.button("✕ Exit presentation", on_click=go_to_slide, args=(None,))

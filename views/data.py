@@ -3,8 +3,7 @@ summary and the exchange rates in use."""
 
 import streamlit as st
 
-from analytics import importer
-from ui import cache
+from ui import cache, errors
 from ui import data as view
 
 st.title("Data")
@@ -21,11 +20,8 @@ if "d_result" in st.session_state:
 if data is not None:
     chosen = view.options(data)
     if chosen is not None:
-        try:
+        with errors.section():
             checked = cache.check_import(version, kind, data, file_name, chosen)
-        except importer.FileRejected as problem:
-            st.error(str(problem))
-        else:
             if checked.status == "rejected":
                 st.error(checked.message)
             else:

@@ -1,13 +1,8 @@
 """Markets: drill from regions to countries to accounts; scorecard, where to invest, mix,
 price position and global key accounts."""
 
-import dataclasses
-
 import streamlit as st
 
-from analytics import markets
-from analytics.db import QueryTimeout
-from analytics.fx import RateUnavailable
 from ui import cache, charts, components, filters
 from ui import markets as view
 
@@ -18,24 +13,16 @@ components.require_sales(catalog)
 
 selected = filters.current()
 region, country = view.drill_state(catalog, selected)
-scope = selected
-if region:
-    scope = dataclasses.replace(scope, regions=(region,))
-if country:
-    scope = dataclasses.replace(scope, countries=(country,))
+scope = filters.drilled(region, country)
 view.breadcrumbs(catalog, region, country)
 caption = components.source_caption(scope, catalog)
 
-try:
-    cache.market_rates_checked(version, scope)
-    level = "country" if region else "region"
-    cards = cache.market_scorecards(version, scope)
-    card = cards[level]
-except (RateUnavailable, QueryTimeout) as problem:
-    st.error(str(problem))
-    st.stop()
+cache.market_rates_checked(version, scope)
+level = "country" if region else "region"
+cards = cache.market_scorecards(version, scope)
+card = cards[level]
 
-if card.empty or card["revenue"].abs().sum() == 0:
+if view.nothing_sold(card):
     components.empty_state(
         "No sales match these filters",
         f"Nothing was sold in {scope.period.label} for this selection. Widen the period, clear "
@@ -43,7 +30,7 @@ if card.empty or card["revenue"].abs().sum() == 0:
     )
     st.stop()
 
-st.caption(markets.basis_note(scope))
+view.basis_note(scope)
 if country:
     view.country_headline(card, scope)
 else:
@@ -68,9 +55,7 @@ st.caption(caption)
 
 if not country:
     st.subheader("Where to invest")
-    opportunity = markets.market_opportunity(
-        cards["country"], cache.market_reporting_rate(version, scope)
-    )
+    opportunity = view.opportunity(version, cards, scope)
     if opportunity.empty:
         components.empty_state(
             "No market estimates for these countries",
@@ -96,9 +81,9 @@ mix_by = "country" if region else "region"
 mix = cache.market_mix(version, scope, mix_by)
 left, right = st.columns(2)
 with left:
-    view.mix_chart(markets.mix_shares(mix, "product_line"), mix_by, "product_line", scope)
+    view.mix_chart(mix, mix_by, "product_line", scope)
 with right:
-    view.mix_chart(markets.mix_shares(mix, "channel"), mix_by, "channel", scope)
+    view.mix_chart(mix, mix_by, "channel", scope)
 st.caption(caption)
 
 # One detail section at a time: each reads order lines, and together they would cost a

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from analytics.db import QueryTimeout
-from analytics.fx import RateUnavailable
 from ui import cache, charts, components, filters
 
 st.title("Overview")
@@ -12,11 +10,7 @@ components.require_sales(catalog)
 
 selected = filters.current()
 caption = components.source_caption(selected, catalog)
-try:
-    figures = cache.overview_figures(cache.database_version(), selected)
-except (RateUnavailable, QueryTimeout) as problem:
-    st.error(str(problem))
-    st.stop()
+figures = cache.overview_figures(cache.database_version(), selected)
 
 if figures["countries"].empty:
     components.empty_state(

@@ -3,8 +3,7 @@ price corridor, saved scenarios."""
 
 import streamlit as st
 
-from analytics.fx import RateUnavailable
-from ui import cache, components, filters
+from ui import cache, components, errors, filters
 from ui import pricing as view
 
 st.title("Pricing lab")
@@ -28,10 +27,10 @@ if scenario is not None:
 
 if scenario is not None:
     st.subheader("4 · Results against the baseline")
-    try:
+    # Inputs the baseline cannot price are a ValueError with a message for the user.
+    with errors.section(ValueError) as attempt:
         results, totals = cache.pricing_run(version, scenario.to_json())
-    except (ValueError, RateUnavailable) as problem:
-        st.error(str(problem))
+    if attempt.failed:
         scenario = None
     else:
         view.results_section(results, totals, scenario, catalog)

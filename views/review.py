@@ -2,14 +2,9 @@
 revenue bridge and who drives it, the regional scorecard, top movers, next quarter's
 pipeline; presentation mode and the exported deck."""
 
-import dataclasses
-
 import streamlit as st
 
-from analytics import periods
-from analytics.db import QueryTimeout
-from analytics.fx import RateUnavailable
-from ui import cache, components, filters
+from ui import cache, components, errors, filters, periods
 from ui import review as view
 
 version = cache.database_version()
@@ -18,7 +13,7 @@ presenting = view.presenting()
 if not presenting:
     st.title("Quarterly review")
 components.require_sales(catalog)
-quarters = periods.full_quarters(catalog.first_date, catalog.last_date)
+quarters = periods.full_quarters(catalog)
 if not quarters:
     components.empty_state(
         "No complete quarter yet",
@@ -29,13 +24,11 @@ if not quarters:
 
 quarter, vs = view.selection(quarters, show_controls=not presenting)
 # The review has its own quarter; the sidebar's period does not apply here.
-scope = dataclasses.replace(filters.current(), period=quarter, comparison=quarter)
-try:
+scope = filters.for_quarter(quarter)
+# A quarter with nothing to compare with is a ValueError with a message for the reader.
+with errors.section(ValueError, then=view.exit_button if presenting else None) as attempt:
     data = cache.quarterly_review(version, quarter, vs, scope)
-except (RateUnavailable, QueryTimeout, ValueError) as problem:
-    st.error(str(problem))
-    if presenting:
-        st.button("✕ Exit presentation", on_click=view.go_to_slide, args=(None,))
+if attempt.failed:
     st.stop()
 
 if presenting:

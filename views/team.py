@@ -1,21 +1,17 @@
 """Team & pipeline: quota attainment, the pipeline and how it changed, the forecast, activity
 against impact, and one rep's quarter."""
 
-import datetime as dt
-
 import streamlit as st
 
-from analytics import periods
-from analytics.crm.scope import Scope
-from ui import cache, components, filters
+from ui import cache, components, filters, periods
 from ui import team as view
 
 st.title("Team & pipeline")
 version = cache.database_version()
 catalog = cache.load_catalog(version)
 components.require_sales(catalog, "order lines, reps, quotas and opportunities")
-scope = Scope.from_filters(filters.current())
-quarters = periods.full_quarters(catalog.first_date, catalog.last_date)
+scope = filters.team_scope()
+quarters = periods.full_quarters(catalog)
 chosen = view.view_choice()
 st.caption(view.scope_note(scope, catalog.data_source, catalog.rates.label))
 
@@ -43,9 +39,7 @@ elif chosen == "Pipeline changes":
             "Not enough snapshots", "Pipeline changes need two weekly snapshots."
         )
     else:
-        latest = dates[-1]
-        current = periods.quarter(latest)
-        targets = [current, periods.quarter(current.end + dt.timedelta(days=1))]
+        targets = periods.this_and_next_quarter(dates[-1])
         target, first, last = view.changes_inputs(dates, targets)
         if first >= last:
             st.error("Choose a “from” snapshot before the “to” snapshot.")

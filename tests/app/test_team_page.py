@@ -143,6 +143,17 @@ def test_pipeline_changes_waterfall_reconciles_with_its_deals(demo_db_path, monk
 
 
 def test_forecast_against_quota(demo_db_path, monkeypatch):
+    from ui import team as screen
+
+    shown = {}
+    draw = screen.forecast
+
+    def record(data, *args):
+        shown["quota"] = data["forecast"]["quota"]
+        return draw(data, *args)
+
+    # The quota card is compact ("$12.3M"): check the exact figure handed to the screen.
+    monkeypatch.setattr(screen, "forecast", record)
     at = open_team(demo_db_path, monkeypatch, t_view="Forecast", currency="USD")
     ok(at)
     quota_eur, usd = sql(
@@ -152,7 +163,8 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
         " (SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= ?))",
         [Q3[0], Q3[1]],
     )
-    assert metric(at, "Quota (USD)") == formatting.money(quota_eur * usd, "USD")
+    assert shown["quota"] == pytest.approx(quota_eur * usd)
+    assert metric(at, "Quota (USD)") == formatting.money(shown["quota"], "USD")
     accuracy = at.dataframe[0].value
     assert list(accuracy.columns) == [
         "Quarter",

@@ -106,3 +106,16 @@ def test_waterfall_axis_zooms_only_when_every_level_stays_high():
     )
     low, high = charts.bridge_waterfall(closed, labels, "EUR", "t").layout.yaxis.range
     assert (low, high) == (0.0, 110.0)  # the 15 at the end must not look like nothing
+
+
+def test_bar_labels_use_the_one_compact_formatter():
+    labels = {"base": "Q2", "volume": "Volume", "fx": "FX", "current": "Q3"}
+    bridge = pd.DataFrame(
+        {"effect": ["base", "volume", "fx", "current"], "amount": [1.2e6, 3.4e5, -5e4, 1.49e6]}
+    )
+    fig = charts.bridge_waterfall(bridge, labels, "EUR", "t")
+    # The two ends are levels (no sign); the effects between them are signed changes.
+    assert list(fig.data[0].text) == ["1.2M", "+340.0k", "-50.0k", "1.5M"]
+    pipeline = {"commit": 2.5e9, "best_case": 3e9, "pipeline": 4e9, "quota": 3.25e9}
+    fig = charts.pipeline_bars(pipeline, "EUR", "t")
+    assert fig.layout.shapes and fig.layout.annotations[0].text == "Quota 3.2bn"
