@@ -115,14 +115,17 @@ def _click_largest_bar(page: Any) -> Callable[[], None]:
 
 
 def _steps(page: Any, base: str, turn: int) -> list[tuple[str, str, Callable[[], None]]]:
-    """One round; `turn` alternates the values so that every step changes something."""
-    currency = ("GBP", "USD")[turn % 2]
-    basis = ("Reported", "Constant currency")[turn % 2]
-    measure = ("Growth", "Net revenue")[turn % 2]
-    section = ("Global key accounts", "Top accounts")[turn % 2]
-    versus = ("Same quarter last year", "Prior quarter")[turn % 2]
-    mode = ("Replay an episode", "By hand")[turn % 2]
-    view = ("Pipeline", "Attainment")[turn % 2]
+    """One round. Every page starts from a link (a new session with the link's filters and
+    every widget at its default), so each step's value differs from what is on screen;
+    the currency alternates between rounds so that a round does not only replay the
+    previous round's cached views."""
+    currency = ("GBP", "CHF")[turn % 2]
+    basis = "Reported"
+    measure = "Growth"
+    section = "Global key accounts"
+    versus = "Same quarter last year"
+    mode = "Replay an episode"
+    view = "Pipeline"
 
     def link(path: str) -> Callable[[], None]:
         return lambda: page.goto(f"{base}/{path}?{LINK_QUERY}")
@@ -150,6 +153,7 @@ def _steps(page: Any, base: str, turn: int) -> list[tuple[str, str, Callable[[],
 
 
 def run(base_url: str, pid: int, repeats: int) -> dict[str, Any]:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     records = []
@@ -163,16 +167,13 @@ def run(base_url: str, pid: int, repeats: int) -> dict[str, Any]:
             for turn in range(repeats):
                 for name, kind, action in _steps(page, base_url, turn):
                     print(f"round {turn + 1}: {name} / {kind}", file=sys.stderr)
-                    cpu, latency = _measure(page, pid, action, navigates=kind == "open_link")
-                    records.append(
-                        {
-                            "round": turn + 1,
-                            "page": name,
-                            "kind": kind,
-                            "cpu_s": round(cpu, 3),
-                            "latency_s": round(latency, 3),
-                        }
-                    )
+                    record = {"round": turn + 1, "page": name, "kind": kind}
+                    try:
+                        cpu, latency = _measure(page, pid, action, navigates=kind == "open_link")
+                        record |= {"cpu_s": round(cpu, 3), "latency_s": round(latency, 3)}
+                    except PlaywrightError as problem:  # a timeout, a missing element
+                        record["error"] = str(problem).splitlines()[0]
+                    records.append(record)
         finally:
             browser.close()
     warm = [r for r in records if r["round"] > 1]
@@ -181,8 +182,9 @@ def run(base_url: str, pid: int, repeats: int) -> dict[str, Any]:
         "cpu_s": by_step(records, "cpu_s"),
         "cpu_s_warm": by_step(warm, "cpu_s"),
         "latency_s": by_step(records, "latency_s"),
-        "all_cpu_s": procstat.summary([r["cpu_s"] for r in records]),
-        "warm_cpu_s": procstat.summary([r["cpu_s"] for r in warm]),
-        "all_latency_s": procstat.summary([r["latency_s"] for r in records]),
+        "all_cpu_s": procstat.summary([r["cpu_s"] for r in records if "cpu_s" in r]),
+        "warm_cpu_s": procstat.summary([r["cpu_s"] for r in warm if "cpu_s" in r]),
+        "all_latency_s": procstat.summary([r["latency_s"] for r in records if "cpu_s" in r]),
+        "errors": [r for r in records if "error" in r],
         "records": records,
     }
