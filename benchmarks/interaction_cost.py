@@ -2,6 +2,7 @@
 
     python benchmarks/interaction_cost.py browser  --rows 300000 [--repeats 5]
     python benchmarks/interaction_cost.py steps    --rows 300000 [--repeats 5]
+    python benchmarks/interaction_cost.py profile  --rows 300000 [--repeats 3]   # py-spy
     python benchmarks/interaction_cost.py sessions --rows 1000000 --sessions 20 \\
         --interval 5 --duration 120
 
@@ -17,6 +18,9 @@ streamlit process itself, so other load on the machine hardly moves it; latencie
   what the server spends per step without a browser's share of the cores.
 - sessions: N protocol sessions at once, each interacting every --interval seconds for
   --duration seconds: errors, p50/p95 latency, CPU per interaction, memory.
+- profile: the steps round under py-spy (pip install py-spy; not a requirement): the
+  server's samples by inclusive cost (queries, charts, tables, caching, …) and by function
+  of app.py, views/, ui/ and analytics/. The collapsed stacks are kept beside --out.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def machine() -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["browser", "steps", "sessions"])
+    parser.add_argument("mode", choices=["browser", "steps", "sessions", "profile"])
     parser.add_argument("--rows", type=int, default=300_000, help="order lines of the store")
     parser.add_argument("--db", type=Path, help="store (default benchmarks/bench_<rows>.duckdb)")
     parser.add_argument("--repeats", type=int, default=5, help="rounds (browser, steps)")
@@ -71,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             from capacity import browser
 
             measured = browser.run(server.base_url, server.pid, args.repeats)
+        elif args.mode == "profile":
+            from capacity import profile
+
+            out_dir = (args.out or log).parent
+            measured = profile.run(ws_url, server.pid, args.repeats, out_dir)
         elif args.mode == "steps":
             measured = asyncio.run(runs.sequential(ws_url, server.pid, args.repeats))
         else:

@@ -176,7 +176,9 @@ class Session:
             fwd = ForwardMsg()
             fwd.ParseFromString(data)
             kind = fwd.WhichOneof("type")
-            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            if kind == "new_session":  # a run starts (st.rerun starts a second one)
+                widgets = {}
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 element = fwd.delta.new_element
                 element_kind = element.WhichOneof("type")
                 if element_kind in WIDGET_TYPES:
