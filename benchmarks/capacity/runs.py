@@ -68,9 +68,11 @@ async def _user(
     records: list[dict[str, Any]],
 ) -> None:
     """One user: opens the link after `delay_s`, then clicks through the cycle from step
-    `first` (a navigation) on, every `interval_s` seconds until `stop_at`. A click waits for
-    the previous one's answer, so a slow server makes the user click less often. After an
-    error the user opens the link again and goes on from the next navigation."""
+    `first` (a navigation) on, on a schedule of one click every `interval_s` seconds until
+    `stop_at`. A click waits for the previous one's answer; a user who fell behind the
+    schedule clicks again at once until back on it, so a server that cannot keep up sees
+    every user waiting on it (never more than one click per user in flight). After an error
+    the user opens the link again and goes on from the next navigation."""
     session = Session(ws_url)
     await asyncio.sleep(delay_s)
     next_at = time.monotonic()
