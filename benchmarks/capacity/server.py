@@ -1,0 +1,101 @@
+"""The app served by `streamlit run` on 127.0.0.1 for a benchmark, on a given store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 120.0
+
+
+def ensure_store(db: Path, rows: int) -> Path:
+    """The store at `db`, built from the demo generator (seed 42) with `rows` lines if missing."""
+    if not db.exists():
+        print(f"building {db} ({rows:,} order lines)…", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "analytics", "build-demo", "--db", str(db), "--rows", str(rows)],
+            cwd=REPO_ROOT,
+            check=True,
+        )
+    return db
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _health(base_url: str) -> str | None:
+    # No proxy: a proxy set in the environment must not see loopback traffic.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{base_url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+class AppServer:
+    """`with AppServer(db) as server:` serves app.py on a free port; server.pid is the
+    streamlit process itself (no wrapper), so /proc/PID counts its CPU time."""
+
+    def __init__(self, db: Path, log_path: Path, port: int | None = None) -> None:
+        self.db = db
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def __enter__(self) -> AppServer:
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+        env = {**os.environ, "SALES_ATLAS_DB": str(self.db), "PYTHONUNBUFFERED": "1"}
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _health(self.base_url) != "ok":
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited ({self.process.returncode}): {self.log_path}")
+            if time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s")
+            time.sleep(0.25)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,105 @@
+"""Server cost per interaction (issue 17): CPU time of the streamlit process and latency.
+
+    python benchmarks/interaction_cost.py browser  --rows 300000 [--repeats 5]
+    python benchmarks/interaction_cost.py steps    --rows 300000 [--repeats 5]
+    python benchmarks/interaction_cost.py profile  --rows 300000 [--repeats 3]   # py-spy
+    python benchmarks/interaction_cost.py sessions --rows 1000000 --sessions 20 \\
+        --interval 5 --duration 120
+
+Each mode starts `streamlit run app.py` on the store (benchmarks/bench_<rows>.duckdb, built
+from the demo generator if missing, or --db), measures, stops the server and prints a JSON
+summary (also written to --out). The server's CPU is read from /proc/PID/stat of the
+streamlit process itself, so other load on the machine hardly moves it; latencies do move.
+
+- browser: Debian's Chromium through Playwright, one tab, each page and each kind of
+  interaction `--repeats` times; CPU from quiet to quiet around each, click-to-idle latency
+  as the page reports it (script run over, nothing stale on screen).
+- steps: the same round through the pages over Streamlit's websocket protocol, one session:
+  what the server spends per step without a browser's share of the cores.
+- sessions: N protocol sessions at once, each interacting every --interval seconds for
+  --duration seconds: errors, p50/p95 latency, CPU per interaction, memory.
+- profile: the steps round under py-spy (pip install py-spy; not a requirement): the
+  server's samples by inclusive cost (queries, charts, tables, caching, …) and by function
+  of app.py, views/, ui/ and analytics/. The collapsed stacks are kept beside --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+from capacity import procstat, runs
+from capacity.server import REPO_ROOT, AppServer, ensure_store
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine() -> dict[str, object]:
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "loadavg_1_5_15_at_start": [float(x) for x in load],
+        "python": platform.python_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["browser", "steps", "sessions", "profile"])
+    parser.add_argument("--rows", type=int, default=300_000, help="order lines of the store")
+    parser.add_argument("--db", type=Path, help="store (default benchmarks/bench_<rows>.duckdb)")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds (browser, steps)")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between clicks")
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds")
+    parser.add_argument("--out", type=Path, help="write the full JSON here")
+    parser.add_argument("--records", action="store_true", help="keep every interaction")
+    args = parser.parse_args(argv)
+
+    db = ensure_store(args.db or HERE / f"bench_{args.rows}.duckdb", args.rows)
+    result: dict[str, object] = {"mode": args.mode, "store": str(db), **machine()}
+    log = Path(tempfile.gettempdir()) / f"interaction_cost_{os.getpid()}.log"
+    with AppServer(db, log) as server:
+        result["rss_mb_server_started"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
+        ws_url = server.base_url.replace("http", "ws", 1) + "/_stcore/stream"
+        if args.mode == "browser":
+            from capacity import browser
+
+            measured = browser.run(server.base_url, server.pid, args.repeats)
+        elif args.mode == "profile":
+            from capacity import profile
+
+            out_dir = (args.out or log).parent
+            measured = profile.run(ws_url, server.pid, args.repeats, out_dir)
+        elif args.mode == "steps":
+            measured = asyncio.run(runs.sequential(ws_url, server.pid, args.repeats))
+        else:
+            measured = asyncio.run(
+                runs.concurrent(ws_url, server.pid, args.sessions, args.interval, args.duration)
+            )
+        result["rss_mb_server_end"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
+    with open("/proc/loadavg") as f:
+        result["loadavg_1_5_15_at_end"] = [float(x) for x in f.read().split()[:3]]
+    if not args.records:
+        measured.pop("records", None)
+    result.update(measured)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
+    print(f"server log: {log}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(REPO_ROOT)
+    sys.exit(main())
