@@ -1,10 +1,10 @@
 """One number everywhere: every figure shown on more than one page, for the same filters,
 read from each page's own analytics call on the demo store, must be the same number.
 
-Each SURFACE maps a place the figures are shown (a page, and later an export or the CLI)
-to a function returning {figure name: value} for the shared filters. A figure two or more
-surfaces show is compared across all of them (to 1e-9 relative). To bring the exports or
-`python -m analytics report` in, add a surface that reads the figures it writes.
+Each SURFACE maps a place the figures are shown (a page) to a function returning {figure
+name: value} for the shared filters; the PPTX deck written by `python -m analytics report` is
+one more surface, read back from the file's native chart data. A figure two or more surfaces
+show is compared across all of them (to 1e-9 relative).
 """
 
 from __future__ import annotations
@@ -128,13 +128,45 @@ SURFACES: dict[str, Callable[[duckdb.DuckDBPyConnection, Filters], dict[str, flo
 }
 
 
+def deck_figures(db_path, out) -> dict[str, float]:
+    """The figures the exported deck's native charts carry, written by the CLI as a user would."""
+    from pptx import Presentation
+
+    from analytics.__main__ import main
+
+    key = f"{QUARTER.start.year}-Q{(QUARTER.start.month + 2) // 3}"
+    args = ["report", "--db", str(db_path), "--quarter", key, "--compare", "prior_period"]
+    assert main([*args, "--currency", FILTERS.currency, "--format", "pptx", "--out", str(out)]) == 0
+    charts = [
+        shape.chart
+        for slide in Presentation(str(out)).slides
+        for shape in slide.shapes
+        if shape.has_chart
+    ]
+    bridge = charts[0].plots[0]
+    labels = list(bridge.categories)
+    totals = list(bridge.series[1].values)
+    pipeline = next(c for c in charts if list(c.plots[0].categories)[:1] == ["Commit"])
+    commit, best_case, pipe, quota = pipeline.plots[0].series[0].values
+    return {
+        "net revenue, comparison": totals[0],
+        "net revenue": totals[labels.index(labels[-1])],
+        f"{NEXT.label} commit": commit,
+        f"{NEXT.label} best_case": best_case,
+        f"{NEXT.label} pipeline": pipe,
+        f"{NEXT.label} quota": quota,
+    }
+
+
 @pytest.fixture(scope="module")
-def shown(demo_db_path) -> dict[str, dict[str, float]]:
+def shown(demo_db_path, tmp_path_factory) -> dict[str, dict[str, float]]:
     con = duckdb.connect(str(demo_db_path), read_only=True)
     try:
         figures = {name: read(con, FILTERS) for name, read in SURFACES.items()}
     finally:
         con.close()
+    deck = tmp_path_factory.mktemp("deck") / "review.pptx"
+    figures["PPTX deck (python -m analytics report)"] = deck_figures(demo_db_path, deck)
     # The Team's Forecast view is a second place on one page: fold it in under its figure.
     team = figures["Team & pipeline"]
     figures["Team › Forecast"] = {
@@ -171,8 +203,9 @@ def test_every_figure_shown_twice_is_the_same_number(shown):
 
 def test_the_comparison_covers_the_figures_the_issue_names(shown):
     compared = _by_figure(shown)
+    deck = "PPTX deck (python -m analytics report)"
     for figure, surfaces in {
-        "net revenue": {"Overview", "Markets", "Quarterly review", "Review bridge"},
+        "net revenue": {"Overview", "Markets", "Quarterly review", "Review bridge", deck},
         "gross margin %": {"Overview", "Quarterly review"},
         "growth": {"Overview", "Markets", "Quarterly review"},
         "growth at constant currency": {"Overview", "Quarterly review"},
@@ -181,10 +214,11 @@ def test_the_comparison_covers_the_figures_the_issue_names(shown):
         "orders": {"Overview", "Markets"},
         "active customers": {"Overview", "Markets"},
         "quota attainment": {"Quarterly review", "Team & pipeline"},
-        f"{NEXT.label} pipeline": {"Quarterly review", "Team & pipeline", "Team › Forecast"},
+        f"{NEXT.label} pipeline": {"Quarterly review", "Team & pipeline", "Team › Forecast", deck},
         f"{NEXT.label} coverage": {"Quarterly review", "Team & pipeline", "Team › Forecast"},
-        f"{NEXT.label} commit": {"Quarterly review", "Team › Forecast"},
-        f"{NEXT.label} best_case": {"Quarterly review", "Team › Forecast"},
+        f"{NEXT.label} commit": {"Quarterly review", "Team › Forecast", deck},
+        f"{NEXT.label} best_case": {"Quarterly review", "Team › Forecast", deck},
+        "net revenue, comparison": {"Overview", "Markets", "Quarterly review", deck},
     }.items():
         assert set(compared[figure]) == surfaces, figure
     regions = [f for f in compared if f.endswith("region gross margin %")]
