@@ -12,6 +12,11 @@ use: two Playwright sync sessions cannot run in one thread):
   screenshot in `screenshot_dir`.
 - `wait_for_app_idle`, `external_requests`: the helpers below, as fixtures.
 
+Tests assert with Playwright's auto-waiting `expect(...)` (default timeout `STEP_MS`; the first
+paint after opening a URL gets `FIRST_PAINT_MS`). `wait_for_app_idle` is only a pre-step before
+the next interaction: a widget change reaches the server asynchronously, so "idle" right after a
+click can still describe the run before it, and a loaded machine showed exactly that.
+
 Every test under this folder is marked `browser` (deselect with `-m "not browser"`).
 """
 
@@ -29,9 +34,10 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import pytest
+from playwright.sync_api import Error, expect
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -48,6 +54,10 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 60.0
+# CI machines are loaded: a page's first paint after a server start took tens of seconds there.
+FIRST_PAINT_MS = 60_000
+STEP_MS = 30_000
+expect.set_options(timeout=STEP_MS)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # True once the app has connected, finished its script run, shows no spinner and has painted.
@@ -101,6 +111,50 @@ def wait_for_app_idle(page: Any, timeout: float = 60_000) -> None:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the app did not become idle within {timeout:.0f} ms")
+
+
+def url_param(name: str, value: str | None = None) -> re.Pattern[str]:
+    """A URL pattern: query parameter `name` is present (with `value`, when given)."""
+    encoded = re.escape(quote_plus(value)) if value is not None else r"[^&]*"
+    return re.compile(rf"[?&]{re.escape(name)}={encoded}(&|$)")
+
+
+def open_app(page: Any, url: str) -> None:
+    """Open `url` and wait for its first paint; assertions still `expect` what they read."""
+    page.goto(url)
+    expect(page.locator('[data-testid="stMainBlockContainer"]')).to_be_visible(
+        timeout=FIRST_PAINT_MS
+    )
+    wait_for_app_idle(page, timeout=FIRST_PAINT_MS)
+
+
+def scroll_to(page: Any, locator: Any) -> None:
+    """Scroll `locator` into view, for a screenshot, once the run that draws it has finished.
+
+    Streamlit may redraw an element while its run goes on; an element replaced under the
+    scroll is looked up again.
+    """
+    for attempt in range(3):
+        wait_for_app_idle(page)
+        expect(locator).to_be_visible()
+        try:
+            locator.scroll_into_view_if_needed()
+            return
+        except Error as error:
+            if "not attached" not in str(error) or attempt == 2:
+                raise
+
+
+def download_text(page: Any, button: Any, timeout: float = 60_000) -> tuple[str, str]:
+    """Click a download button; its (suggested file name, UTF-8 text without BOM)."""
+    expect(button).to_be_enabled()
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=timeout) as download:
+        button.click()
+    return (
+        download.value.suggested_filename,
+        download.value.path().read_text(encoding="utf-8-sig"),
+    )
 
 
 def external_requests(urls: Iterable[str]) -> list[str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import external_requests, wait_for_app_idle
+from conftest import FIRST_PAINT_MS, external_requests, open_app, scroll_to, wait_for_app_idle
+from playwright.sync_api import expect
 
 CSV = (
     "order_id;order_date;customer_id;country;currency;product_id;quantity;unit_price;"
@@ -14,20 +15,21 @@ CSV = (
 
 def test_upload_check_and_load(app_server, app_page, screenshot_dir, tmp_path):
     page = app_page
-    page.goto(f"{app_server}/data")
-    wait_for_app_idle(page)
-    page.get_by_text("up to 200 MB").first.wait_for(timeout=30_000)
+    open_app(page, f"{app_server}/data")
+    expect(page.get_by_text("up to 200 MB").first).to_be_visible(timeout=FIRST_PAINT_MS)
     upload = tmp_path / "browser_orders.csv"
     upload.write_text(CSV, encoding="cp1252")
-    page.locator('input[type="file"]').set_input_files(str(upload))
     wait_for_app_idle(page)
-    assert page.get_by_text("1 of 2 rows can be loaded").count() == 1
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    expect(page.get_by_text("1 of 2 rows can be loaded")).to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "data_check.png"))
 
-    page.get_by_role("button", name="Load 1 row", exact=True).click()
+    load = page.get_by_role("button", name="Load 1 row", exact=True)
+    expect(load).to_be_enabled()
     wait_for_app_idle(page)
-    assert page.get_by_text("browser_orders.csv: Loaded 1 of 2 rows.").count() == 1
-    page.get_by_role("heading", name="Import history").scroll_into_view_if_needed()
+    load.click()
+    expect(page.get_by_text("browser_orders.csv: Loaded 1 of 2 rows.")).to_have_count(1)
+    scroll_to(page, page.get_by_role("heading", name="Import history"))
     page.screenshot(path=str(screenshot_dir / "data_loaded.png"))
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []

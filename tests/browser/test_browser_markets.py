@@ -2,56 +2,75 @@
 
 from __future__ import annotations
 
-from conftest import external_requests, wait_for_app_idle
+import re
+
+from conftest import (
+    FIRST_PAINT_MS,
+    external_requests,
+    open_app,
+    scroll_to,
+    url_param,
+    wait_for_app_idle,
+)
+from playwright.sync_api import expect
 
 
-def click_largest_bar(page) -> None:
-    """Click the top bar of the first chart (the largest market).
+def bars_chart(page, level: str):
+    """The clickable revenue chart of a level, known by its title (the other level's chart
+    stays on screen, stale, until the new run draws)."""
+    return page.locator(".js-plotly-plot").filter(has_text=f"Net revenue by {level}")
+
+
+def click_largest_bar(page, level: str) -> str:
+    """Click the top bar of the level's chart (the largest market); returns its label.
 
     Plotly's drag layer covers the bars, so the click goes to the bar's screen position.
     """
-    bars = page.locator(".js-plotly-plot").first.locator("g.point path")
-    bars.last.wait_for(state="attached", timeout=30_000)
+    chart = bars_chart(page, level)
+    expect(chart).to_be_visible()
+    bars = chart.locator("g.point path")
+    expect(bars.last).to_be_attached()
+    # Horizontal bars sorted ascending: the last bar and the last y tick are the largest.
+    label = chart.locator("g.ytick text").last.text_content().strip()
+    wait_for_app_idle(page)
     box = bars.last.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    wait_for_app_idle(page)
+    return label
 
 
-def crumbs(page) -> list[str]:
-    # The breadcrumbs are the page's first buttons; wait for them rather than trusting that
-    # an idle script means a painted page (a slow CI run once read an empty list here).
-    page.locator('[data-testid="stButton"] button').first.wait_for(state="visible", timeout=30_000)
-    return [t.strip() for t in page.locator('[data-testid="stButton"] button').all_inner_texts()]
+def crumbs(page):
+    """The breadcrumb buttons (keys crumb_0, crumb_1, ...), All regions first."""
+    return page.locator('[class*="st-key-crumb_"] button')
 
 
 def test_drill_from_chart_into_a_country_and_back(app_server, app_page, screenshot_dir):
     page = app_page
-    page.goto(f"{app_server}/markets")
-    wait_for_app_idle(page)
-    assert page.get_by_text("Market scorecard").count() == 1
-    assert crumbs(page)[0] == "All regions"
+    open_app(page, f"{app_server}/markets")
+    expect(page.get_by_text("Market scorecard")).to_have_count(1, timeout=FIRST_PAINT_MS)
+    expect(crumbs(page).first).to_have_text("All regions")
 
-    click_largest_bar(page)  # a region
-    assert "m_region=" in page.url
-    region_crumbs = crumbs(page)
-    assert region_crumbs[0] == "‹ All regions" and len(region_crumbs) >= 2
+    region = click_largest_bar(page, "region")
+    expect(page).to_have_url(url_param("m_region", region))
+    expect(crumbs(page)).to_have_text(["‹ All regions", region], use_inner_text=True)
 
-    click_largest_bar(page)  # a country of that region
-    assert "m_country=" in page.url
-    assert len(crumbs(page)) >= 3
-    assert page.get_by_text("Growth at constant currency").count() >= 1
+    country = click_largest_bar(page, "country")
+    expect(page).to_have_url(re.compile(r"[?&]m_country=[A-Z]{2}(&|$)"))
+    trail = ["‹ All regions", f"‹ {region}", country]
+    expect(crumbs(page)).to_have_text(trail, use_inner_text=True)
+    expect(page.get_by_text("Growth at constant currency").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "markets_country.png"))
 
     # A copied link reopens the same drill-down.
-    page.goto(page.url)
-    wait_for_app_idle(page)
-    assert len(crumbs(page)) >= 3
+    open_app(page, page.url)
+    expect(crumbs(page)).to_have_text(trail, use_inner_text=True, timeout=FIRST_PAINT_MS)
 
-    page.get_by_role("button", name="‹ All regions").click()
     wait_for_app_idle(page)
-    assert "m_region" not in page.url and "m_country" not in page.url
-    assert page.get_by_text("Market scorecard").count() == 1
-    page.get_by_text("Where to invest").first.scroll_into_view_if_needed()
+    page.get_by_role("button", name="‹ All regions").click()
+    expect(page).not_to_have_url(re.compile(r"[?&]m_(region|country)="))
+    expect(crumbs(page).first).to_have_text("All regions")
+    expect(page.get_by_text("Market scorecard")).to_have_count(1)
+    expect(bars_chart(page, "region")).to_be_visible()
+    scroll_to(page, page.get_by_text("Where to invest").first)
     page.screenshot(path=str(screenshot_dir / "markets_where_to_invest.png"))
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from conftest import external_requests, wait_for_app_idle
+import re
+
+from conftest import FIRST_PAINT_MS, external_requests, open_app, url_param, wait_for_app_idle
+from playwright.sync_api import expect
 
 
 def test_review_page_and_presentation_mode(app_server, app_page, screenshot_dir):
     page = app_page
-    page.goto(f"{app_server}/review")
-    wait_for_app_idle(page)
-    assert page.get_by_text("Revenue bridge", exact=True).count() >= 1
-    assert "quarter=" in page.url and "vs=prior_quarter" in page.url
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    open_app(page, f"{app_server}/review")
+    expect(page.get_by_text("Revenue bridge", exact=True).first).to_be_visible(
+        timeout=FIRST_PAINT_MS
+    )
+    expect(page).to_have_url(re.compile(r"[?&]quarter=\d{4}Q[1-4](&|$)"))
+    expect(page).to_have_url(url_param("vs", "prior_quarter"))
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "review_page.png"))
 
     # The exports come from the running server: the PDF draws its charts with Chromium there.
@@ -19,37 +24,42 @@ def test_review_page_and_presentation_mode(app_server, app_page, screenshot_dir)
         page.get_by_role("button", name="Download PDF").click()
     assert download.value.suggested_filename.endswith("_prior_quarter_EUR.pdf")
     assert download.value.path().read_bytes().startswith(b"%PDF")
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download HTML report").click()
     report = download.value.path().read_text(encoding="utf-8")
     assert "<h2>Revenue bridge" in report and "https://" not in report
     wait_for_app_idle(page)
 
     page.get_by_role("button", name="▶ Present").click()
-    wait_for_app_idle(page)
-    assert "present=1" in page.url and "slide=1" in page.url
-    assert not page.locator('section[data-testid="stSidebar"]').is_visible()
-    assert page.get_by_text("Slide 1 of 5").count() == 1
+    expect(page).to_have_url(url_param("present", "1"))
+    expect(page).to_have_url(url_param("slide", "1"))
+    expect(page.get_by_text("Slide 1 of 5")).to_have_count(1)
+    # The sidebar goes with the slide's style sheet, drawn in the same run as the slide.
+    expect(page.locator('section[data-testid="stSidebar"]')).to_be_hidden()
     # Every slide carries the stamp: quarter, currency, filters, data date and rate source.
-    stamp = page.locator(
-        '[data-testid="stMain"] [data-testid="stCaptionContainer"]'
-    ).first.inner_text()
-    assert "EUR" in stamp and "Data to" in stamp and "Rates: ECB" in stamp
+    stamp = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first
+    for part in ("EUR", "Data to", "Rates: ECB"):
+        expect(stamp).to_contain_text(part)
     page.screenshot(path=str(screenshot_dir / "review_present_headline.png"))
 
-    page.get_by_role("button", name="Next ▶").click()
     wait_for_app_idle(page)
-    assert "slide=2" in page.url and page.get_by_text("Slide 2 of 5").count() == 1
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Next ▶").click()
+    expect(page).to_have_url(url_param("slide", "2"))
+    expect(page.get_by_text("Slide 2 of 5")).to_have_count(1)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "review_present_bridge.png"))
 
-    page.get_by_role("button", name="◀ Previous").click()
     wait_for_app_idle(page)
-    assert "slide=1" in page.url
+    previous = page.get_by_role("button", name="◀ Previous")
+    expect(previous).to_be_enabled()
+    previous.click()
+    expect(page).to_have_url(url_param("slide", "1"))
+    expect(page.get_by_text("Slide 1 of 5")).to_have_count(1)
 
-    page.get_by_role("button", name="✕ Exit").click()
     wait_for_app_idle(page)
-    assert "present" not in page.url
-    assert page.get_by_role("button", name="▶ Present").count() == 1
+    page.get_by_role("button", name="✕ Exit").click()
+    expect(page).not_to_have_url(re.compile(r"[?&](present|slide)="))
+    expect(page.get_by_role("button", name="▶ Present")).to_have_count(1)
+    expect(page.locator('section[data-testid="stSidebar"]')).to_be_visible()
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []
