@@ -45,10 +45,12 @@ def bridge_items(
     current: DateRange,
     currency: str = "EUR",
     filters: Filters | None = None,
+    use_summary: bool = True,
 ) -> pd.DataFrame:
     """Per (product, country): q0, r0 (base), q1, r1, cc1 (current), and `continuing`.
 
-    Grain: one row per item sold in either period. Raises RateUnavailable when the
+    Grain: one row per item sold in either period. Reads item_monthly where it can
+    (`use_summary=False`: order_lines only). Raises RateUnavailable when the
     reporting currency lacks a rate on a day with sales, or a currency sold in the current
     period has no rate during the base period.
     """
@@ -58,8 +60,15 @@ def bridge_items(
     currency = currency.strip().upper()
     for start, end in (base, current):
         sales.check_reporting_currency(con, currency, start, end)
-    lines, params = sales.order_lines(
-        currency, [base, current], filters=filters, base_rates=base, key="bridge"
+    lines, params = sales.summarised(
+        con,
+        "items",
+        currency,
+        [base, current],
+        filters=filters,
+        base_rates=base,
+        key="bridge",
+        use_summary=use_summary,
     )
     frame = db.query(
         con,

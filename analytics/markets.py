@@ -1,8 +1,9 @@
 """Markets: where international revenue, growth and margin come from.
 
 Region and country figures read the sales_daily / orders_daily rollups through
-overview.sales_by; account-level figures (customers, global accounts, prices) read
-order_lines, kept in date order so a period reads only its own part.
+overview.sales_by; account-level figures (customers, global accounts, prices) read the
+monthly summaries (analytics.rollups) and, for partial months and reported figures in a
+currency other than EUR, order_lines, kept in date order so a period reads only its part.
 """
 
 from __future__ import annotations
@@ -212,8 +213,11 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     return frame
 
 
-def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Orders (orders_daily) and active customers (order_lines) per grouping set."""
+def _counts(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
+    """Orders (orders_daily) and active customers per grouping set: distinct customers of
+    account_monthly's whole months (per-month distinct sets) and the partial months' lines."""
     start, end = filters.period.start, filters.period.end
     conditions, params = dimension_conditions(filters, alias="o.", product_line="list")
     where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
@@ -226,16 +230,23 @@ def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
         """,
         params | {"start": start, "end": end},
     )
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    src, params = sales.summarised(
+        cur,
+        "accounts",
+        None,
+        [(start, end)],
+        filters=filters,
+        key="active",
+        use_summary=use_summary,
+    )
     customers = db.query(
         cur,
         f"""
         SELECT c.region, country_code, count(DISTINCT o.customer_id) AS active_customers
-        FROM order_lines o JOIN countries c USING (country_code)
-        WHERE {where} GROUP BY GROUPING SETS ({GROUPING_SETS})
+        FROM ({src}) o JOIN countries c USING (country_code)
+        GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
-        params | {"start": start, "end": end},
+        params,
     )
     keys = ["region", "country_code"]
     return orders.astype({k: "object" for k in keys}).merge(
@@ -326,29 +337,42 @@ def mix_shares(mix_frame: pd.DataFrame, part: str) -> pd.DataFrame:
     return frame
 
 
-def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) -> pd.DataFrame:
+def top_accounts(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15, use_summary: bool = True
+) -> pd.DataFrame:
     """The n largest customers by reported revenue in the period (grain: one row per customer).
 
     Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
-    growth_prior, gross_margin_pct, orders.
+    growth_prior, gross_margin_pct, orders. Reads account_monthly where it can
+    (`use_summary=False`: order_lines only, the definition it is tested against).
     """
     period, comparison = filters.period, filters.comparison
-    current, params = sales.order_lines(
-        filters.currency, [(period.start, period.end)], filters=filters, key="top"
+    current, params = sales.summarised(
+        cur,
+        "accounts",
+        filters.currency,
+        [(period.start, period.end)],
+        filters=filters,
+        key="top",
+        use_summary=use_summary,
     )
-    prior, prior_params = sales.order_lines(
+    prior, prior_params = sales.summarised(
+        cur,
+        "accounts",
         filters.currency,
         [(comparison.start, comparison.end)],
         filters=filters,
         conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
         key="prior",
+        use_summary=use_summary,
     )
-    orders, orders_params = sales.order_lines(
-        filters.currency,
+    orders, orders_params = sales.account_orders(
+        cur,
         [(period.start, period.end)],
         filters=filters,
         conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
-        key="top",
+        key="orders",
+        use_summary=use_summary,
     )
     # Rank on the period alone, then read the comparison period only for the top n:
     # scanning both periods for every customer costs several times more.
@@ -362,9 +386,7 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
         prior AS (
             SELECT customer_id, sum(revenue_reported) AS revenue_prior FROM ({prior}) GROUP BY 1
         ),
-        orders AS (
-            SELECT customer_id, count(DISTINCT order_id) AS orders FROM ({orders}) GROUP BY 1
-        )
+        orders AS ({orders})
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
                g.name AS global_account, t.revenue, p.revenue_prior, t.cost,
                coalesce(orders.orders, 0) AS orders
@@ -386,15 +408,19 @@ def top_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15) 
     return frame.drop(columns="cost")
 
 
-def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def global_accounts(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
     """Global key accounts rolled up over their subsidiaries (grain: one row per account).
 
     Columns: global_account_id, global_account, revenue, revenue_prior, growth_prior,
     gross_margin_pct, countries (number with sales in the period), country_list,
-    top_product_line. Reported rates.
+    top_product_line. Reported rates. Reads account_monthly where it can.
     """
     period, comparison = filters.period, filters.comparison
-    src, params = sales.order_lines(
+    src, params = sales.summarised(
+        cur,
+        "accounts",
         filters.currency,
         [(period.start, period.end), (comparison.start, comparison.end)],
         filters=filters,
@@ -402,6 +428,7 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
             "o.customer_id IN (SELECT customer_id FROM customers WHERE global_account_id IS NOT NULL)"
         ],
         key="accounts",
+        use_summary=use_summary,
     )
     flags = {
         "p_start": period.start,
@@ -416,12 +443,12 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
             SELECT l.customer_id, l.country_code, l.revenue_reported AS revenue,
                    l.cost_reported AS cost, l.order_date BETWEEN $p_start AND $p_end AS is_current,
                    l.order_date BETWEEN $c_start AND $c_end AS is_comparison,
-                   c.global_account_id, k.name AS country, p.product_line
+                   c.global_account_id, k.name AS country, l.product_line
             FROM ({src}) l
             JOIN customers c USING (customer_id)
             JOIN countries k ON k.country_code = l.country_code
-            JOIN products p USING (product_id)
-            WHERE c.global_account_id IS NOT NULL
+            -- an unknown product (no product line) drops out, as a join with products would
+            WHERE c.global_account_id IS NOT NULL AND l.product_line IS NOT NULL
         ), lines AS (
             SELECT global_account_id, product_line, sum(revenue) AS revenue
             FROM l WHERE is_current GROUP BY ALL
@@ -449,7 +476,7 @@ def global_accounts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Data
 
 
 def price_position(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, product_id: str
+    cur: duckdb.DuckDBPyConnection, filters: Filters, product_id: str, use_summary: bool = True
 ) -> pd.DataFrame:
     """Average net selling price of one product per country in the period (returns excluded).
 
@@ -461,26 +488,31 @@ def price_position(
     currency.
     """
     period = filters.period
-    lines, params = sales.order_lines(
-        filters.currency,
+    items, params = sales.summarised(
+        cur,
+        "items",
+        None,
         [(period.start, period.end)],
         filters=filters,
         base_rates=(period.start, period.end),
-        conditions=["o.product_id = $product", "o.quantity > 0"],
-        params={"product": product_id},
+        conditions=["o.product_id = $product"],
+        params={"product": product_id, "currency": filters.currency},
         key="prices",
+        use_summary=use_summary,
     )
     frame = db.query(
         cur,
         f"""
-        SELECT o.country_code, k.name AS country, o.currency_code, sum(o.quantity) AS units,
-               sum(o.net_amount_local) / sum(o.quantity) AS avg_price_local,
-               sum(o.revenue_constant) / sum(o.quantity) AS avg_price_reporting,
-               sum(o.quantity * o.unit_price_local) / sum(o.quantity) AS list_price_local,
-               1 - sum(o.net_amount_local) / sum(o.quantity * o.unit_price_local) AS discount_depth
-        FROM ({lines}) o
+        SELECT o.country_code, k.name AS country, o.currency_code,
+               sum(o.quantity_sold) AS units,
+               sum(o.net_local_sold) / sum(o.quantity_sold) AS avg_price_local,
+               sum(o.revenue_constant_sold) / sum(o.quantity_sold) AS avg_price_reporting,
+               sum(o.list_local_sold) / sum(o.quantity_sold) AS list_price_local,
+               1 - sum(o.net_local_sold) / sum(o.list_local_sold) AS discount_depth
+        FROM ({items}) o
         JOIN countries k USING (country_code)
         GROUP BY ALL
+        HAVING sum(o.quantity_sold) > 0
         """,
         params,
     )
@@ -489,19 +521,28 @@ def price_position(
     return frame.sort_values("price_index", ascending=False, ignore_index=True)
 
 
-def products_sold(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def products_sold(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
     """Products sold in the period under the filters, by units (for a product picker)."""
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="product_id")
-    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    src, params = sales.summarised(
+        cur,
+        "items",
+        None,
+        [(filters.period.start, filters.period.end)],
+        filters=filters,
+        key="sold",
+        use_summary=use_summary,
+    )
     return db.query(
         cur,
         f"""
         SELECT p.product_id, p.name, p.product_line, sum(o.quantity) AS units,
                count(DISTINCT o.country_code) AS countries
-        FROM order_lines o JOIN products p USING (product_id)
-        WHERE {where} GROUP BY ALL ORDER BY countries DESC, units DESC
+        FROM ({src}) o JOIN products p USING (product_id)
+        GROUP BY ALL ORDER BY countries DESC, units DESC
         """,
-        params | {"start": filters.period.start, "end": filters.period.end},
+        params,
     )
 
 

@@ -269,21 +269,27 @@ def top_movers(movers: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     return pd.concat([gains, losses], ignore_index=True)
 
 
-def account_movers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def account_movers(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
     """Per customer with sales in the quarter or the base: change and why.
 
     An account buys many products, so its change splits into volume (net units x its own
     base average price), price & mix (the rest at base rates) and FX (reported minus
     constant currency); an account with no net units in the base is new business.
-    Grain: one row per customer; sorted by change, largest gain first.
+    Grain: one row per customer; sorted by change, largest gain first. Reads
+    account_monthly where it can (`use_summary=False`: order_lines only).
     """
     period, base = filters.period, filters.comparison
-    lines, params = sales.order_lines(
+    lines, params = sales.summarised(
+        cur,
+        "accounts",
         filters.currency,
         [(base.start, base.end), (period.start, period.end)],
         filters=filters,
         base_rates=(base.start, base.end),
         key="movers",
+        use_summary=use_summary,
     )
     frame = db.query(
         cur,

@@ -19,7 +19,7 @@ import duckdb
 from analytics import db
 from analytics.filters import Filters, dimension_conditions
 from analytics.fx import RateUnavailable
-from analytics.periods import Period
+from analytics.periods import Period, add_months
 
 # Average cross rate c -> R over the base period's publication days (both currencies published).
 AVERAGE_RATES_SQL = """
@@ -194,3 +194,298 @@ def order_lines(
         WHERE {where}
     """
     return sql, bound
+
+
+# --- the monthly summaries (analytics.rollups explains their grain) ------------------------
+
+DateRange = tuple[dt.date, dt.date]
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return add_months(month, 1) - dt.timedelta(days=1)
+
+
+def split_window(
+    ranges: Sequence[DateRange], within: DateRange | None = None
+) -> tuple[list[DateRange], list[DateRange]]:
+    """(spans of whole months to read from a monthly summary, date ranges to read from
+    order_lines) that together cover exactly the days of `ranges`.
+
+    A month is read from a summary only if every range holds all of it or none of it, so
+    a summary row can stand for its month in any range's date test; and, with `within`,
+    only if the month lies inside it (the days a reporting rate exists). Month spans are
+    (first month's first day, last month's last day).
+    """
+    months: set[dt.date] = set()
+    for start, end in ranges:
+        month = start.replace(day=1) if start.day == 1 else add_months(start.replace(day=1), 1)
+        while _month_end(month) <= end:
+            months.add(month)
+            month = add_months(month, 1)
+
+    def usable(month: dt.date) -> bool:
+        last = _month_end(month)
+        if within is not None and not (within[0] <= month and last <= within[1]):
+            return False
+        return all((s <= month and last <= e) or last < s or month > e for s, e in ranges)
+
+    whole = sorted(m for m in months if usable(m))
+    spans: list[DateRange] = []
+    for month in whole:
+        if spans and spans[-1][1] + dt.timedelta(days=1) == month:
+            spans[-1] = (spans[-1][0], _month_end(month))
+        else:
+            spans.append((month, _month_end(month)))
+    rest: list[DateRange] = []
+    for start, end in ranges:
+        day = start
+        for s, e in spans:
+            if e < day or s > end:
+                continue
+            if s > day:
+                rest.append((day, s - dt.timedelta(days=1)))
+            day = max(day, e + dt.timedelta(days=1))
+        if day <= end:
+            rest.append((day, end))
+    return spans, rest
+
+
+def _reporting_span(cur: duckdb.DuckDBPyConnection, currency: str | None) -> DateRange | None:
+    """The days a monthly summary can be read on for `currency` (None: no conversion), or
+    None when it cannot be read at all (a reported figure in a currency other than EUR)."""
+    if currency is None:
+        return (dt.date.min, dt.date.max)
+    if currency != "EUR":
+        return None
+    lo, hi = db.query_rows(
+        cur, "SELECT min(rate_date), max(rate_date) FROM fx_daily WHERE currency_code = 'EUR'"
+    )[0]
+    return None if lo is None else (lo, hi)
+
+
+# Per summary: its table, its key columns (as the line-level source names them), and each
+# measure as (summary expression, line-level expression on order_lines o).
+_SUMMARIES = {
+    "accounts": (
+        "account_monthly",
+        ("customer_id", "rep_id", "country_code", "currency_code", "channel", "product_line"),
+        {
+            "quantity": ("s.units", "o.quantity"),
+            "net_amount_local": ("s.net_amount_local", "o.net_amount_local"),
+            "net_amount_eur": ("s.net_amount_eur", "o.net_amount_eur"),
+            "cost_eur": ("s.cost_eur", "o.quantity * o.unit_cost_eur"),
+        },
+    ),
+    "items": (
+        "item_monthly",
+        ("product_id", "country_code", "currency_code", "channel"),
+        {
+            "quantity": ("s.units", "o.quantity"),
+            "net_amount_local": ("s.net_amount_local", "o.net_amount_local"),
+            "net_amount_eur": ("s.net_amount_eur", "o.net_amount_eur"),
+            "cost_eur": ("s.cost_eur", "o.quantity * o.unit_cost_eur"),
+            "quantity_sold": ("s.units_sold", "greatest(o.quantity, 0)"),
+            "net_local_sold": (
+                "s.net_local_sold",
+                "CASE WHEN o.quantity > 0 THEN o.net_amount_local ELSE 0 END",
+            ),
+            "list_local_sold": (
+                "s.list_local_sold",
+                "CASE WHEN o.quantity > 0 THEN o.quantity * o.unit_price_local ELSE 0 END",
+            ),
+        },
+    ),
+}
+
+
+def summarised(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    currency: str | None,
+    ranges: Sequence[DateRange],
+    *,
+    filters: Filters | None = None,
+    base_rates: DateRange | None = None,
+    conditions: Sequence[str] = (),
+    params: dict | None = None,
+    key: str = "summary",
+    use_summary: bool = True,
+) -> tuple[str, dict]:
+    """A subquery over the `kind` summary ("accounts" or "items") for the dates in any of
+    `ranges`, with the lines of partial months (and of months it cannot value) from
+    order_lines: the same rows `order_lines` gives, summed per month where it can.
+
+    Grain: one row per summary row or order line. Columns: order_date (a summary row's
+    month, its first day, which lies in the same ranges as all its days), the summary's key
+    columns (product_line is NULL for an unknown product), quantity, net_amount_local,
+    net_amount_eur, cost_eur (EUR), the items' *_sold sums over positive quantities and,
+    with `currency`, revenue_reported and cost_reported and, with `base_rates`,
+    revenue_constant (and revenue_constant_sold for items) as `order_lines` defines them.
+    Summed, every figure equals its line-level sum. `conditions` (alias o.) apply to the
+    rows; they may name key columns only. `use_summary=False` reads only order_lines (the
+    definition the summaries are tested against).
+    """
+    table, keys, measures = _SUMMARIES[kind]
+    span = _reporting_span(cur, currency) if use_summary else None
+    months, rest = split_window(ranges, span) if span is not None else ([], list(ranges))
+    bound: dict = dict(params or {})
+    if currency is not None:
+        bound["currency"] = currency
+    if base_rates is not None:
+        bound |= {"base_start": base_rates[0], "base_end": base_rates[1]}
+    rate_join = (
+        f"LEFT JOIN ({AVERAGE_RATES_SQL}) a ON a.currency_code = o.currency_code"
+        if base_rates is not None
+        else ""
+    )
+
+    def converted(eur: str, cost: str, local: str, sold: str) -> str:
+        cols = ""
+        if currency is not None:
+            cols += f", {eur} * f.units_per_eur AS revenue_reported"
+            cols += f", {cost} * f.units_per_eur AS cost_reported"
+        if base_rates is not None:
+            cols += f", {local} * a.rate AS revenue_constant"
+            if kind == "items":
+                cols += f", {sold} * a.rate AS revenue_constant_sold"
+        return cols
+
+    parts = []
+    if months:
+        clauses, dims = (
+            dimension_conditions(
+                filters, alias="s.", product_line="column" if kind == "accounts" else "product_id"
+            )
+            if filters
+            else ([], {})
+        )
+        bound |= dims
+        dates = []
+        for i, (start, end) in enumerate(months):
+            dates.append(f"s.month BETWEEN ${key}_m_start_{i} AND ${key}_m_end_{i}")
+            bound |= {f"{key}_m_start_{i}": start, f"{key}_m_end_{i}": end}
+        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses])
+        inner = ", ".join(f"{expr} AS {name}" for name, (expr, _) in measures.items())
+        rate = (
+            "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) "
+            "f ON f.rate_date = o.order_date"
+            if currency is not None
+            else ""
+        )
+        # Every month read here lies in the reporting currency's span, and that currency is
+        # EUR (1.0 every day), so the join on the month's first day keeps every row.
+        parts.append(
+            f"""
+            SELECT o.*{
+                converted(
+                    "o.net_amount_eur", "o.cost_eur", "o.net_amount_local", "o.net_local_sold"
+                )
+            }
+            FROM (SELECT s.month AS order_date, {", ".join("s." + k for k in keys)}, {inner}
+                  FROM {table} s WHERE {where}) o
+            {rate} {rate_join}
+            """
+        )
+    if rest:
+        clauses, dims = (
+            dimension_conditions(filters, alias="o.", product_line="product_id")
+            if filters
+            else ([], {})
+        )
+        bound |= dims
+        dates = []
+        for i, (start, end) in enumerate(rest):
+            dates.append(f"o.order_date BETWEEN ${key}_l_start_{i} AND ${key}_l_end_{i}")
+            bound |= {f"{key}_l_start_{i}": start, f"{key}_l_end_{i}": end}
+        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses])
+        line_keys = ", ".join("p.product_line" if k == "product_line" else "o." + k for k in keys)
+        inner = ", ".join(f"{expr} AS {name}" for name, (_, expr) in measures.items())
+        product_join = (
+            "LEFT JOIN products p ON p.product_id = o.product_id" if "product_line" in keys else ""
+        )
+        rate = (
+            "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) "
+            "f ON f.rate_date = o.order_date"
+            if currency is not None
+            else ""
+        )
+        parts.append(
+            f"""
+            SELECT o.*{
+                converted(
+                    "o.net_amount_eur", "o.cost_eur", "o.net_amount_local", "o.net_local_sold"
+                )
+            }
+            FROM (SELECT o.order_date, {line_keys}, {inner}
+                  FROM order_lines o {product_join} WHERE {where}) o
+            {rate} {rate_join}
+            """
+        )
+    if not parts:
+        raise ValueError("summarised needs at least one date range.")
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) o {where}", bound
+
+
+def split_orders_exist(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether some order's lines fall into two account_orders_monthly keys (see rollups)."""
+    return bool(db.query_rows(cur, "SELECT count(*) FROM split_orders")[0][0])
+
+
+def account_orders(
+    cur: duckdb.DuckDBPyConnection,
+    ranges: Sequence[DateRange],
+    *,
+    filters: Filters | None = None,
+    conditions: Sequence[str] = (),
+    params: dict | None = None,
+    key: str = "orders",
+    use_summary: bool = True,
+) -> tuple[str, dict]:
+    """A subquery of (customer_id, orders): distinct orders per customer with a line in
+    `ranges` under the filters' dimensions, from account_orders_monthly for whole months and
+    order_lines for the rest. `conditions` (alias o.) may name customer_id only."""
+    use_summary = use_summary and not split_orders_exist(cur)
+    months, rest = split_window(ranges) if use_summary else ([], list(ranges))
+    bound: dict = dict(params or {})
+    extra = list(conditions)
+    parts = []
+    if months:
+        clauses, dims = (
+            dimension_conditions(filters, alias="o.", product_line="list")
+            if (filters)
+            else ([], {})
+        )
+        bound |= dims
+        dates = []
+        for i, (start, end) in enumerate(months):
+            dates.append(f"o.month BETWEEN ${key}_m_start_{i} AND ${key}_m_end_{i}")
+            bound |= {f"{key}_m_start_{i}": start, f"{key}_m_end_{i}": end}
+        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses, *extra])
+        parts.append(
+            f"SELECT o.customer_id, sum(o.order_count) AS orders FROM account_orders_monthly o "
+            f"WHERE {where} GROUP BY 1"
+        )
+    if rest:
+        clauses, dims = (
+            dimension_conditions(filters, alias="o.", product_line="product_id")
+            if filters
+            else ([], {})
+        )
+        bound |= dims
+        dates = []
+        for i, (start, end) in enumerate(rest):
+            dates.append(f"o.order_date BETWEEN ${key}_l_start_{i} AND ${key}_l_end_{i}")
+            bound |= {f"{key}_l_start_{i}": start, f"{key}_l_end_{i}": end}
+        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses, *extra])
+        parts.append(
+            f"SELECT o.customer_id, count(DISTINCT o.order_id) AS orders FROM order_lines o "
+            f"WHERE {where} GROUP BY 1"
+        )
+    if not parts:
+        raise ValueError("account_orders needs at least one date range.")
+    # No order lies in both parts: without split orders an order's lines share one month.
+    return (
+        f"SELECT customer_id, CAST(sum(orders) AS BIGINT) AS orders FROM ({' UNION ALL '.join(parts)}) GROUP BY 1",
+        bound,
+    )

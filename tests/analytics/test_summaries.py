@@ -1,0 +1,224 @@
+"""The monthly summaries (issue 19) give exactly what the line-level queries give.
+
+Every rewritten query runs twice, through the summaries and with use_summary=False (the
+order_lines definition), on the hand-made fixture and on the demo store, over whole-month,
+partial-month and overlapping windows, with dimension filters, in EUR (summaries read)
+and in other currencies (reported figures fall back to lines; constant ones do not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics import bridge, markets, quality, review, rollups, sales
+from analytics.filters import Filters
+from analytics.periods import Period as _Period
+
+D = dt.date
+
+
+def Period(start, end):
+    return _Period(start, end, f"{start} – {end}")
+
+
+def frames_equal(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
+    a = a.sort_values(keys, ignore_index=True)
+    b = b.sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db_path):
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    yield con
+    con.close()
+
+
+def demo_windows(con):
+    """(period, comparison) pairs: whole months, partial months on both ends, one day."""
+    last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    first_of = last.replace(day=1)
+    return [
+        (
+            Period(D(last.year - 1, 10, 1), D(last.year, 9, 30)),
+            Period(D(last.year - 2, 10, 1), D(last.year - 1, 9, 30)),
+        ),
+        (
+            Period(D(last.year, 4, 1), D(last.year, 6, 30)),
+            Period(D(last.year, 1, 1), D(last.year, 3, 31)),
+        ),
+        (
+            Period(D(last.year - 1, 2, 14), D(last.year, 3, 9)),
+            Period(D(last.year - 2, 1, 20), D(last.year - 1, 2, 13)),
+        ),
+        (Period(first_of, first_of), Period(D(last.year - 1, 5, 3), D(last.year - 1, 5, 3))),
+    ]
+
+
+SCOPES = [
+    {},
+    {"regions": ("Western Europe",), "product_lines": ("Sensors",)},
+    {"channels": ("web", "direct")},
+]
+
+
+def check_all(con, period, comparison, currency, basis="reported", **dims):
+    f = Filters(period, comparison, currency=currency, basis=basis, **dims)
+    for fn in (
+        lambda u: markets.top_accounts(con, f, 25, use_summary=u),
+        lambda u: markets.global_accounts(con, f, use_summary=u),
+        lambda u: review.account_movers(con, f, use_summary=u),
+    ):
+        frames_equal(
+            fn(True),
+            fn(False),
+            ["customer_id"] if "customer_id" in fn(True) else ["global_account_id"],
+        )
+    frames_equal(
+        markets._counts(con, f, use_summary=True),
+        markets._counts(con, f, use_summary=False),
+        ["region", "country_code"],
+    )
+    frames_equal(
+        markets.products_sold(con, f, use_summary=True),
+        markets.products_sold(con, f, use_summary=False),
+        ["product_id"],
+    )
+    for product in con.execute("SELECT product_id FROM products ORDER BY 1 LIMIT 3").fetchall():
+        frames_equal(
+            markets.price_position(con, f, product[0], use_summary=True),
+            markets.price_position(con, f, product[0], use_summary=False),
+            ["country_code", "currency_code"],
+        )
+    try:
+        args = ((comparison.start, comparison.end), (period.start, period.end), currency, f)
+        frames_equal(
+            bridge.bridge_items(con, *args, use_summary=True),
+            bridge.bridge_items(con, *args, use_summary=False),
+            ["product_id", "country_code"],
+        )
+    except bridge.RateUnavailable:
+        with pytest.raises(bridge.RateUnavailable):
+            bridge.bridge_items(con, *args, use_summary=False)
+
+
+@pytest.mark.parametrize("currency", ["EUR", "USD", "GBP"])
+@pytest.mark.parametrize("dims", SCOPES)
+def test_demo_figures_equal_line_level(demo, currency, dims):
+    for period, comparison in demo_windows(demo):
+        check_all(demo, period, comparison, currency, **dims)
+
+
+@pytest.mark.parametrize(
+    ("period", "comparison"),
+    [
+        (Period(D(2024, 1, 1), D(2024, 2, 29)), Period(D(2023, 11, 1), D(2023, 12, 31))),
+        (Period(D(2024, 1, 7), D(2024, 2, 1)), Period(D(2024, 1, 1), D(2024, 1, 6))),
+        (Period(D(2024, 2, 1), D(2024, 2, 29)), Period(D(2024, 1, 1), D(2024, 1, 31))),
+    ],
+)
+@pytest.mark.parametrize("currency", ["EUR", "USD"])
+def test_fixture_figures_equal_line_level(fixture_con, period, comparison, currency):
+    for dims in [*SCOPES[:1], {"product_lines": ("Software",)}, {"channels": ("direct",)}]:
+        check_all(fixture_con, period, comparison, currency, **dims)
+
+
+def test_fixture_top_accounts_by_hand(fixture_con):
+    """January 2024 in EUR, read wholly from account_monthly: C2 = 200/0.86 + 240/0.80."""
+    f = Filters(Period(D(2024, 1, 1), D(2024, 1, 31)), Period(D(2023, 12, 1), D(2023, 12, 31)))
+    assert sales.split_window([(f.period.start, f.period.end)]) == (
+        [(D(2024, 1, 1), D(2024, 1, 31))],
+        [],
+    )
+    top = markets.top_accounts(fixture_con, f).set_index("customer_id")
+    assert top.loc["C2", "revenue"] == pytest.approx(200 / 0.86 + 240 / 0.80, rel=1e-12)
+    assert top.loc["C1", "revenue"] == pytest.approx(450 / 1.08 + 300 / 1.2 - 60 / 1.2, rel=1e-12)
+    assert top.loc["C1", "orders"] == 2  # O1 and O3 (two lines, two product lines)
+    assert list(top.index[:2]) == ["C1", "C2"]  # 616.67 EUR ahead of 532.56
+
+
+def test_split_orders_fall_back_to_lines(fixture_con):
+    """An order whose lines are in two months is listed, and counted once."""
+    fixture_con.execute(
+        "INSERT INTO order_lines VALUES ('O6', 2, DATE '2024-01-31', 'C4', 'P1', 'R1', 'US', "
+        "'web', 'USD', 1, 10.0, 0.0, 10.0, 10.0, 5.0)"
+    )
+    rollups.rebuild_sales_rollups(fixture_con)
+    assert fixture_con.execute("SELECT * FROM split_orders").fetchall() == [("O6",)]
+    f = Filters(Period(D(2024, 1, 1), D(2024, 2, 29)), Period(D(2023, 11, 1), D(2023, 12, 31)))
+    top = markets.top_accounts(fixture_con, f).set_index("customer_id")
+    assert top.loc["C4", "orders"] == 1
+    check_all(fixture_con, f.period, f.comparison, "EUR")
+
+
+def test_split_window_covers_every_day_once():
+    ranges = [(D(2024, 1, 15), D(2024, 6, 10)), (D(2024, 3, 1), D(2024, 8, 31))]
+    months, rest = sales.split_window(ranges)
+    # February to May lie wholly in each range or outside it; June is partial in both,
+    # so its days (read twice over, once per range) come from the lines.
+    assert months == [(D(2024, 2, 1), D(2024, 5, 31)), (D(2024, 7, 1), D(2024, 8, 31))]
+    covered = set()
+    for s, e in months + rest:
+        covered |= {s + dt.timedelta(days=i) for i in range((e - s).days + 1)}
+    wanted = set()
+    for s, e in ranges:
+        wanted |= {s + dt.timedelta(days=i) for i in range((e - s).days + 1)}
+    assert covered == wanted
+    # no day is read twice from the summary and the lines
+    month_days = {s + dt.timedelta(days=i) for s, e in months for i in range((e - s).days + 1)}
+    assert not any(s <= d <= e for d in month_days for s, e in rest)
+
+
+def test_incremental_rebuild_matches_full(demo_db_path, tmp_path):
+    import shutil
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db_path, path)
+    con = duckdb.connect(str(path))
+    tables = [*rollups.SUMMARIES, "split_orders"]
+    full = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    rollups.rebuild_summaries(con, since=last.replace(day=1) - dt.timedelta(days=40))
+    for t in tables:
+        assert con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() == full[t], t
+    con.close()
+
+
+def test_quality_counts_equal_the_lines(demo, fixture_con):
+    for con in (demo, fixture_con):
+        count, first, last, days = con.execute(
+            "SELECT count(*), min(order_date), max(order_date), count(DISTINCT order_date) "
+            "FROM order_lines"
+        ).fetchone()
+        cov = quality.coverage(con)
+        assert (cov["lines"], cov["first"], cov["last"]) == (count, first, last)
+        assert cov["days_without_sales"] == (last - first).days + 1 - days
+        expected = con.execute(
+            """
+            SELECT o.currency_code, count(*) FROM order_lines o
+            ANTI JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = o.currency_code
+            GROUP BY 1 ORDER BY 1
+            """
+        ).fetchall()
+        got = quality.unconverted_lines(con).sort_values("currency_code")
+        assert list(zip(got["currency_code"], got["lines"], strict=True)) == expected
+
+
+def test_quality_orphans_equal_the_lines(fixture_con):
+    fixture_con.execute(
+        "INSERT INTO order_lines VALUES ('O9', 1, DATE '2024-01-10', 'C9', 'P9', 'R9', 'US', "
+        "'web', 'USD', 1, 10.0, 0.0, 10.0, 10.0, 5.0)"
+    )
+    fixture_con.execute("INSERT INTO reps VALUES ('R1', 'Rep', 'T', 'Americas', NULL)")
+    rollups.rebuild_sales_rollups(fixture_con)
+    rows = dict(quality.orphans(fixture_con).values)
+    assert rows["Order lines with an unknown customer"] == 1
+    assert rows["Order lines with an unknown product"] == 1
+    assert rows["Order lines with an unknown rep"] == 1
+    # the orphan line still counts in the figures the line-level queries give
+    f = Filters(Period(D(2024, 1, 1), D(2024, 1, 31)), Period(D(2023, 12, 1), D(2023, 12, 31)))
+    check_all(fixture_con, f.period, f.comparison, "EUR")
