@@ -6,7 +6,7 @@ from importlib import resources
 
 import duckdb
 
-from analytics import db, fx, reference
+from analytics import db, fx, reference, rollups
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -30,3 +30,27 @@ def init_reference_data(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("reference_countries")
     fx.load_ecb_history(con)
     fx.rebuild_fx_daily(con)
+
+
+def needs_upgrade(path) -> bool:
+    """Whether a store made by an earlier version lacks the monthly summaries."""
+    with db.connect(path, read_only=True) as con:
+        present = {
+            name
+            for (name,) in db.query_rows(
+                con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            )
+        }
+    return not set(rollups.SUMMARIES) <= present
+
+
+def upgrade(path) -> bool:
+    """Bring a store made by an earlier version up to this one's schema: the tables added
+    since (every CREATE is IF NOT EXISTS) and the monthly summaries filled from the order
+    lines, in one transaction. Returns whether anything was done."""
+    if not needs_upgrade(path):
+        return False
+    with db.connect(path) as con, db.transaction(con):
+        create_schema(con)
+        rollups.rebuild_summaries(con)
+    return True

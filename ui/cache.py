@@ -28,6 +28,7 @@ from analytics import (
     pricing,
     quality,
     review,
+    store,
 )
 from analytics.crm import activity, attainment, changes, deals, forecast, rep
 from analytics.crm import scope as crm_scope
@@ -45,10 +46,22 @@ def database_version() -> str:
     return f"{path}@{path.stat().st_mtime_ns}"
 
 
+_CHECKED: set[str] = set()  # store versions known to have this version's schema
+
+
 def ensure_store() -> None:
     """Build the demo database on first start, with a visible progress bar."""
     path = db.database_path()
     if path.exists():
+        version = database_version()
+        if version not in _CHECKED:
+            # A store made by an earlier version gets the tables added since, once, before
+            # the shared read-only connection opens on it.
+            with _WRITE_LOCK:
+                if store.needs_upgrade(path):
+                    with st.spinner("Updating the store to this version (monthly summaries)…"):
+                        store.upgrade(path)
+            _CHECKED.add(database_version())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     bar = st.progress(0.0, text="First start: building the demo company's database…")

@@ -188,6 +188,26 @@ def test_incremental_rebuild_matches_full(demo_db_path, tmp_path):
     con.close()
 
 
+def test_a_store_from_an_earlier_version_is_upgraded(demo_db_path, tmp_path):
+    import shutil
+
+    from analytics import store
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(demo_db_path, path)
+    tables = [*rollups.SUMMARIES, "split_orders"]
+    with duckdb.connect(str(path)) as con:
+        full = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+        for t in tables:  # as a store made before the summaries existed
+            con.execute(f"DROP TABLE {t}")
+    assert store.needs_upgrade(path)
+    assert store.upgrade(path) is True
+    assert not store.needs_upgrade(path) and store.upgrade(path) is False
+    with duckdb.connect(str(path), read_only=True) as con:
+        for t in tables:
+            assert con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() == full[t], t
+
+
 def test_quality_counts_equal_the_lines(demo, fixture_con):
     for con in (demo, fixture_con):
         count, first, last, days = con.execute(

@@ -160,3 +160,24 @@ def test_every_analysis_page_on_an_empty_store_says_what_to_do(empty_store, monk
     assert not at.exception, [e.value for e in at.exception]
     message = " ".join(i.value for i in at.info)
     assert "No sales in this store yet" in message and "Data page" in message
+
+
+def test_a_store_from_an_earlier_version_opens_after_an_upgrade(
+    demo_db_path, tmp_path, monkeypatch
+):
+    import shutil
+
+    from analytics import rollups
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(demo_db_path, path)
+    with duckdb.connect(str(path)) as con:
+        for table in [*rollups.SUMMARIES, "split_orders"]:
+            con.execute(f"DROP TABLE {table}")
+    at = open_app(path, monkeypatch, period="l12m")
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    assert at.dataframe[0].value.shape[0] > 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        lines = con.execute("SELECT count(*) FROM order_lines").fetchone()[0]
+        summed = con.execute("SELECT sum(line_count) FROM account_monthly").fetchone()[0]
+    assert summed == lines
