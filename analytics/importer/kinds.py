@@ -103,6 +103,8 @@ ORDER_FIELDS = (
     ),
     F("channel", "channel", False, ("sales channel",)),
     F("discount_pct", "fraction", False, ("discount", "discount percent", "discount rate")),
+    # A line's discount as an amount in its currency (Shopify's "Lineitem discount").
+    F("discount_amount", "number", False, ("discount amount", "line discount amount")),
     F("unit_cost_eur", "number", False, ("unit cost eur", "standard cost eur", "cost eur")),
     # A cost whose currency the file does not name in its header: it needs a cost_currency
     # column or option, else the file is asked about, never read as EUR.
@@ -283,7 +285,6 @@ KINDS: dict[str, Kind] = {
                 F("close_date", "date", aliases=("expected close date",)),
                 # Derived from the stage when absent: Closed Won is won, Closed Lost lost.
                 F("status", "status", False),
-                F("probability", "fraction", False, ("probability (%)", "probability %")),
                 F(
                     "snapshot_date",
                     "date",

@@ -139,8 +139,19 @@ def _country(con, frame: pd.DataFrame, problems: Problems, options: Options) -> 
 def _prices(frame: pd.DataFrame, problems: Problems) -> None:
     """Unit price (before discount) and net amount (after it) from what the file gives:
     a unit price, a net price (after discount) or a line's net value."""
-    discount = frame["discount_pct"] if "discount_pct" in frame else pd.Series(0.0, frame.index)
     nothing = pd.Series(np.nan, frame.index)
+    if "discount_amount" in frame and "discount_pct" not in frame:
+        # A discount amount is the line's: its share of quantity x price (a unit price is
+        # needed to know it).
+        gross = frame["quantity"] * frame.get("unit_price", nothing)
+        share = (frame["discount_amount"].fillna(0.0) / gross).where(gross != 0, 0.0)
+        problems.add(
+            (share < 0) | (share >= 1),
+            "discount_amount",
+            "the discount must be at least 0 and below the line's quantity × price",
+        )
+        frame["discount_pct"] = share.fillna(0.0).clip(0, 0.999999)
+    discount = frame["discount_pct"] if "discount_pct" in frame else pd.Series(0.0, frame.index)
     price = frame.get("unit_price", nothing)
     net_price = frame.get("net_price", nothing)
     net_value = frame.get("net_amount", nothing)

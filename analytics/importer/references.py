@@ -45,7 +45,7 @@ def ids_from_names(
         name_field,
         f"several stored {table} have this name: give the {id_field.replace('_', ' ')}",
     )
-    found = names.map(unique)
+    found = names.map(unique).astype("object")
     frame[id_field] = ids.where(~wanted, found.fillna(frame[name_field].str.strip()))
 
 

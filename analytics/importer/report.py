@@ -49,6 +49,9 @@ class Report:
         """Plain JSON values: a missing number is None (null), never NaN."""
         return _plain(dataclasses.asdict(self))
 
+    def rejected_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rejected, columns=["line", "column", "value", "reason"])
+
 
 def _plain(value):
     if isinstance(value, dict):
@@ -64,6 +67,3 @@ def _plain(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-    def rejected_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rejected, columns=["line", "column", "value", "reason"])

@@ -65,9 +65,10 @@ def import_file(
         matched = map_columns(KINDS[kind], raw.header, mapping)
         defaults = matched.defaults(kind)
         _fill_down(raw, matched.columns, defaults.get("fill_down", ()))
+        _percent(raw, matched.columns, defaults.get("percent", ()))
         frame, problems, matched = validate(con, kind, raw, options, mapping)
         for field, value in defaults.items():
-            if field != "fill_down" and field not in frame:
+            if field not in ("fill_down", "percent") and field not in frame:
                 frame[field] = value
         report.detected = raw.detected.describe()
         report.detected["export"] = matched.label()
@@ -184,14 +185,28 @@ def _skip_footer(raw: RawTable) -> list[dict]:
 
 
 def _fill_down(raw: RawTable, columns: dict[str, int], fields) -> None:
-    """Order-level fields an export writes on an order's first line only (Shopify): a
-    blank on a later line of the same order takes the first line's value."""
+    """Order-level fields an export writes on an order's first line only (Shopify, Odoo):
+    a blank on a later line of the same order takes the first line's value."""
     if "order_id" not in columns or not fields:
         return
-    order = raw.rows[columns["order_id"]].fillna("").str.strip()
+    order = raw.rows[columns["order_id"]].fillna("").astype(str).str.strip()
+    if "order_id" in fields:  # Odoo leaves even the order reference blank on later lines
+        order = order.where(order != "").ffill().fillna("")
+        raw.rows[columns["order_id"]] = order
     for field in fields:
+        if field == "order_id":
+            continue
         if field in columns:
             index = columns[field]
             values = raw.rows[index].fillna("").astype(str)
             first = values.where(values.str.strip() != "").groupby(order).transform("first")
             raw.rows[index] = values.where(values.str.strip() != "", first.fillna(""))
+
+
+def _percent(raw: RawTable, columns: dict[str, int], fields) -> None:
+    """Fields an export writes in percent without the sign ("10.0" under "Discount (%)")."""
+    for field in fields:
+        if field in columns:
+            values = raw.rows[columns[field]].fillna("").astype(str).str.strip()
+            bare = (values != "") & ~values.str.endswith("%")
+            raw.rows[columns[field]] = values.where(~bare, values + "%")

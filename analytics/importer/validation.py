@@ -218,7 +218,9 @@ def validate(
             )
             frame[name] = upper
         elif f.type == "currency":
-            upper = text.str.replace(r"\s+", "", regex=True).str.upper()  # "eur ", "E UR"
+            upper = text.str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
+            names = vocabulary()["currencies"]  # "US Dollar"; else "eur ", "E UR" -> EUR
+            upper = upper.map(lambda v, n=names: n.get(v, v.replace(" ", "").upper()))
             problems.add(
                 present & ~upper.isin(reference["currencies"]),
                 name,
