@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from analytics import bench, catalog, db, demo, fx, importer, periods, review, store
+from analytics import bench, catalog, db, demo, fx, importer, periods, review, state, store
 from analytics.errors import UserError
 from analytics.filters import Filters
 
@@ -78,13 +78,35 @@ def _import(args: argparse.Namespace) -> int:
         date_format=args.date_format,
         decimal_comma=True if args.decimal_comma else None,
         sheet=args.sheet,
+        cost_currency=args.cost_currency,
+        country=args.country,
     )
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = importer.read_mapping_file(Path(args.mapping))
+        except (OSError, ValueError) as problem:
+            print(f"error: cannot read the mapping {args.mapping}: {problem}", file=sys.stderr)
+            return 2
+    state_file = state.state_path(path)
     con = db.connect(path)
     try:
-        report = importer.import_file(con, args.kind, data, source.name, options)
+        report = importer.import_file(
+            con,
+            args.kind,
+            data,
+            source.name,
+            options,
+            mapping=mapping,
+            saved_mapping=lambda signature: state.mapping_for(state_file, args.kind, signature),
+        )
     finally:
         con.close()
-    print(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False))
+    if args.save_mapping and report.columns:
+        state.save_mapping(
+            state_file, args.save_mapping, args.kind, report.header_signature, report.columns
+        )
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
     return 0 if report.status in ("loaded", "unchanged") else 2
 
 
@@ -258,6 +280,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     load.add_argument("--decimal-comma", action="store_true", help="numbers are written 1.234,56")
     load.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    load.add_argument(
+        "--mapping",
+        help='which column holds each field: a TOML or JSON file of field = "column"',
+    )
+    load.add_argument(
+        "--save-mapping",
+        metavar="NAME",
+        help="save the columns used under NAME; files with the same headers get it again",
+    )
+    load.add_argument("--cost-currency", help="the currency of a unit cost column (e.g. EUR)")
+    load.add_argument("--country", help="the country of lines whose file and customer give none")
     load.set_defaults(run=_import)
 
     update = commands.add_parser("fx-update", help="append ECB rates newer than the stored ones")

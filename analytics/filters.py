@@ -14,7 +14,8 @@ PERIOD_PRESETS = {
     "custom": "Custom range",
 }
 BASES = {"reported": "Reported", "constant": "Constant currency"}
-CHANNELS = ("key account", "distributor", "direct", "web")
+# "unassigned": order lines imported without a channel from customers without a segment.
+CHANNELS = ("key account", "distributor", "direct", "web", "unassigned")
 
 
 def _span_label(start: dt.date, end: dt.date) -> str:

@@ -61,7 +61,8 @@ def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection, since: dt.date | None 
         INSERT INTO sales_daily
         SELECT o.order_date, o.country_code, o.currency_code, o.channel, p.product_line,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               sum(o.quantity * o.unit_cost_eur), count(*)
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
+               coalesce(sum(o.net_amount_eur) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0)
         FROM order_lines o JOIN products p USING (product_id)
         GROUP BY ALL
         ORDER BY o.order_date

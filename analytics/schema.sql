@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS customers (
     customer_id       VARCHAR PRIMARY KEY,
     name              VARCHAR NOT NULL,
     country_code      VARCHAR NOT NULL,
-    segment           VARCHAR NOT NULL CHECK (segment IN ('key account', 'distributor', 'direct', 'web')),
+    -- 'unassigned': created by an import that names no segment (nor a channel to take it from)
+    segment           VARCHAR NOT NULL CHECK (segment IN ('key account', 'distributor', 'direct', 'web', 'unassigned')),
     global_account_id VARCHAR                    -- NULL unless part of a global key account
 );
 
@@ -48,14 +49,15 @@ CREATE TABLE IF NOT EXISTS order_lines (
     product_id       VARCHAR NOT NULL,
     rep_id           VARCHAR,                    -- NULL for unassigned (e.g. web shop) orders
     country_code     VARCHAR NOT NULL,
-    channel          VARCHAR NOT NULL CHECK (channel IN ('key account', 'distributor', 'direct', 'web')),
+    -- 'unassigned': imported without a channel, from a customer without a segment
+    channel          VARCHAR NOT NULL CHECK (channel IN ('key account', 'distributor', 'direct', 'web', 'unassigned')),
     currency_code    VARCHAR NOT NULL,
     quantity         INTEGER NOT NULL,           -- negative = return
     unit_price_local DOUBLE  NOT NULL CHECK (unit_price_local >= 0),
     discount_pct     DOUBLE  NOT NULL CHECK (discount_pct >= 0 AND discount_pct < 1),
     net_amount_local DOUBLE  NOT NULL,           -- quantity * unit_price_local * (1 - discount_pct)
     net_amount_eur   DOUBLE  NOT NULL,           -- net_amount_local / units_per_eur on order_date
-    unit_cost_eur    DOUBLE  NOT NULL,
+    unit_cost_eur    DOUBLE,                     -- NULL = not known: the line has no margin
     PRIMARY KEY (order_id, line_no)
 );
 
@@ -178,8 +180,11 @@ CREATE TABLE IF NOT EXISTS sales_daily (
     units            BIGINT  NOT NULL,
     net_amount_local DOUBLE  NOT NULL,
     net_amount_eur   DOUBLE  NOT NULL,
-    cost_eur         DOUBLE  NOT NULL,
-    line_count       BIGINT  NOT NULL
+    cost_eur         DOUBLE  NOT NULL,           -- of the lines with a known unit cost
+    line_count       BIGINT  NOT NULL,
+    -- Net EUR of the lines with a known unit cost: margin = this - cost_eur, and its share of
+    -- net_amount_eur is the revenue a margin figure covers.
+    known_cost_net_eur DOUBLE NOT NULL
 );
 
 -- Grain: order_date x country x currency x channel x the set of product lines an order

@@ -16,16 +16,28 @@ Where each rule lives, in the order an import runs (run.import_file calls them):
 - run.py         import_file: the steps in order, and what the Report then says
 - kinds.py       what each kind holds: fields, types, aliases, keys, tables, templates
 - reading.py     bytes -> strings: encodings, delimiter sniffing, XLSX, Parquet, ECB layout
-- columns.py     header -> fields: names and aliases, missing required columns
+- columns.py     header -> fields: the user's mapping, names and aliases, standard exports'
+                 names (vendors.toml), missing required columns; suggestions per field
+- vocabulary.toml  stage, forecast, status, activity-type and country spellings
 - parsing.py     numbers and decimal marks, dates and their formats
 - validation.py  row checks and their rejection reasons, duplicates, unknown references
-- orders.py      order lines: the day's rate, channel and cost fallbacks, new master data
+- orders.py      order lines: prices from net values, the day's rate (EUR is 1), country,
+                 channel and cost fallbacks, new master data
+- crm.py         opportunities (status from stage) and activities; references created
+- references.py  ids from names; the customers and reps a file brings
 - changes.py     compared with the store: unchanged, conflicting, updated; snapshots
 - loading.py     the one transaction with the rollups, upserts, snapshots; import_log
 - report.py      Report (what the user is told) and FileRejected
 """
 
-from analytics.importer.columns import Mapping, map_columns, normalise
+from analytics.importer.columns import (
+    Mapping,
+    header_signature,
+    map_columns,
+    normalise,
+    read_mapping_file,
+    suggest_columns,
+)
 from analytics.importer.kinds import (
     KEYS,
     KINDS,
@@ -78,12 +90,15 @@ __all__ = [
     "Report",
     "detect_date_format",
     "detect_decimal_comma",
+    "header_signature",
     "import_file",
     "map_columns",
     "normalise",
     "parse_dates",
     "parse_numbers",
     "read_file",
+    "read_mapping_file",
+    "suggest_columns",
     "template_csv",
     "validate",
 ]

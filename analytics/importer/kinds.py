@@ -27,6 +27,9 @@ class Kind:
     fields: tuple[Field, ...]
     key: tuple[str, ...]
     example: tuple[dict, ...]
+    # Groups of fields of which the file needs at least one (the others are derived):
+    # e.g. a unit price, a net price or a net value.
+    one_of: tuple[tuple[str, ...], ...] = ()
 
 
 F = Field
@@ -48,7 +51,8 @@ ORDER_FIELDS = (
     F(
         "customer_id",
         "text",
-        aliases=(
+        False,
+        (
             "account id",
             "customer",
             "customer number",
@@ -60,7 +64,8 @@ ORDER_FIELDS = (
     F(
         "country",
         "country",
-        aliases=(
+        False,
+        (
             "country code",
             "billing country",
             "ship to country",
@@ -79,7 +84,11 @@ ORDER_FIELDS = (
         aliases=("product code", "product", "sku", "item code", "material", "item number"),
     ),
     F("quantity", "int", aliases=("qty", "units", "quantity ordered", "order quantity")),
-    F("unit_price", "number", aliases=("sales price", "price", "unit price local", "net price")),
+    # A price before discount; "net price" is after it (net_price), and a net value is the
+    # line's amount after discount (net_amount): either gives the unit price.
+    F("unit_price", "number", False, ("sales price", "price", "unit price local", "gross price")),
+    F("net_price", "number", False, ("net price", "net unit price", "unit net price")),
+    F("net_amount", "number", False, ("net value", "net amount", "line total", "net line amount")),
     F("line_no", "int", False, ("line", "line number", "item", "position", "line item")),
     F("customer_name", "text", False, ("account name", "company name", "company", "customer name")),
     F("segment", "segment", False, ("customer segment", "account type")),
@@ -94,8 +103,15 @@ ORDER_FIELDS = (
     ),
     F("channel", "channel", False, ("sales channel",)),
     F("discount_pct", "fraction", False, ("discount", "discount percent", "discount rate")),
-    F("unit_cost_eur", "number", False, ("unit cost", "standard cost eur", "cost eur")),
+    # A line's discount as an amount in its currency (Shopify's "Lineitem discount").
+    F("discount_amount", "number", False, ("discount amount", "line discount amount")),
+    F("unit_cost_eur", "number", False, ("unit cost eur", "standard cost eur", "cost eur")),
+    # A cost whose currency the file does not name in its header: it needs a cost_currency
+    # column or option, else the file is asked about, never read as EUR.
+    F("unit_cost", "number", False, ("unit cost", "cost", "standard cost", "cost price")),
+    F("cost_currency", "currency", False, ("cost currency", "unit cost currency")),
 )
+ORDER_ONE_OF = (("customer_id", "customer_name"), ("unit_price", "net_price", "net_amount"))
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -105,7 +121,8 @@ KINDS: dict[str, Kind] = {
             "Order lines",
             ORDER_FIELDS,
             ("order_id", "line_no"),
-            (
+            one_of=ORDER_ONE_OF,
+            example=(
                 {
                     "order_id": "SO-1001",
                     "order_date": "2026-03-02",
@@ -246,16 +263,28 @@ KINDS: dict[str, Kind] = {
             "Opportunities",
             (
                 F("opportunity_id", "text", aliases=("opportunity", "deal id", "record id")),
-                F("customer_id", "text", aliases=("account id",)),
-                F("rep_id", "text", aliases=("owner id", "deal owner id")),
-                F("country", "country"),
-                F("currency", "currency", aliases=("currency iso code", "deal currency")),
+                F("customer_id", "text", False, ("account id",)),
+                F("customer_name", "text", False, ("account name", "customer name", "company")),
+                F("rep_id", "text", False, ("owner id", "deal owner id")),
+                F("rep_name", "text", False, ("opportunity owner", "owner name", "deal owner")),
+                F("country", "country", aliases=("billing country", "account country")),
+                F(
+                    "currency",
+                    "currency",
+                    aliases=("currency iso code", "deal currency", "opportunity currency"),
+                ),
                 F("amount_local", "number", aliases=("amount", "deal amount")),
                 F("stage", "stage", aliases=("deal stage", "stage name")),
-                F("forecast_category", "forecast", aliases=("forecast", "forecast category name")),
+                F(
+                    "forecast_category",
+                    "forecast",
+                    False,
+                    ("forecast", "forecast category name"),
+                ),
                 F("created_date", "date", aliases=("create date", "created")),
                 F("close_date", "date", aliases=("expected close date",)),
-                F("status", "status"),
+                # Derived from the stage when absent: Closed Won is won, Closed Lost lost.
+                F("status", "status", False),
                 F(
                     "snapshot_date",
                     "date",
@@ -264,7 +293,8 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             ("opportunity_id",),
-            (
+            one_of=(("customer_id", "customer_name"), ("rep_id", "rep_name")),
+            example=(
                 {
                     "opportunity_id": "OP-1",
                     "customer_id": "ACME-DE",
@@ -278,6 +308,31 @@ KINDS: dict[str, Kind] = {
                     "close_date": "2026-05-15",
                     "status": "open",
                     "snapshot_date": "2026-03-06",
+                },
+            ),
+        ),
+        Kind(
+            "activities",
+            "Activities",
+            (
+                F("activity_id", "text", False, ("activity id", "task id", "event id")),
+                F("rep_id", "text", False, ("owner id", "assigned id", "user id")),
+                F("rep_name", "text", False, ("assigned", "assigned to", "owner", "owner name")),
+                F("customer_id", "text", False, ("account id", "company id")),
+                F("customer_name", "text", False, ("account name", "company", "company name")),
+                F("activity_date", "date", aliases=("date", "activity date", "due date")),
+                F("type", "activity", aliases=("activity type", "task type", "task/event type")),
+                F("country", "country", False, ("billing country", "account country")),
+            ),
+            ("activity_id",),
+            one_of=(("customer_id", "customer_name"), ("rep_id", "rep_name")),
+            example=(
+                {
+                    "activity_id": "A-1",
+                    "rep_id": "R-7",
+                    "customer_id": "ACME-DE",
+                    "activity_date": "2026-03-02",
+                    "type": "meeting",
                 },
             ),
         ),
@@ -351,6 +406,7 @@ TABLES = {
     "opportunities": "opportunities",
     "price_lists": "price_list",
     "market_data": "market_data",
+    "activities": "activities",
 }
 
 
@@ -358,7 +414,10 @@ def template_csv(kind: str) -> bytes:
     """A template with every column of a kind and example rows."""
     spec = KINDS[kind]
     out = io.StringIO()
-    writer = csv.DictWriter(out, [f.name for f in spec.fields], lineterminator="\n")
+    # The example's columns: alternatives a file may bring instead (a net value for a price,
+    # a rep's name for an id) are left out so the template has one way to say each thing.
+    columns = [f.name for f in spec.fields if f.name in spec.example[0]]
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     for row in spec.example:
         writer.writerow(row)
@@ -393,6 +452,7 @@ TABLE_COLUMNS = {
         "valid_to",
     ],
     "market_data": ["country_code", "year", "population", "gdp_usd", "addressable_market_eur"],
+    "activities": ["activity_id", "rep_id", "customer_id", "activity_date", "type"],
 }
 KEYS = {
     "orders": ["order_id", "line_no"],
@@ -405,6 +465,7 @@ KEYS = {
     "opportunities": ["opportunity_id"],
     "price_lists": ["product_id", "country_code", "valid_from"],
     "market_data": ["country_code", "year"],
+    "activities": ["activity_id"],
 }
 
 

@@ -1,5 +1,6 @@
-"""Order lines: the day's exchange rate, channel and cost fallbacks, net amounts, and the
-customers, products and reps an order file brings that the store does not know yet.
+"""Order lines: prices and net amounts from what the file gives, the day's exchange rate,
+country, channel and cost fallbacks, and the customers, products and reps an order file
+brings that the store does not know yet.
 """
 
 from __future__ import annotations
@@ -10,36 +11,34 @@ import numpy as np
 import pandas as pd
 
 from analytics import db
+from analytics.importer.reading import DETECT, Options
+from analytics.importer.references import (
+    UNASSIGNED,
+    countries_of_customers,
+    ids_from_names,
+    new_customers,
+    new_reps,
+)
+from analytics.importer.report import FileRejected, ImportAmbiguous
 from analytics.importer.validation import Problems, known_values, reject_duplicates
 
 
-def prepare_orders(con, frame: pd.DataFrame, problems: Problems) -> dict:
+def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Options = DETECT) -> dict:
     """Order-specific checks and derived values; returns new customers/products/reps."""
+    ids_from_names(con, frame, problems, "customer_id", "customer_name", "customers")
+    ids_from_names(con, frame, problems, "rep_id", "rep_name", "reps")
+    problems.add(frame["customer_id"] == "", "customer_id", "missing required value")
     if "line_no" not in frame:
         # Lines numbered in file order within each order: deterministic, so a re-import
         # finds the same keys.
         frame["line_no"] = frame.groupby("order_id", sort=False).cumcount() + 1
     frame["line_no"] = frame["line_no"].astype("Int64")
     reject_duplicates(frame, problems, ["order_id", "line_no"], "order_id / line_no")
+    _country(con, frame, problems, options)
+    _prices(frame, problems)
 
-    dates = [d for d in frame["order_date"] if pd.notna(d)]
-    rates = db.query(
-        con,
-        """
-        SELECT rate_date AS order_date, currency_code AS currency, units_per_eur
-        FROM fx_daily WHERE rate_date BETWEEN $start AND $end
-        """,
-        {
-            "start": min(dates, default=dt.date(1999, 1, 1)),
-            "end": max(dates, default=dt.date(1999, 1, 1)),
-        },
-    )
-    rates["order_date"] = pd.to_datetime(rates["order_date"]).dt.date
-    frame["_rate"] = (
-        frame[["order_date", "currency"]]
-        .merge(rates, on=["order_date", "currency"], how="left")["units_per_eur"]
-        .to_numpy()
-    )
+    rate = _rates(con, frame)
+    frame["_rate"] = rate(frame["currency"])
     has_date_and_currency = frame["order_date"].notna() & frame["currency"].isin(
         known_values(con)["currencies"]
     )
@@ -58,15 +57,16 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems) -> dict:
         con,
         """
         SELECT p.product_id, (SELECT arg_max(o.unit_cost_eur, o.order_date) FROM order_lines o
-                              WHERE o.product_id = p.product_id) AS last_cost
+                              WHERE o.product_id = p.product_id
+                                AND o.unit_cost_eur IS NOT NULL) AS last_cost
         FROM products p
         """,
     )
     known_products = set(products["product_id"])
     last_cost = dict(zip(products["product_id"], products["last_cost"], strict=True))
-    known_reps = {r[0] for r in db.query_rows(con, "SELECT rep_id FROM reps")}
 
-    # Channel: the file's, else the customer's segment (stored or in the file).
+    # Channel: the file's, else the customer's segment (stored or in the file), else
+    # "unassigned" — most order exports carry no channel.
     file_segment = frame["segment"] if "segment" in frame else pd.Series("", frame.index)
     fallback = (
         frame["customer_id"]
@@ -79,46 +79,21 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems) -> dict:
         if "channel" in frame
         else pd.Series(None, frame.index, dtype="object")
     )
-    frame["channel"] = channel.astype("object").fillna(fallback)
-    problems.add(
-        frame["channel"].isna(),
-        "channel",
-        "no channel, and the customer has no segment to take it from",
-    )
+    frame["channel"] = channel.astype("object").fillna(fallback).fillna(UNASSIGNED)
 
-    # Unit cost: the file's, else the product's latest stored cost.
-    cost = frame["unit_cost_eur"] if "unit_cost_eur" in frame else pd.Series(np.nan, frame.index)
-    frame["unit_cost_eur"] = cost.fillna(frame["product_id"].map(last_cost))
-    problems.add(
-        frame["unit_cost_eur"].isna(),
-        "unit_cost_eur",
-        "no unit cost in the file and none stored for this product",
-    )
+    # Unit cost: the file's (in EUR, or in a stated currency), else the product's latest
+    # stored cost, else unknown (NULL): the line loads and its margin is not counted.
+    cost = _cost_eur(frame, problems, options, rate)
+    frame["unit_cost_eur"] = cost.fillna(frame["product_id"].map(last_cost)).astype("float64")
     if "discount_pct" not in frame:
         frame["discount_pct"] = 0.0
-
-    frame["net_amount_local"] = (
-        frame["quantity"] * frame["unit_price"] * (1 - frame["discount_pct"])
-    )
     frame["net_amount_eur"] = frame["net_amount_local"] / frame["_rate"]
 
     valid = frame.drop(index=problems.rejected_index())
     created = {}
-    new_customers = valid[~valid["customer_id"].isin(segment_of)].drop_duplicates("customer_id")
-    if len(new_customers):
-        name = new_customers.get("customer_name", pd.Series("", new_customers.index))
-        segment = new_customers.get("segment", pd.Series("", new_customers.index)).replace(
-            "", np.nan
-        )
-        created["customers"] = pd.DataFrame(
-            {
-                "customer_id": new_customers["customer_id"],
-                "name": name.where(name != "", new_customers["customer_id"]),
-                "country_code": new_customers["country"],
-                "segment": segment.fillna(new_customers["channel"]),
-                "global_account_id": None,
-            }
-        )
+    customers_new = new_customers(con, valid, valid["channel"])
+    if customers_new is not None:
+        created["customers"] = customers_new
     new_products = valid[~valid["product_id"].isin(known_products)].drop_duplicates("product_id")
     if len(new_products):
         name = new_products.get("product_name", pd.Series("", new_products.index))
@@ -133,22 +108,145 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems) -> dict:
                 "category": line,
             }
         )
-    if "rep_id" in valid:
-        reps = valid[(valid["rep_id"] != "") & ~valid["rep_id"].isin(known_reps)]
-        reps = reps.drop_duplicates("rep_id")
-        if len(reps):
-            name = reps.get("rep_name", pd.Series("", reps.index))
-            region = reps["country"].map(known_values(con)["regions"])
-            created["reps"] = pd.DataFrame(
-                {
-                    "rep_id": reps["rep_id"],
-                    "name": name.where(name != "", reps["rep_id"]),
-                    "team": "Imported",
-                    "region": region,
-                    "manager_id": None,
-                }
-            )
+    reps_new = new_reps(con, valid)
+    if reps_new is not None:
+        created["reps"] = reps_new
     return created
+
+
+def _country(con, frame: pd.DataFrame, problems: Problems, options: Options) -> None:
+    """The line's country: the file's, else the stored customer's, else the one the user
+    stated for the file; a line with none of them is rejected."""
+    given = frame["country"] if "country" in frame else pd.Series(None, frame.index)
+    stored = countries_of_customers(con, frame)
+    country = given.astype("object").where(given.notna(), stored)
+    if options.country:
+        code = known_values(con)["countries"].get(options.country.strip().upper())
+        if code is None:
+            raise FileRejected(f"Unknown country “{options.country}” (use an ISO code, e.g. DE).")
+        country = country.fillna(code)
+    written = problems.raw["country"] if "country" in problems.raw else pd.Series("", frame.index)
+    problems.add(
+        country.isna() & (written == ""),
+        "country",
+        "no country: the file has no country column and the customer is not stored; "
+        "add the column, import the customer first, or state the country "
+        "(--country DE)",
+    )
+    frame["country"] = country
+
+
+def _prices(frame: pd.DataFrame, problems: Problems) -> None:
+    """Unit price (before discount) and net amount (after it) from what the file gives:
+    a unit price, a net price (after discount) or a line's net value."""
+    nothing = pd.Series(np.nan, frame.index)
+    if "discount_amount" in frame and "discount_pct" not in frame:
+        # A discount amount is the line's: its share of quantity x price (a unit price is
+        # needed to know it).
+        gross = frame["quantity"] * frame.get("unit_price", nothing)
+        share = (frame["discount_amount"].fillna(0.0) / gross).where(gross != 0, 0.0)
+        problems.add(
+            (share < 0) | (share >= 1),
+            "discount_amount",
+            "the discount must be at least 0 and below the line's quantity × price",
+        )
+        frame["discount_pct"] = share.fillna(0.0).clip(0, 0.999999)
+    discount = frame["discount_pct"] if "discount_pct" in frame else pd.Series(0.0, frame.index)
+    price = frame.get("unit_price", nothing)
+    net_price = frame.get("net_price", nothing)
+    net_value = frame.get("net_amount", nothing)
+    quantity = frame["quantity"]
+    from_net_price = price.isna() & net_price.notna()
+    from_value = price.isna() & net_price.isna() & net_value.notna()
+    unit = price.copy()
+    unit[from_net_price] = net_price / (1 - discount)
+    unit[from_value] = net_value / quantity / (1 - discount)
+    net = quantity * price * (1 - discount)
+    net[from_net_price] = quantity * net_price
+    net[from_value] = net_value
+    written = pd.Series(False, frame.index)
+    for name in ("unit_price", "net_price", "net_amount"):
+        if name in problems.raw:
+            written |= problems.raw[name] != ""
+    problems.add(~written, "unit_price", "no unit price, net price or net value")
+    problems.add(
+        from_value & (quantity == 0),
+        "net_amount",
+        "a unit price cannot be worked out from a net value with a quantity of 0",
+    )
+    derived = from_net_price | from_value
+    problems.add(derived & (unit < 0), "unit_price", "negative price")
+    given_both = price.notna() & net_value.notna()
+    tolerance = np.maximum(0.01, 1e-6 * net_value.abs())
+    problems.add(
+        given_both & ((net - net_value).abs() > tolerance),
+        "net_amount",
+        lambda rows: [
+            f"the net value differs from quantity × price × (1 − discount) = {v:,.2f}"
+            for v in net[rows.index]
+        ],
+    )
+    frame["unit_price"] = unit.where(np.isfinite(unit))
+    frame["net_amount_local"] = net.where(~given_both, net_value)  # the file's, when given
+
+
+def _rates(con, frame: pd.DataFrame):
+    """currency per row -> units per EUR on the row's order date (NaN where none is
+    stored). EUR is 1 on every day, whether or not rates are stored for it."""
+    dates = [d for d in frame["order_date"] if pd.notna(d)]
+    rates = db.query(
+        con,
+        """
+        SELECT rate_date AS order_date, currency_code AS currency, units_per_eur
+        FROM fx_daily WHERE rate_date BETWEEN $start AND $end
+        """,
+        {
+            "start": min(dates, default=dt.date(1999, 1, 1)),
+            "end": max(dates, default=dt.date(1999, 1, 1)),
+        },
+    )
+    rates["order_date"] = pd.to_datetime(rates["order_date"]).dt.date
+
+    def rate(currency: pd.Series) -> np.ndarray:
+        found = (
+            pd.DataFrame({"order_date": frame["order_date"], "currency": currency.to_numpy()})
+            .merge(rates, on=["order_date", "currency"], how="left")["units_per_eur"]
+            .to_numpy()
+        )
+        return np.where(currency.to_numpy() == "EUR", 1.0, found)
+
+    return rate
+
+
+def _cost_eur(frame: pd.DataFrame, problems: Problems, options: Options, rate) -> pd.Series:
+    """The file's unit cost in EUR: unit_cost_eur as it is, or unit_cost converted from its
+    stated currency at the order date's rate. A cost in no stated currency is asked about."""
+    cost = frame.get("unit_cost_eur", pd.Series(np.nan, frame.index)).astype("float64")
+    if "unit_cost" not in frame or frame["unit_cost"].isna().all():
+        return cost
+    if "cost_currency" in frame:
+        currency = frame["cost_currency"].replace("", np.nan)
+        if options.cost_currency:
+            currency = currency.fillna(options.cost_currency.strip().upper())
+    elif options.cost_currency:
+        currency = pd.Series(options.cost_currency.strip().upper(), frame.index)
+    else:
+        raise ImportAmbiguous(
+            "The unit cost column does not say its currency. Say which (e.g. --cost-currency "
+            "EUR, or map a cost currency column); it is not assumed to be EUR."
+        )
+    has_cost = frame["unit_cost"].notna()
+    problems.add(has_cost & currency.isna(), "cost_currency", "a unit cost needs its currency")
+    converted = frame["unit_cost"] / rate(currency.fillna(""))
+    problems.add(
+        has_cost & currency.notna() & frame["order_date"].notna() & pd.isna(converted),
+        "cost_currency",
+        lambda rows: [
+            f"no exchange rate for the cost currency {c} on {d:%Y-%m-%d}"
+            for c, d in zip(currency[rows.index], rows["order_date"], strict=True)
+        ],
+    )
+    return cost.fillna(pd.Series(converted, frame.index))
 
 
 def order_rows(frame: pd.DataFrame) -> pd.DataFrame:

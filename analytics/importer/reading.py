@@ -34,6 +34,8 @@ class Options:
     decimal_comma: bool | None = None
     date_format: str | None = None  # a key of DATE_FORMATS
     sheet: str | None = None
+    cost_currency: str | None = None  # the currency of a unit cost column that names none
+    country: str | None = None  # the country of order lines whose file and customer give none
 
 
 DETECT = Options()  # nothing said about the file: detect everything

@@ -7,7 +7,10 @@ line, column, value and reason; FileRejected is raised when the whole file canno
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import math
 
+import numpy as np
 import pandas as pd
 
 from analytics.errors import UserError
@@ -37,9 +40,30 @@ class Report:
     updated: int = 0
     snapshot: dict = dataclasses.field(default_factory=dict)  # opportunities: day and open deals
     rejected: list[dict] = dataclasses.field(default_factory=list)
+    skipped: list[dict] = dataclasses.field(default_factory=list)  # footer lines: line, text
+    columns: dict = dataclasses.field(default_factory=dict)  # field -> the file's column
+    header_signature: str = ""  # the same for files with the same column names
+    mapping_name: str | None = None  # the saved mapping applied, if any
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Plain JSON values: a missing number is None (null), never NaN."""
+        return _plain(dataclasses.asdict(self))
 
     def rejected_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rejected, columns=["line", "column", "value", "reason"])
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -15,7 +15,7 @@ from analytics import db, fx
 from analytics.crm.stages import FORECAST_CATEGORIES as FORECAST
 from analytics.crm.stages import STAGES, STATUSES
 from analytics.filters import CHANNELS
-from analytics.importer.columns import Mapping, map_columns
+from analytics.importer.columns import Mapping, map_columns, vocabulary
 from analytics.importer.kinds import KINDS
 from analytics.importer.parsing import (
     DATE_FORMAT_NAMES,
@@ -29,6 +29,9 @@ from analytics.importer.reading import DETECT, Options, RawTable
 from analytics.importer.report import FileRejected, ImportAmbiguous
 
 SEGMENTS = CHANNELS
+ACTIVITY_TYPES = ("call", "meeting", "visit", "email", "demo")  # schema.sql: activities.type
+# The vocabulary.toml table of each enum's other spellings.
+_SYNONYMS = {"forecast": "forecast_categories", "status": "statuses", "activity": "activity_types"}
 
 
 class Problems:
@@ -89,6 +92,10 @@ def known_values(con) -> dict:
     for row in countries.itertuples():
         for key in (row.country_code, row.iso3, row.name):
             lookup[key.upper()] = row.country_code
+    stored = set(countries["country_code"])
+    for name, code in vocabulary()["countries"].items():  # local spellings, short forms
+        if code in stored:
+            lookup.setdefault(name.upper(), code)
     return {
         "countries": lookup,
         "regions": dict(zip(countries["country_code"], countries["region"], strict=True)),
@@ -97,12 +104,17 @@ def known_values(con) -> dict:
 
 
 def validate(
-    con, kind_name: str, raw: RawTable, options: Options = DETECT
+    con,
+    kind_name: str,
+    raw: RawTable,
+    options: Options = DETECT,
+    columns: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, Problems, Mapping]:
     """Typed, checked rows of the file (rows with problems are still present: the caller
-    drops `problems.rejected_index()`), the problems found and the column mapping."""
+    drops `problems.rejected_index()`), the problems found and the column mapping
+    (`columns`: the user's field -> column, overriding detection)."""
     kind = KINDS[kind_name]
-    mapping = map_columns(kind, raw.header)
+    mapping = map_columns(kind, raw.header, columns)
     frame = _values(raw, mapping)
     problems = Problems(frame)
     width = len(raw.header)
@@ -206,7 +218,9 @@ def validate(
             )
             frame[name] = upper
         elif f.type == "currency":
-            upper = text.str.upper()
+            upper = text.str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
+            names = vocabulary()["currencies"]  # "US Dollar"; else "eur ", "E UR" -> EUR
+            upper = upper.map(lambda v, n=names: n.get(v, v.replace(" ", "").upper()))
             problems.add(
                 present & ~upper.isin(reference["currencies"]),
                 name,
@@ -217,9 +231,15 @@ def validate(
             # The sales stages the funnel knows, in order, and the two a closed deal may
             # carry. A stage outside them would fall out of the funnel unseen, so it is
             # rejected instead.
-            canonical = {stage.lower(): stage for stage in STAGES}
+            # CRMs' own default stage names map onto them (vocabulary.toml).
+            canonical = {stage.lower(): stage for stage in STAGES} | vocabulary()["stages"]
             stage = text.str.strip().str.lower().map(canonical)
-            problems.add(present & stage.isna(), name, f"must be one of: {', '.join(STAGES)}")
+            problems.add(
+                present & stage.isna(),
+                name,
+                f"must be one of: {', '.join(STAGES)}, or a default stage of Salesforce, "
+                "HubSpot, Dynamics 365 or Odoo",
+            )
             frame[name] = stage.fillna("")
         else:
             choices = {
@@ -227,8 +247,12 @@ def validate(
                 "channel": CHANNELS,
                 "forecast": FORECAST,
                 "status": STATUSES,
+                "activity": ACTIVITY_TYPES,
             }[f.type]
-            lower = text.str.lower()
+            lower = text.str.strip().str.lower()
+            synonyms = vocabulary().get(_SYNONYMS.get(f.type, ""), {})
+            if synonyms:
+                lower = lower.map(lambda v, s=synonyms: s.get(v, v))
             problems.add(
                 present & ~lower.isin(choices), name, f"must be one of: {', '.join(choices)}"
             )

@@ -66,9 +66,9 @@ def build_store(con: duckdb.DuckDBPyConnection, last: dt.date = LAST_MONTH) -> N
     first = D(2023, 7, 1)
     de = monthly({2023: 1000.0, 2024: 1100.0, 2025: 1200.0}, first, last)
     us = monthly({2023: 220.0, 2024: 330.0, 2025: 440.0}, first, last)
-    rows = [(d, "DE", "EUR", "direct", "Sensors", 1, v, v, 0.0, 1) for d, v in de]
-    rows += [(d, "US", "USD", "web", "Software", 1, v, v, 0.0, 1) for d, v in us]
-    con.executemany("INSERT INTO sales_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = [(d, "DE", "EUR", "direct", "Sensors", 1, v, v, 0.0, 1, v) for d, v in de]
+    rows += [(d, "US", "USD", "web", "Software", 1, v, v, 0.0, 1, v) for d, v in us]
+    con.executemany("INSERT INTO sales_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     budgets = [("DE", "Sensors", D(2025, m, 1), 3500.0) for m in (1, 4, 7, 10)]
     budgets += [("US", "Software", D(2025, m, 1), 1000.0) for m in (1, 4, 7, 10)]
     budgets.append(("DE", "Sensors", D(2024, 10, 1), 99999.0))
@@ -142,7 +142,8 @@ def test_as_of_reads_nothing_later(writable_store):
     )
     writable_store.execute(
         "INSERT INTO sales_daily VALUES ('2025-09-05', 'DE', 'EUR', 'web', 'Sensors', 1, "
-        "5000, 5000, 0, 1), ('2026-03-01', 'FR', 'EUR', 'web', 'Sensors', 1, 5000, 5000, 0, 1)"
+        "5000, 5000, 0, 1, 5000), ('2026-03-01', 'FR', 'EUR', 'web', 'Sensors', 1, 5000, 5000, 0, "
+        "1, 5000)"
     )
     writable_store.execute("UPDATE fx_daily SET units_per_eur = 9 WHERE rate_date > ?", [as_of])
     after = batch.forecast_store(writable_store, as_of, 18, ("total", "country"), FEW)
