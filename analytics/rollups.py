@@ -106,7 +106,7 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, o.customer_id,
                o.rep_id, o.country_code, o.currency_code, o.channel, p.product_line,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               sum(o.quantity * o.unit_cost_eur), count(*)
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*)
         FROM ({lines}) o LEFT JOIN products p USING (product_id)
         GROUP BY ALL ORDER BY month
         """,
@@ -119,7 +119,7 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, o.product_id,
                o.country_code, o.currency_code, o.channel,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               sum(o.quantity * o.unit_cost_eur),
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0),
                coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
