@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, errors, filters
+from ui import access, cache, errors, filters
 
 st.set_page_config(page_title="Sales Atlas", page_icon="🌍", layout="wide")
 
@@ -25,6 +25,8 @@ page = st.navigation(
 # Every page goes through the one error path (ui/errors.py), the store and filters included.
 with errors.page():
     cache.ensure_store()
+    # The gate comes before any figure: without a user it shows sign-in / no access and stops.
+    access.gate()
     catalog = cache.load_catalog(cache.database_version())
     if catalog.has_sales:
         st.session_state["filters"] = filters.sidebar_filters(catalog)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from analytics import bench, catalog, db, demo, fx, importer, periods, review, state, store
+from analytics import access, bench, catalog, db, demo, fx, importer, periods, review, state, store
 from analytics.errors import UserError
 from analytics.filters import Filters
 
@@ -141,6 +141,9 @@ def _report(args: argparse.Namespace) -> int:
     quarter = periods.parse_quarter_key(args.quarter)
     con = db.connect(path, read_only=True)
     try:
+        user = _report_user(con, args.user)
+        # From here on every query on `con` sees only the user's regions and countries.
+        access.restrict(con, user.reach)
         store_catalog = catalog.load(con)
         if not store_catalog.has_sales:
             print(f"error: {path} holds no sales yet; import order lines first.", file=sys.stderr)
@@ -171,8 +174,33 @@ def _report(args: argparse.Namespace) -> int:
         con.close()
     out = Path(args.out)
     out.write_bytes(content)
+    if access.access_path() is not None:
+        state.record(
+            state.connect(state.state_path(path)),
+            user.email,
+            "export",
+            f"{args.format} {quarter.label}",
+        )
     print(out)
     return 0
+
+
+def _report_user(con, email: str | None) -> access.User:
+    """Who the report is for: with an access file, a listed user (--user is required);
+    without one, the local single user, who sees everything."""
+    path = access.access_path()
+    if path is None:
+        if email:
+            raise access.AccessFileError(
+                f"--user needs an access file: set {access.ENV_VAR} to its path."
+            )
+        return access.LOCAL_USER
+    listed = access.load(path, con)
+    if not email:
+        raise access.UnknownUser(
+            f"{access.ENV_VAR} is set: name the user the report is for with --user EMAIL."
+        )
+    return listed.require(email)
 
 
 FORECAST_LEVELS = ("region", "country", "product_line", "channel", "total")
@@ -312,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--currency", default="EUR", help="reporting currency (default EUR)")
     pack.add_argument("--format", required=True, choices=["pptx", "pdf", "html"])
     pack.add_argument("--out", required=True, help="file to write")
+    pack.add_argument(
+        "--user",
+        help=f"build it within this user's regions and countries (needs {access.ENV_VAR})",
+    )
     pack.set_defaults(run=_report)
 
     ahead = commands.add_parser("forecast", help="statistical forecast of monthly net revenue")

@@ -46,6 +46,11 @@ TABLES = frozenset(
         "fx_daily",
         "sales_daily",
         "orders_daily",
+        "account_monthly",
+        "account_orders_monthly",
+        "split_orders",
+        "item_monthly",
+        "currency_daily",
     }
 )
 

@@ -32,14 +32,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import uuid
+import sqlite3
 from statistics import NormalDist
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, fx, metrics
+from analytics import db, fx, metrics, state
 
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_PASS_THROUGH = 0.5
@@ -561,48 +561,25 @@ def price_corridor(
 # --- saved scenarios ----------------------------------------------------------------------
 
 
-def save_scenario(con: duckdb.DuckDBPyConnection, name: str, scenario: Scenario) -> str:
-    """Store a scenario under a name (a new one, or replacing one of the same name)."""
-    name = name.strip()
-    if not name:
-        raise ValueError("Give the scenario a name.")
-    if len(name) > 80:
+def save_scenario(con: sqlite3.Connection, name: str, scenario: Scenario, email: str) -> str:
+    """Store a scenario under a name (a new one, or replacing one of the same name) in the
+    state store (analytics/state.py), recording who saved it."""
+    if len(name.strip()) > 80:
         raise ValueError("Keep the name under 80 characters.")
-    existing = db.query_rows(con, "SELECT scenario_id FROM scenarios WHERE name = $n", {"n": name})
-    scenario_id = existing[0][0] if existing else uuid.uuid4().hex[:12]
-    db.execute(
-        con,
-        """
-        INSERT OR REPLACE INTO scenarios VALUES ($id, $name, $created, $params)
-        """,
-        {
-            "id": scenario_id,
-            "name": name,
-            "created": dt.datetime.now().replace(microsecond=0),
-            "params": scenario.to_json(),
-        },
-    )
-    return scenario_id
+    return state.save_scenario(con, name, scenario.to_json(), email)
 
 
-def saved_scenarios(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """scenario_id, name, created_at of every saved scenario, newest first."""
-    return db.query(
-        con, "SELECT scenario_id, name, created_at FROM scenarios ORDER BY created_at DESC, name"
-    )
+def saved_scenarios(con: sqlite3.Connection) -> pd.DataFrame:
+    """scenario_id, name, created_at, created_by of every saved scenario, newest first."""
+    return state.saved_scenarios(con)
 
 
-def load_scenario(con: duckdb.DuckDBPyConnection, scenario_id: str) -> Scenario:
-    rows = db.query_rows(
-        con, "SELECT params FROM scenarios WHERE scenario_id = $id", {"id": scenario_id}
-    )
-    if not rows:
-        raise KeyError(f"No saved scenario {scenario_id!r}; it may have been deleted.")
-    return Scenario.from_json(rows[0][0])
+def load_scenario(con: sqlite3.Connection, scenario_id: str) -> Scenario:
+    return Scenario.from_json(state.scenario_params(con, scenario_id))
 
 
-def delete_scenario(con: duckdb.DuckDBPyConnection, scenario_id: str) -> None:
-    db.execute(con, "DELETE FROM scenarios WHERE scenario_id = $id", {"id": scenario_id})
+def delete_scenario(con: sqlite3.Connection, scenario_id: str, email: str) -> None:
+    state.delete_scenario(con, scenario_id, email)
 
 
 def run(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[pd.DataFrame, dict]:

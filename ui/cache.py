@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
+import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import (
+    access,
     catalog,
     db,
     demo,
@@ -28,6 +31,7 @@ from analytics import (
     pricing,
     quality,
     review,
+    state,
     store,
 )
 from analytics.crm import activity, attainment, changes, deals, forecast, rep
@@ -40,10 +44,31 @@ from analytics.periods import Period
 CACHE_TTL_S = 3600
 
 
-def database_version() -> str:
+USER_KEY = "access_user"  # session_state: the access.User this session acts as
+
+
+def current_user() -> access.User:
+    """Who this session acts as (set by ui/access.py before any page runs). With an access
+    file and nobody signed in there is no default: a missing user is an error, never
+    "everything"."""
+    user = st.session_state.get(USER_KEY)
+    if user is not None:
+        return user
+    if access.access_path() is None:
+        return access.LOCAL_USER
+    raise RuntimeError("No signed-in user: ui.access.gate() must run before any page.")
+
+
+def store_version() -> str:
     """The store's path and modification time: a rebuilt file gets fresh caches."""
     path = db.database_path()
     return f"{path}@{path.stat().st_mtime_ns}"
+
+
+def database_version() -> str:
+    """The store's version and the current user's reach: every cached figure is keyed by it,
+    and `cursor(version)` restricts its queries to that reach."""
+    return f"{store_version()}#{current_user().reach.key()}"
 
 
 _CHECKED: set[str] = set()  # store versions known to have this version's schema
@@ -53,7 +78,7 @@ def ensure_store() -> None:
     """Build the demo database on first start, with a visible progress bar."""
     path = db.database_path()
     if path.exists():
-        version = database_version()
+        version = store_version()
         if version not in _CHECKED:
             # A store made by an earlier version gets the tables added since, once, before
             # the shared read-only connection opens on it.
@@ -61,7 +86,7 @@ def ensure_store() -> None:
                 if store.needs_upgrade(path):
                     with st.spinner("Updating the store to this version (monthly summaries)…"):
                         store.upgrade(path)
-            _CHECKED.add(database_version())
+            _CHECKED.add(store_version())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     bar = st.progress(0.0, text="First start: building the demo company's database…")
@@ -80,11 +105,20 @@ def ensure_store() -> None:
 
 
 @st.cache_resource(max_entries=1)
-def _connection(version: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(version.rsplit("@", 1)[0], read_only=True)
+def _connection(store: str) -> duckdb.DuckDBPyConnection:
+    return db.connect(store.rsplit("@", 1)[0], read_only=True)
+
+
+@st.cache_resource(max_entries=1)
+def _restricted_cursors(store: str) -> dict[str, queue.SimpleQueue]:
+    """Idle cursors already restricted to a reach, by reach (restricting costs ~60 ms, so a
+    cursor is kept for the next call). One entry: a new store version drops the old cursors
+    and with them the old connection."""
+    return {}
 
 
 _WRITE_LOCK = threading.Lock()
+_POOL_LOCK = threading.Lock()
 
 
 class StoreBusy(UserError):
@@ -102,8 +136,9 @@ def writer():
     rerun; writes are rare (saving and deleting scenarios), so that is accepted here.
     """
     with _WRITE_LOCK:
-        _connection(database_version()).close()
+        _connection(store_version()).close()
         _connection.clear()
+        _restricted_cursors.clear()
         try:
             con = db.connect(db.database_path(), read_only=False)
         except db.StoreLocked as problem:
@@ -118,9 +153,34 @@ def writer():
 
 
 @contextmanager
-def cursor():
-    """A cursor of its own for one call, on the shared read-only connection."""
-    cur = _connection(database_version()).cursor()
+def cursor(version: str):
+    """A cursor of its own for one call, on the shared read-only connection, seeing only the
+    reach named in `version` (see `database_version`)."""
+    store, reach_key = version.rsplit("#", 1)
+    reach = access.Reach.from_key(reach_key)
+    if reach.everything:
+        cur = _connection(store).cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+        return
+    with _POOL_LOCK:
+        idle = _restricted_cursors(store).setdefault(reach_key, queue.SimpleQueue())
+    try:
+        cur = idle.get_nowait()
+    except queue.Empty:
+        cur = _connection(store).cursor()
+        access.restrict(cur, reach)
+    yield cur
+    idle.put(cur)
+
+
+@contextmanager
+def unrestricted_cursor():
+    """A cursor over the whole store, for checks that must see all of it (the access file
+    itself, an admin's import check); never for figures shown to a user."""
+    cur = _connection(store_version()).cursor()
     try:
         yield cur
     finally:
@@ -129,14 +189,14 @@ def cursor():
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
 def load_catalog(version: str) -> catalog.Catalog:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return catalog.load(cur)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
     """Everything the Overview shows for one set of filters (raises RateUnavailable)."""
-    with cursor() as cur:
+    with cursor(version) as cur:
         overview.check_rates(cur, filters)
         return {
             "kpis": overview.kpis(cur, filters),
@@ -151,56 +211,56 @@ def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_rates_checked(version: str, filters: Filters) -> None:
     """Raises RateUnavailable unless every rate the Markets page needs exists."""
-    with cursor() as cur:
+    with cursor(version) as cur:
         markets.check_rates(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_scorecards(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.scorecards(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_reporting_rate(version: str, filters: Filters) -> float:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.reporting_rate(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_mix(version: str, filters: Filters, by: str) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.mix(cur, filters, by)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_top_accounts(version: str, filters: Filters, n: int) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.top_accounts(cur, filters, n)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_global_accounts(version: str, filters: Filters) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.global_accounts(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_price_position(version: str, filters: Filters, product_id: str) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.price_position(cur, filters, product_id)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def market_products_sold(version: str, filters: Filters) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return markets.products_sold(cur, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner="Building the quarterly review…")
 def quarterly_review(version: str, quarter: Period, vs: str, filters: Filters) -> review.Review:
     """The whole quarterly review for one quarter, comparison and set of filters."""
-    with cursor() as cur:
+    with cursor(version) as cur:
         return review.build(cur, quarter, vs, filters)
 
 
@@ -210,13 +270,13 @@ def quarterly_review(version: str, quarter: Period, vs: str, filters: Filters) -
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
 def pricing_run(version: str, scenario_json: str):
     """Baseline and results of one scenario (given as JSON so that it hashes reliably)."""
-    with cursor() as cur:
+    with cursor(version) as cur:
         return pricing.run(cur, pricing.Scenario.from_json(scenario_json))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def pricing_spots(version: str, currencies: tuple[str, ...]) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return pricing.spot_rates(cur, currencies)
 
 
@@ -225,7 +285,7 @@ def pricing_margin_at_risk(
     version: str, scenario_json: str, lookback_days: int, horizon: int, paths: int, seed: int
 ) -> pricing.MarginAtRisk:
     scenario = pricing.Scenario.from_json(scenario_json)
-    with cursor() as cur:
+    with cursor(version) as cur:
         results, _ = pricing.run(cur, scenario)
         currencies = set(results["currency_code"]) | {scenario.currency}
         spots = pricing.spot_rates(cur, currencies)
@@ -237,33 +297,60 @@ def pricing_margin_at_risk(
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def pricing_episode_shocks(version: str, currencies: tuple[str, ...], start, end) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return pricing.episode_shocks(cur, currencies, start, end)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
 def pricing_reference(version: str) -> dict:
     """Episodes the stored history can replay, and the products for the corridor."""
-    with cursor() as cur:
+    with cursor(version) as cur:
         return {"episodes": pricing.available_episodes(cur), "products": pricing.products(cur)}
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def pricing_list_prices(version: str, product_id: str, as_of) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return pricing.list_prices(cur, product_id, as_of)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
-def saved_scenarios(version: str) -> pd.DataFrame:
-    with cursor() as cur:
-        return pricing.saved_scenarios(cur)
+_STATE_LOCK = threading.Lock()
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
-def saved_scenario(version: str, scenario_id: str) -> pricing.Scenario:
-    with cursor() as cur:
-        return pricing.load_scenario(cur, scenario_id)
+@st.cache_resource(max_entries=1)
+def _state_connection(path: str) -> sqlite3.Connection:
+    return state.connect(path)
+
+
+@contextmanager
+def state_store():
+    """The small state store (scenarios, audit): one connection per server, one user of it at
+    a time. It is SQLite beside the DuckDB store, so writing here never touches the store
+    or anyone's read of it, and every server can write it."""
+    with _STATE_LOCK:
+        yield _state_connection(str(state.state_path()))
+
+
+def saved_scenarios() -> pd.DataFrame:
+    """Not cached: another session or server may have saved one since (a read is ~1 ms)."""
+    with state_store() as con:
+        return pricing.saved_scenarios(con)
+
+
+def saved_scenario(scenario_id: str) -> pricing.Scenario:
+    with state_store() as con:
+        return pricing.load_scenario(con, scenario_id)
+
+
+def audit(action: str, detail: str = "") -> None:
+    """Record what the current user did."""
+    with state_store() as con:
+        state.record(con, current_user().email, action, detail)
+
+
+def audit_log() -> pd.DataFrame:
+    with state_store() as con:
+        return state.audit_log(con)
 
 
 # --- data page ------------------------------------------------------------------------------
@@ -271,14 +358,15 @@ def saved_scenario(version: str, scenario_id: str) -> pricing.Scenario:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
 def check_import(version: str, kind: str, data: bytes, file_name: str, options) -> importer.Report:
-    """What loading the file would do, without writing anything."""
-    with cursor() as cur:
+    """What loading the file would do, without writing anything (checked against the whole
+    store: an import is an admin's, whatever their own reach)."""
+    with unrestricted_cursor() as cur:
         return importer.import_file(cur, kind, data, file_name, options, commit=False)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
 def data_quality(version: str) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return {
             "coverage": quality.coverage(cur),
             "unconverted": quality.unconverted_lines(cur),
@@ -293,19 +381,19 @@ def data_quality(version: str) -> dict:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_attainment(version: str, quarter: Period, scope: Scope) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return attainment.attainment_view(cur, quarter, scope)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_pipeline(version: str, scope: Scope) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return deals.pipeline_view(cur, scope)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_forecast(version: str, quarter: Period, scope: Scope, week: int) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return forecast.forecast_view(cur, quarter, scope, week)
 
 
@@ -313,29 +401,29 @@ def team_forecast(version: str, quarter: Period, scope: Scope, week: int) -> dic
 def team_pipeline_changes(
     version: str, first: dt.date, last: dt.date, quarter: Period, scope: Scope
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return changes.pipeline_changes(cur, first, last, quarter, scope)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_activity(version: str, period: Period, scope: Scope, by: str) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return activity.activity_impact(cur, period, scope, by)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_rep(version: str, quarter: Period, scope: Scope, rep_id: str) -> dict:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return rep.rep_view(cur, quarter, scope, rep_id)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_reps(version: str, scope: Scope) -> pd.DataFrame:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return crm_scope.reps(cur, scope)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
 def team_snapshot_dates(version: str) -> list[dt.date]:
-    with cursor() as cur:
+    with cursor(version) as cur:
         return crm_scope.snapshot_dates(cur)

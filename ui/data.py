@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import formatting, fx, importer
 from exports import tables
-from ui import cache, components, errors
+from ui import access, cache, components, errors
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -137,9 +137,21 @@ def load(kind: str, data: bytes, file_name: str, chosen: importer.Options) -> No
         result = importer.import_file(con, kind, data, file_name, chosen)
     if attempt.failed:
         return
+    cache.audit("import", f"{kind} {file_name}: {result.status}, {result.rows_loaded:,} rows")
     st.session_state["d_result"] = result
     st.session_state["d_nonce"] = st.session_state.get("d_nonce", 0) + 1
     st.rerun()
+
+
+def audit(frame: pd.DataFrame) -> None:
+    """Sign-ins, imports, rate fetches, scenario saves and exports: who and when."""
+    if frame.empty:
+        st.caption("Nothing recorded yet.")
+        return
+    table = frame.rename(
+        columns={"at": "When (UTC)", "email": "Who", "action": "What", "detail": "Detail"}
+    )
+    components.table_with_downloads(table, {}, "audit_log", "d_audit")
 
 
 def history(frame: pd.DataFrame) -> None:
@@ -183,6 +195,12 @@ def quality(summary: dict) -> None:
     else:
         st.warning("Order lines on days without a usable ECB rate (they cannot be reported):")
         st.dataframe(unconverted, hide_index=True)
+    if not cache.current_user().reach.everything:
+        st.caption(
+            "Figures above cover your scope. The key checks span the whole store, so they are "
+            "shown to users who see all of it."
+        )
+        return
     orphans = summary["orphans"]
     bad = orphans[orphans["rows"] > 0]
     if bad.empty:
@@ -194,6 +212,9 @@ def quality(summary: dict) -> None:
 
 def rates(status: fx.RateStatus) -> None:
     st.markdown(f"**Rates in use:** {status.label} · {status.currency_count} currencies")
+    if not access.can("fetch_rates"):
+        st.caption(access.refusal("fetch_rates"))
+        return
     if st.button(
         "Fetch newer rates",
         key="d_fetch",
@@ -204,6 +225,7 @@ def rates(status: fx.RateStatus) -> None:
             result = fx.fetch_newer_rates(con)
         if attempt.failed:
             return
+        cache.audit("rate fetch", result.message)
         st.session_state["d_rates_message"] = (result.ok, result.message)
         st.rerun()
     if "d_rates_message" in st.session_state:

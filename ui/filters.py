@@ -12,10 +12,12 @@ import datetime as dt
 
 import streamlit as st
 
+from analytics import reference
 from analytics.catalog import Catalog
 from analytics.crm.scope import Scope
 from analytics.filters import BASES, PERIOD_PRESETS, Filters, comparison_period, resolve_period
 from analytics.periods import Period
+from ui import access, cache
 
 # session_state key -> URL parameter
 URL_KEYS = {
@@ -41,10 +43,23 @@ def _seed_from_url(catalog: Catalog) -> list[str]:
         "f_lines": catalog.product_lines,
         "f_channels": catalog.channels,
     }
+    # The catalog is read within the user's reach, so a region or country a link names but
+    # the catalog lacks is either outside that reach or not in the store at all.
+    restricted = not cache.current_user().reach.everything
+    anywhere = {
+        "f_regions": {c.region for c in reference.COUNTRIES},
+        "f_countries": {c.code for c in reference.COUNTRIES},
+    }
     for key in LIST_KEYS:
         values = params.get_all(URL_KEYS[key])
         known = [v for v in values if v in allowed[key]]
-        problems += [f"{URL_KEYS[key]} “{v}”" for v in values if v not in allowed[key]]
+        for v in values:
+            if v in allowed[key]:
+                continue
+            if restricted and v in anywhere.get(key, ()):
+                st.session_state.setdefault("f_url_outside", []).append(f"{URL_KEYS[key]} “{v}”")
+            else:
+                problems.append(f"{URL_KEYS[key]} “{v}”")
         if known:
             st.session_state[key] = known
     if "period" in params:
@@ -103,6 +118,12 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 
     with st.sidebar:
         st.header("Filters")
+        access.scope_line(cache.current_user())
+        if state.get("f_url_outside"):
+            st.warning(
+                "This link asked for data outside your scope, which is not shown: "
+                + ", ".join(state["f_url_outside"])
+            )
         if state.get("f_url_problems"):
             st.warning(
                 "This link asked for values the data does not hold, so they were left out: "

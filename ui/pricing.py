@@ -13,7 +13,7 @@ from analytics import formatting, pricing
 from analytics.catalog import Catalog
 from analytics.fx import RateUnavailable
 from analytics.periods import add_months
-from ui import cache, charts, components
+from ui import access, cache, charts, components
 
 DEFAULT_MARKETS = ("US", "GB", "CH", "JP", "CN", "TR")
 MODES = ("By hand", "Replay an episode")
@@ -37,6 +37,11 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     state = st.session_state
     codes = [code for code, _, _ in catalog.countries]
     state.setdefault("p_markets", [c for c in DEFAULT_MARKETS if c in codes])
+    # A loaded scenario may name markets outside this user's scope: they are not offered.
+    outside = [c for c in state["p_markets"] if c not in codes]
+    if outside:
+        state["p_markets"] = [c for c in state["p_markets"] if c in codes]
+        st.warning("Markets outside your scope were left out: " + ", ".join(outside) + ".")
     last = catalog.last_date
     state.setdefault("p_range", (add_months(last, -12) + dt.timedelta(days=1), last))
     reference = cache.pricing_reference(version)
@@ -534,20 +539,24 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
 
 
 def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
-    saved = cache.saved_scenarios(version)
+    saved = cache.saved_scenarios()
+    may_save = access.can("save_scenarios")
     left, right = st.columns(2)
     with left:
-        name = st.text_input(
-            "Name", key="p_save_name", placeholder="e.g. Dollar -10 %, half passed on"
-        )
-        if st.button("Save scenario", key="p_save", disabled=scenario is None):
-            try:
-                with cache.writer() as con:
-                    pricing.save_scenario(con, name, scenario)
-                st.session_state["p_notice"] = f"Saved “{name.strip()}”."
-                st.rerun()
-            except (ValueError, cache.StoreBusy) as problem:
-                st.error(str(problem))
+        if may_save:
+            name = st.text_input(
+                "Name", key="p_save_name", placeholder="e.g. Dollar -10 %, half passed on"
+            )
+            if st.button("Save scenario", key="p_save", disabled=scenario is None):
+                try:
+                    with cache.state_store() as con:
+                        pricing.save_scenario(con, name, scenario, cache.current_user().email)
+                    st.session_state["p_notice"] = f"Saved “{name.strip()}”."
+                    st.rerun()
+                except ValueError as problem:
+                    st.error(str(problem))
+        else:
+            st.caption(access.refusal("save_scenarios"))
         if st.session_state.get("p_notice"):
             st.success(st.session_state.pop("p_notice"))
     with right:
@@ -563,17 +572,14 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
             "Load into the builder",
             key="p_load",
             on_click=load_into_widgets,
-            args=(cache.saved_scenario(version, chosen),),
+            args=(cache.saved_scenario(chosen),),
             width="stretch",
         )
-        if delete.button("Delete", key="p_delete", width="stretch"):
-            try:
-                with cache.writer() as con:
-                    pricing.delete_scenario(con, chosen)
-                st.session_state["p_notice"] = f"Deleted “{labels[chosen]}”."
-                st.rerun()
-            except cache.StoreBusy as problem:
-                st.error(str(problem))
+        if may_save and delete.button("Delete", key="p_delete", width="stretch"):
+            with cache.state_store() as con:
+                pricing.delete_scenario(con, chosen, cache.current_user().email)
+            st.session_state["p_notice"] = f"Deleted “{labels[chosen]}”."
+            st.rerun()
 
     st.markdown("**Compare side by side**")
     compared = st.multiselect(
@@ -588,7 +594,7 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
         return
     rows = []
     for scenario_id in compared:
-        chosen_scenario = cache.saved_scenario(version, scenario_id)
+        chosen_scenario = cache.saved_scenario(scenario_id)
         try:
             _, totals = cache.pricing_run(version, chosen_scenario.to_json())
         except (ValueError, RateUnavailable) as problem:

@@ -3,14 +3,18 @@ summary and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import cache, errors
+from ui import access, cache, errors
 from ui import data as view
 
 st.title("Data")
 version = cache.database_version()
 
 st.subheader("Import a file")
-kind, data, file_name = view.upload()
+if access.can("import"):
+    kind, data, file_name = view.upload()
+else:
+    st.caption(access.refusal("import"))
+    data = None
 if "d_result" in st.session_state:
     result = st.session_state.pop("d_result")
     (st.success if result.status in ("loaded", "unchanged") else st.error)(
@@ -37,8 +41,11 @@ if data is not None:
                 view.load(kind, data, file_name, chosen)
 
 summary = cache.data_quality(version)
-st.subheader("Import history")
-view.history(summary["history"])
+if access.can("audit"):
+    st.subheader("Import history")
+    view.history(summary["history"])
+    st.subheader("Audit log")
+    view.audit(cache.audit_log())
 st.subheader("Data quality")
 view.quality(summary)
 st.subheader("Exchange rates")

@@ -161,7 +161,7 @@ def test_mapping_overrides_detection_and_suggestions_use_content(fixture_con):
 
 
 def test_saved_mapping_is_offered_for_the_same_headers(tmp_path):
-    path = tmp_path / "atlas.duckdb.state.sqlite"
+    path = tmp_path / "atlas.state.sqlite"
     header = ["Beleg", "Tag"]
     signature = importer.header_signature(header)
     assert importer.header_signature([" beleg", "TAG "]) == signature
@@ -171,7 +171,7 @@ def test_saved_mapping_is_offered_for_the_same_headers(tmp_path):
     assert state.mapping_for(path, "customers", signature) is None
     state.save_mapping(path, "SAP VA05", "orders", signature, {"order_id": "Tag"})
     assert [m["columns"] for m in state.mappings(path)] == [{"order_id": "Tag"}]
-    assert state.state_path(tmp_path / "x.duckdb") == tmp_path / "x.duckdb.state.sqlite"
+    assert state.state_path(tmp_path / "x.duckdb") == tmp_path / "x.state.sqlite"
 
 
 def test_cli_mapping_file_save_and_reuse(tmp_path):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import fx, pricing
+from analytics import fx, pricing, state
 
 D = dt.date
 S_USD, S_GBP = 1.09, 0.855
@@ -252,17 +252,28 @@ def test_monte_carlo_is_reproducible_and_matches_the_history(fixture_con):
 # --- saved scenarios ------------------------------------------------------------------------
 
 
-def test_save_reload_and_delete(fixture_con):
+def test_save_reload_and_delete(tmp_path):
+    con = state.connect(tmp_path / "state.sqlite")
     chosen = scenario(shocks={"USD": -0.1}, episode=(D(2024, 1, 4), D(2024, 1, 9)))
-    scenario_id = pricing.save_scenario(fixture_con, "  Dollar down  ", chosen)
-    assert pricing.load_scenario(fixture_con, scenario_id) == chosen
-    assert list(pricing.saved_scenarios(fixture_con)["name"]) == ["Dollar down"]
+    scenario_id = pricing.save_scenario(con, "  Dollar down  ", chosen, "ana@example.com")
+    assert pricing.load_scenario(con, scenario_id) == chosen
+    saved = pricing.saved_scenarios(con)
+    assert list(saved["name"]) == ["Dollar down"] and list(saved["created_by"]) == [
+        "ana@example.com"
+    ]
     # Saving under the same name replaces it.
-    again = pricing.save_scenario(fixture_con, "Dollar down", scenario())
-    assert again == scenario_id and len(pricing.saved_scenarios(fixture_con)) == 1
-    pricing.delete_scenario(fixture_con, scenario_id)
-    assert pricing.saved_scenarios(fixture_con).empty
+    again = pricing.save_scenario(con, "Dollar down", scenario(), "bo@example.com")
+    assert again == scenario_id and len(pricing.saved_scenarios(con)) == 1
+    pricing.delete_scenario(con, scenario_id, "bo@example.com")
+    assert pricing.saved_scenarios(con).empty
     with pytest.raises(KeyError, match="deleted"):
-        pricing.load_scenario(fixture_con, scenario_id)
+        pricing.load_scenario(con, scenario_id)
     with pytest.raises(ValueError, match="name"):
-        pricing.save_scenario(fixture_con, "   ", chosen)
+        pricing.save_scenario(con, "   ", chosen, "ana@example.com")
+    # Every change is in the audit log, with who made it, newest first.
+    log = state.audit_log(con)
+    assert list(zip(log["email"], log["action"], log["detail"], strict=True)) == [
+        ("bo@example.com", "scenario delete", "Dollar down"),
+        ("bo@example.com", "scenario save", "Dollar down"),
+        ("ana@example.com", "scenario save", "Dollar down"),
+    ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from analytics import state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +122,10 @@ def test_save_reload_compare_and_delete(writable_db, monkeypatch):
     at.text_input(key="p_save_name").set_value("Dollar +5, full pass-through").run()
     at.button(key="p_save").click().run()
     ok(at)
+    # Scenarios live in the state store beside the DuckDB file, never in the store itself.
     with duckdb.connect(str(writable_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM scenarios").fetchall() == [(0,)]
+    with closing(state.connect(state.state_path(writable_db))) as con:
         assert sorted(r[0] for r in con.execute("SELECT name FROM scenarios").fetchall()) == [
             "Dollar +5, full pass-through",
             "Dollar -10",
@@ -143,12 +149,12 @@ def test_save_reload_compare_and_delete(writable_db, monkeypatch):
     at.selectbox(key="p_saved").set_value(ids["Dollar -10"]).run()
     at.button(key="p_delete").click().run()
     ok(at)
-    with duckdb.connect(str(writable_db), read_only=True) as con:
+    with closing(state.connect(state.state_path(writable_db))) as con:
         assert con.execute("SELECT name FROM scenarios").fetchall() == [
             ("Dollar +5, full pass-through",)
         ]
 
 
 def _ids(db_path: Path) -> dict[str, str]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with closing(state.connect(state.state_path(db_path))) as con:
         return dict(con.execute("SELECT name, scenario_id FROM scenarios").fetchall())
