@@ -56,7 +56,8 @@ def scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, level: str) -> p
     period, reported), growth_prior (on the filters' basis), revenue_cc (period at the comparison period's average
     rates), growth_prior_cc, fx_effect (reported growth - constant-currency growth),
     revenue_last_year (same dates a year earlier, reported), growth_last_year,
-    gross_margin_pct, share, penetration (annualised EUR revenue / addressable market,
+    gross_margin_pct (over the revenue with a known unit cost), margin_coverage (that
+    revenue's share), share, penetration (annualised EUR revenue / addressable market,
     illustrative), addressable_market_eur, active_customers, orders, aov (revenue / orders);
     iso3 for countries.
     """
@@ -107,6 +108,7 @@ def _finish(
     basis = "cc" if constant_basis else "reported"
     frame["revenue"] = frame[f"revenue_{basis}"]
     frame["gross_margin_pct"] = frame[f"gross_margin_pct_{basis}"]
+    frame["margin_coverage"] = frame[f"margin_coverage_{basis}"]
     growth_reported = metrics.growth(frame["revenue_reported"], frame["revenue_prior"])
     frame["growth_prior_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_prior"])
     # Growth on the chosen basis, as the Overview shows it: at constant currency the
@@ -149,6 +151,7 @@ def _finish(
         "revenue_last_year",
         "growth_last_year",
         "gross_margin_pct",
+        "margin_coverage",
         "share",
         "penetration",
         "addressable_market_eur",
@@ -170,7 +173,7 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     src, params = sales.source(
         dataclasses.replace(filters, basis="constant"), start, filters.period.end
     )
-    shown = (("net_revenue", "revenue"), "gross_margin_pct")
+    shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage")
     reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
     constant = {"revenue": "revenue_constant", "cost": "cost_constant"}
     revenue = (("net_revenue", "revenue"),)
@@ -208,7 +211,9 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     )
     money = ["revenue_reported", "revenue_prior", "revenue_cc", "revenue_last_year", "revenue_eur"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
-    margins = ["gross_margin_pct_reported", "gross_margin_pct_cc"]
+    margins = [
+        f"{m}_{b}" for m in ("gross_margin_pct", "margin_coverage") for b in ("reported", "cc")
+    ]
     frame[margins] = frame[margins].astype("float64")
     return frame
 
@@ -380,7 +385,8 @@ def top_accounts(
         cur,
         f"""
         WITH top AS (
-            SELECT customer_id, sum(revenue_reported) AS revenue, sum(cost_reported) AS cost
+            SELECT customer_id, sum(revenue_reported) AS revenue,
+                   sum(known_revenue_reported) AS known_revenue, sum(cost_reported) AS cost
             FROM ({current}) GROUP BY 1 ORDER BY revenue DESC LIMIT $n
         ),
         prior AS (
@@ -388,7 +394,7 @@ def top_accounts(
         ),
         orders AS ({orders})
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
-               g.name AS global_account, t.revenue, p.revenue_prior, t.cost,
+               g.name AS global_account, t.revenue, p.revenue_prior, t.known_revenue, t.cost,
                coalesce(orders.orders, 0) AS orders
         FROM top t
         JOIN customers c USING (customer_id)
@@ -400,12 +406,12 @@ def top_accounts(
         """,
         params | prior_params | orders_params | {"n": n},
     )
-    frame[["revenue_prior", "cost"]] = (
-        frame[["revenue_prior", "cost"]].astype("float64").fillna(0.0)
-    )
+    money = ["revenue_prior", "known_revenue", "cost"]
+    frame[money] = frame[money].astype("float64").fillna(0.0)
     frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
-    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["revenue"], frame["cost"])
-    return frame.drop(columns="cost")
+    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["known_revenue"], frame["cost"])
+    frame["margin_coverage"] = metrics.margin_coverage(frame["known_revenue"], frame["revenue"])
+    return frame.drop(columns=["known_revenue", "cost"])
 
 
 def global_accounts(
@@ -441,7 +447,8 @@ def global_accounts(
         f"""
         WITH l AS (
             SELECT l.customer_id, l.country_code, l.revenue_reported AS revenue,
-                   l.cost_reported AS cost, l.order_date BETWEEN $p_start AND $p_end AS is_current,
+                   l.known_revenue_reported AS known_revenue, l.cost_reported AS cost,
+                   l.order_date BETWEEN $p_start AND $p_end AS is_current,
                    l.order_date BETWEEN $c_start AND $c_end AS is_comparison,
                    c.global_account_id, k.name AS country, l.product_line
             FROM ({src}) l
@@ -456,6 +463,7 @@ def global_accounts(
         SELECT g.global_account_id, g.name AS global_account,
                sum(l.revenue) FILTER (WHERE l.is_current) AS revenue,
                sum(l.revenue) FILTER (WHERE l.is_comparison) AS revenue_prior,
+               sum(l.known_revenue) FILTER (WHERE l.is_current) AS known_revenue,
                sum(l.cost) FILTER (WHERE l.is_current) AS cost,
                count(DISTINCT l.country) FILTER (WHERE l.is_current) AS countries,
                string_agg(DISTINCT l.country, ', ' ORDER BY l.country) FILTER (WHERE l.is_current)
@@ -468,11 +476,12 @@ def global_accounts(
         """,
         params | flags,
     )
-    money = ["revenue", "revenue_prior", "cost"]
+    money = ["revenue", "revenue_prior", "known_revenue", "cost"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
     frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
-    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["revenue"], frame["cost"])
-    return frame.drop(columns="cost")
+    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["known_revenue"], frame["cost"])
+    frame["margin_coverage"] = metrics.margin_coverage(frame["known_revenue"], frame["revenue"])
+    return frame.drop(columns=["known_revenue", "cost"])
 
 
 def price_position(

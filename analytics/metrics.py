@@ -1,7 +1,8 @@
 """The metric definitions: one place for each figure's name, label, format and meaning.
 
 Pages, tables and exports refer to metrics by name. `sql` is the aggregate over a converted
-sales source with columns revenue, cost and units, and it is the SQL that runs:
+sales source with columns revenue, known_revenue (the revenue of the lines whose unit cost is
+known), cost (of those lines) and units, and it is the SQL that runs:
 `select_list` binds it to a source's columns (e.g. revenue_constant) and a period flag.
 Metrics without `sql` have their own query. A figure computed from sums already fetched
 uses the function of the same name below (gross_margin_pct, growth), built on `ratio`.
@@ -41,15 +42,24 @@ METRICS: dict[str, Metric] = {
             "gross_margin",
             "Gross margin",
             "money",
-            "Net revenue minus cost (quantity x standard unit cost).",
-            "sum(revenue) - sum(cost)",
+            "Net revenue of the lines with a known unit cost minus their cost (quantity x "
+            "standard unit cost). A line without a cost has no margin, rather than 100 %.",
+            "sum(known_revenue) - sum(cost)",
         ),
         Metric(
             "gross_margin_pct",
             "Gross margin %",
             "percent",
-            "Gross margin as a share of net revenue.",
-            "(sum(revenue) - sum(cost)) / nullif(sum(revenue), 0)",
+            "Gross margin as a share of the net revenue of the lines with a known unit cost.",
+            "(sum(known_revenue) - sum(cost)) / nullif(sum(known_revenue), 0)",
+        ),
+        Metric(
+            "margin_coverage",
+            "Margin coverage",
+            "percent",
+            "Share of net revenue from lines with a known unit cost: the revenue the margin "
+            "figures cover.",
+            "sum(known_revenue) / nullif(sum(revenue), 0)",
         ),
         Metric("units", "Units", "count", "Units sold net of returns.", "sum(units)"),
         Metric("orders", "Orders", "count", "Distinct orders with at least one matching line."),
@@ -104,9 +114,14 @@ def ratio(numerator, denominator):
     return np.nan if numerator is None else float(numerator) / float(denominator)
 
 
-def gross_margin_pct(revenue, cost):
-    """Gross margin as a share of net revenue: (revenue - cost) / revenue."""
-    return ratio(revenue - cost, revenue)
+def gross_margin_pct(known_revenue, cost):
+    """Gross margin as a share of the revenue with a known cost: (known - cost) / known."""
+    return ratio(known_revenue - cost, known_revenue)
+
+
+def margin_coverage(known_revenue, revenue):
+    """Share of revenue whose cost is known (what the margin figures cover)."""
+    return ratio(known_revenue, revenue)
 
 
 def growth(current, prior):
@@ -116,18 +131,24 @@ def growth(current, prior):
 
 # --- the definitions as SQL ------------------------------------------------------------------
 
-_SOURCE_COLUMNS = ("revenue", "cost", "units")
+_SOURCE_COLUMNS = ("revenue", "known_revenue", "cost", "units")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_AGGREGATE = re.compile(r"sum\((revenue|cost|units)\)")
+_AGGREGATE = re.compile(r"sum\((revenue|known_revenue|cost|units)\)")
 
 
 def expression(name: str, columns: dict[str, str] | None = None, where: str | None = None) -> str:
     """The metric's SQL with its source columns renamed by `columns` (e.g. {"revenue":
-    "revenue_constant"}) and each aggregate restricted by the boolean column `where`."""
+    "revenue_constant"}) and each aggregate restricted by the boolean column `where`.
+
+    known_revenue follows revenue unless named: the sources call the known-cost twin of a
+    revenue column known_<that column> (revenue_reported -> known_revenue_reported)."""
     sql = metric(name).sql
     if sql is None:
         raise ValueError(f"Metric {name!r} has no SQL over the sales source; it has its own query.")
-    columns = {c: c for c in _SOURCE_COLUMNS} | (columns or {})
+    given = columns or {}
+    columns = {c: c for c in _SOURCE_COLUMNS} | given
+    if "known_revenue" not in given and "revenue" in given:
+        columns["known_revenue"] = "known_" + given["revenue"]
     for column in [*columns.values(), *([where] if where else [])]:
         if not _IDENTIFIER.match(column):
             raise ValueError(f"Not a column name: {column!r}")

@@ -62,7 +62,7 @@ def sales_by(
     basis = "constant" if filters.basis == "constant" else "reported"
     select_group = ", ".join(group) + ", " if group else ""
     group_by = "GROUP BY " + ", ".join(group) if group else ""
-    shown = (("net_revenue", "revenue"), "gross_margin_pct", "units")
+    shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage", "units")
     current = metrics.select_list(
         shown, {"revenue": f"revenue_{basis}", "cost": f"cost_{basis}"}, "is_current"
     )
@@ -79,7 +79,7 @@ def sales_by(
     frame[["revenue", "revenue_prior"]] = (
         frame[["revenue", "revenue_prior"]].astype("float64").fillna(0.0)
     )
-    margins = ["gross_margin_pct", "gross_margin_pct_prior"]
+    margins = [f"{m}{p}" for m in ("gross_margin_pct", "margin_coverage") for p in ("", "_prior")]
     frame[margins] = frame[margins].astype("float64")
     frame[["units", "units_prior"]] = frame[["units", "units_prior"]].fillna(0).astype("int64")
     return frame
@@ -159,6 +159,10 @@ def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
                 "current": float(current),
                 "comparison": float(prior),
                 "change": _change(METRICS[name].kind, float(current), float(prior)),
+                # the share of revenue a margin figure covers (NaN on the other rows)
+                "coverage": (
+                    float(totals.margin_coverage) if name == "gross_margin_pct" else float("nan")
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -203,6 +207,7 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
         "revenue_prior",
         "growth",
         "gross_margin_pct",
+        "margin_coverage",
         "share",
         "units",
     ]

@@ -150,11 +150,23 @@ class Scenario:
 # --- baseline and spot rates ----------------------------------------------------------------
 
 
+def _known(expr: str) -> str:
+    """sum(expr) over the lines with a known unit cost; the plain sum when all have one, so
+    a store without unknown costs gets the same number bit for bit."""
+    return (
+        f"CASE WHEN count(o.unit_cost_eur) = count(*) THEN sum({expr}) "
+        f"ELSE sum({expr}) FILTER (WHERE o.unit_cost_eur IS NOT NULL) END"
+    )
+
+
 def baseline(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> pd.DataFrame:
     """Per market (country x invoicing currency): units, local revenue and EUR cost of the
-    baseline period. Currencies since replaced by the euro count as EUR (at their fixed
+    baseline period's lines with a known unit cost (the scenario is a margin model, and a
+    line without a cost has no margin), and margin_coverage, their share of the market's
+    local revenue. Currencies since replaced by the euro count as EUR (at their fixed
     conversion rate). Grain: one row per market with sales; rows with no net units dropped
-    and listed in `.attrs["no_units"]` so the page can say so."""
+    and listed in `.attrs["no_units"]` so the page can say so; `.attrs["margin_coverage"]`
+    is the known-cost share of the baseline's EUR revenue."""
     conditions = [
         "o.order_date BETWEEN $start AND $end",
         "list_contains($countries, o.country_code)",
@@ -174,16 +186,22 @@ def baseline(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> pd.DataFrame
             "WHERE list_contains($lines, product_line))"
         )
         params["lines"] = list(scenario.product_lines)
+    local = (
+        "CASE WHEN list_contains($legacy, o.currency_code) THEN o.net_amount_eur "
+        "ELSE o.net_amount_local END"
+    )
     frame = db.query(
         cur,
         f"""
         SELECT o.country_code, c.name AS country,
                CASE WHEN list_contains($legacy, o.currency_code) THEN 'EUR'
                     ELSE o.currency_code END AS currency_code,
-               sum(o.quantity) AS units,
-               sum(CASE WHEN list_contains($legacy, o.currency_code) THEN o.net_amount_eur
-                        ELSE o.net_amount_local END) AS revenue_local,
-               sum(o.quantity * o.unit_cost_eur) AS cost_eur
+               coalesce({_known("o.quantity")}, 0) AS units,
+               coalesce({_known(local)}, 0) AS revenue_local,
+               sum(o.quantity * o.unit_cost_eur) AS cost_eur,
+               sum({local}) AS revenue_local_all,
+               coalesce({_known("o.net_amount_eur")}, 0) AS known_eur,
+               sum(o.net_amount_eur) AS revenue_eur
         FROM order_lines o JOIN countries c USING (country_code)
         WHERE {" AND ".join(conditions)}
         GROUP BY ALL ORDER BY revenue_local DESC
@@ -191,6 +209,13 @@ def baseline(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> pd.DataFrame
         params,
     )
     frame["units"] = frame["units"].astype("float64")
+    frame["revenue_local"] = frame["revenue_local"].astype("float64")
+    frame["margin_coverage"] = metrics.margin_coverage(
+        frame["revenue_local"], frame.pop("revenue_local_all").astype("float64")
+    )
+    frame.attrs["margin_coverage"] = metrics.margin_coverage(
+        frame.pop("known_eur").sum(), frame.pop("revenue_eur").sum()
+    )
     no_units = frame[frame["units"] <= 0]
     frame = frame[frame["units"] > 0].reset_index(drop=True)
     frame.attrs["no_units"] = list(no_units["country_code"])
@@ -596,4 +621,5 @@ def run(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[pd.DataFram
     spots = spot_rates(cur, set(frame["currency_code"]) | {scenario.currency})
     results, totals = evaluate(frame, scenario, spots)
     totals["no_units"] = frame.attrs.get("no_units", [])
+    totals["margin_coverage"] = frame.attrs.get("margin_coverage", float("nan"))
     return results, totals

@@ -48,6 +48,15 @@ SUMMARIES = {
 }
 
 
+# Net sums of the lines with a known unit cost. When every line of a group has one, the
+# group's plain sum is taken, so a store without unknown costs gets the very same number.
+def _known(column: str) -> str:
+    return (
+        f"CASE WHEN count(o.unit_cost_eur) = count(*) THEN sum(o.{column}) "
+        f"ELSE coalesce(sum(o.{column}) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0) END"
+    )
+
+
 def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection, since: dt.date | None = None) -> None:
     """Rebuild sales_daily and orders_daily from order_lines, in date order, and the summaries.
 
@@ -57,12 +66,12 @@ def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection, since: dt.date | None 
     db.execute(con, "DELETE FROM sales_daily")
     db.execute(
         con,
-        """
+        f"""
         INSERT INTO sales_daily
         SELECT o.order_date, o.country_code, o.currency_code, o.channel, p.product_line,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
                coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
-               coalesce(sum(o.net_amount_eur) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0)
+               {_known("net_amount_eur")}
         FROM order_lines o JOIN products p USING (product_id)
         GROUP BY ALL
         ORDER BY o.order_date
@@ -106,7 +115,8 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, o.customer_id,
                o.rep_id, o.country_code, o.currency_code, o.channel, p.product_line,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*)
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
+               {_known("net_amount_local")}, {_known("net_amount_eur")}
         FROM ({lines}) o LEFT JOIN products p USING (product_id)
         GROUP BY ALL ORDER BY month
         """,
@@ -123,7 +133,7 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
                coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
-               count(*)
+               count(*), {_known("net_amount_local")}, {_known("net_amount_eur")}
         FROM ({lines}) o
         GROUP BY ALL ORDER BY month
         """,

@@ -109,9 +109,10 @@ def source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
     """A subquery over sales_daily for [start, end] under the dimension filters.
 
     Grain: sales_daily (day x country x currency x channel x product line), plus the
-    country's region and both conversions: revenue_reported / cost_reported always, and
-    revenue_constant / cost_constant (at the comparison period's average rates) when the
-    basis is constant. Call `check_rates` first: the joins assume every rate exists.
+    country's region and both conversions: revenue_reported / known_revenue_reported /
+    cost_reported always, and the same *_constant (at the comparison period's average rates)
+    when the basis is constant. known_revenue is the revenue of the lines with a known unit
+    cost, the base of every margin figure. Call `check_rates` first: the joins assume every rate exists.
     """
     conditions, params = dimension_conditions(filters, alias="s.")
     where = " AND ".join(["s.order_date BETWEEN $start AND $end", *conditions])
@@ -120,17 +121,25 @@ def source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
     if filters.basis == "constant":
         params |= {"base_start": filters.comparison.start, "base_end": filters.comparison.end}
         constant_cte = f"WITH avg_rates AS ({AVERAGE_RATES_SQL})"
+        # A group is one day and one currency, so its known-cost local revenue is exactly its
+        # known EUR at that day's rate (each line's EUR was converted at it); a group whose
+        # every line has a cost takes its local sum as is, so such figures stay bit-identical.
         constant_cols = """,
                s.net_amount_local * a.rate AS revenue_constant,
+               CASE WHEN s.known_cost_net_eur = s.net_amount_eur THEN s.net_amount_local
+                    ELSE s.known_cost_net_eur * l.units_per_eur END * a.rate
+                   AS known_revenue_constant,
                s.cost_eur * a_eur.rate AS cost_constant"""
         constant_join = """
         JOIN avg_rates a ON a.currency_code = s.currency_code
-        JOIN avg_rates a_eur ON a_eur.currency_code = 'EUR'"""
+        JOIN avg_rates a_eur ON a_eur.currency_code = 'EUR'
+        LEFT JOIN fx_daily l ON l.rate_date = s.order_date AND l.currency_code = s.currency_code"""
     sql = f"""
         {constant_cte}
         SELECT s.order_date, s.country_code, c.region, s.currency_code, s.channel, s.product_line,
                s.units, s.net_amount_local, s.net_amount_eur, s.line_count,
                s.net_amount_eur * f.units_per_eur AS revenue_reported,
+               s.known_cost_net_eur * f.units_per_eur AS known_revenue_reported,
                s.cost_eur * f.units_per_eur AS cost_reported{constant_cols}
         FROM sales_daily s
         JOIN countries c ON c.country_code = s.country_code
@@ -155,7 +164,9 @@ def order_lines(
 
     Grain: one row per order line, every order_lines column plus revenue_reported and
     cost_reported (the line's EUR amount and cost at its order date's rate into `currency`:
-    DESIGN's reported rule) and, with `base_rates` = (start, end), revenue_constant (local
+    DESIGN's reported rule), known_revenue_reported (the revenue, NULL for a line without a
+    unit cost) and, with `base_rates` = (start, end), revenue_constant and
+    known_revenue_constant (local
     revenue at that span's average rates; NULL for a currency without one, so a caller can
     name it). `filters` narrows by its dimensions
     (its periods and currency are not read); `conditions` (on alias o., with `params`) add
@@ -179,7 +190,9 @@ def order_lines(
     if base_rates is not None:
         bound |= {"base_start": base_rates[0], "base_end": base_rates[1]}
         constant_cols = """,
-               o.net_amount_local * a.rate AS revenue_constant"""
+               o.net_amount_local * a.rate AS revenue_constant,
+               CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_local * a.rate END
+                   AS known_revenue_constant"""
         constant_join = f"""
         LEFT JOIN ({AVERAGE_RATES_SQL}) a ON a.currency_code = o.currency_code"""
     # The rate table is cut to the reporting currency first, so the join builds on a few
@@ -187,6 +200,8 @@ def order_lines(
     sql = f"""
         SELECT o.*,
                o.net_amount_eur * f.units_per_eur AS revenue_reported,
+               CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_eur * f.units_per_eur END
+                   AS known_revenue_reported,
                o.quantity * o.unit_cost_eur * f.units_per_eur AS cost_reported{constant_cols}
         FROM order_lines o
         JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) f
@@ -263,6 +278,9 @@ def _reporting_span(cur: duckdb.DuckDBPyConnection, currency: str | None) -> Dat
     return None if lo is None else (lo, hi)
 
 
+_KNOWN_LOCAL = "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_local END"
+_KNOWN_EUR = "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_eur END"
+
 # Per summary: its table, its key columns (as the line-level source names them), and each
 # measure as (summary expression, line-level expression on order_lines o).
 _SUMMARIES = {
@@ -274,6 +292,8 @@ _SUMMARIES = {
             "net_amount_local": ("s.net_amount_local", "o.net_amount_local"),
             "net_amount_eur": ("s.net_amount_eur", "o.net_amount_eur"),
             "cost_eur": ("s.cost_eur", "o.quantity * o.unit_cost_eur"),
+            "known_net_local": ("s.known_cost_net_local", _KNOWN_LOCAL),
+            "known_net_eur": ("s.known_cost_net_eur", _KNOWN_EUR),
         },
     ),
     "items": (
@@ -284,6 +304,8 @@ _SUMMARIES = {
             "net_amount_local": ("s.net_amount_local", "o.net_amount_local"),
             "net_amount_eur": ("s.net_amount_eur", "o.net_amount_eur"),
             "cost_eur": ("s.cost_eur", "o.quantity * o.unit_cost_eur"),
+            "known_net_local": ("s.known_cost_net_local", _KNOWN_LOCAL),
+            "known_net_eur": ("s.known_cost_net_eur", _KNOWN_EUR),
             "quantity_sold": ("s.units_sold", "greatest(o.quantity, 0)"),
             "net_local_sold": (
                 "s.net_local_sold",
@@ -318,9 +340,11 @@ def summarised(
     Grain: one row per summary row or order line. Columns: order_date (a summary row's
     month, its first day, which lies in the same ranges as all its days), the summary's key
     columns (product_line is NULL for an unknown product), quantity, net_amount_local,
-    net_amount_eur, cost_eur (EUR), the items' *_sold sums over positive quantities and,
-    with `currency`, revenue_reported and cost_reported and, with `base_rates`,
-    revenue_constant (and revenue_constant_sold for items) as `order_lines` defines them.
+    net_amount_eur, cost_eur (EUR), known_net_local / known_net_eur (the net of the lines
+    with a known unit cost; NULL on a line without), the items' *_sold sums over positive
+    quantities and, with `currency`, revenue_reported, known_revenue_reported and
+    cost_reported and, with `base_rates`, revenue_constant, known_revenue_constant (and
+    revenue_constant_sold for items) as `order_lines` defines them.
     Summed, every figure equals its line-level sum. `conditions` (alias o.) apply to the
     rows; they may name key columns only. `use_summary=False` reads only order_lines (the
     definition the summaries are tested against).
@@ -343,9 +367,11 @@ def summarised(
         cols = ""
         if currency is not None:
             cols += f", {eur} * f.units_per_eur AS revenue_reported"
+            cols += ", o.known_net_eur * f.units_per_eur AS known_revenue_reported"
             cols += f", {cost} * f.units_per_eur AS cost_reported"
         if base_rates is not None:
             cols += f", {local} * a.rate AS revenue_constant"
+            cols += ", o.known_net_local * a.rate AS known_revenue_constant"
             if kind == "items":
                 cols += f", {sold} * a.rate AS revenue_constant_sold"
         return cols

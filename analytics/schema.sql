@@ -215,8 +215,10 @@ CREATE TABLE IF NOT EXISTS account_monthly (
     units            BIGINT  NOT NULL,
     net_amount_local DOUBLE  NOT NULL,
     net_amount_eur   DOUBLE  NOT NULL,
-    cost_eur         DOUBLE  NOT NULL,
-    line_count       BIGINT  NOT NULL
+    cost_eur         DOUBLE  NOT NULL,           -- of the lines with a known unit cost
+    line_count       BIGINT  NOT NULL,
+    known_cost_net_local DOUBLE NOT NULL,        -- net local / EUR of the lines with a known
+    known_cost_net_eur   DOUBLE NOT NULL         -- unit cost: the base of margin figures
 );
 
 -- Orders per customer and month, with the set of product lines each holds (as orders_daily).
@@ -248,11 +250,13 @@ CREATE TABLE IF NOT EXISTS item_monthly (
     units            BIGINT  NOT NULL,
     net_amount_local DOUBLE  NOT NULL,
     net_amount_eur   DOUBLE  NOT NULL,
-    cost_eur         DOUBLE  NOT NULL,
+    cost_eur         DOUBLE  NOT NULL,           -- of the lines with a known unit cost
     units_sold       BIGINT  NOT NULL,
     net_local_sold   DOUBLE  NOT NULL,
     list_local_sold  DOUBLE  NOT NULL,
-    line_count       BIGINT  NOT NULL
+    line_count       BIGINT  NOT NULL,
+    known_cost_net_local DOUBLE NOT NULL,        -- as in account_monthly
+    known_cost_net_eur   DOUBLE NOT NULL
 );
 
 -- Lines per day and invoicing currency, every line counted (the Data page's coverage and

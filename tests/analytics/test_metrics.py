@@ -31,7 +31,7 @@ def test_margin_and_growth_over_fetched_sums():
 def test_the_definition_is_the_sql_that_runs():
     assert metrics.expression("gross_margin_pct") == metrics.METRICS["gross_margin_pct"].sql
     bound = metrics.expression("gross_margin", {"revenue": "rev_cc", "cost": "cost_cc"}, "cur")
-    assert bound == "sum(rev_cc) FILTER (WHERE cur) - sum(cost_cc) FILTER (WHERE cur)"
+    assert bound == "sum(known_rev_cc) FILTER (WHERE cur) - sum(cost_cc) FILTER (WHERE cur)"
     con = duckdb.connect(":memory:")
     con.execute(
         "CREATE TABLE t AS SELECT * FROM (VALUES (100.0, 60.0, 2, true), (100.0, 20.0, 1, true),"
