@@ -84,7 +84,7 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     )
     rebuild = sorted(
         table
-        for table in [*rollups.SUMMARIES, "split_orders", *_DERIVED_COLUMNS]
+        for table in {*rollups.SUMMARIES, "split_orders", *_DERIVED_COLUMNS}
         if table not in tables
         or (table in _DERIVED_COLUMNS and (table, _DERIVED_COLUMNS[table]) not in columns)
     )

