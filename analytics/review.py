@@ -197,6 +197,7 @@ def _headline(effects: pd.DataFrame, items: pd.DataFrame, regions: pd.DataFrame)
         "fx_amount": r1 - cc1,
         "margin_pct": pick("margin_pct"),
         "margin_pct_base": pick("margin_pct_base"),
+        "margin_coverage": pick("margin_coverage"),
         "budget": pick("budget"),
         "vs_budget": pick("vs_budget"),
         "attainment": pick("attainment"),
@@ -339,7 +340,8 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     (filters.comparison), plus budget and quota attainment; a last row TOTAL.
 
     Columns: region, revenue, revenue_base, growth, revenue_cc, growth_cc, fx_effect (pp of
-    growth as a fraction), margin_pct, margin_pct_base, margin_change, budget, vs_budget,
+    growth as a fraction), margin_pct (over the revenue with a known unit cost),
+    margin_coverage (that revenue's share), margin_pct_base, margin_change, budget, vs_budget,
     booked_eur, quota_eur, attainment, vs_comparison (growth, or vs_budget when vs is
     "budget"). Grain: one row per region with sales in either period.
     """
@@ -354,7 +356,9 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     figures = ", ".join(
         [
             metrics.select_list((("net_revenue", "revenue"),), reported, "cur"),
-            metrics.select_list((("gross_margin_pct", "margin_pct"),), reported, "cur"),
+            metrics.select_list(
+                (("gross_margin_pct", "margin_pct"), "margin_coverage"), reported, "cur"
+            ),
             metrics.select_list(
                 (("net_revenue", "revenue"),), {"revenue": "revenue_constant"}, "cur", "_cc"
             ),
@@ -388,9 +392,8 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     )
     money = ["revenue", "revenue_cc", "revenue_base"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
-    frame[["margin_pct", "margin_pct_base"]] = frame[["margin_pct", "margin_pct_base"]].astype(
-        "float64"
-    )
+    margins = ["margin_pct", "margin_pct_base", "margin_coverage"]
+    frame[margins] = frame[margins].astype("float64")
     frame = frame.merge(_budgets(cur, filters), on="region", how="left")
     frame = frame.merge(_attainment(cur, filters), on="region", how="left")
     frame["growth"] = metrics.growth(frame["revenue"], frame["revenue_base"])

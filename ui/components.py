@@ -23,6 +23,28 @@ def source_caption(filters: Filters, catalog: Catalog) -> str:
     )
 
 
+def margin_coverage_note(coverage: float | None) -> str | None:
+    """What a margin figure covers when some revenue has no known unit cost (None when all
+    of it has one, or nothing was sold): the help or caption of every margin shown."""
+    if coverage is None or pd.isna(coverage) or coverage >= 1:
+        return None
+    return f"Margin on {formatting.percent(coverage, 0)} of revenue with known cost."
+
+
+def margin_coverage_of(frame: pd.DataFrame, revenue: str = "revenue") -> float | None:
+    """The coverage of rows that partition the revenue (countries, regions, accounts):
+    their known-cost revenue over their revenue."""
+    total = frame[revenue].sum()
+    if not total:
+        return None
+    return float((frame["margin_coverage"].fillna(0) * frame[revenue]).sum() / total)
+
+
+def margin_column(coverage: float | None) -> st.column_config.NumberColumn:
+    """A table's margin column, its header help saying what share of revenue it covers."""
+    return st.column_config.NumberColumn(format="percent", help=margin_coverage_note(coverage))
+
+
 def basis_label(filters: Filters) -> str:
     return BASES[filters.basis].lower()
 
@@ -37,9 +59,15 @@ def kpi_row(kpis: pd.DataFrame, filters: Filters) -> None:
             formatting.metric_value(row.current, row.kind, filters.currency),
             delta=formatting.change(row.change, row.kind),
             delta_description=f"vs {filters.comparison.label}" if row.change is not None else None,
-            help=(
-                f"{filters.comparison.label}: "
-                f"{formatting.metric_value(row.comparison, row.kind, filters.currency)}"
+            help=" ".join(
+                filter(
+                    None,
+                    [
+                        f"{filters.comparison.label}: "
+                        f"{formatting.metric_value(row.comparison, row.kind, filters.currency)}.",
+                        margin_coverage_note(getattr(row, "coverage", None)),
+                    ],
+                )
             ),
             border=True,
         )
@@ -117,7 +145,7 @@ def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
             f"{comparison} ({cur})": money,
             "Growth": percent,
             "Share of total": percent,
-            "Gross margin %": percent,
+            "Gross margin %": margin_column(margin_coverage_of(countries)),
             "Units": st.column_config.NumberColumn(format="localized"),
         },
         file_stem="top_markets",

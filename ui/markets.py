@@ -135,7 +135,12 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
         border=True,
     )
     cols[2].metric("Growth vs last year", _growth(row["growth_last_year"]), border=True)
-    cols[3].metric("Gross margin %", formatting.percent(row["gross_margin_pct"]), border=True)
+    cols[3].metric(
+        "Gross margin %",
+        formatting.percent(row["gross_margin_pct"]),
+        help=components.margin_coverage_note(row["margin_coverage"]),
+        border=True,
+    )
     cols[4].metric(
         "Penetration",
         formatting.percent(row["penetration"], 2),
@@ -172,8 +177,9 @@ def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
     styled = table.style.map(_growth_colour, subset=growth_cols)
     percent = st.column_config.NumberColumn(format="percent")
     money = st.column_config.NumberColumn(format="localized")
-    config = {col: percent for col in [*growth_cols, "Gross margin %", "Share of total"]}
+    config = {col: percent for col in [*growth_cols, "Share of total"]}
     config |= {
+        "Gross margin %": components.margin_column(components.margin_coverage_of(card)),
         f"Net revenue ({cur})": money,
         f"Avg order value ({cur})": money,
         "Penetration (%)": st.column_config.NumberColumn(format="%.2f"),
@@ -297,7 +303,7 @@ def accounts_table(frame: pd.DataFrame, scope: Filters, key: str) -> None:
         {
             f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
             f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
-            "Gross margin %": st.column_config.NumberColumn(format="percent"),
+            "Gross margin %": components.margin_column(components.margin_coverage_of(frame)),
         },
         key,
         key,
@@ -328,7 +334,7 @@ def global_accounts_table(frame: pd.DataFrame, scope: Filters) -> None:
         {
             f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
             f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
-            "Gross margin %": st.column_config.NumberColumn(format="percent"),
+            "Gross margin %": components.margin_column(components.margin_coverage_of(frame)),
         },
         "global_accounts",
         "global_accounts",

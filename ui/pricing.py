@@ -270,12 +270,14 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
         formatting.money(totals["margin_1"], cur),
         delta=formatting.money(totals["margin_change"], cur),
         delta_description="vs baseline at spot",
+        help=components.margin_coverage_note(totals.get("margin_coverage")),
         border=True,
     )
     cols[2].metric(
         "Gross margin %",
         formatting.percent(totals["margin_pct_1"]),
         delta=formatting.change(totals["margin_pct_change"], "percent"),
+        help=components.margin_coverage_note(totals.get("margin_coverage")),
         border=True,
     )
     cols[3].metric(

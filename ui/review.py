@@ -104,6 +104,7 @@ def headline(data: Review) -> None:
         formatting.percent(h["margin_pct"]),
         delta=formatting.change(_minus(h["margin_pct"], h["margin_pct_base"]), "percent"),
         delta_description=vs_base,
+        help=components.margin_coverage_note(h.get("margin_coverage")),
         border=True,
     )
     second = st.columns(6)
@@ -270,11 +271,11 @@ def scorecard(data: Review) -> None:
         for c in (
             "Growth",
             "Growth at constant currency",
-            "Gross margin %",
             "vs budget",
             "Quota attainment",
         )
     }
+    config["Gross margin %"] = components.margin_column(data.headline.get("margin_coverage"))
     config |= {"FX effect (pp)": pp, "Margin change (pp)": pp}
     components.table_with_downloads(
         styled, config, "regional_scorecard", "review_scorecard", export_frame=table
