@@ -211,7 +211,7 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
         demo.build_database(path, rows=rows, seed=seed)
         print(f"Built in {time.perf_counter() - started:.1f} s", flush=True)
     elif store.upgrade(path):
-        print(f"Upgraded {path} to this version's schema (monthly summaries)", flush=True)
+        print(f"Upgraded {path} to this version's schema", flush=True)
     con = db.connect(path, read_only=True)
     cur = con.cursor()
     actual = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]

@@ -84,7 +84,7 @@ def ensure_store() -> None:
             # the shared read-only connection opens on it.
             with _WRITE_LOCK:
                 if store.needs_upgrade(path):
-                    with st.spinner("Updating the store to this version (monthly summaries)…"):
+                    with st.spinner("Updating the store to this version…"):
                         store.upgrade(path)
             _CHECKED.add(store_version())
         return

@@ -34,17 +34,19 @@ def test_the_definition_is_the_sql_that_runs():
     assert bound == "sum(known_rev_cc) FILTER (WHERE cur) - sum(cost_cc) FILTER (WHERE cur)"
     con = duckdb.connect(":memory:")
     con.execute(
-        "CREATE TABLE t AS SELECT * FROM (VALUES (100.0, 60.0, 2, true), (100.0, 20.0, 1, true),"
-        " (50.0, 50.0, 9, false)) v(rev_cc, cost_cc, units, cur)"
+        "CREATE TABLE t AS SELECT * FROM (VALUES (100.0, 100.0, 60.0, 2, true), "
+        "(100.0, 50.0, 20.0, 1, true), (50.0, 50.0, 50.0, 9, false)) "
+        "v(rev_cc, known_rev_cc, cost_cc, units, cur)"
     )
-    names = (("net_revenue", "revenue"), "gross_margin_pct", "units")
+    names = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage", "units")
     row = con.execute(
         "SELECT "
         + metrics.select_list(names, {"revenue": "rev_cc", "cost": "cost_cc"}, "cur")
         + " FROM t"
     ).fetchone()
-    # Current rows: revenue 200, cost 80, units 3 -> margin 120 / 200.
-    assert row == pytest.approx((200.0, 0.6, 3))
+    # Current rows: revenue 200 of which 150 with a known cost of 80, units 3 -> margin
+    # 70 / 150 (not 120 / 200), on 150 / 200 of the revenue.
+    assert row == pytest.approx((200.0, 70 / 150, 0.75, 3))
 
 
 def test_only_column_names_can_be_bound():
