@@ -434,7 +434,7 @@ def projection_view(
 def export_summary(version: str, data: Review) -> figures.Summary | None:
     """The forecast and year-end landing for the review's deck and HTML report, as at the
     review quarter's end (or the data date if earlier); None when the store cannot forecast."""
-    as_of = min(data.quarter.end, data.data_date)
+    as_of = figures.review_as_of(data.quarter.end, data.data_date)
     try:
         store = cache.forecast_store(version, as_of)
     except NoHistory:

@@ -11,7 +11,8 @@ from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from exports import content, deck, html, images, pdf
-from ui import charts, components
+from ui import cache, charts, components
+from ui import forecast as forecast_view
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
 CHART_CONFIG = {"displaylogo": False}
@@ -503,7 +504,7 @@ def exports(data: Review) -> None:
     columns = st.columns(3)
     columns[0].download_button(
         "Download PPTX deck",
-        lambda: deck.to_pptx(data),
+        lambda: deck.to_pptx(data, forecast_view.export_summary(cache.database_version(), data)),
         f"{stem}.pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="r_pptx",
@@ -521,7 +522,9 @@ def exports(data: Review) -> None:
     )
     columns[2].download_button(
         "Download HTML report",
-        lambda: html.to_html(data).encode("utf-8"),
+        lambda: html.to_html(
+            data, forecast_view.export_summary(cache.database_version(), data)
+        ).encode("utf-8"),
         f"{stem}.html",
         "text/html",
         key="r_html",

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import db, fx
-from analytics.forecast import backtest
+from analytics.forecast import backtest, batch, landing
 from analytics.forecast.batch import SeriesForecast, StoreForecast
-from analytics.forecast.landing import Landing
 from analytics.forecast.models import CANDIDATES, SEASONAL_NAIVE, Candidate
 from analytics.forecast.series import LEVELS
 
@@ -121,7 +120,7 @@ def max_months_ago(item: SeriesForecast) -> int:
     return max(0, min(len(item.history.values) - need, 12))
 
 
-def landing_frame(landings: list[Landing], shown: Shown) -> pd.DataFrame:
+def landing_frame(landings: list[landing.Landing], shown: Shown) -> pd.DataFrame:
     """Year-end landings in the reporting currency, against budget.
 
     Grain: one row per group: group, months_actual, actual_to_date, months_forecast,
@@ -130,7 +129,7 @@ def landing_frame(landings: list[Landing], shown: Shown) -> pd.DataFrame:
     rows = []
     for x in landings:
         budget = np.nan if x.budget is None else x.budget * shown.rate
-        landing = x.landing * shown.rate
+        lands = x.landing * shown.rate
         rows.append(
             {
                 "group": x.group,
@@ -138,11 +137,11 @@ def landing_frame(landings: list[Landing], shown: Shown) -> pd.DataFrame:
                 "actual_to_date": x.actual_to_date * shown.rate,
                 "months_forecast": x.months_forecast,
                 "forecast_rest": x.forecast_rest * shown.rate,
-                "landing": landing,
+                "landing": lands,
                 **{name: x.bounds[name] * shown.rate for name in BOUNDS},
                 "budget": budget,
-                "versus_budget": landing - budget,
-                "versus_budget_pct": (landing - budget) / budget if budget else np.nan,
+                "versus_budget": lands - budget,
+                "versus_budget_pct": (lands - budget) / budget if budget else np.nan,
             }
         )
     return pd.DataFrame(rows)
@@ -162,7 +161,7 @@ class Summary:
 
 
 def summary(
-    store: StoreForecast, regions: list[Landing], total: list[Landing], shown: Shown
+    store: StoreForecast, regions: list[landing.Landing], total: list[landing.Landing], shown: Shown
 ) -> Summary:
     item = store.find("total", total[0].group)
     year = store.window.as_of.year
@@ -177,3 +176,17 @@ def summary(
         method_note=item.method_note,
         landings=landing_frame([*regions, *total], shown),
     )
+
+
+def review_as_of(quarter_end: dt.date, data_date: dt.date) -> dt.date:
+    """A quarterly review's forecast is made as at its quarter's end (or the data's, if
+    earlier), so the deck of a past quarter says where that year looked like landing then."""
+    return min(quarter_end, data_date)
+
+
+def build_summary(cur: duckdb.DuckDBPyConnection, as_of: dt.date, currency: str) -> Summary:
+    """The Summary straight from the store, uncached (the report command's path)."""
+    store = batch.forecast_store(cur, as_of)
+    regions = landing.year_end_landing(cur, store, "region")
+    total = landing.year_end_landing(cur, store, "total")
+    return summary(store, regions, total, shown_in(cur, currency, as_of))
