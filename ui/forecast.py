@@ -42,10 +42,10 @@ def _url_choice(key: str, options: list[str], default: str) -> None:
 
 
 def view_choice() -> str:
-    _url_choice("f_view", list(VIEWS), VIEWS[0])
-    chosen = st.segmented_control("View", VIEWS, key="f_view", label_visibility="collapsed")
+    _url_choice("fc_view", list(VIEWS), VIEWS[0])
+    chosen = st.segmented_control("View", VIEWS, key="fc_view", label_visibility="collapsed")
     chosen = chosen or VIEWS[0]
-    st.query_params["f_view"] = chosen
+    st.query_params["fc_view"] = chosen
     return chosen
 
 
@@ -73,10 +73,10 @@ def _group_label(level: str, group: str, catalog: Catalog) -> str:
 def series_choice(store: StoreForecast, catalog: Catalog) -> tuple[str, str]:
     """The level (total, region, country, product line, channel) and the series in it."""
     levels = list(LEVEL_LABELS)
-    _url_choice("f_level", levels, "total")
+    _url_choice("fc_level", levels, "total")
     left, right = st.columns([2, 3])
     level = left.radio(
-        "Level", levels, format_func=LEVEL_LABELS.get, key="f_level", horizontal=True
+        "Level", levels, format_func=LEVEL_LABELS.get, key="fc_level", horizontal=True
     )
     groups = [s.group for s in store.at_level(level)] + [
         g for lv, g, _ in store.skipped if lv == level
@@ -84,20 +84,20 @@ def series_choice(store: StoreForecast, catalog: Catalog) -> tuple[str, str]:
     groups = sorted(set(groups), key=lambda g: _group_label(level, g, catalog))
     if not groups:
         return level, ""
-    _url_choice("f_series", groups, TOTAL if TOTAL in groups else groups[0])
+    _url_choice("fc_series", groups, TOTAL if TOTAL in groups else groups[0])
     group = right.selectbox(
         f"{LEVEL_LABELS[level]}",
         groups,
         format_func=lambda g: _group_label(level, g, catalog),
-        key="f_series",
+        key="fc_series",
         disabled=level == "total",
     )
-    st.query_params["f_level"], st.query_params["f_series"] = level, group
+    st.query_params["fc_level"], st.query_params["fc_series"] = level, group
     return level, group
 
 
 def months_choice() -> int:
-    return st.slider("Months ahead", 1, MAX_MONTHS, 12, key="f_months")
+    return st.slider("Months ahead", 1, MAX_MONTHS, 12, key="fc_months")
 
 
 def find(store: StoreForecast, level: str, group: str) -> SeriesForecast | None:
@@ -255,9 +255,13 @@ def track_record_view(
             f"forecast with {item.chosen} needs more months before it.",
         )
         return
-    months_ago = st.slider(
-        "Forecast made … months ago", 1, most, min(6, most), key="f_ago", help=None
-    )
+    state = st.session_state
+    if state.get("fc_ago") is None or state["fc_ago"] > most:  # a shorter series than before
+        state["fc_ago"] = min(6, most)
+    if most == 1:  # a slider needs two values to choose between
+        months_ago = 1
+    else:
+        months_ago = st.slider("Forecast made … months ago", 1, most, key="fc_ago")
     made = cache.forecast_track_record(
         version, store.window.as_of, item.level, item.group, months_ago, shown.currency
     )
@@ -270,7 +274,7 @@ def track_record_view(
             shown.axis(),
         ),
         config=CHART_CONFIG,
-        key="f_track_chart",
+        key="fc_track_chart",
     )
     inside = ((made["actual"] >= made["lo80"]) & (made["actual"] <= made["hi80"])).sum()
     error = accuracy.wmape(made["actual"], made["forecast"])
@@ -302,7 +306,7 @@ def landing_view(version: str, store: StoreForecast, shown: Shown) -> pd.DataFra
             shown.axis(),
         ),
         config=CHART_CONFIG,
-        key="f_landing_chart",
+        key="fc_landing_chart",
     )
     table = pd.DataFrame(
         {
@@ -320,7 +324,7 @@ def landing_view(version: str, store: StoreForecast, shown: Shown) -> pd.DataFra
         }
     )
     config = {c: MONEY for c in table.columns[1:-1]} | {"vs budget %": PERCENT}
-    components.table_with_downloads(table, config, f"year_end_landing_{year}", "f_landing")
+    components.table_with_downloads(table, config, f"year_end_landing_{year}", "fc_landing")
     months_actual = int(frame["months_actual"].iloc[-1]) if len(frame) else 0
     st.caption(
         f"Landing = actual {months_actual} months of {year} to date + the forecast of the "
@@ -378,7 +382,7 @@ def projection_view(
             cur,
         ),
         config=CHART_CONFIG,
-        key="f_projection_chart",
+        key="fc_projection_chart",
     )
     snapshot = quarters[0].snapshot
     table = pd.DataFrame(
@@ -394,7 +398,7 @@ def projection_view(
     )
     config = {c: MONEY for c in table.columns if c.endswith(f"({cur})")}
     config["Months forecast"] = st.column_config.NumberColumn(format="%d")
-    components.table_with_downloads(table, config, "pipeline_projection", "f_projection")
+    components.table_with_downloads(table, config, "pipeline_projection", "fc_projection")
     missing = sorted({s for q in quarters for s in q.unmeasured_stages})
     if missing:
         st.warning(

@@ -37,7 +37,7 @@ elif chosen == "Web channel":
         )
     else:
         months = view.months_choice()
-        view.series_view(version, store, item, months, shown, "Web channel", "f_web")
+        view.series_view(version, store, item, months, shown, "Web channel", "fc_web")
         view.track_record_view(version, store, item, shown, "Web channel")
 else:
     level, group = view.series_choice(store, catalog)
@@ -47,5 +47,5 @@ else:
         view.projection_view(version, item, level, group, shown, label)
     elif item is not None:
         months = view.months_choice()
-        view.series_view(version, store, item, months, shown, label, "f_series")
+        view.series_view(version, store, item, months, shown, label, "fc_series")
         view.track_record_view(version, store, item, shown, label)
