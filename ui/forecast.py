@@ -74,7 +74,7 @@ def series_choice(store: StoreForecast, catalog: Catalog) -> tuple[str, str]:
     """The level (total, region, country, product line, channel) and the series in it."""
     levels = list(LEVEL_LABELS)
     _url_choice("fc_level", levels, "total")
-    left, right = st.columns([2, 3])
+    left, right = st.columns([3, 2])
     level = left.radio(
         "Level", levels, format_func=LEVEL_LABELS.get, key="fc_level", horizontal=True
     )
@@ -86,7 +86,7 @@ def series_choice(store: StoreForecast, catalog: Catalog) -> tuple[str, str]:
         return level, ""
     _url_choice("fc_series", groups, TOTAL if TOTAL in groups else groups[0])
     group = right.selectbox(
-        f"{LEVEL_LABELS[level]}",
+        "Series",
         groups,
         format_func=lambda g: _group_label(level, g, catalog),
         key="fc_series",
@@ -146,7 +146,6 @@ def _landing_metrics(landing: pd.Series | None, shown: Shown, year: int) -> None
             f"Budget {year} ({cur})",
             formatting.money(landing["budget"], cur),
             delta=f"{formatting.percent(landing['versus_budget_pct'])} landing vs budget",
-            delta_color="normal" if landing["versus_budget"] >= 0 else "inverse",
             border=True,
         )
     else:
@@ -258,10 +257,9 @@ def track_record_view(
     state = st.session_state
     if state.get("fc_ago") is None or state["fc_ago"] > most:  # a shorter series than before
         state["fc_ago"] = min(6, most)
-    if most == 1:  # a slider needs two values to choose between
-        months_ago = 1
-    else:
-        months_ago = st.slider("Forecast made … months ago", 1, most, key="fc_ago")
+    # A slider needs two values to choose between.
+    slider = st.slider("Forecast made … months ago", 1, most, key="fc_ago") if most > 1 else 1
+    months_ago = slider
     made = cache.forecast_track_record(
         version, store.window.as_of, item.level, item.group, months_ago, shown.currency
     )

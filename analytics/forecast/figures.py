@@ -48,7 +48,9 @@ class Shown:
         )
 
     def axis(self) -> str:
-        return f"{self.currency}, EUR forecast at {self.as_of:%d %b %Y} rates"
+        if self.currency == fx.BASE_CURRENCY:
+            return f"EUR at constant {self.as_of:%d %b %Y} rates"
+        return f"{self.currency} (EUR at constant {self.as_of:%d %b %Y} rates, × {self.rate:,.4f})"
 
 
 def shown_in(cur: duckdb.DuckDBPyConnection, currency: str, as_of: dt.date) -> Shown:
