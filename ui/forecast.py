@@ -258,8 +258,7 @@ def track_record_view(
     if state.get("fc_ago") is None or state["fc_ago"] > most:  # a shorter series than before
         state["fc_ago"] = min(6, most)
     # A slider needs two values to choose between.
-    slider = st.slider("Forecast made … months ago", 1, most, key="fc_ago") if most > 1 else 1
-    months_ago = slider
+    months_ago = st.slider("Forecast made … months ago", 1, most, key="fc_ago") if most > 1 else 1
     made = cache.forecast_track_record(
         version, store.window.as_of, item.level, item.group, months_ago, shown.currency
     )
