@@ -203,7 +203,7 @@ def forecast_note(summary) -> str:
     """How the forecast and the landing were made, and their currency basis."""
     total = summary.landings.iloc[-1]
     return (
-        f"Whole store, as of {summary.shown.as_of:%d %b %Y}. "
+        f"All sales in reach, not the review's filters, as of {summary.shown.as_of:%d %b %Y}. "
         f"Landing = actual {int(total['months_actual'])} months of {summary.year} + the "
         f"forecast of the {int(total['months_forecast'])} left; intervals from the chosen "
         f"model's simulated paths. Total: {summary.method_note} {summary.shown.note()}"

@@ -501,10 +501,11 @@ def exports(data: Review) -> None:
     """Download the review as a deck (PPTX), a PDF and an offline HTML report; files are
     built when their button is clicked."""
     stem = content.file_stem(data)
+    version = cache.database_version()  # read now: the files are built on a click
     columns = st.columns(3)
     columns[0].download_button(
         "Download PPTX deck",
-        lambda: deck.to_pptx(data, forecast_view.export_summary(cache.database_version(), data)),
+        lambda: deck.to_pptx(data, forecast_view.export_summary(version, data)),
         f"{stem}.pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="r_pptx",
@@ -522,9 +523,7 @@ def exports(data: Review) -> None:
     )
     columns[2].download_button(
         "Download HTML report",
-        lambda: html.to_html(
-            data, forecast_view.export_summary(cache.database_version(), data)
-        ).encode("utf-8"),
+        lambda: html.to_html(data, forecast_view.export_summary(version, data)).encode("utf-8"),
         f"{stem}.html",
         "text/html",
         key="r_html",

@@ -17,8 +17,8 @@ if store is None:
 shown = view.shown_in(version, store, filters.current().currency)
 st.caption(
     f"Forecast as of {store.window.as_of:%d %b %Y} from the complete months to "
-    f"{store.window.last_month:%b %Y}, for the whole store (the sidebar's currency applies, its "
-    f"other filters do not) · Data: {catalog.data_source} · Rates: {catalog.rates.label}"
+    f"{store.window.last_month:%b %Y}, for every sale you may see (the sidebar's currency "
+    f"applies, its other filters do not) · Data: {catalog.data_source} · Rates: {catalog.rates.label}"
 )
 chosen = view.view_choice()
 

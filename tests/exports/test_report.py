@@ -268,7 +268,7 @@ def test_pptx_forecast_slide_reopens_with_its_chart_and_landing(demo_db_path, da
     texts = slide_texts(last)
     assert texts[0] == f"Forecast — where {forecast.year} will land (USD)"
     assert data.stamp() in texts
-    note = next(t for t in texts if t.startswith("Whole store"))
+    note = next(t for t in texts if t.startswith("All sales in reach"))
     assert "constant as-of rates" in note and "USD per EUR" in note
     (chart,) = [s.chart for s in last.shapes if s.has_chart]
     assert chart.chart_type == XL_CHART_TYPE.LINE
