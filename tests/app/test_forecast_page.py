@@ -220,3 +220,32 @@ def test_short_history_says_seasonal_naive_and_why(tmp_path, demo_db_path, monke
     assert any(m.value == "**Model: seasonal naive**" for m in at.markdown)
     note = next(c.value for c in at.caption if "months of history" in c.value)
     assert "20 months of history" in note and "so seasonal naive" in note
+
+
+def test_a_user_limited_to_a_region_sees_its_forecast_only(
+    demo_db_path, tmp_path, monkeypatch, expected
+):
+    """Signed in with the reach Western Europe, the total is that region's sales."""
+    from ui import access as ui_access
+
+    access_file = tmp_path / "access.toml"
+    access_file.write_text(
+        '[identity]\nsource = "header"\nheader = "X-Forwarded-Email"\n\n'
+        '[[users]]\nemail = "we@example.com"\nrole = "viewer"\nregions = ["Western Europe"]\n'
+    )
+    monkeypatch.setenv("SALES_ATLAS_ACCESS", str(access_file))
+    monkeypatch.setenv("SALES_ATLAS_STATE", str(tmp_path / "state.sqlite"))
+    monkeypatch.setattr(ui_access, "identity", lambda listed: "we@example.com")
+    at = open_forecast(demo_db_path, monkeypatch)
+    ok(at)
+    # The reach's total is the region's series: same history, model and point forecast.
+    west = next(x for x in expected["landings"]["region"] if x.group == "Western Europe")
+    year = expected["as_of"].year
+    assert metric(at, f"Year-end landing {year} (EUR)") == formatting.money(west.landing, "EUR")
+    item = expected["store"].find("region", "Western Europe")
+    assert plotted(trace(figure(at), "Forecast")["y"])[1:] == pytest.approx(
+        item.forecast[:12].tolist(), rel=1e-9
+    )
+    at.radio(key="fc_level").set_value("region").run()
+    ok(at)
+    assert at.selectbox(key="fc_series").options == ["Western Europe"]
