@@ -18,6 +18,7 @@ page = st.navigation(
         st.Page("views/review.py", title="Quarterly review", icon="📊"),
         st.Page("views/pricing.py", title="Pricing lab", icon="💱"),
         st.Page("views/team.py", title="Team & pipeline", icon="👥"),
+        st.Page("views/forecast.py", title="Forecast", icon="🔮"),
         st.Page("views/data.py", title="Data", icon="🗄️"),
     ]
 )

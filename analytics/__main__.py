@@ -126,13 +126,14 @@ REPORT_COMPARISONS = {
 def _report(args: argparse.Namespace) -> int:
     """The quarterly review's PPTX, PDF or HTML, built as the Quarterly review page builds it."""
     # Imported here: the store commands need neither python-pptx, fpdf nor plotly.
+    from analytics.forecast import figures as forecast_figures
     from exports import deck, html, pdf
     from ui.charts import review_figures
 
     builders = {
-        "pptx": deck.to_pptx,
-        "pdf": lambda data: pdf.to_pdf(data, review_figures(data)),
-        "html": lambda data: html.to_html(data).encode("utf-8"),
+        "pptx": lambda data, forecast: deck.to_pptx(data, forecast),
+        "pdf": lambda data, forecast: pdf.to_pdf(data, review_figures(data)),
+        "html": lambda data, forecast: html.to_html(data, forecast).encode("utf-8"),
     }
     path = Path(args.db) if args.db else db.database_path()
     if not path.exists():
@@ -166,7 +167,12 @@ def _report(args: argparse.Namespace) -> int:
             return 2
         filters = Filters(period=quarter, comparison=quarter, currency=currency)
         data = review.build(con, quarter, REPORT_COMPARISONS[args.compare], filters)
-        content = builders[args.format](data)
+        # The deck and the HTML report end with the forecast and year-end landing.
+        forecast = None
+        if args.format in ("pptx", "html"):
+            as_of = forecast_figures.review_as_of(quarter.end, data.data_date)
+            forecast = forecast_figures.build_summary(con, as_of, currency)
+        content = builders[args.format](data, forecast)
     except UserError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

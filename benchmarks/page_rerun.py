@@ -59,6 +59,19 @@ TEAM_SETTINGS = {
         "region": "Western Europe",
     }
 }
+# The store's forecast is an st.cache_resource (once per store version), so "uncached" here
+# recomputes the landings, rates and track record around it, not the forecast itself.
+FORECAST_SETTINGS = {
+    "Forecast, total, EUR": {},
+    "Forecast, region Americas, USD": {
+        "fc_level": "region",
+        "fc_series": "Americas",
+        "currency": "USD",
+    },
+    "Year-end landing": {"fc_view": "Year-end landing"},
+    "Pipeline projection": {"fc_view": "Pipeline projection"},
+    "Web channel": {"fc_view": "Web channel"},
+}
 # page -> (page script, None for the default page; its settings)
 PAGES = {
     "Overview": (None, SETTINGS),
@@ -66,6 +79,7 @@ PAGES = {
     "Quarterly review": ("views/review.py", REVIEW_SETTINGS),
     "Pricing lab": ("views/pricing.py", {"default scenario (6 markets, L12M, no shock)": {}}),
     "Team & pipeline": ("views/team.py", TEAM_SETTINGS),
+    "Forecast": ("views/forecast.py", FORECAST_SETTINGS),
 }
 
 

@@ -172,3 +172,39 @@ def waterfall_parts(data: Review) -> list[tuple[str, float, float, str]]:
             parts.append((labels[effect], low, high, GAIN if amount >= 0 else LOSS))
             running += amount
     return parts
+
+
+def forecast_landing_table(summary) -> tuple[list[str], list[list[str]]]:
+    """The year-end landing per region and in total (a forecast Summary), for people."""
+    cur, money = summary.shown.currency, formatting.money
+    header = [
+        "Region",
+        f"Landing {summary.year}",
+        "80 % interval",
+        "95 % interval",
+        "Budget",
+        "vs budget",
+    ]
+    rows = [
+        [
+            r.group,
+            money(r.landing, cur),
+            f"{money(r.lo80, cur)} – {money(r.hi80, cur)}",
+            f"{money(r.lo95, cur)} – {money(r.hi95, cur)}",
+            money(r.budget, cur),
+            formatting.change(r.versus_budget_pct, "money") or "–",
+        ]
+        for r in summary.landings.itertuples()
+    ]
+    return header, rows
+
+
+def forecast_note(summary) -> str:
+    """How the forecast and the landing were made, and their currency basis."""
+    total = summary.landings.iloc[-1]
+    return (
+        f"All sales in reach, not the review's filters, as of {summary.shown.as_of:%d %b %Y}. "
+        f"Landing = actual {int(total['months_actual'])} months of {summary.year} + the "
+        f"forecast of the {int(total['months_forecast'])} left; intervals from the chosen "
+        f"model's simulated paths. Total: {summary.method_note} {summary.shown.note()}"
+    )

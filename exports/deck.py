@@ -12,6 +12,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches, Pt
 
 from analytics import review
+from analytics.forecast.figures import Summary
 from analytics.review import Review
 from exports.content import (
     GAIN,
@@ -20,6 +21,8 @@ from exports.content import (
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    forecast_landing_table,
+    forecast_note,
     headline_rows,
     movers_table,
     scorecard_table,
@@ -29,11 +32,13 @@ from exports.content import (
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 # Between the title (ends at 1.1 in) and the stamp (starts at 6.85 in).
 BODY_TOP, BODY_BOTTOM = Inches(1.2), Inches(6.8)
+ACTUAL = "1B2631"
 
 
-def to_pptx(data: Review) -> bytes:
-    """A 16:9 deck: title, headline, bridge, regional scorecard, movers, pipeline. Charts
-    are native PowerPoint charts, so their data can be edited in PowerPoint."""
+def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
+    """A 16:9 deck: title, headline, bridge, regional scorecard, movers, pipeline, and the
+    forecast with the year-end landing when given. Charts are native PowerPoint charts, so
+    their data can be edited in PowerPoint."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     deck.core_properties.title = f"Quarterly review {data.quarter.label}"
@@ -207,9 +212,45 @@ def to_pptx(data: Review) -> bytes:
         )
         _text(page, note, Inches(9.0), Inches(1.4), Inches(3.8), Inches(3), Pt(14))
 
+    if forecast is not None:
+        _forecast_slide(slide, table, forecast)
+
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
+
+
+def _forecast_slide(slide, table, summary: Summary) -> None:
+    """The total's monthly revenue and forecast to the year end (native line chart), and the
+    year-end landing per region and in total against budget."""
+    cur = summary.shown.currency
+    page = slide(f"Forecast — where {summary.year} will land ({cur})")
+    frame = summary.total
+    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data.categories = [f"{m:%b %y}" for m in frame["month"]]
+    for column, name in (
+        ("actual", "Actual"),
+        ("forecast", "Forecast"),
+        ("lo80", "80 % low"),
+        ("hi80", "80 % high"),
+    ):
+        chart_data.add_series(name, [None if v != v else float(v) for v in frame[column]])
+    shape = page.shapes.add_chart(
+        XL_CHART_TYPE.LINE, Inches(0.5), BODY_TOP, Inches(6.0), Inches(4.4), chart_data
+    )
+    chart = shape.chart
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.tick_labels.font.size = Pt(10)
+    chart.category_axis.tick_labels.font.size = Pt(10)
+    for series, colour in zip(chart.series, (ACTUAL, TOTAL_COLOUR, MUTED, MUTED), strict=True):
+        series.format.line.color.rgb = RGBColor.from_string(colour)
+        series.smooth = False
+    header, rows = forecast_landing_table(summary)
+    table(page, header, rows, BODY_TOP, Inches(0.42), Pt(11), left=Inches(6.7), width=Inches(6.1))
+    _text(page, forecast_note(summary), Inches(0.5), Inches(5.7), Inches(12.3), Inches(1.1), Pt(11))
 
 
 def _text(page, text, left, top, width, height, size, bold=False, colour=None):

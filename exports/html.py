@@ -12,6 +12,7 @@ import html
 import pandas as pd
 
 from analytics import formatting, review
+from analytics.forecast.figures import Summary
 from analytics.review import Review
 from exports.content import (
     BRIDGE_NOTE,
@@ -20,6 +21,8 @@ from exports.content import (
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    forecast_landing_table,
+    forecast_note,
     headline_rows,
     movers_table,
     scorecard_table,
@@ -41,8 +44,9 @@ svg text { font-family: inherit; }
 """
 
 
-def to_html(data: Review) -> str:
-    """One HTML file with inline CSS and SVG charts: no scripts, no remote resources."""
+def to_html(data: Review, forecast: Summary | None = None) -> str:
+    """One HTML file with inline CSS and SVG charts: no scripts, no remote resources; the
+    forecast and year-end landing as its last section when given."""
     e = html.escape
     stamp = f'<p class="stamp">{e(data.stamp())}</p>'
     header, rows = scorecard_table(data)
@@ -63,6 +67,8 @@ def to_html(data: Review) -> str:
         ),
         (f"Pipeline for {data.pipeline['quarter']}", _pipeline_html(data)),
     ]
+    if forecast is not None:
+        sections.append(_forecast_section(forecast))
     body = "".join(
         f"<section><h2>{e(title)}</h2>{content}{stamp}</section>" for title, content in sections
     )
@@ -105,6 +111,33 @@ def _pipeline_html(data: Review) -> str:
     return _svg_columns(bars, data.currency, reference=p.get("quota"), from_zero=True) + (
         f"<p>{html.escape(note)}</p>"
     )
+
+
+def _forecast_section(summary: Summary) -> tuple[str, str]:
+    """The year-end landing per region and in total (bars and table) and the total's
+    monthly forecast to the year end with its intervals."""
+    cur, money = summary.shown.currency, formatting.money
+    regions = summary.landings[summary.landings["group"] != review.TOTAL]
+    bars = [(r.group, 0.0, r.landing, TOTAL_COLOUR) for r in regions.itertuples()]
+    ahead = summary.total[summary.total["forecast"].notna()]
+    months = [
+        [
+            f"{r.month:%b %Y}",
+            money(r.forecast, cur),
+            f"{money(r.lo80, cur)} – {money(r.hi80, cur)}",
+            f"{money(r.lo95, cur)} – {money(r.hi95, cur)}",
+        ]
+        for r in ahead.itertuples()
+    ]
+    content = (
+        "<p>Year-end landing per region (actual to date + forecast of the rest).</p>"
+        + _svg_columns(bars, cur, from_zero=True)
+        + _html_table(*forecast_landing_table(summary))
+        + f"<p>Total, month by month ({html.escape(summary.chosen)}):</p>"
+        + _html_table(["Month", "Forecast", "80 % interval", "95 % interval"], months)
+        + f"<p>{html.escape(forecast_note(summary))}</p>"
+    )
+    return (f"Forecast — where {summary.year} will land ({cur})", content)
 
 
 def _svg_columns(bars, currency: str, reference=None, from_zero: bool = False) -> str:

@@ -39,6 +39,8 @@ from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
 from analytics.errors import UserError
 from analytics.filters import Filters
+from analytics.forecast import batch, landing, projection
+from analytics.forecast import figures as fc_figures
 from analytics.periods import Period
 
 CACHE_TTL_S = 3600
@@ -427,3 +429,45 @@ def team_reps(version: str, scope: Scope) -> pd.DataFrame:
 def team_snapshot_dates(version: str) -> list[dt.date]:
     with cursor(version) as cur:
         return crm_scope.snapshot_dates(cur)
+
+
+# --- statistical forecast -------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=16, show_spinner="Forecasting every series (once per store)…")
+def forecast_store(version: str, as_of: dt.date) -> batch.StoreForecast:
+    """Every series forecast 18 months ahead, once per store version, reach and as-of date
+    (a user whose reach is some regions gets the forecast of those regions' sales).
+
+    A resource, not data: the pages only read it, and unpickling its ~1.5 MB on every rerun
+    (st.cache_data's copy) would cost each rerun for nothing."""
+    with cursor(version) as cur:
+        return batch.forecast_store(cur, as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
+def forecast_landings(version: str, as_of: dt.date, level: str) -> list[landing.Landing]:
+    with cursor(version) as cur:
+        return landing.year_end_landing(cur, forecast_store(version, as_of), level)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def forecast_shown_in(version: str, currency: str, as_of: dt.date) -> fc_figures.Shown:
+    with cursor(version) as cur:
+        return fc_figures.shown_in(cur, currency, as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner="Re-making that forecast…")
+def forecast_track_record(
+    version: str, as_of: dt.date, level: str, group: str, months_ago: int, currency: str
+) -> pd.DataFrame:
+    item = forecast_store(version, as_of).find(level, group)
+    return fc_figures.track_record(item, months_ago, forecast_shown_in(version, currency, as_of))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def pipeline_projection(version: str, scope: Scope) -> tuple | None:
+    """(stage rates, the two quarters' projections) at the latest snapshot; None without one."""
+    with cursor(version) as cur:
+        snapshot = crm_scope.latest_snapshot(cur)
+        return None if snapshot is None else projection.project(cur, snapshot, scope)

@@ -11,7 +11,8 @@ from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from exports import content, deck, html, images, pdf
-from ui import charts, components
+from ui import cache, charts, components
+from ui import forecast as forecast_view
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
 CHART_CONFIG = {"displaylogo": False}
@@ -501,10 +502,11 @@ def exports(data: Review) -> None:
     """Download the review as a deck (PPTX), a PDF and an offline HTML report; files are
     built when their button is clicked."""
     stem = content.file_stem(data)
+    version = cache.database_version()  # read now: the files are built on a click
     columns = st.columns(3)
     columns[0].download_button(
         "Download PPTX deck",
-        lambda: deck.to_pptx(data),
+        lambda: deck.to_pptx(data, forecast_view.export_summary(version, data)),
         f"{stem}.pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="r_pptx",
@@ -522,7 +524,7 @@ def exports(data: Review) -> None:
     )
     columns[2].download_button(
         "Download HTML report",
-        lambda: html.to_html(data).encode("utf-8"),
+        lambda: html.to_html(data, forecast_view.export_summary(version, data)).encode("utf-8"),
         f"{stem}.html",
         "text/html",
         key="r_html",

@@ -14,7 +14,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from analytics import periods, review
+from analytics import formatting, periods, review
 from analytics.filters import Filters
 from exports import content, deck, html, images, pdf
 
@@ -220,3 +220,89 @@ def test_pdf_charts_keep_their_labels_inside_the_image_in_the_app(data, monkeypa
         printed = images.print_figure(fig)
         assert printed.layout.template.layout.xaxis.automargin is True, name
         assert _cut_labels(printed, *size) == [], name
+
+
+# --- the forecast slide and section ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def forecast(demo_db_path, data):
+    from analytics.forecast import figures
+
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        as_of = figures.review_as_of(data.quarter.end, data.data_date)
+        return figures.build_summary(con, as_of, data.currency)
+
+
+def _actuals_and_budget(db_path, as_of: dt.date, currency: str) -> tuple[list[float], float]:
+    """The year's monthly net revenue at as-of rates and its budget, in `currency` at the
+    as-of rate, straight from the store."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rate = con.execute(
+            "SELECT units_per_eur FROM fx_rates WHERE currency_code = ? AND rate_date <= ? "
+            "ORDER BY rate_date DESC LIMIT 1",
+            [currency, as_of],
+        ).fetchone()[0]
+        months = con.execute(
+            """
+            WITH r AS (SELECT currency_code, arg_max(units_per_eur, rate_date) AS u
+                       FROM fx_daily WHERE rate_date <= ? GROUP BY currency_code)
+            SELECT month(order_date) AS m, sum(net_amount_local / r.u) FROM sales_daily
+            JOIN r USING (currency_code)
+            WHERE year(order_date) = ? AND order_date <= ? GROUP BY m ORDER BY m
+            """,
+            [as_of, as_of.year, as_of],
+        ).fetchall()
+        budget = con.execute(
+            "SELECT sum(budget_revenue_eur) FROM budgets WHERE year(quarter_start) = ?",
+            [as_of.year],
+        ).fetchone()[0]
+    return [v * rate for _, v in months], budget * rate
+
+
+def test_pptx_forecast_slide_reopens_with_its_chart_and_landing(demo_db_path, data, forecast):
+    presentation = Presentation(io.BytesIO(deck.to_pptx(data, forecast)))
+    slides = list(presentation.slides)
+    assert len(slides) == 7
+    last = slides[-1]
+    texts = slide_texts(last)
+    assert texts[0] == f"Forecast — where {forecast.year} will land (USD)"
+    assert data.stamp() in texts
+    note = next(t for t in texts if t.startswith("All sales in reach"))
+    assert "constant as-of rates" in note and "USD per EUR" in note
+    (chart,) = [s.chart for s in last.shapes if s.has_chart]
+    assert chart.chart_type == XL_CHART_TYPE.LINE
+    series = {s.name: list(s.values) for s in chart.plots[0].series}
+    assert list(series) == ["Actual", "Forecast", "80 % low", "80 % high"]
+    as_of = forecast.shown.as_of
+    actuals, budget = _actuals_and_budget(demo_db_path, as_of, "USD")
+    months = list(chart.plots[0].categories)
+    this_year = [i for i, m in enumerate(months) if m.endswith(f"{as_of:%y}")]
+    observed = [series["Actual"][i] for i in this_year if series["Actual"][i] is not None]
+    assert observed == pytest.approx(actuals[: len(observed)])
+    assert len(observed) == as_of.month  # the demo's data ends on a month's last day
+    ahead = [i for i, v in enumerate(series["Forecast"]) if v is not None]
+    assert months[ahead[-1]] == f"Dec {as_of:%y}"
+    assert all(series["Actual"][i] is None for i in ahead)
+    assert all(
+        series["80 % low"][i] < series["Forecast"][i] < series["80 % high"][i] for i in ahead
+    )
+    (table,) = [s.table for s in last.shapes if s.has_table]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0][:2] == ["Region", f"Landing {forecast.year}"]
+    assert rows[-1][0] == "Total" and rows[-1][4] == formatting.money(budget, "USD")
+    assert {r[0] for r in rows[1:-1]} == set(data.regions["region"]) - {review.TOTAL}
+    width, height = presentation.slide_width, presentation.slide_height
+    for shape in last.shapes:
+        assert shape.left >= 0 and shape.left + shape.width <= width, shape.name
+        assert shape.top >= 0 and shape.top + shape.height <= height, shape.name
+
+
+def test_html_forecast_section(demo_db_path, data, forecast):
+    text = html.to_html(data, forecast)
+    assert f"<h2>Forecast — where {forecast.year} will land (USD)</h2>" in text
+    _, budget = _actuals_and_budget(demo_db_path, forecast.shown.as_of, "USD")
+    assert f"<td>{formatting.money(budget, 'USD')}</td>" in text
+    assert text.count("Data to") >= 7
+    assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text)
+    assert "<h2>Forecast" not in html.to_html(data)  # no forecast given: no section

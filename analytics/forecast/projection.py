@@ -1,0 +1,223 @@
+"""Pipeline projection of a quarter from stage conversion and slippage, beside the
+statistical forecast of that quarter and the reps' commit.
+
+For a quarter Q and the weekly snapshot S it is taken at:
+
+    expected won(Q) = closed won in Q up to S
+                      + sum over open deals due in Q in S of
+                        amount x P(win | stage) x P(closes in its due quarter | won, stage, h)
+
+h is how many quarters ahead of S's quarter Q lies (0: the current quarter, 1: the next).
+Both probabilities are measured on the snapshots before S, one observation per deal and
+week (a snapshot samples deals in proportion to the weeks they sit in a stage, so the
+history is counted the same way):
+
+- P(win | stage): of the deals seen open in that stage that were closed by S, the share won.
+- P(closes in its due quarter | won, stage, h): of those won, seen in that stage with a close
+  date h quarters after the snapshot's quarter, and whose due quarter ended before S, the
+  share won inside the due quarter (the rest slipped to a later quarter or closed early).
+
+The open deals are those of the pipeline roll-up (analytics/crm/pipeline): open in S, due
+in Q, omitted ones excluded, each at S's ECB rate into the reporting currency, so the
+projection and the reps' commit (closed won + open commit) are on one basis. A deal due in
+another quarter that pulls in or slips into Q is not counted. The statistical forecast is of
+net revenue (order lines), not of deal amounts, in EUR at constant as-of rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import db, periods
+from analytics.crm import pipeline
+from analytics.crm.scope import Scope, deal_condition
+from analytics.crm.stages import OPEN_STAGES
+from analytics.forecast.batch import SeriesForecast
+from analytics.periods import Period, add_months
+
+HORIZONS = (0, 1)
+
+
+@dataclass(frozen=True)
+class QuarterProjection:
+    """One quarter's three lines, in the reporting currency, and what they rest on."""
+
+    quarter: Period
+    horizon: int  # quarters after the snapshot's quarter
+    snapshot: dt.date
+    won_to_date: float
+    open_deals: int
+    open_amount: float
+    expected_open: float | None  # None: a stage of an open deal has no measured rates
+    commit_open: float
+    unmeasured_stages: tuple[str, ...]
+
+    @property
+    def expected_won(self) -> float | None:
+        return None if self.expected_open is None else self.won_to_date + self.expected_open
+
+    @property
+    def commit(self) -> float:
+        """The reps' commit: closed won plus the open deals they put in commit."""
+        return self.won_to_date + self.commit_open
+
+
+def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope) -> pd.DataFrame:
+    """P(win | stage) and P(closes in its due quarter | won, stage, h) from the snapshots
+    before `snapshot` (see the module doc).
+
+    Grain: one row per open stage: stage, closed_weeks, won_weeks, p_win, and per horizon h
+    in HORIZONS due_weeks_h (won deal-weeks whose due quarter ended before the snapshot),
+    in_quarter_weeks_h and p_in_quarter_h. A probability with nothing to measure it is NaN.
+    """
+    condition, params = deal_condition(scope)
+    frame = db.query(
+        cur,
+        f"""
+        WITH seen AS (
+            SELECT s.stage, o.status, o.close_date AS closed_on, s.close_date AS due,
+                   (year(s.close_date) * 4 + quarter(s.close_date))
+                   - (year(s.snapshot_date) * 4 + quarter(s.snapshot_date)) AS horizon,
+                   date_trunc('quarter', s.close_date)::DATE AS due_start
+            FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+            WHERE s.snapshot_date < $snapshot AND list_contains($stages, s.stage)
+              AND o.status IN ('won', 'lost') AND o.close_date <= $snapshot AND {condition}
+        ), dated AS (
+            SELECT *, (due_start + INTERVAL 3 MONTH)::DATE AS due_next FROM seen
+        )
+        SELECT stage,
+               count(*) AS closed_weeks,
+               count(*) FILTER (status = 'won') AS won_weeks,
+               {_horizon_columns()}
+        FROM dated GROUP BY stage
+        """,
+        params | {"snapshot": snapshot, "stages": list(OPEN_STAGES)},
+    )
+    frame = pd.DataFrame({"stage": list(OPEN_STAGES)}).merge(frame, on="stage", how="left")
+    counts = [c for c in frame.columns if c.endswith("_weeks") or "_weeks_" in c]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["p_win"] = _share(frame["won_weeks"], frame["closed_weeks"])
+    for h in HORIZONS:
+        frame[f"p_in_quarter_{h}"] = _share(frame[f"in_quarter_weeks_{h}"], frame[f"due_weeks_{h}"])
+    return frame
+
+
+def _horizon_columns() -> str:
+    parts = []
+    for h in HORIZONS:
+        # Won, due h quarters ahead, and the due quarter over before the snapshot.
+        due = f"status = 'won' AND horizon = {h} AND due_next <= $snapshot"
+        parts.append(f"count(*) FILTER ({due}) AS due_weeks_{h}")
+        parts.append(
+            f"count(*) FILTER ({due} AND closed_on >= due_start AND closed_on < due_next) "
+            f"AS in_quarter_weeks_{h}"
+        )
+    return ", ".join(parts)
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    whole = whole.astype("float64")
+    return (part / whole.where(whole > 0)).astype("float64")
+
+
+def project_quarter(
+    cur: duckdb.DuckDBPyConnection,
+    quarter: Period,
+    snapshot: dt.date,
+    scope: Scope,
+    rates: pd.DataFrame,
+) -> QuarterProjection:
+    """One quarter's projection from the deals in `snapshot` and the measured `rates`."""
+    horizon = _quarters_between(periods.quarter(snapshot), quarter)
+    if horizon not in HORIZONS:
+        raise ValueError(f"{quarter.label} is not the snapshot's quarter or the next one.")
+    deals = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
+    roll = pipeline.rollup(cur, quarter, snapshot, scope, deals)
+    by_stage = rates.set_index("stage")
+    probability = by_stage["p_win"] * by_stage[f"p_in_quarter_{horizon}"]
+    chance = deals["stage"].map(probability)
+    unmeasured = tuple(sorted(set(deals.loc[chance.isna(), "stage"])))
+    expected = None if unmeasured else float((deals["amount"] * chance).sum())
+    return QuarterProjection(
+        quarter=quarter,
+        horizon=horizon,
+        snapshot=snapshot,
+        won_to_date=float(roll["won"]),
+        open_deals=len(deals),
+        open_amount=float(deals["amount"].sum()),
+        expected_open=expected,
+        commit_open=float(roll["commit"]),
+        unmeasured_stages=unmeasured,
+    )
+
+
+def _quarters_between(first: Period, second: Period) -> int:
+    return (second.start.year - first.start.year) * 4 + (
+        second.start.month - first.start.month
+    ) // 3
+
+
+def project(
+    cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope
+) -> tuple[pd.DataFrame, list[QuarterProjection]]:
+    """The stage rates and the projection of the snapshot's quarter and the next."""
+    rates = stage_rates(cur, snapshot, scope)
+    current = periods.quarter(snapshot)
+    quarters = [current, periods.quarter(add_months(current.start, 3))]
+    return rates, [project_quarter(cur, q, snapshot, scope, rates) for q in quarters]
+
+
+def quarter_forecast(item: SeriesForecast, quarter: Period) -> tuple[float, int] | None:
+    """The statistical forecast of `quarter` (EUR at as-of rates): its observed months plus
+    the forecast of the rest, with how many months are forecast; None when the forecast
+    does not reach the quarter's end or the history does not cover its start."""
+    history = dict(zip(item.history.months, item.history.values, strict=True))
+    ahead = dict(zip(item.months, item.forecast, strict=True))
+    total, forecast_months = 0.0, 0
+    for i in range(3):
+        month = add_months(quarter.start, i)
+        if month in history:
+            total += float(history[month])
+        elif month in ahead:
+            total += float(ahead[month])
+            forecast_months += 1
+        elif month < item.history.start:
+            total += 0.0  # before the series' first sale: nothing was sold
+        else:
+            return None
+    return total, forecast_months
+
+
+def comparison(
+    projections: list[QuarterProjection],
+    item: SeriesForecast | None,
+    eur_rate: float,
+) -> pd.DataFrame:
+    """The three lines per quarter, in the reporting currency.
+
+    Grain: one row per quarter: quarter, pipeline_projection, statistical_forecast,
+    forecast_months, reps_commit, won_to_date. `eur_rate` converts the statistical
+    forecast's EUR (units of the reporting currency per EUR at the as-of date).
+    """
+    rows = []
+    for p in projections:
+        statistical = None if item is None else quarter_forecast(item, p.quarter)
+        rows.append(
+            {
+                "quarter": p.quarter.label,
+                "pipeline_projection": p.expected_won,
+                "statistical_forecast": None if statistical is None else statistical[0] * eur_rate,
+                "forecast_months": None if statistical is None else statistical[1],
+                "reps_commit": p.commit,
+                "won_to_date": p.won_to_date,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for column in ("pipeline_projection", "statistical_forecast", "forecast_months"):
+        frame[column] = frame[column].astype("float64")
+    return frame.replace({None: np.nan})
