@@ -316,6 +316,17 @@ def pricing_list_prices(version: str, product_id: str, as_of) -> pd.DataFrame:
         return pricing.list_prices(cur, product_id, as_of)
 
 
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def pricing_corridor(
+    version: str, product_id: str, as_of, currency: str, threshold_pct: int
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[float, float]]:
+    """pricing.price_corridor for one product's list prices (not empty) at spot in
+    `currency`: cached, since it compares every pair of countries in Python."""
+    prices = pricing_list_prices(version, product_id, as_of)
+    spots = pricing_spots(version, tuple(sorted(set(prices["currency_code"]) | {currency})))
+    return pricing.price_corridor(prices, spots, currency, threshold_pct / 100)
+
+
 _STATE_LOCK = threading.Lock()
 
 

@@ -4,7 +4,8 @@ app.py runs every page inside `page()`: a `UserError` (a timeout, a missing rate
 store, a rejected file…) shows its own message and ends the page; anything else is a bug,
 shown as a plain "Something went wrong" with what to do, its traceback in the server log and
 never on screen. A part of a page the rest can do without (a file check, a save) uses
-`section()` instead, so the page goes on below the message.
+`section()` instead, so the page goes on below the message. A page's st.fragment is made
+with `fragment()`, because a fragment's own reruns run it without app.py around it.
 
 Streamlit's st.stop(), st.rerun() and st.switch_page() work by raising its
 ScriptControlException, a BaseException: they pass through both untouched.
@@ -12,6 +13,7 @@ ScriptControlException, a BaseException: they pass through both untouched.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,3 +73,21 @@ def section(*also: type[Exception], then: Callable[[], object] | None = None) ->
         st.error(str(problem))
         if then is not None:
             then()
+
+
+def fragment(body: Callable[[], None]) -> Callable[[], None]:
+    """`st.fragment(body)`, on the error path of `page()`: a widget inside reruns only the
+    fragment, which app.py's `page()` does not wrap. A problem shows its message and ends
+    the page (in a fragment's own rerun, the fragment) as it would without the fragment."""
+
+    @st.fragment
+    @functools.wraps(body)
+    def run() -> None:
+        failed = True
+        with page():
+            body()
+            failed = False
+        if failed:
+            st.stop()
+
+    return run

@@ -471,8 +471,7 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
             "No list prices", f"{names[product]} has no list price valid on {as_of:%d %b %Y}."
         )
         return
-    spots = cache.pricing_spots(version, tuple(sorted(set(prices["currency_code"]) | {currency})))
-    frame, flags, (low, high) = pricing.price_corridor(prices, spots, currency, threshold / 100)
+    frame, flags, (low, high) = cache.pricing_corridor(version, product, as_of, currency, threshold)
     outside = set(frame.loc[frame["change"].abs() > 1e-9, "country"])
     st.plotly_chart(
         charts.price_corridor_chart(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import formatting, periods, review
@@ -393,6 +394,7 @@ def _show(fig, key: str, font_scale: float) -> None:
     """Draw a chart; in the meeting room with larger type, which Streamlit's chart theme
     would reset, so the theme is off there."""
     if font_scale != 1.0:
+        fig = go.Figure(fig)  # a copy: the screen's figure is shared (ui/charts/memo.py)
         fig.update_layout(
             font_size=13 * font_scale,
             title_font_size=17 * font_scale,

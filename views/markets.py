@@ -3,7 +3,7 @@ price position and global key accounts."""
 
 import streamlit as st
 
-from ui import cache, charts, components, filters
+from ui import cache, charts, components, errors, filters
 from ui import markets as view
 
 st.title("Markets")
@@ -86,17 +86,24 @@ with right:
     view.mix_chart(mix, mix_by, "channel", scope)
 st.caption(caption)
 
+
 # One detail section at a time: each reads order lines, and together they would cost a
 # rerun several hundred milliseconds at ten million lines.
-where = catalog.country_name(country) if country else "all markets selected"
-section = view.detail_section()
-if section == "Top accounts":
-    st.subheader(f"Top accounts — {where}, {scope.period.label}")
-    view.accounts_table(cache.market_top_accounts(version, scope, 25), scope, "top_accounts")
-elif section == "Global key accounts":
-    st.subheader(f"Global key accounts — {where}, {scope.period.label}")
-    view.global_accounts_table(cache.market_global_accounts(version, scope), scope)
-else:
-    st.subheader(f"Price position — {where}, {scope.period.label}")
-    view.price_position(version, scope)
-st.caption(caption)
+# A fragment: switching the section (or the product) reruns the section alone.
+@errors.fragment
+def detail_section() -> None:
+    where = catalog.country_name(country) if country else "all markets selected"
+    section = view.detail_section()
+    if section == "Top accounts":
+        st.subheader(f"Top accounts — {where}, {scope.period.label}")
+        view.accounts_table(cache.market_top_accounts(version, scope, 25), scope, "top_accounts")
+    elif section == "Global key accounts":
+        st.subheader(f"Global key accounts — {where}, {scope.period.label}")
+        view.global_accounts_table(cache.market_global_accounts(version, scope), scope)
+    else:
+        st.subheader(f"Price position — {where}, {scope.period.label}")
+        view.price_position(version, scope)
+    st.caption(caption)
+
+
+detail_section()

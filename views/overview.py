@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, charts, components, filters
+from ui import cache, charts, components, errors, filters
 
 st.title("Overview")
 catalog = cache.load_catalog(cache.database_version())
@@ -31,20 +31,27 @@ st.plotly_chart(
 )
 st.caption(caption)
 
-measure = st.segmented_control(
-    "Colour the map by",
-    ["revenue", "growth"],
-    format_func={"revenue": "Net revenue", "growth": "Growth"}.get,
-    default="revenue",
-    key="overview_map_measure",
-)
-st.plotly_chart(
-    charts.country_map(
-        figures["countries"], measure or "revenue", selected.currency, selected.period.label
-    ),
-    config={"topojsonURL": charts.TOPOJSON_URL, "displaylogo": False},
-)
-st.caption(caption)
+
+# A fragment: changing the measure reruns the map alone, not the sidebar and the page.
+@errors.fragment
+def map_section() -> None:
+    measure = st.segmented_control(
+        "Colour the map by",
+        ["revenue", "growth"],
+        format_func={"revenue": "Net revenue", "growth": "Growth"}.get,
+        default="revenue",
+        key="overview_map_measure",
+    )
+    st.plotly_chart(
+        charts.country_map(
+            figures["countries"], measure or "revenue", selected.currency, selected.period.label
+        ),
+        config={"topojsonURL": charts.TOPOJSON_URL, "displaylogo": False},
+    )
+    st.caption(caption)
+
+
+map_section()
 
 st.subheader(f"Top markets — {selected.period.label}")
 components.top_markets_table(figures["countries"], selected)

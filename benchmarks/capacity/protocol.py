@@ -54,6 +54,7 @@ def user_key(element_id: str) -> str | None:
 class Widget:
     kind: str  # the Element oneof: selectbox, radio, button_group, …
     proto: Any
+    fragment_id: str = ""  # the st.fragment it was drawn in, "" outside any
 
     @property
     def id(self) -> str:
@@ -114,11 +115,12 @@ class Session:
             state.string_array_value.data.append(choice)
         else:
             state.string_value = choice
-        return await self._rerun([state])
+        return await self._rerun([state], fragment_id=widget.fragment_id)
 
     async def click(self, key: str) -> RunResult:
-        state = WidgetState(id=self.widget(key).id, trigger_value=True)
-        return await self._rerun([state])
+        widget = self.widget(key)
+        state = WidgetState(id=widget.id, trigger_value=True)
+        return await self._rerun([state], fragment_id=widget.fragment_id)
 
     async def select_point(self, key_prefix: str, point: int = -1) -> RunResult:
         """Click a bar of a plotly chart with on_select: the selection event of the point at
@@ -137,7 +139,7 @@ class Session:
             }
         }
         state = WidgetState(id=widget.id, string_value=json.dumps(selection))
-        return await self._rerun([state])
+        return await self._rerun([state], fragment_id=widget.fragment_id)
 
     def widget(self, key: str) -> Widget:
         try:
@@ -150,7 +152,11 @@ class Session:
             await self.connection.close()
             self.connection = None
 
-    async def _rerun(self, widget_states: list[WidgetState] = (), page_name: str = "") -> RunResult:
+    async def _rerun(
+        self, widget_states: list[WidgetState] = (), page_name: str = "", fragment_id: str = ""
+    ) -> RunResult:
+        """One run; with `fragment_id` only that fragment reruns, as a browser asks when a
+        widget inside an st.fragment changes, and the widgets outside it stay as they were."""
         assert self.connection is not None, "open() first"
         msg = BackMsg()
         client_state = msg.rerun_script
@@ -158,6 +164,7 @@ class Session:
         client_state.page_script_hash = self.page_hash
         client_state.page_name = page_name
         client_state.widget_states.widgets.extend(widget_states)
+        client_state.fragment_id = fragment_id
         started = time.perf_counter()
         await self.connection.send(msg.SerializeToString())
         received = messages = 0
@@ -177,7 +184,7 @@ class Session:
             fwd.ParseFromString(data)
             kind = fwd.WhichOneof("type")
             if kind == "new_session":  # a run starts (st.rerun starts a second one)
-                widgets = {}
+                widgets = dict(self.widgets) if fragment_id else {}
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 element = fwd.delta.new_element
                 element_kind = element.WhichOneof("type")
@@ -185,7 +192,7 @@ class Session:
                     proto = getattr(element, element_kind)
                     key = user_key(proto.id)
                     if key:
-                        widgets[key] = Widget(element_kind, proto)
+                        widgets[key] = Widget(element_kind, proto, fwd.delta.fragment_id)
                 elif element_kind == "exception":
                     problem = f"exception on screen: {element.exception.type}"
             elif kind == "page_info_changed":
