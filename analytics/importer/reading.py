@@ -21,7 +21,7 @@ from analytics.importer.columns import normalise
 from analytics.importer.parsing import DATE_FORMATS
 from analytics.importer.report import FileRejected
 
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+ENCODINGS = ("utf-8", "utf-16", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -50,6 +50,7 @@ class Detected:
     date_format: str | None = None
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+    encoding_note: str | None = None  # why a file that is not UTF-8 was read as it was
 
     def describe(self) -> dict:
         return {
@@ -59,6 +60,7 @@ class Detected:
             "decimal_mark": "," if self.decimal_comma else ".",
             "date_format": DATE_FORMATS.get(self.date_format, self.date_format),
             "sheet": self.sheet,
+            **({"encoding_note": self.encoding_note} if self.encoding_note else {}),
         }
 
 
@@ -67,6 +69,8 @@ class RawTable:
     header: list[str]
     rows: pd.DataFrame  # every value a string, column "_line" = line in the file
     detected: Detected
+    # Lines the reader could not take as written ({line: reason}); validation rejects them.
+    bad_lines: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
 def read_file(data: bytes, options: Options = DETECT) -> RawTable:
@@ -81,44 +85,186 @@ def read_file(data: bytes, options: Options = DETECT) -> RawTable:
 
 
 def _read_csv(data: bytes, options: Options) -> RawTable:
-    if b"\x00" in data[:4096]:
-        raise FileRejected(
-            "This is not a text (CSV) file: it holds binary data. Export the data as CSV or "
-            "XLSX and try again."
-        )
     detected = Detected(format="csv")
-    text = None
-    for encoding in [options.encoding] if options.encoding else ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            detected.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-            if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
-                detected.encoding = "utf-8 (with BOM)"
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
-    if text is None:
-        raise FileRejected(f"The file cannot be read as {options.encoding}.")
-    lines = text.split("\n")
-    first = next((line for line in lines if line.strip()), "")
-    detected.delimiter = options.delimiter or _sniff_delimiter(first, lines[1:20])
-    fast = _read_csv_fast(text, lines, detected.delimiter)
-    if fast is not None:
-        return RawTable(fast[0], fast[1], detected)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detected.delimiter)
+    text, bad_lines = decode_text(data, options.encoding, detected)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = _line_of(text, nul)
+        if nul < 4096 and not detected.encoding.startswith("utf-16"):
+            raise FileRejected(
+                "This is not a text (CSV) file: it holds binary data. Export the data as CSV or "
+                "XLSX and try again."
+            )
+        raise FileRejected(
+            f"Line {line} holds a NUL byte (0x00), which no CSV value may contain: the file is "
+            "damaged or not plain text. Export it again as CSV."
+        )
+    plain_newlines = "\r" not in text.replace("\r\n", "")
+    lines = text.split("\n") if plain_newlines else []
+    detected.delimiter = options.delimiter or _sniff_delimiter(_first_records(text))
+    if plain_newlines:
+        fast = _read_csv_fast(text, lines, detected.delimiter)
+        if fast is not None:
+            return RawTable(fast[0], fast[1], detected, bad_lines)
+    # Bare CRs (old Mac files, or mixed line endings) and quoted fields spanning lines: the
+    # csv module over newline="" splits lines at \n, \r and \r\n and keeps a CR inside
+    # quotes as part of the value.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detected.delimiter, strict=True)
     records, numbers = [], []
     header = None
-    for record in reader:
+    start = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as problem:
+            raise _malformed(problem, start, reader.line_num) from problem
         if not record or (len(record) == 1 and not record[0].strip()):
             continue  # a blank line; rows of empty fields are kept and reported
         if header is None:
             header = [cell.strip() for cell in record]
             continue
+        if reader.line_num > start and len(record) != len(header):
+            # A quote that opens a value and closes lines later, leaving a record of the
+            # wrong width: an unterminated quote, not a multi-line value.
+            raise FileRejected(
+                f'Line {start} opens a quoted value (") that is only closed on line '
+                f"{reader.line_num}, so lines {start}–{reader.line_num} would be read as one "
+                f"row of {len(record)} fields. Close the quote on line {start} and try again."
+            )
         records.append(record)
         numbers.append(reader.line_num)
     if header is None:
         raise FileRejected("The file is empty.")
-    return RawTable(header, _frame(header, records, numbers), detected)
+    return RawTable(header, _frame(header, records, numbers), detected, bad_lines)
+
+
+# A value may be this long; a larger one is a damaged file, not an order line.
+MAX_FIELD_CHARS = 1_000_000
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+def _malformed(problem: csv.Error, start: int, end: int) -> FileRejected:
+    message = str(problem)
+    if "unexpected end of data" in message:
+        return FileRejected(
+            f'Line {start} opens a quoted value (") that is never closed: the rest of the file '
+            f"would be read as one value. Close the quote on line {start} and try again."
+        )
+    if "field larger than field limit" in message:
+        return FileRejected(
+            f"Line {start} holds a value longer than {MAX_FIELD_CHARS:,} characters; no column "
+            "of an import is that long (is the file damaged, or a quote left open?)."
+        )
+    if "expected after" in message:
+        return FileRejected(
+            f"Line {end} has a quoted value followed by more text before the delimiter "
+            f"({message}); write the whole value inside the quotes and try again."
+        )
+    return FileRejected(f"Line {end} cannot be read as CSV ({message}).")
+
+
+def _line_of(text: str, position: int) -> int:
+    """The physical line (counting \n, \r and \r\n) of a character position."""
+    before = text[:position]
+    return before.count("\n") + before.replace("\r\n", "").count("\r") + 1
+
+
+def _first_records(text: str, count: int = 20) -> list[list[str]]:
+    """The first records, for sniffing; read with the csv module so that CR-only lines and
+    long quoted values in the first lines are read as they are meant."""
+    out = []
+    head = text[: 4 * MAX_FIELD_CHARS]
+    for delimiter in DELIMITERS:
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+        records = []
+        try:
+            for record in reader:
+                if record and any(cell.strip() for cell in record):
+                    records.append(record)
+                if len(records) >= count:
+                    break
+        except csv.Error:
+            pass  # judged on the records read so far
+        out.append(records)
+    return out
+
+
+def decode_text(
+    data: bytes, encoding: str | None, detected: Detected
+) -> tuple[str, dict[int, str]]:
+    """The file's text, with one decoding decided for the whole file.
+
+    UTF-16 is recognised by its byte-order mark (Excel's "Unicode text"). A file that is
+    valid UTF-8 is UTF-8. When bytes break UTF-8: if the file also holds valid UTF-8
+    letters (ü written as two bytes, as UTF-8 writes it) it is UTF-8 with a few bad bytes,
+    and the lines holding them are returned to be rejected; otherwise it is cp1252 (or
+    latin-1 for the five bytes cp1252 lacks) and the bytes that broke UTF-8 are named.
+    Returns (text, {line: reason}).
+    """
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as problem:
+            raise FileRejected(f"The file cannot be read as {encoding} ({problem}).") from problem
+        detected.encoding = encoding
+        return text.removeprefix("\ufeff"), {}
+    for bom, name in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                text = data[2:].decode(name)
+            except UnicodeDecodeError as problem:
+                raise FileRejected(
+                    f"The file starts as UTF-16 but byte {problem.start + 2:,} is not UTF-16; "
+                    "export it again."
+                ) from problem
+            detected.encoding = "utf-16 (with BOM)"
+            return text, {}
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    bom = " (with BOM)" if body is not data else ""
+    try:
+        detected.encoding = "utf-8" + bom
+        return body.decode("utf-8"), {}
+    except UnicodeDecodeError:
+        pass
+    # Bytes that break UTF-8 become lone surrogates (U+DC80–U+DCFF): found in one pass.
+    escaped = body.decode("utf-8", errors="surrogateescape")
+    bad = [(m.start(), ord(m.group()) - 0xDC00) for m in _ESCAPED.finditer(escaped)]
+    letters = sum(1 for _ in _LETTER.finditer(escaped))
+    if letters > len(bad) or bom:
+        lines: dict[int, set[str]] = {}
+        for position, byte in bad:
+            lines.setdefault(_line_of(escaped, position), set()).add(f"0x{byte:02X}")
+        detected.encoding = "utf-8" + bom
+        detected.encoding_note = (
+            f"{len(bad)} byte(s) on {len(lines)} line(s) are not UTF-8; the rest of the file "
+            "is, so it is read as UTF-8 and those lines are rejected"
+        )
+        text = _ESCAPED.sub("\ufffd", escaped)
+        return text, {
+            line: f"byte(s) {', '.join(sorted(found))} on this line are not UTF-8 (the rest of "
+            "the file is); fix them at the source and import the line again"
+            for line, found in lines.items()
+        }
+    named = ", ".join(sorted({f"0x{b:02X}" for _, b in bad})[:5])
+    line = _line_of(escaped, bad[0][0])
+    try:
+        text = body.decode("cp1252")
+        detected.encoding = "cp1252"
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")
+        detected.encoding = "latin-1"
+    detected.encoding_note = (
+        f"not UTF-8: byte(s) {named} (the first on line {line}) are not UTF-8 and no UTF-8 "
+        f"letter is in the file, so it is read as {detected.encoding}"
+    )
+    return text, {}
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_LETTER = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")
 
 
 def _read_csv_fast(text: str, lines: list[str], delimiter: str):
@@ -165,19 +311,17 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
     return header, frame
 
 
-def _sniff_delimiter(header: str, sample: list[str]) -> str:
-    """The delimiter that splits the header and the next lines into the same, largest
-    number of fields."""
+def _sniff_delimiter(samples: list[list[list[str]]]) -> str:
+    """The delimiter that splits the header and the next records into the same, largest
+    number of fields (samples: the first records as each of DELIMITERS reads them)."""
     best, best_score = ",", 0
-    for delimiter in DELIMITERS:
-        width = len(next(csv.reader([header], delimiter=delimiter)))
+    for delimiter, records in zip(DELIMITERS, samples, strict=True):
+        if not records:
+            continue
+        width = len(records[0])
         if width < 2:
             continue
-        consistent = sum(
-            len(next(csv.reader([line], delimiter=delimiter))) == width
-            for line in sample
-            if line.strip()
-        )
+        consistent = sum(len(record) == width for record in records[1:])
         score = width * 1000 + consistent
         if score > best_score:
             best, best_score = delimiter, score
