@@ -135,15 +135,16 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
                 f"row of {len(record)} fields. Close the quote on line {start} and try again."
             )
         records.append(record)
-        numbers.append(reader.line_num)
+        numbers.append(start)  # a value spanning lines: the line where its record starts
     if header is None:
         raise FileRejected("The file is empty.")
     return RawTable(header, _frame(header, records, numbers), detected, bad_lines)
 
 
-# A value may be this long; a larger one is a damaged file, not an order line.
-MAX_FIELD_CHARS = 1_000_000
-csv.field_size_limit(MAX_FIELD_CHARS)
+# The csv module's default stops at 128 KB a value with an error; a long value is read (the
+# file's size bounds it) and validation rejects it as too long for its column.
+csv.field_size_limit(2**31 - 1)
+SNIFF_CHARS = 4_000_000
 
 
 def _malformed(problem: csv.Error, start: int, end: int) -> FileRejected:
@@ -153,10 +154,10 @@ def _malformed(problem: csv.Error, start: int, end: int) -> FileRejected:
             f'Line {start} opens a quoted value (") that is never closed: the rest of the file '
             f"would be read as one value. Close the quote on line {start} and try again."
         )
-    if "field larger than field limit" in message:
+    if "expected after" in message and end > start:
         return FileRejected(
-            f"Line {start} holds a value longer than {MAX_FIELD_CHARS:,} characters; no column "
-            "of an import is that long (is the file damaged, or a quote left open?)."
+            f'Line {start} opens a quoted value (") that runs on to line {end}, where a quote '
+            f"closes it in the middle of a value. Close the quote on line {start} and try again."
         )
     if "expected after" in message:
         return FileRejected(
@@ -176,7 +177,7 @@ def _first_records(text: str, count: int = 20) -> list[list[str]]:
     """The first records, for sniffing; read with the csv module so that CR-only lines and
     long quoted values in the first lines are read as they are meant."""
     out = []
-    head = text[: 4 * MAX_FIELD_CHARS]
+    head = text[:SNIFF_CHARS]
     for delimiter in DELIMITERS:
         reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
         records = []
@@ -199,8 +200,10 @@ def decode_text(
 
     UTF-16 is recognised by its byte-order mark (Excel's "Unicode text"). A file that is
     valid UTF-8 is UTF-8. When bytes break UTF-8: if the file also holds valid UTF-8
-    letters (ü written as two bytes, as UTF-8 writes it) it is UTF-8 with a few bad bytes,
-    and the lines holding them are returned to be rejected; otherwise it is cp1252 (or
+    letters (ü written as two bytes, as UTF-8 writes it; in cp1252 text such a pair is an
+    uppercase letter followed by a symbol, rare) and no more than ten bad bytes per such
+    letter, it is UTF-8 with a few bad bytes, and the lines holding them are returned to be
+    rejected; otherwise it is cp1252 (or
     latin-1 for the five bytes cp1252 lacks) and the bytes that broke UTF-8 are named.
     Returns (text, {line: reason}).
     """
@@ -233,7 +236,7 @@ def decode_text(
     escaped = body.decode("utf-8", errors="surrogateescape")
     bad = [(m.start(), ord(m.group()) - 0xDC00) for m in _ESCAPED.finditer(escaped)]
     letters = sum(1 for _ in _LETTER.finditer(escaped))
-    if letters > len(bad) or bom:
+    if bom or (letters and len(bad) <= 10 * letters):
         lines: dict[int, set[str]] = {}
         for position, byte in bad:
             lines.setdefault(_line_of(escaped, position), set()).add(f"0x{byte:02X}")
@@ -279,6 +282,10 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
 
     if any(line.count('"') % 2 for line in lines):
         return None
+    # Arrow reads `"Acme" Inc` as a value without a word; the csv module reports it.
+    well_formed = _quoted_line(delimiter)
+    if any('"' in line and not well_formed.fullmatch(line.rstrip("\r")) for line in lines):
+        return None
     numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
     if len(numbers) < 2:
         return None
@@ -309,6 +316,13 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
     frame["_line"] = numbers[1:]
     frame["_width"] = len(header)
     return header, frame
+
+
+def _quoted_line(delimiter: str) -> re.Pattern:
+    """A line whose every quoted value is quoted whole, as in: "a ""b"" c",d."""
+    d = re.escape(delimiter)
+    field = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
+    return re.compile(f"{field}(?:{d}{field})*")
 
 
 def _sniff_delimiter(samples: list[list[list[str]]]) -> str:
@@ -381,28 +395,50 @@ def _cell_text(value) -> str:
 
 
 def _read_parquet(data: bytes) -> RawTable:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as problem:  # pyarrow raises several types for a damaged file
         raise FileRejected(f"This Parquet file cannot be read ({problem}).") from problem
-    frame = table.to_pandas()
-    header = [str(c) for c in frame.columns]
-    records = [
-        [_cell_text(v) if v is not None and not _is_nan(v) else "" for v in row]
-        for row in frame.itertuples(index=False)
-    ]
-    raw = RawTable(
-        header,
-        _frame(header, records, list(range(1, len(records) + 1))),
-        Detected(format="parquet", date_format="%Y-%m-%d"),
-    )
-    return raw
+    header = [str(c) for c in table.column_names]
+    columns = []
+    for name, column in zip(header, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            values = column.fill_null("").to_pylist()
+        elif pa.types.is_integer(kind):
+            values = column.cast(pa.string()).fill_null("").to_pylist()
+        else:
+            values = [_parquet_text(name, i, v) for i, v in enumerate(column.to_pylist(), 1)]
+        columns.append(pd.array(values, dtype="str"))
+    frame = pd.DataFrame(dict(enumerate(columns)))
+    frame["_line"] = range(1, table.num_rows + 1)
+    frame["_width"] = len(header)
+    return RawTable(header, frame, Detected(format="parquet", date_format="%Y-%m-%d"))
 
 
-def _is_nan(value) -> bool:
-    return isinstance(value, float) and np.isnan(value)
+def _parquet_text(column: str, row: int, value) -> str:
+    """A typed Parquet value as the text a CSV export would hold."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as problem:
+            raise FileRejected(
+                f"Row {row} of column “{column}” holds bytes that are not UTF-8 text."
+            ) from problem
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # the day as written in the file's zone
+    if isinstance(value, float) and not np.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    return _cell_text(value)
 
 
 def ecb_wide_to_long(raw: RawTable) -> RawTable:

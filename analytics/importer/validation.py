@@ -306,7 +306,8 @@ def _currency_hint(value: str) -> str:
 
 
 def reject_duplicates(frame: pd.DataFrame, problems: Problems, key: list[str], label: str) -> None:
-    repeated = frame.duplicated(key, keep="first")
+    # A key with a missing part is rejected as missing, not as a duplicate of another.
+    repeated = frame.duplicated(key, keep="first") & frame[key].notna().all(axis=1)
     if repeated.any():
         first_line = frame.groupby(key, sort=False, dropna=False)["_line"].transform("first")
         problems.add(
@@ -315,7 +316,7 @@ def reject_duplicates(frame: pd.DataFrame, problems: Problems, key: list[str], l
             lambda rows: [
                 f"duplicate key: the same {label} is on line {first_line[i]}" for i in rows.index
             ],
-            frame.loc[repeated, key].astype(str).agg(" / ".join, axis=1),
+            frame.loc[repeated, key].astype(object).map(str).agg(" / ".join, axis=1),
         )
 
 
@@ -360,6 +361,8 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     # The ECB's extremes since 1999: 0.39 (CYP) to 1,912,400 (TRL) units per EUR.
     "units_per_eur": (1e-4, 1e7, "a rate is 0.0001 to 10,000,000 units per EUR"),
 }
+# An id, name or product line longer than this is a damaged file or a quote left open.
+MAX_TEXT_CHARS = 4_000
 # Fields whose sign validate() checks already (negative price, a rate must be above 0).
 SIGN_CHECKED = frozenset(
     {
@@ -415,6 +418,18 @@ def check_plausible(con, kind_name: str, frame: pd.DataFrame, problems: Problems
         outside = np.isfinite(number) & (below | (number > high))
         problems.add(outside, name, reason)
         frame[name] = number.where(~(infinite | outside))
+    for f in KINDS[kind_name].fields:
+        if f.type == "text" and f.name in frame:
+            long = frame[f.name].str.len() > MAX_TEXT_CHARS
+            problems.add(
+                long,
+                f.name,
+                lambda rows, name=f.name: [
+                    f"{len(v):,} characters long; a value is at most {MAX_TEXT_CHARS:,}"
+                    for v in rows[name]
+                ],
+                frame[f.name].str.slice(0, 40) + "…",
+            )
     if kind_name == "orders" and "line_no" in frame:
         problems.add(
             frame["line_no"].isna() & (problems.raw["line_no"] == ""),
@@ -439,7 +454,7 @@ def check_plausible(con, kind_name: str, frame: pd.DataFrame, problems: Problems
 def check_rate_band(con, frame: pd.DataFrame, problems: Problems) -> None:
     """Each rate within RATE_BAND of the same currency's previous publication (stored, or
     earlier in the file) when that is at most RATE_GAP_DAYS before it."""
-    usable = frame["rate_date"].notna() & frame["units_per_eur"].notna()
+    usable = frame["rate_date"].notna() & (frame["units_per_eur"] > 0)
     if not usable.any():
         return
     rows = frame.loc[usable, ["rate_date", "currency", "units_per_eur"]].copy()
