@@ -121,9 +121,9 @@ case(
     **some_rejected(2, [rejected(2, "customer_name", "199,999 characters long")]),
 )
 case(
-    "field_1mb_quoted_with_delimiters.csv",
-    csv_bytes(row("H1"), row("H2", name='"' + "x," * 550_000 + '"')),
-    **some_rejected(2, [rejected(3, "customer_name", "1,100,000 characters long")]),
+    "field_300kb_quoted_with_delimiters.csv",
+    csv_bytes(row("H1"), row("H2", name='"' + "x," * 150_000 + '"')),
+    **some_rejected(2, [rejected(3, "customer_name", "300,000 characters long")]),
 )
 
 # --- encodings ------------------------------------------------------------------------------
