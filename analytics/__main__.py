@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -34,11 +35,17 @@ def _build_demo(args: argparse.Namespace) -> int:
 
 def _fx_update(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
-    con = db.connect(path)
-    try:
-        result = fx.fetch_newer_rates(con)
-    finally:
-        con.close()
+
+    @contextlib.contextmanager
+    def connection(read_only: bool):
+        con = db.connect(path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # Read, fetch with no connection open, then write: the store is not held meanwhile.
+    result = fx.update_rates(lambda: connection(True), lambda: connection(False))
     print(result.message)
     return 0 if result.ok else 1
 

@@ -358,8 +358,7 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "population": (0, 1e10, "a population is at most 10,000,000,000"),
     "gdp_usd": (0, 1e15, "a GDP is at most USD 1,000,000,000,000,000"),
     "addressable_market_eur": (0, 1e14, "a market is at most EUR 100,000,000,000,000"),
-    # The ECB's extremes since 1999: 0.39 (CYP) to 1,912,400 (TRL) units per EUR.
-    "units_per_eur": (1e-4, 1e7, "a rate is 0.0001 to 10,000,000 units per EUR"),
+    "units_per_eur": (fx.MIN_RATE, fx.MAX_RATE, "a rate is 0.0001 to 10,000,000 units per EUR"),
 }
 # An id, name or product line longer than this is a damaged file or a quote left open.
 MAX_TEXT_CHARS = 4_000
@@ -377,12 +376,10 @@ SIGN_CHECKED = frozenset(
         "units_per_eur",
     }
 )
-# A rate may be at most twice, or at least half, the same currency's previous publication
-# when that is at most RATE_GAP_DAYS earlier. The ECB's largest move from one publication to
-# the next since 1999 is 1.68x (TRL, 22 Feb 2001).
-RATE_BAND = 2.0
-RATE_GAP_DAYS = 31
-FIRST_RATE_DATE = dt.date(1999, 1, 1)
+# A rate near the previous publication: the band fx-update applies too (see fx.RATE_BAND).
+RATE_BAND = fx.RATE_BAND
+RATE_GAP_DAYS = fx.RATE_GAP_DAYS
+FIRST_RATE_DATE = fx.FIRST_RATE_DATE
 FIRST_DATE = dt.date(1900, 1, 1)
 # Dates that record something that has happened: at most a day ahead (time zones).
 PAST_DATES = ("order_date", "rate_date", "created_date", "snapshot_date")

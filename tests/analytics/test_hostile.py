@@ -6,12 +6,19 @@ written by hand in hostile_corpus/make_corpus.py."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import http.server
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from analytics import importer
+from analytics import fx, importer
+
+D = dt.date
 
 CORPUS = Path(__file__).parent / "hostile_corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".txt", ".parquet"))
@@ -54,3 +61,198 @@ def test_hostile_file_gives_its_expected_report(fixture_con, name):
         sql, rows = expected["query"]
         stored = [list(r) for r in fixture_con.execute(sql).fetchall()]
         assert json.loads(json.dumps(stored, default=str)) == rows
+
+
+# --- fx-update: odd answers, a total deadline, no writer held across the network ----------
+
+
+def _count(con, table="fx_rates"):
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ({}, "holds nothing where a table of rates was expected"),
+        ({"rates": {}}, "holds no rate for any stored currency"),
+        ([1.08, 0.85], "holds a list where a table of rates was expected"),
+        ({"rates": [1.08]}, "holds a list where a table of rates was expected"),
+        ({"rates": {"USD": 0, "GBP": 0.85}}, "USD is 0.0; a rate must be a number above 0"),
+        ({"rates": {"USD": "NaN", "GBP": 0.85}}, "USD is 'NaN', not a number"),
+        ({"rates": {"USD": float("nan"), "GBP": 0.85}}, "USD is nan; a rate must be"),
+        ({"rates": {"USD": True, "GBP": 0.85}}, "USD is True, not a number"),
+        ({"rates": {"USD": 1e-300, "GBP": 0.85}}, "USD is 1e-300; a rate is 0.0001 to 10,000,000"),
+        (
+            {"rates": {"USD": 5.0, "GBP": 0.85}},
+            "USD is 5, more than 2x away from the previous rate (1.09 on 01 Feb 2024)",
+        ),
+    ],
+)
+def test_fx_update_reports_an_odd_answer_and_stores_nothing(fixture_con, answer, says):
+    before = _count(fixture_con), _count(fixture_con, "fx_daily")
+    same = lambda: contextlib.nullcontext(fixture_con)  # noqa: E731
+    result = fx.update_rates(same, same, until=D(2024, 2, 2), fetch=lambda day, left: answer)
+    assert not result.ok
+    assert says in result.message, result.message
+    assert "02 Feb 2024" in result.message and "Nothing was stored" in result.message
+    assert (_count(fixture_con), _count(fixture_con, "fx_daily")) == before
+
+
+class _Answers:
+    """A rates client answering each call with the next of `answers`' rates tables."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def get_rates(self, base, date_obj=None):
+        answer = self.answers.pop(0)
+        return answer.get("rates") if isinstance(answer, dict) and "rates" in answer else answer
+
+
+def test_an_odd_second_day_stores_the_first_day_neither(fixture_con):
+    before = _count(fixture_con)
+    client = _Answers([{"rates": {"USD": 1.08, "GBP": 0.85}}, {"rates": {"USD": "1.1"}}])
+    result = fx.fetch_newer_rates(fixture_con, until=D(2024, 2, 5), rates_client=client)
+    assert not result.ok and "05 Feb 2024" in result.message and "USD is '1.1'" in result.message
+    assert _count(fixture_con) == before
+
+
+def test_fx_update_fetches_with_no_connection_open(fixture_con):
+    """The store is read, closed, the network called, then opened for the write."""
+    events = []
+
+    @contextlib.contextmanager
+    def opened(name):
+        events.append(f"open {name}")
+        yield fixture_con
+        events.append(f"close {name}")
+
+    def fetch(day, left):
+        events.append(f"fetch {day:%d}")
+        return {"rates": {"USD": 1.1, "GBP": 0.86}}
+
+    result = fx.update_rates(
+        lambda: opened("read"), lambda: opened("write"), until=D(2024, 2, 5), fetch=fetch
+    )
+    assert result.ok and result.rows_added == 4
+    assert events == [
+        "open read",
+        "close read",
+        "fetch 02",
+        "fetch 05",
+        "open write",
+        "close write",
+    ]
+
+
+def test_the_deadline_counts_every_call_and_keeps_the_days_fetched(fixture_con):
+    asked = []
+
+    def fetch(day, left):
+        asked.append(day)
+        if day > D(2024, 2, 2):
+            time.sleep(left + 0.05)  # a slow answer uses up what is left of the deadline
+        return {"rates": {"USD": 1.1, "GBP": 0.86}}
+
+    started = time.monotonic()
+    result = fx.update_rates(
+        lambda: contextlib.nullcontext(fixture_con),
+        lambda: contextlib.nullcontext(fixture_con),
+        until=D(2024, 2, 9),
+        deadline_s=0.3,
+        fetch=fetch,
+    )
+    assert time.monotonic() - started < 1.5
+    # 2 and 5 Feb answered; 5 Feb's answer took the rest of the deadline, so 6-9 Feb are
+    # not asked for, and the message says where to go on from.
+    assert asked == [D(2024, 2, 2), D(2024, 2, 5)]
+    assert result.ok and result.rows_added == 4
+    assert "from 06 Feb 2024 within 0.3 s" in result.message
+    assert fx.rate_status(fixture_con).last_date == D(2024, 2, 5)
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Answers 200 with a long body sent one byte at a time, 0.1 s apart, for 10 s at most."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def trickling_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_total_deadline(fixture_con, trickling_server):
+    before = _count(fixture_con)
+    started = time.monotonic()
+    result = fx.fetch_newer_rates(
+        fixture_con, until=D(2024, 2, 9), deadline_s=1.0, base_url=trickling_server
+    )
+    took = time.monotonic() - started
+    # Each byte arrives well within a per-read timeout; only the total deadline stops it.
+    assert took < 1.6, took
+    assert not result.ok and "did not answer within 1 s" in result.message
+    assert _count(fixture_con) == before
+
+
+class _Fixed(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"rates": {"USD": NaN, "GBP": 0.85}}', "Could not fetch newer rates (ValueError)"),
+        (b'{"rates": {}}', "holds no rate for any stored currency"),
+        (b"[]", "holds a list where a table of rates was expected"),
+        (b"<html>maintenance</html>", "Could not fetch newer rates (JSONDecodeError)"),
+    ],
+)
+def test_odd_answers_from_a_local_server(fixture_con, body, says):
+    handler = type("Handler", (_Fixed,), {"body": body})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        before = _count(fixture_con)
+        result = fx.fetch_newer_rates(
+            fixture_con,
+            until=D(2024, 2, 2),
+            deadline_s=5,
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/",
+        )
+        assert not result.ok and says in result.message, result.message
+        assert "up to date" not in result.message
+        assert _count(fixture_con) == before
+    finally:
+        server.shutdown()
+        server.server_close()
