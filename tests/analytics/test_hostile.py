@@ -14,9 +14,10 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from analytics import fx, importer
+from analytics import db, fx, importer, store
 
 D = dt.date
 
@@ -256,3 +257,85 @@ def test_odd_answers_from_a_local_server(fixture_con, body, says):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the store is data, not code ------------------------------------------------------------
+
+
+@pytest.fixture
+def store_file(tmp_path):
+    path = tmp_path / "store.duckdb"
+    con = db.connect(path)
+    store.create_schema(con)
+    con.execute("INSERT INTO countries VALUES ('DE', 'DEU', 'Germany', 'W', 'DACH', 'EUR')")
+    con.close()
+    return path
+
+
+def test_the_read_connection_reads_no_file_and_cannot_be_switched_back(store_file, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+    con = db.connect(store_file, read_only=True)
+    try:
+        assert con.execute("SELECT name FROM countries").fetchall() == [("Germany",)]
+        for sql in (
+            f"SELECT content FROM read_text('{secret}')",
+            f"SELECT * FROM read_csv('{secret}')",
+            f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
+        ):
+            with pytest.raises(duckdb.Error, match=r"disabled by configuration|Permission"):
+                con.execute(sql)
+        with pytest.raises(duckdb.Error, match="configuration has been locked"):
+            con.execute("SET enable_external_access = true")
+        cur = con.cursor()  # the app's pages read through cursors of the shared connection
+        with pytest.raises(duckdb.Error, match=r"disabled by configuration|Permission"):
+            cur.execute(f"SELECT content FROM read_text('{secret}')")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "CREATE VIEW import_log_v AS SELECT content AS file_name FROM read_text('{secret}')",
+        "CREATE MACRO leak() AS (SELECT content FROM read_text('{secret}'))",
+        "CREATE MACRO rows_of(p) AS TABLE SELECT * FROM read_csv(p)",
+    ],
+)
+def test_a_store_holding_views_or_macros_is_refused(store_file, tmp_path, code):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+    con = duckdb.connect(str(store_file))
+    if "import_log_v" in code:  # the attack: import_log itself replaced by a view
+        con.execute("DROP TABLE import_log")
+        code = code.replace("import_log_v", "import_log")
+    con.execute(code.format(secret=secret))
+    con.close()
+    with pytest.raises(db.StoreRefused, match="tables only") as refused:
+        db.connect(store_file, read_only=True)
+    assert "s3cret" not in str(refused.value)
+
+
+def test_a_new_store_and_its_log_are_private(tmp_path):
+    path = tmp_path / "new.duckdb"
+    con = db.connect(path)
+    try:
+        con.execute("CREATE TABLE t AS SELECT 1 AS a")
+        con.execute("INSERT INTO t VALUES (2)")
+        assert path.stat().st_mode & 0o777 == 0o600
+        wal = path.with_name(path.name + ".wal")
+        assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+    finally:
+        con.close()
+
+
+def test_the_store_path_is_absolute_or_under_data(monkeypatch, tmp_path):
+    monkeypatch.setenv(db.DB_ENV_VAR, "sales.duckdb")
+    with pytest.raises(db.StoreRefused, match="relative path"):
+        db.database_path()
+    monkeypatch.setenv(db.DB_ENV_VAR, "data/other.duckdb")
+    assert db.database_path() == db.DEFAULT_DB_PATH.parent / "other.duckdb"
+    monkeypatch.setenv(db.DB_ENV_VAR, str(tmp_path / "x.duckdb"))
+    assert db.database_path() == tmp_path / "x.duckdb"
+    monkeypatch.delenv(db.DB_ENV_VAR)
+    assert db.database_path() == db.DEFAULT_DB_PATH
