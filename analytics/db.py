@@ -43,6 +43,8 @@ TABLES = frozenset(
         "fx_rates",
         "scenarios",
         "import_log",
+        "imported_order_lines",
+        "imported_rates",
         "fx_daily",
         "sales_daily",
         "orders_daily",

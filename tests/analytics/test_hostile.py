@@ -339,3 +339,123 @@ def test_the_store_path_is_absolute_or_under_data(monkeypatch, tmp_path):
     assert db.database_path() == tmp_path / "x.duckdb"
     monkeypatch.delenv(db.DB_ENV_VAR)
     assert db.database_path() == db.DEFAULT_DB_PATH
+
+
+# --- undoing an import ----------------------------------------------------------------------
+
+TABLES = ("order_lines", "sales_daily", "orders_daily", "fx_rates", "fx_daily", "customers")
+
+
+def snapshot(con) -> dict:
+    return {
+        t: sorted(map(tuple, con.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
+        for t in TABLES
+    }
+
+
+def _orders(*lines: str) -> bytes:
+    return ("\n".join([HEADER, *lines]) + "\n").encode()
+
+
+HEADER = (
+    "order_id,order_date,customer_id,country,currency,product_id,quantity,unit_price,"
+    "customer_name,channel,unit_cost_eur"
+)
+U1 = "U1,2024-01-08,C1,US,USD,P1,2,60,,direct,20"  # 120 USD at 1.20 = EUR 100
+U2 = "U2,2024-01-09,C1,US,USD,P1,1,50,,direct,20"  # 50 USD at 1.00 = EUR 50
+U3 = "U3,2024-01-09,CNEW,DE,EUR,P2,3,10,New GmbH,web,4"  # EUR 30, creates customer CNEW
+
+
+def _eur(con) -> float:
+    return con.execute("SELECT sum(net_amount_eur) FROM sales_daily").fetchone()[0]
+
+
+def test_undo_removes_what_the_import_added_and_rebuilds_the_rollups(fixture_con):
+    original = snapshot(fixture_con)
+    base = _eur(fixture_con)
+    a = importer.import_file(fixture_con, "orders", _orders(U1, U2), "a.csv")
+    b = importer.import_file(fixture_con, "orders", _orders(U2, U3), "b.csv")
+    assert (a.status, b.status, b.unchanged) == ("loaded", "loaded", 1)
+    assert _eur(fixture_con) == pytest.approx(base + 100 + 50 + 30)
+
+    result = importer.undo_import(fixture_con, a.import_id)
+    # U1 goes; U2 stays, because b.csv holds it too; U3 was never a's.
+    assert (result.removed, result.kept) == (1, 1)
+    assert "1 order lines stay: a later import holds them too" in result.message
+    lines = fixture_con.execute("SELECT order_id FROM order_lines WHERE order_id LIKE 'U%'")
+    assert sorted(r[0] for r in lines.fetchall()) == ["U2", "U3"]
+    assert _eur(fixture_con) == pytest.approx(base + 50 + 30)
+    status = dict(fixture_con.execute("SELECT import_id, status FROM import_log").fetchall())
+    assert status[a.import_id] == "undone" and status[b.import_id] == "loaded"
+
+    # b.csv now counts as having added U2: undoing it leaves the store as it was, except
+    # for the customer its order line created (kept: other data may point at it).
+    importer.undo_import(fixture_con, b.import_id)
+    after = snapshot(fixture_con)
+    assert after["customers"] == sorted(
+        [*original["customers"], ("CNEW", "New GmbH", "DE", "web", None)], key=repr
+    )
+    assert {t: v for t, v in after.items() if t != "customers"} == {
+        t: v for t, v in original.items() if t != "customers"
+    }
+
+    with pytest.raises(importer.UndoRefused, match="already undone"):
+        importer.undo_import(fixture_con, a.import_id)
+
+
+def test_a_wrong_line_is_corrected_by_undo_and_a_corrected_import(fixture_con):
+    wrong = importer.import_file(fixture_con, "orders", _orders(U1), "wrong.csv")
+    fixed = _orders(U1.replace(",60,", ",66,"))
+    conflict = importer.import_file(fixture_con, "orders", fixed, "fixed.csv")
+    assert conflict.status == "rejected" and "already stored" in conflict.rejected[0]["reason"]
+    importer.undo_import(fixture_con, wrong.import_id)
+    assert importer.import_file(fixture_con, "orders", fixed, "fixed.csv").status == "loaded"
+    price = "SELECT unit_price_local FROM order_lines WHERE order_id = 'U1'"
+    assert fixture_con.execute(price).fetchall() == [(66.0,)]
+
+
+def test_undoing_a_rates_import_rebuilds_the_daily_rates(fixture_con):
+    original = snapshot(fixture_con)
+    data = b"rate_date,currency,units_per_eur\n2024-02-02,USD,1.1\n2024-02-05,USD,1.11\n"
+    report = importer.import_file(fixture_con, "rates", data, "rates.csv")
+    assert report.status == "loaded" and snapshot(fixture_con) != original
+    assert importer.undo_import(fixture_con, report.import_id).removed == 2
+    assert snapshot(fixture_con) == original
+
+
+def test_imports_that_cannot_be_undone_say_why(fixture_con):
+    with pytest.raises(importer.UndoRefused, match="No import has the id"):
+        importer.undo_import(fixture_con, "nope")
+    master = importer.import_file(
+        fixture_con, "products", b"product_id,name,product_line\nP9,Gauge,Sensors\n", "p.csv"
+    )
+    with pytest.raises(importer.UndoRefused, match="master data is updated in place"):
+        importer.undo_import(fixture_con, master.import_id)
+    bad = importer.import_file(fixture_con, "orders", _orders(U1.replace(",60,", ",x,")), "x")
+    with pytest.raises(importer.UndoRefused, match="loaded nothing"):
+        importer.undo_import(fixture_con, bad.import_id)
+
+
+def test_import_undo_from_the_command_line(fixture_con, tmp_path, capsys):
+    from analytics.__main__ import main
+
+    path = tmp_path / "store.duckdb"
+    fixture_con.execute(f"ATTACH '{path}' AS copy")
+    fixture_con.execute("COPY FROM DATABASE memory TO copy")
+    fixture_con.execute("DETACH copy")
+    source = tmp_path / "orders.csv"
+    source.write_bytes(_orders(U1, U2))
+    assert main(["import", "orders", str(source), "--db", str(path)]) == 0
+    import_id = json.loads(capsys.readouterr().out)["import_id"]
+    assert main(["import-undo", import_id, "--db", str(path)]) == 0
+    assert "removed 2 order lines" in capsys.readouterr().out
+    assert main(["import-undo", import_id, "--db", str(path)]) == 2
+    assert "already undone" in capsys.readouterr().err
+    con = db.connect(path, read_only=True)
+    try:
+        assert (
+            con.execute("SELECT count(*) FROM order_lines WHERE order_id LIKE 'U%'").fetchone()[0]
+            == 0
+        )
+    finally:
+        con.close()
