@@ -116,6 +116,11 @@ def report(result: importer.Report, key: str) -> None:
         )
     if result.ignored_columns:
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
+    if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
+        notes.append(
+            f"Import id `{result.import_id}`: `python -m analytics import-undo "
+            f"{result.import_id}` removes what this import added"
+        )
     for note in notes:
         st.markdown(f"- {note}")
     rejected = result.rejected_frame()
