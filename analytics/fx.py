@@ -502,7 +502,7 @@ def _get_answer(day: dt.date, seconds_left: float, base_url: str | None):
     with requests.get(
         url,
         params={"base": BASE_CURRENCY, "rtype": "fpy"},
-        timeout=max(0.01, seconds_left),
+        timeout=seconds_left + 0.5,  # the waiting thread gives up first, at the deadline
         stream=True,
     ) as response:
         if response.status_code != 200:

@@ -274,6 +274,17 @@ case(
     csv_bytes(row("P1").removesuffix(",20") + "," + "9" * 400),
     **some_rejected(1, [rejected(2, "unit_cost_eur", "too large to be a number")], "rejected"),
 )
+net_header = HEADER.replace("unit_price", "net_amount")
+case(
+    "net_value_400_digits.csv",
+    csv_bytes(row("V1"), row("V2", price="9" * 400), header=net_header),
+    **some_rejected(2, [rejected(3, "net_amount", "too large to be a number")]),
+)
+case(
+    "net_value_above_a_trillion.csv",
+    csv_bytes(row("V1", price="-2000000000000"), row("V2"), header=net_header),
+    **some_rejected(2, [rejected(2, "net_amount", "at most 1,000,000,000,000 either way")]),
+)
 discount_header = HEADER + ",discount_pct"
 case(
     "discount_out_of_range.csv",
@@ -526,7 +537,7 @@ case(
         [
             rejected(1, "unit_price", "not a number"),
             rejected(2, "quantity", "at most 1,000,000 units"),
-            rejected(3, "unit_price", "missing required value"),
+            rejected(3, "unit_price", "no unit price, net price or net value"),
         ],
         "rejected",
     ),
