@@ -137,8 +137,20 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         path.chmod(0o600)
     if read_only:
         try:
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            # DuckDB shares one database per file within a process: a second connection
+            # finds the settings already made (and locked) by the first.
+            locked, external = con.execute(
+                "SELECT current_setting('lock_configuration'), "
+                "current_setting('enable_external_access')"
+            ).fetchone()
+            if not locked:
+                con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+            elif external:
+                raise StoreRefused(
+                    f"The database {path} is open in this process with external access on; "
+                    "close that connection first."
+                )
             code = [row[0] for row in con.execute(_CODE_OBJECTS).fetchall()]
         except BaseException:
             con.close()

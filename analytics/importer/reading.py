@@ -356,6 +356,13 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     from openpyxl import load_workbook  # parses with defusedxml when it is installed
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(i.file_size for i in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise FileRejected(
+                f"This workbook unpacks to {unpacked / 1e6:,.0f} MB; at most "
+                f"{MAX_XLSX_UNPACKED_BYTES / 1e6:,.0f} MB is read. Export the data as CSV."
+            )
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
         raise FileRejected(f"This XLSX file cannot be opened ({problem}).") from problem
@@ -365,7 +372,18 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
         raise FileRejected(f"The workbook has no sheet “{sheet}”; it has {', '.join(sheets)}.")
     detected = Detected(format="xlsx", sheet=sheet, sheets=sheets, date_format="%Y-%m-%d")
     header, records, numbers = None, [], []
+    declared = book[sheet].max_row or 0  # the sheet's own dimension, when it states one
+    if declared > MAX_XLSX_ROWS:
+        book.close()
+        raise _too_many_rows(sheet, f"says it has {declared:,} rows")
+    cells_read = 0
     for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+        cells_read += len(values)
+        if number > MAX_XLSX_ROWS or cells_read > MAX_XLSX_CELLS:
+            book.close()
+            raise _too_many_rows(
+                sheet, f"has more than {number - 1:,} rows or {cells_read:,} cells"
+            )
         cells = ["" if v is None else _cell_text(v) for v in values]
         if not any(c.strip() for c in cells):
             continue
@@ -382,6 +400,21 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     raw = RawTable(header, _frame(header, records, numbers), detected)
     raw.rows["_width"] = len(header)  # a spreadsheet row has every column
     return raw
+
+
+# What an XLSX may hold: Excel's own sheet limit of rows, a number of cells and an unpacked
+# size that a file of that many order lines stays within. Beyond them openpyxl would work for
+# minutes and gigabytes (a 0.4 MB file can hold 3 million rows).
+MAX_XLSX_ROWS = 1_048_576
+MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_UNPACKED_BYTES = 1_000_000_000
+
+
+def _too_many_rows(sheet: str, what: str) -> FileRejected:
+    return FileRejected(
+        f"The sheet “{sheet}” {what}; an XLSX is read up to {MAX_XLSX_ROWS:,} rows and "
+        f"{MAX_XLSX_CELLS:,} cells. Export the data as CSV, or split the file."
+    )
 
 
 def _cell_text(value) -> str:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import http.server
+import io
 import json
+import re
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from analytics import db, fx, importer, store
+from analytics.importer import reading
 
 D = dt.date
 
@@ -459,3 +463,62 @@ def test_import_undo_from_the_command_line(fixture_con, tmp_path, capsys):
         )
     finally:
         con.close()
+
+
+# --- XLSX: bounded work ---------------------------------------------------------------------
+
+
+def _xlsx(rows: int, dimension: bool = True) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    for i in range(rows):
+        sheet.append([f"X{i}", "2024-01-08", "C1", "US", "USD", "P1", 1, 60, "", "direct", 20])
+    out = io.BytesIO()
+    book.save(out)
+    if dimension:
+        return out.getvalue()
+    # A sheet that does not state its size: openpyxl must count while reading.
+    source, target = zipfile.ZipFile(io.BytesIO(out.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb"<dimension[^>]*/>", b"", content)
+            archive.writestr(item, content)
+    return target.getvalue()
+
+
+@pytest.mark.parametrize("dimension", [True, False])
+def test_an_xlsx_with_more_rows_than_allowed_is_rejected(fixture_con, monkeypatch, dimension):
+    monkeypatch.setattr(reading, "MAX_XLSX_ROWS", 5)
+    ok = importer.import_file(fixture_con, "orders", _xlsx(4, dimension), "ok.xlsx")
+    assert ok.status == "loaded" and ok.rows_loaded == 4
+    big = importer.import_file(fixture_con, "orders", _xlsx(5, dimension), "big.xlsx")
+    assert big.status == "rejected"
+    assert "an XLSX is read up to 5 rows" in big.message
+    assert ("says it has 6 rows" if dimension else "more than 5 rows") in big.message
+
+
+def test_an_xlsx_that_unpacks_too_large_is_rejected(fixture_con, monkeypatch):
+    data = _xlsx(3)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(i.file_size for i in archive.infolist())
+    monkeypatch.setattr(reading, "MAX_XLSX_UNPACKED_BYTES", unpacked - 1)
+    report = importer.import_file(fixture_con, "orders", data, "big.xlsx")
+    assert report.status == "rejected" and "unpacks to" in report.message
+    monkeypatch.setattr(reading, "MAX_XLSX_UNPACKED_BYTES", unpacked)
+    assert importer.import_file(fixture_con, "orders", data, "ok.xlsx").status == "loaded"
+
+
+def test_a_second_read_connection_to_the_same_store_shares_the_locked_settings(store_file):
+    first = db.connect(store_file, read_only=True)
+    try:
+        second = db.connect(store_file, read_only=True)  # the same database in this process
+        setting = "SELECT current_setting('enable_external_access')"
+        assert second.execute(setting).fetchone() == (False,)
+        second.close()
+    finally:
+        first.close()
