@@ -1,8 +1,10 @@
-"""Command line: python -m analytics build-demo | init | import | fx-update | bench | report | forecast."""
+"""Command line: python -m analytics build-demo | init | import | import-undo | fx-update | bench |
+report | forecast."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -34,11 +36,17 @@ def _build_demo(args: argparse.Namespace) -> int:
 
 def _fx_update(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
-    con = db.connect(path)
-    try:
-        result = fx.fetch_newer_rates(con)
-    finally:
-        con.close()
+
+    @contextlib.contextmanager
+    def connection(read_only: bool):
+        con = db.connect(path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # Read, fetch with no connection open, then write: the store is not held meanwhile.
+    result = fx.update_rates(lambda: connection(True), lambda: connection(False))
     print(result.message)
     return 0 if result.ok else 1
 
@@ -108,6 +116,23 @@ def _import(args: argparse.Namespace) -> int:
         )
     print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
     return 0 if report.status in ("loaded", "unchanged") else 2
+
+
+def _import_undo(args: argparse.Namespace) -> int:
+    path = Path(args.db) if args.db else db.database_path()
+    if not path.exists():
+        print(f"error: {path} does not exist.", file=sys.stderr)
+        return 2
+    con = db.connect(path)
+    try:
+        result = importer.undo_import(con, args.import_id)
+    except UserError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(result.message)
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -326,6 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--cost-currency", help="the currency of a unit cost column (e.g. EUR)")
     load.add_argument("--country", help="the country of lines whose file and customer give none")
     load.set_defaults(run=_import)
+
+    undo = commands.add_parser(
+        "import-undo", help="remove the order lines or rates one import added (by its id)"
+    )
+    undo.add_argument("import_id", help="the import's id (import_log, or the import's report)")
+    undo.add_argument("--db", help="database file")
+    undo.set_defaults(run=_import_undo)
 
     update = commands.add_parser("fx-update", help="append ECB rates newer than the stored ones")
     update.add_argument("--db", help="database file")

@@ -43,6 +43,8 @@ TABLES = frozenset(
         "fx_rates",
         "scenarios",
         "import_log",
+        "imported_order_lines",
+        "imported_rates",
         "fx_daily",
         "sales_daily",
         "orders_daily",
@@ -70,16 +72,60 @@ class StoreLocked(UserError):
     """Another process holds the database file."""
 
 
+class StoreRefused(UserError):
+    """The store holds code (a view or macro) where only data belongs, or its path is not
+    one the app may use."""
+
+
+DATA_DIR = DEFAULT_DB_PATH.parent
+
+
 def database_path() -> Path:
-    """The store's path: $SALES_ATLAS_DB if set, else data/sales_atlas.duckdb."""
-    return Path(os.environ.get(DB_ENV_VAR) or DEFAULT_DB_PATH)
+    """The store's path: $SALES_ATLAS_DB if set, else data/sales_atlas.duckdb.
+
+    $SALES_ATLAS_DB must be absolute, or relative to the project as data/…: a relative
+    path would otherwise depend on the directory the app was started in (and a missing
+    file there would be built as a new demo store)."""
+    value = os.environ.get(DB_ENV_VAR)
+    if not value:
+        return DEFAULT_DB_PATH
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    if path.parts[:1] == (DATA_DIR.name,):
+        return DATA_DIR.parent / path
+    raise StoreRefused(
+        f"{DB_ENV_VAR}={value} is a relative path; give an absolute path (e.g. "
+        f"{Path.cwd() / path}) or one under data/ (e.g. data/{path.name})."
+    )
+
+
+# Views and macros are code. The schema has none, so a store holding one was changed by
+# someone else; one reading files would show them to every user.
+_CODE_OBJECTS = """
+SELECT 'view ' || view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary
+UNION ALL
+SELECT DISTINCT lower(function_type) || ' ' || function_name FROM duckdb_functions()
+WHERE NOT internal AND function_type IN ('macro', 'table_macro')
+"""
 
 
 def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the store. A lock held by another process becomes a plain `StoreLocked` error."""
+    """Open the store. A lock held by another process becomes a plain `StoreLocked` error.
+
+    Read-only (the app's pages): the store is data, not code. External access is switched
+    off (no file, URL or extension can be read through a query) and the configuration
+    locked so no statement can switch it back; a store holding views or macros is refused.
+    Read-write: a store created here is readable by its owner only (0600), and so are the
+    write-ahead log and spill files DuckDB creates next to it (the process umask is 077
+    from the first write connection on)."""
     path = Path(path) if path is not None else database_path()
+    memory = str(path) == ":memory:"
+    if not read_only and not memory:
+        os.umask(0o077)
+    new = not memory and not path.exists()
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreLocked(
@@ -87,6 +133,36 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
                 "or import). Close it, or point SALES_ATLAS_DB at another file, and try again."
             ) from exc
         raise
+    if new and path.exists():
+        path.chmod(0o600)
+    if read_only:
+        try:
+            # DuckDB shares one database per file within a process: a second connection
+            # finds the settings already made (and locked) by the first.
+            locked, external = con.execute(
+                "SELECT current_setting('lock_configuration'), "
+                "current_setting('enable_external_access')"
+            ).fetchone()
+            if not locked:
+                con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+            elif external:
+                raise StoreRefused(
+                    f"The database {path} is open in this process with external access on; "
+                    "close that connection first."
+                )
+            code = [row[0] for row in con.execute(_CODE_OBJECTS).fetchall()]
+        except BaseException:
+            con.close()
+            raise
+        if code:
+            con.close()
+            raise StoreRefused(
+                f"The database {path} holds {', '.join(code[:5])}: a store of this app holds "
+                "tables only, so it has been changed by another program and is not opened. "
+                "Restore it from a backup, or rebuild it."
+            )
+    return con
 
 
 def identifier(name: str, allowed: frozenset[str] = TABLES | DIMENSIONS) -> str:

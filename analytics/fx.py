@@ -8,10 +8,17 @@ guess.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
+import json
+import math
+import threading
+import time
 import zipfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import metadata, resources
 
@@ -22,7 +29,6 @@ from analytics.errors import UserError
 
 BASE_CURRENCY = "EUR"
 MAX_RATE_AGE_DAYS = 10
-LIVE_TIMEOUT_S = 3.0
 
 
 class UnknownCurrency(UserError, ValueError):
@@ -279,76 +285,238 @@ class UpdateResult:
 
 
 LIVE_SOURCE = "ECB via forex-python (live fetch)"
+# The whole update, every day's call included, ends within this many seconds: a server that
+# answers slowly, or trickles its answer a byte at a time, cannot hold the page longer.
+LIVE_DEADLINE_S = 10.0
+MAX_ANSWER_BYTES = 1_000_000
+
+# What a rate may be (units per EUR): the ECB's extremes since 1999 are 0.39 (CYP) and
+# 1,912,400 (TRL). A new rate is at most RATE_BAND times, or at least 1/RATE_BAND of, the same
+# currency's previous publication when that is at most RATE_GAP_DAYS earlier: the ECB's
+# largest move from one publication to the next since 1999 is 1.68x (TRL, 22 Feb 2001).
+MIN_RATE, MAX_RATE = 1e-4, 1e7
+RATE_BAND = 2.0
+RATE_GAP_DAYS = 31
+FIRST_RATE_DATE = dt.date(1999, 1, 1)
+
+
+class _Deadline(Exception):
+    """The update's total deadline passed during a call."""
+
+
+def update_rates(
+    open_read: Callable[[], AbstractContextManager],
+    open_write: Callable[[], AbstractContextManager],
+    until: dt.date | None = None,
+    deadline_s: float = LIVE_DEADLINE_S,
+    fetch: Callable[[dt.date, float], object] | None = None,
+) -> UpdateResult:
+    """Append rates published after the last stored day.
+
+    Three steps, so that no network call runs while the store is held for writing: read
+    what is stored (open_read), fetch every missing weekday within one total deadline
+    (fetch(day, seconds_left) -> the server's decoded JSON answer), then store what was
+    fetched in one transaction (open_write). An answer that is not a table of plausible
+    rates stores nothing and says what was wrong; days fetched before the deadline are
+    stored and the message says where it stopped."""
+    import requests
+    from forex_python.converter import RatesNotAvailableError
+
+    with open_read() as con:
+        status = rate_status(con)
+        if status.last_date is None:
+            return UpdateResult(
+                False, "No stored rates to extend: build or initialise the store first."
+            )
+        currencies = [c for c in current_currencies(con) if c != BASE_CURRENCY]
+        previous = {
+            code: (day, rate)
+            for code, day, rate in db.query_rows(
+                con,
+                "SELECT currency_code, max(rate_date), arg_max(units_per_eur, rate_date) "
+                "FROM fx_rates GROUP BY currency_code",
+            )
+        }
+    kept = f"the stored ECB rates up to {status.last_date:%d %b %Y} remain in use"
+    fetch = fetch or _fetch_from_server
+    until = until or dt.date.today()
+    started = time.monotonic()
+    rows: list[tuple[dt.date, str, float]] = []
+    stopped = None
+    day = status.last_date + dt.timedelta(days=1)
+    while day <= until:
+        if day.weekday() < 5:  # the ECB publishes on TARGET working days only
+            left = deadline_s - (time.monotonic() - started)
+            try:
+                if left <= 0:
+                    raise _Deadline
+                answer = fetch(day, left)
+            except _Deadline:
+                stopped = day
+                break
+            except (
+                requests.exceptions.RequestException,
+                RatesNotAvailableError,
+                OSError,
+                ValueError,
+            ) as exc:
+                return UpdateResult(
+                    False,
+                    f"Could not fetch newer rates ({type(exc).__name__}); {kept}. "
+                    "Nothing was changed.",
+                )
+            quotes, problem = check_answer(answer, currencies, previous, day)
+            if problem:
+                return UpdateResult(
+                    False,
+                    f"The rate server's answer for {day:%d %b %Y} was not used: {problem}. "
+                    f"Nothing was stored; {kept}.",
+                )
+            rows += [(day, code, rate) for code, rate in quotes.items()]
+            previous.update({code: (day, rate) for code, rate in quotes.items()})
+        day += dt.timedelta(days=1)
+    if not rows and stopped is not None:
+        return UpdateResult(
+            False,
+            f"The rate server did not answer within {deadline_s:g} s; {kept}. Nothing was changed.",
+        )
+    if not rows:
+        return UpdateResult(True, f"Rates are up to date (last rate {status.last_date:%d %b %Y}).")
+    with open_write() as con, db.transaction(con):
+        added = insert_rates(con, rows, LIVE_SOURCE)
+        rebuild_fx_daily(con)
+    message = f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}."
+    if stopped is not None:
+        message += (
+            f" The server was too slow to fetch the days from {stopped:%d %b %Y} within "
+            f"{deadline_s:g} s: fetch again for them."
+        )
+    return UpdateResult(True, message, added)
+
+
+def check_answer(
+    answer, currencies: list[str], previous: dict, day: dt.date
+) -> tuple[dict[str, float], str | None]:
+    """The rates of one day's answer ({"rates": {"USD": 1.08, …}}), or why it is unusable.
+
+    Returns (rates of the stored currencies, None) or ({}, the reason in plain words)."""
+    table = answer.get("rates") if isinstance(answer, dict) else None
+    if not isinstance(table, dict):
+        shape = type(answer.get("rates") if isinstance(answer, dict) else answer).__name__
+        shape = {"list": "a list", "NoneType": "nothing", "str": "text", "dict": "a table"}.get(
+            shape, shape
+        )
+        return {}, f"it holds {shape} where a table of rates was expected"
+    quotes = {}
+    for code in currencies:
+        if code not in table:
+            continue
+        value = table[code]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return {}, f"{code} is {value!r}, not a number"
+        value = float(value)
+        if not math.isfinite(value) or value <= 0:
+            return {}, f"{code} is {value!r}; a rate must be a number above 0"
+        if not MIN_RATE <= value <= MAX_RATE:
+            return {}, f"{code} is {value:g}; a rate is {MIN_RATE:g} to {MAX_RATE:,.0f} per EUR"
+        last_day, last = previous.get(code, (None, None))
+        recent = last and (day - last_day).days <= RATE_GAP_DAYS
+        if recent and not last / RATE_BAND <= value <= last * RATE_BAND:
+            return {}, (
+                f"{code} is {value:g}, more than {RATE_BAND:g}x away from the previous "
+                f"rate ({last:g} on {last_day:%d %b %Y})"
+            )
+        quotes[code] = value
+    if not quotes:
+        return {}, "it holds no rate for any stored currency"
+    return quotes, None
 
 
 def fetch_newer_rates(
     con: duckdb.DuckDBPyConnection,
     until: dt.date | None = None,
-    timeout_s: float = LIVE_TIMEOUT_S,
+    deadline_s: float = LIVE_DEADLINE_S,
     rates_client=None,
+    base_url: str | None = None,
 ) -> UpdateResult:
-    """Append rates published after the last stored day, fetched through forex-python.
+    """update_rates on one connection (the caller holds it for the whole update); with
+    rates_client, that client's get_rates(base, datetime) answers instead of the server,
+    with base_url another server does."""
 
-    forex-python calls `requests.get` without a timeout, and offline raises requests'
-    own ConnectionError; this wraps every call in a timeout and turns any failure into a
-    plain "could not fetch" result that leaves the store unchanged.
-    """
-    import requests
+    def fetch(day, left):
+        return _fetch_from_server(day, left, base_url)
+
+    if rates_client is not None:
+
+        def fetch(day, _left):
+            return {
+                "rates": rates_client.get_rates(BASE_CURRENCY, dt.datetime.combine(day, dt.time()))
+            }
+
+    same = lambda: contextlib.nullcontext(con)  # noqa: E731
+    return update_rates(same, same, until, deadline_s, fetch)
+
+
+def rates_url() -> str:
+    """The server forex-python asks (theratesapi.com), for one day's rates."""
     from forex_python import converter
 
-    status = rate_status(con)
-    if status.last_date is None:
-        return UpdateResult(
-            False, "No stored rates to extend: build or initialise the store first."
-        )
-    until = until or dt.date.today()
-    client = rates_client or converter.CurrencyRates()
-    currencies = [c for c in current_currencies(con) if c != BASE_CURRENCY]
-    rows: list[tuple[dt.date, str, float]] = []
-    day = status.last_date + dt.timedelta(days=1)
-    original = converter.requests
-    converter.requests = _RequestsWithTimeout(timeout_s)
-    try:
-        while day <= until:
-            if day.weekday() < 5:  # the ECB publishes on TARGET working days only
-                try:
-                    quotes = client.get_rates(BASE_CURRENCY, dt.datetime.combine(day, dt.time()))
-                except (
-                    requests.exceptions.RequestException,
-                    converter.RatesNotAvailableError,
-                    ValueError,
-                ) as exc:
-                    return UpdateResult(
-                        False,
-                        f"Could not fetch newer rates ({type(exc).__name__}); the stored ECB rates up to "
-                        f"{status.last_date:%d %b %Y} remain in use. Nothing was changed.",
-                    )
-                rows += [(day, c, float(quotes[c])) for c in currencies if c in quotes]
-            day += dt.timedelta(days=1)
-    finally:
-        converter.requests = original
-    if not rows:
-        return UpdateResult(True, f"Rates are up to date (last rate {status.last_date:%d %b %Y}).")
-    with db.transaction(con):
-        added = insert_rates(con, rows, LIVE_SOURCE)
-        rebuild_fx_daily(con)
-    return UpdateResult(
-        True, f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}.", added
+    return converter.CurrencyRates()._source_url()
+
+
+def _fetch_from_server(day: dt.date, seconds_left: float, base_url: str | None = None):
+    """One day's answer from the rate server as decoded JSON, within seconds_left in all.
+
+    requests' timeout applies to each read, so a server sending one byte a second never
+    trips it. The call runs in a thread of its own that this one waits for at most
+    seconds_left; the thread reads in small pieces against the same deadline, so it ends
+    soon after (its socket's timeout is seconds_left too)."""
+    outcome: list = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(_call(_get_answer, day, seconds_left, base_url)),
+        daemon=True,
+        name="fx-fetch",
     )
+    worker.start()
+    worker.join(seconds_left)
+    if not outcome:
+        raise _Deadline
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
-class _RequestsWithTimeout:
-    """Stands in for the `requests` module inside forex-python, adding a timeout to get()."""
+def _call(function, *args):
+    try:
+        return True, function(*args)
+    except Exception as problem:  # handed to the waiting thread, which raises it
+        return False, problem
 
-    def __init__(self, timeout_s: float):
-        import requests
 
-        self._requests = requests
-        self._timeout_s = timeout_s
+def _get_answer(day: dt.date, seconds_left: float, base_url: str | None):
+    import requests
 
-    def get(self, *args, **kwargs):
-        kwargs.setdefault("timeout", self._timeout_s)
-        return self._requests.get(*args, **kwargs)
+    deadline = time.monotonic() + seconds_left
+    url = (base_url or rates_url()) + f"{day:%Y-%m-%d}"
+    with requests.get(
+        url,
+        params={"base": BASE_CURRENCY, "rtype": "fpy"},
+        timeout=seconds_left + 0.5,  # the waiting thread gives up first, at the deadline
+        stream=True,
+    ) as response:
+        if response.status_code != 200:
+            raise ValueError(f"HTTP {response.status_code}")
+        body = bytearray()
+        while chunk := response.raw.read1(4096, decode_content=True):
+            body += chunk
+            if time.monotonic() > deadline:
+                raise _Deadline
+            if len(body) > MAX_ANSWER_BYTES:
+                raise ValueError("the answer is larger than any day's rates")
+    # Python's json reads NaN and Infinity; a rate server must not send them.
+    return json.loads(bytes(body), parse_constant=_no_constants)
 
-    def __getattr__(self, name):
-        return getattr(self._requests, name)
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a number")

@@ -156,6 +156,22 @@ CREATE TABLE IF NOT EXISTS import_log (
     finished_at   TIMESTAMP
 );
 
+-- The keys each loaded import holds, so an import can be undone (analytics.importer.undo):
+-- inserted = the import added the row; false = the row was already stored identically.
+CREATE TABLE IF NOT EXISTS imported_order_lines (
+    import_id VARCHAR NOT NULL,
+    order_id  VARCHAR NOT NULL,
+    line_no   INTEGER NOT NULL,
+    inserted  BOOLEAN NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS imported_rates (
+    import_id     VARCHAR NOT NULL,
+    rate_date     DATE    NOT NULL,
+    currency_code VARCHAR NOT NULL,
+    inserted      BOOLEAN NOT NULL
+);
+
 -- Derived tables, rebuilt by analytics.rollups in the same transaction as any load.
 
 -- Every calendar day a rate applies to, per DESIGN's rule: the latest ECB publication on or

@@ -116,6 +116,11 @@ def report(result: importer.Report, key: str) -> None:
         )
     if result.ignored_columns:
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
+    if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
+        notes.append(
+            f"Import id `{result.import_id}`: `python -m analytics import-undo "
+            f"{result.import_id}` removes what this import added"
+        )
     for note in notes:
         st.markdown(f"- {note}")
     rejected = result.rejected_frame()
@@ -218,11 +223,11 @@ def rates(status: fx.RateStatus) -> None:
     if st.button(
         "Fetch newer rates",
         key="d_fetch",
-        help="Asks the ECB (through forex-python) for rates after the last stored "
-        "day; 3 seconds at most per call, and offline it says so.",
+        help="Asks the ECB (through forex-python's rate server) for rates after the last "
+        f"stored day; {fx.LIVE_DEADLINE_S:g} seconds at most in all, and offline it says so.",
     ):
-        with errors.section() as attempt, cache.writer() as con:
-            result = fx.fetch_newer_rates(con)
+        with errors.section() as attempt:
+            result = fx.update_rates(cache.cursor, cache.writer)
         if attempt.failed:
             return
         cache.audit("rate fetch", result.message)

@@ -27,6 +27,7 @@ Where each rule lives, in the order an import runs (run.import_file calls them):
 - references.py  ids from names; the customers and reps a file brings
 - changes.py     compared with the store: unchanged, conflicting, updated; snapshots
 - loading.py     the one transaction with the rollups, upserts, snapshots; import_log
+- undo.py        removing the order lines or rates one import added (import-undo)
 - report.py      Report (what the user is told) and FileRejected
 """
 
@@ -66,6 +67,7 @@ from analytics.importer.reading import (
 )
 from analytics.importer.report import FileRejected, ImportAmbiguous, Report
 from analytics.importer.run import import_file
+from analytics.importer.undo import UndoRefused, UndoResult, undo_import
 from analytics.importer.validation import SEGMENTS, validate
 
 __all__ = [
@@ -88,6 +90,8 @@ __all__ = [
     "Options",
     "RawTable",
     "Report",
+    "UndoRefused",
+    "UndoResult",
     "detect_date_format",
     "detect_decimal_comma",
     "header_signature",
@@ -100,5 +104,6 @@ __all__ = [
     "read_mapping_file",
     "suggest_columns",
     "template_csv",
+    "undo_import",
     "validate",
 ]

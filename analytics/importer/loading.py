@@ -13,13 +13,30 @@ import uuid
 import pandas as pd
 
 from analytics import db, fx, rollups
+from analytics.importer import undo
 from analytics.importer.kinds import KEYS, TABLES
 from analytics.importer.report import Report
 
 
-def load(con, kind: str, rows: pd.DataFrame, created: dict, source: str, snapshots=None) -> None:
-    """Insert (or for master data upsert) in one transaction with the derived tables."""
+def load(
+    con,
+    kind: str,
+    rows: pd.DataFrame,
+    created: dict,
+    source: str,
+    snapshots=None,
+    import_id: str | None = None,
+    held: pd.DataFrame | None = None,
+) -> None:
+    """Insert (or for master data upsert) in one transaction with the derived tables.
+
+    For orders and rates, `held` (every row of the file that is stored after the load, with
+    `_inserted` true for the rows this load adds) is recorded under import_id, for undo."""
+    if import_id is not None and held is not None:
+        undo.ensure_tables(con)
     with db.transaction(con):
+        if import_id is not None and held is not None:
+            undo.record(con, kind, import_id, held)
         for name, table in created.items():
             _insert(con, name, table, upsert=False)
         if kind == "orders":
@@ -75,13 +92,19 @@ def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = Fals
         con.unregister("load_rows")
 
 
-def log_import(con, report: Report, data: bytes, started: dt.datetime) -> None:
+def new_import_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def log_import(
+    con, report: Report, data: bytes, started: dt.datetime, import_id: str | None = None
+) -> None:
     db.execute(
         con,
         "INSERT INTO import_log VALUES ($id, $kind, $file, $sha, $read, $loaded, $rejected, "
         "$status, $started, $finished)",
         {
-            "id": uuid.uuid4().hex[:12],
+            "id": import_id or new_import_id(),
             "kind": report.kind,
             "file": report.file_name,
             "sha": hashlib.sha256(data).hexdigest(),

@@ -21,7 +21,7 @@ from analytics.importer.columns import normalise
 from analytics.importer.parsing import DATE_FORMATS
 from analytics.importer.report import FileRejected
 
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+ENCODINGS = ("utf-8", "utf-16", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -50,6 +50,7 @@ class Detected:
     date_format: str | None = None
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+    encoding_note: str | None = None  # why a file that is not UTF-8 was read as it was
 
     def describe(self) -> dict:
         return {
@@ -59,6 +60,7 @@ class Detected:
             "decimal_mark": "," if self.decimal_comma else ".",
             "date_format": DATE_FORMATS.get(self.date_format, self.date_format),
             "sheet": self.sheet,
+            **({"encoding_note": self.encoding_note} if self.encoding_note else {}),
         }
 
 
@@ -67,6 +69,8 @@ class RawTable:
     header: list[str]
     rows: pd.DataFrame  # every value a string, column "_line" = line in the file
     detected: Detected
+    # Lines the reader could not take as written ({line: reason}); validation rejects them.
+    bad_lines: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
 def read_file(data: bytes, options: Options = DETECT) -> RawTable:
@@ -81,44 +85,189 @@ def read_file(data: bytes, options: Options = DETECT) -> RawTable:
 
 
 def _read_csv(data: bytes, options: Options) -> RawTable:
-    if b"\x00" in data[:4096]:
-        raise FileRejected(
-            "This is not a text (CSV) file: it holds binary data. Export the data as CSV or "
-            "XLSX and try again."
-        )
     detected = Detected(format="csv")
-    text = None
-    for encoding in [options.encoding] if options.encoding else ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            detected.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-            if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
-                detected.encoding = "utf-8 (with BOM)"
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
-    if text is None:
-        raise FileRejected(f"The file cannot be read as {options.encoding}.")
-    lines = text.split("\n")
-    first = next((line for line in lines if line.strip()), "")
-    detected.delimiter = options.delimiter or _sniff_delimiter(first, lines[1:20])
-    fast = _read_csv_fast(text, lines, detected.delimiter)
-    if fast is not None:
-        return RawTable(fast[0], fast[1], detected)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detected.delimiter)
+    text, bad_lines = decode_text(data, options.encoding, detected)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = _line_of(text, nul)
+        if nul < 4096 and not detected.encoding.startswith("utf-16"):
+            raise FileRejected(
+                "This is not a text (CSV) file: it holds binary data. Export the data as CSV or "
+                "XLSX and try again."
+            )
+        raise FileRejected(
+            f"Line {line} holds a NUL byte (0x00), which no CSV value may contain: the file is "
+            "damaged or not plain text. Export it again as CSV."
+        )
+    plain_newlines = "\r" not in text.replace("\r\n", "")
+    lines = text.split("\n") if plain_newlines else []
+    detected.delimiter = options.delimiter or _sniff_delimiter(_first_records(text))
+    if plain_newlines:
+        fast = _read_csv_fast(text, lines, detected.delimiter)
+        if fast is not None:
+            return RawTable(fast[0], fast[1], detected, bad_lines)
+    # Bare CRs (old Mac files, or mixed line endings) and quoted fields spanning lines: the
+    # csv module over newline="" splits lines at \n, \r and \r\n and keeps a CR inside
+    # quotes as part of the value.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detected.delimiter, strict=True)
     records, numbers = [], []
     header = None
-    for record in reader:
+    start = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as problem:
+            raise _malformed(problem, start, reader.line_num) from problem
         if not record or (len(record) == 1 and not record[0].strip()):
             continue  # a blank line; rows of empty fields are kept and reported
         if header is None:
             header = [cell.strip() for cell in record]
             continue
+        if reader.line_num > start and len(record) != len(header):
+            # A quote that opens a value and closes lines later, leaving a record of the
+            # wrong width: an unterminated quote, not a multi-line value.
+            raise FileRejected(
+                f'Line {start} opens a quoted value (") that is only closed on line '
+                f"{reader.line_num}, so lines {start}–{reader.line_num} would be read as one "
+                f"row of {len(record)} fields. Close the quote on line {start} and try again."
+            )
         records.append(record)
-        numbers.append(reader.line_num)
+        numbers.append(start)  # a value spanning lines: the line where its record starts
     if header is None:
         raise FileRejected("The file is empty.")
-    return RawTable(header, _frame(header, records, numbers), detected)
+    return RawTable(header, _frame(header, records, numbers), detected, bad_lines)
+
+
+# The csv module's default stops at 128 KB a value with an error; a long value is read (the
+# file's size bounds it) and validation rejects it as too long for its column.
+csv.field_size_limit(2**31 - 1)
+SNIFF_CHARS = 4_000_000
+
+
+def _malformed(problem: csv.Error, start: int, end: int) -> FileRejected:
+    message = str(problem)
+    if "unexpected end of data" in message:
+        return FileRejected(
+            f'Line {start} opens a quoted value (") that is never closed: the rest of the file '
+            f"would be read as one value. Close the quote on line {start} and try again."
+        )
+    if "expected after" in message and end > start:
+        return FileRejected(
+            f'Line {start} opens a quoted value (") that runs on to line {end}, where a quote '
+            f"closes it in the middle of a value. Close the quote on line {start} and try again."
+        )
+    if "expected after" in message:
+        return FileRejected(
+            f"Line {end} has a quoted value followed by more text before the delimiter "
+            f"({message}); write the whole value inside the quotes and try again."
+        )
+    return FileRejected(f"Line {end} cannot be read as CSV ({message}).")
+
+
+def _line_of(text: str, position: int) -> int:
+    """The physical line (counting \n, \r and \r\n) of a character position."""
+    before = text[:position]
+    return before.count("\n") + before.replace("\r\n", "").count("\r") + 1
+
+
+def _first_records(text: str, count: int = 20) -> list[list[str]]:
+    """The first records, for sniffing; read with the csv module so that CR-only lines and
+    long quoted values in the first lines are read as they are meant."""
+    out = []
+    head = text[:SNIFF_CHARS]
+    for delimiter in DELIMITERS:
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+        records = []
+        try:
+            for record in reader:
+                if record and any(cell.strip() for cell in record):
+                    records.append(record)
+                if len(records) >= count:
+                    break
+        except csv.Error:
+            pass  # judged on the records read so far
+        out.append(records)
+    return out
+
+
+def decode_text(
+    data: bytes, encoding: str | None, detected: Detected
+) -> tuple[str, dict[int, str]]:
+    """The file's text, with one decoding decided for the whole file.
+
+    UTF-16 is recognised by its byte-order mark (Excel's "Unicode text"). A file that is
+    valid UTF-8 is UTF-8. When bytes break UTF-8: if the file also holds valid UTF-8
+    letters (ü written as two bytes, as UTF-8 writes it; in cp1252 text such a pair is an
+    uppercase letter followed by a symbol, rare) and no more than ten bad bytes per such
+    letter, it is UTF-8 with a few bad bytes, and the lines holding them are returned to be
+    rejected; otherwise it is cp1252 (or
+    latin-1 for the five bytes cp1252 lacks) and the bytes that broke UTF-8 are named.
+    Returns (text, {line: reason}).
+    """
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as problem:
+            raise FileRejected(f"The file cannot be read as {encoding} ({problem}).") from problem
+        detected.encoding = encoding
+        return text.removeprefix("\ufeff"), {}
+    for bom, name in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                text = data[2:].decode(name)
+            except UnicodeDecodeError as problem:
+                raise FileRejected(
+                    f"The file starts as UTF-16 but byte {problem.start + 2:,} is not UTF-16; "
+                    "export it again."
+                ) from problem
+            detected.encoding = "utf-16 (with BOM)"
+            return text, {}
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    bom = " (with BOM)" if body is not data else ""
+    try:
+        detected.encoding = "utf-8" + bom
+        return body.decode("utf-8"), {}
+    except UnicodeDecodeError:
+        pass
+    # Bytes that break UTF-8 become lone surrogates (U+DC80–U+DCFF): found in one pass.
+    escaped = body.decode("utf-8", errors="surrogateescape")
+    bad = [(m.start(), ord(m.group()) - 0xDC00) for m in _ESCAPED.finditer(escaped)]
+    letters = sum(1 for _ in _LETTER.finditer(escaped))
+    if bom or (letters and len(bad) <= 10 * letters):
+        lines: dict[int, set[str]] = {}
+        for position, byte in bad:
+            lines.setdefault(_line_of(escaped, position), set()).add(f"0x{byte:02X}")
+        detected.encoding = "utf-8" + bom
+        detected.encoding_note = (
+            f"{len(bad)} byte(s) on {len(lines)} line(s) are not UTF-8; the rest of the file "
+            "is, so it is read as UTF-8 and those lines are rejected"
+        )
+        text = _ESCAPED.sub("\ufffd", escaped)
+        return text, {
+            line: f"byte(s) {', '.join(sorted(found))} on this line are not UTF-8 (the rest of "
+            "the file is); fix them at the source and import the line again"
+            for line, found in lines.items()
+        }
+    named = ", ".join(sorted({f"0x{b:02X}" for _, b in bad})[:5])
+    line = _line_of(escaped, bad[0][0])
+    try:
+        text = body.decode("cp1252")
+        detected.encoding = "cp1252"
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")
+        detected.encoding = "latin-1"
+    detected.encoding_note = (
+        f"not UTF-8: byte(s) {named} (the first on line {line}) are not UTF-8 and no UTF-8 "
+        f"letter is in the file, so it is read as {detected.encoding}"
+    )
+    return text, {}
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_LETTER = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")
 
 
 def _read_csv_fast(text: str, lines: list[str], delimiter: str):
@@ -132,6 +281,10 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
     import pyarrow.csv as pacsv
 
     if any(line.count('"') % 2 for line in lines):
+        return None
+    # Arrow reads `"Acme" Inc` as a value without a word; the csv module reports it.
+    well_formed = _quoted_line(delimiter)
+    if any('"' in line and not well_formed.fullmatch(line.rstrip("\r")) for line in lines):
         return None
     numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
     if len(numbers) < 2:
@@ -165,19 +318,24 @@ def _read_csv_fast(text: str, lines: list[str], delimiter: str):
     return header, frame
 
 
-def _sniff_delimiter(header: str, sample: list[str]) -> str:
-    """The delimiter that splits the header and the next lines into the same, largest
-    number of fields."""
+def _quoted_line(delimiter: str) -> re.Pattern:
+    """A line whose every quoted value is quoted whole, as in: "a ""b"" c",d."""
+    d = re.escape(delimiter)
+    field = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
+    return re.compile(f"{field}(?:{d}{field})*")
+
+
+def _sniff_delimiter(samples: list[list[list[str]]]) -> str:
+    """The delimiter that splits the header and the next records into the same, largest
+    number of fields (samples: the first records as each of DELIMITERS reads them)."""
     best, best_score = ",", 0
-    for delimiter in DELIMITERS:
-        width = len(next(csv.reader([header], delimiter=delimiter)))
+    for delimiter, records in zip(DELIMITERS, samples, strict=True):
+        if not records:
+            continue
+        width = len(records[0])
         if width < 2:
             continue
-        consistent = sum(
-            len(next(csv.reader([line], delimiter=delimiter))) == width
-            for line in sample
-            if line.strip()
-        )
+        consistent = sum(len(record) == width for record in records[1:])
         score = width * 1000 + consistent
         if score > best_score:
             best, best_score = delimiter, score
@@ -198,6 +356,13 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     from openpyxl import load_workbook  # parses with defusedxml when it is installed
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(i.file_size for i in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise FileRejected(
+                f"This workbook unpacks to {unpacked / 1e6:,.0f} MB; at most "
+                f"{MAX_XLSX_UNPACKED_BYTES / 1e6:,.0f} MB is read. Export the data as CSV."
+            )
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
         raise FileRejected(f"This XLSX file cannot be opened ({problem}).") from problem
@@ -207,7 +372,18 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
         raise FileRejected(f"The workbook has no sheet “{sheet}”; it has {', '.join(sheets)}.")
     detected = Detected(format="xlsx", sheet=sheet, sheets=sheets, date_format="%Y-%m-%d")
     header, records, numbers = None, [], []
+    declared = book[sheet].max_row or 0  # the sheet's own dimension, when it states one
+    if declared > MAX_XLSX_ROWS:
+        book.close()
+        raise _too_many_rows(sheet, f"says it has {declared:,} rows")
+    cells_read = 0
     for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+        cells_read += len(values)
+        if number > MAX_XLSX_ROWS or cells_read > MAX_XLSX_CELLS:
+            book.close()
+            raise _too_many_rows(
+                sheet, f"has more than {number - 1:,} rows or {cells_read:,} cells"
+            )
         cells = ["" if v is None else _cell_text(v) for v in values]
         if not any(c.strip() for c in cells):
             continue
@@ -226,6 +402,21 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     return raw
 
 
+# What an XLSX may hold: Excel's own sheet limit of rows, a number of cells and an unpacked
+# size that a file of that many order lines stays within. Beyond them openpyxl would work for
+# minutes and gigabytes (a 0.4 MB file can hold 3 million rows).
+MAX_XLSX_ROWS = 1_048_576
+MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_UNPACKED_BYTES = 1_000_000_000
+
+
+def _too_many_rows(sheet: str, what: str) -> FileRejected:
+    return FileRejected(
+        f"The sheet “{sheet}” {what}; an XLSX is read up to {MAX_XLSX_ROWS:,} rows and "
+        f"{MAX_XLSX_CELLS:,} cells. Export the data as CSV, or split the file."
+    )
+
+
 def _cell_text(value) -> str:
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
@@ -237,28 +428,50 @@ def _cell_text(value) -> str:
 
 
 def _read_parquet(data: bytes) -> RawTable:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as problem:  # pyarrow raises several types for a damaged file
         raise FileRejected(f"This Parquet file cannot be read ({problem}).") from problem
-    frame = table.to_pandas()
-    header = [str(c) for c in frame.columns]
-    records = [
-        [_cell_text(v) if v is not None and not _is_nan(v) else "" for v in row]
-        for row in frame.itertuples(index=False)
-    ]
-    raw = RawTable(
-        header,
-        _frame(header, records, list(range(1, len(records) + 1))),
-        Detected(format="parquet", date_format="%Y-%m-%d"),
-    )
-    return raw
+    header = [str(c) for c in table.column_names]
+    columns = []
+    for name, column in zip(header, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            values = column.fill_null("").to_pylist()
+        elif pa.types.is_integer(kind):
+            values = column.cast(pa.string()).fill_null("").to_pylist()
+        else:
+            values = [_parquet_text(name, i, v) for i, v in enumerate(column.to_pylist(), 1)]
+        columns.append(pd.array(values, dtype="str"))
+    frame = pd.DataFrame(dict(enumerate(columns)))
+    frame["_line"] = range(1, table.num_rows + 1)
+    frame["_width"] = len(header)
+    return RawTable(header, frame, Detected(format="parquet", date_format="%Y-%m-%d"))
 
 
-def _is_nan(value) -> bool:
-    return isinstance(value, float) and np.isnan(value)
+def _parquet_text(column: str, row: int, value) -> str:
+    """A typed Parquet value as the text a CSV export would hold."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as problem:
+            raise FileRejected(
+                f"Row {row} of column “{column}” holds bytes that are not UTF-8 text."
+            ) from problem
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # the day as written in the file's zone
+    if isinstance(value, float) and not np.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    return _cell_text(value)
 
 
 def ecb_wide_to_long(raw: RawTable) -> RawTable:

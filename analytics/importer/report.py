@@ -44,6 +44,7 @@ class Report:
     columns: dict = dataclasses.field(default_factory=dict)  # field -> the file's column
     header_signature: str = ""  # the same for files with the same column names
     mapping_name: str | None = None  # the saved mapping applied, if any
+    import_id: str | None = None  # in import_log; `python -m analytics import-undo ID`
 
     def to_dict(self) -> dict:
         """Plain JSON values: a missing number is None (null), never NaN."""

@@ -24,7 +24,7 @@ from analytics.importer.crm import (
     prepare_opportunities,
 )
 from analytics.importer.kinds import KINDS
-from analytics.importer.loading import load, log_import
+from analytics.importer.loading import load, log_import, new_import_id
 from analytics.importer.orders import prepare_orders
 from analytics.importer.reading import DETECT, Options, RawTable, ecb_wide_to_long, read_file
 from analytics.importer.report import FileRejected, Report
@@ -50,6 +50,8 @@ def import_file(
     if kind not in KINDS:
         raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}.")
     report = Report(kind=kind, file_name=file_name)
+    import_id = new_import_id() if commit else None
+    report.import_id = import_id
     started = dt.datetime.now().replace(microsecond=0)
     try:
         raw = read_file(data, options)
@@ -122,7 +124,16 @@ def import_file(
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
-                load(con, kind, rows[~unchanged], created, f"import: {file_name}", snapshots)
+                load(
+                    con,
+                    kind,
+                    rows[~unchanged],
+                    created,
+                    f"import: {file_name}",
+                    snapshots,
+                    import_id,
+                    rows.assign(_inserted=~unchanged) if kind in ("orders", "rates") else None,
+                )
                 report.status = "loaded"
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
         else:
@@ -144,7 +155,7 @@ def import_file(
                 {"line": None, "column": "(file)", "value": file_name, "reason": str(problem)}
             ]
     if commit:
-        log_import(con, report, data, started)
+        log_import(con, report, data, started, import_id)
     return report
 
 

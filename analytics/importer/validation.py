@@ -7,8 +7,10 @@ neither 10 % nor 0.1 until it is written as 10 % or 0.10.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 
 from analytics import db, fx
@@ -288,6 +290,8 @@ def validate(
             "quarter_start",
             "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
         )
+    check_read_errors(raw, problems)
+    check_plausible(con, kind_name, frame, problems)
     return frame, problems, mapping
 
 
@@ -302,7 +306,8 @@ def _currency_hint(value: str) -> str:
 
 
 def reject_duplicates(frame: pd.DataFrame, problems: Problems, key: list[str], label: str) -> None:
-    repeated = frame.duplicated(key, keep="first")
+    # A key with a missing part is rejected as missing, not as a duplicate of another.
+    repeated = frame.duplicated(key, keep="first") & frame[key].notna().all(axis=1)
     if repeated.any():
         first_line = frame.groupby(key, sort=False, dropna=False)["_line"].transform("first")
         problems.add(
@@ -311,7 +316,7 @@ def reject_duplicates(frame: pd.DataFrame, problems: Problems, key: list[str], l
             lambda rows: [
                 f"duplicate key: the same {label} is on line {first_line[i]}" for i in rows.index
             ],
-            frame.loc[repeated, key].astype(str).agg(" / ".join, axis=1),
+            frame.loc[repeated, key].astype(object).map(str).agg(" / ".join, axis=1),
         )
 
 
@@ -335,3 +340,166 @@ def check_references(con, kind: str, frame: pd.DataFrame, problems: Problems) ->
         sql = f"SELECT {db.identifier(key, frozenset({key}))} FROM {db.identifier(table)}"
         known = {r[0] for r in db.query_rows(con, sql)}
         problems.add((frame[column] != "") & ~frame[column].isin(known), column, reason)
+
+
+# The sane range of each number, by the field that holds it: a value outside is a typo or a
+# damaged file, and would poison every figure it enters. Whole numbers also fit the column
+# that stores them (INTEGER for quantity, line and year; BIGINT for population).
+LIMITS: dict[str, tuple[float, float, str]] = {
+    "quantity": (-1_000_000, 1_000_000, "a line's quantity is at most 1,000,000 units either way"),
+    "line_no": (1, 1_000_000, "a line number is 1 to 1,000,000"),
+    "unit_price": (0, 1e9, "a unit price is at most 1,000,000,000"),
+    "unit_cost_eur": (0, 1e9, "a unit cost is at most EUR 1,000,000,000"),
+    "unit_cost": (-1e9, 1e9, "a unit cost is at most 1,000,000,000 either way"),
+    "net_price": (-1e9, 1e9, "a net price is at most 1,000,000,000 either way"),
+    "net_amount": (-1e12, 1e12, "a line's net value is at most 1,000,000,000,000 either way"),
+    "discount_amount": (-1e12, 1e12, "a discount is at most 1,000,000,000,000 either way"),
+    "list_price_local": (0, 1e9, "a list price is at most 1,000,000,000"),
+    "amount_local": (0, 1e12, "a deal is at most 1,000,000,000,000"),
+    "quota_eur": (0, 1e12, "a quota is at most EUR 1,000,000,000,000"),
+    "budget_revenue_eur": (-1e12, 1e12, "a budget is at most EUR 1,000,000,000,000 either way"),
+    "year": (1900, 2100, "a year is 1900 to 2100"),
+    "population": (0, 1e10, "a population is at most 10,000,000,000"),
+    "gdp_usd": (0, 1e15, "a GDP is at most USD 1,000,000,000,000,000"),
+    "addressable_market_eur": (0, 1e14, "a market is at most EUR 100,000,000,000,000"),
+    "units_per_eur": (fx.MIN_RATE, fx.MAX_RATE, "a rate is 0.0001 to 10,000,000 units per EUR"),
+}
+# An id, name or product line longer than this is a damaged file or a quote left open.
+MAX_TEXT_CHARS = 4_000
+# Fields whose sign validate() checks already (negative price, a rate must be above 0).
+SIGN_CHECKED = frozenset(
+    {
+        "unit_price",
+        "unit_cost_eur",
+        "list_price_local",
+        "amount_local",
+        "quota_eur",
+        "population",
+        "gdp_usd",
+        "addressable_market_eur",
+        "units_per_eur",
+    }
+)
+# A rate near the previous publication: the band fx-update applies too (see fx.RATE_BAND).
+RATE_BAND = fx.RATE_BAND
+RATE_GAP_DAYS = fx.RATE_GAP_DAYS
+FIRST_RATE_DATE = fx.FIRST_RATE_DATE
+FIRST_DATE = dt.date(1900, 1, 1)
+# Dates that record something that has happened: at most a day ahead (time zones).
+PAST_DATES = ("order_date", "rate_date", "created_date", "snapshot_date")
+DATES = ("close_date", "quarter_start", "valid_from", "valid_to")
+
+
+def check_read_errors(raw: RawTable, problems: Problems) -> None:
+    """Lines the reader could not take as written (e.g. bytes that are not UTF-8)."""
+    if not raw.bad_lines:
+        return
+    frame = problems.frame
+    bad = frame["_line"].isin(set(raw.bad_lines))
+    problems.add(
+        bad,
+        "(row)",
+        lambda rows: [raw.bad_lines[n] for n in rows["_line"]],
+        pd.Series("", frame.index),
+    )
+
+
+def check_plausible(con, kind_name: str, frame: pd.DataFrame, problems: Problems) -> None:
+    """Every number finite and in its field's range; dates in their span; rates near the
+    previous publication. Values that fail are rejected with the range they missed."""
+    for name, (low, high, reason) in LIMITS.items():
+        if name not in frame or frame[name].dtype.kind != "f":
+            continue
+        number = frame[name]
+        infinite = number.notna() & ~np.isfinite(number)
+        problems.add(infinite, name, "too large to be a number (more digits than any amount has)")
+        below = number < low
+        if name in SIGN_CHECKED:
+            below &= number > 0  # zero and negative values have their own reason above
+        outside = np.isfinite(number) & (below | (number > high))
+        problems.add(outside, name, reason)
+        frame[name] = number.where(~(infinite | outside))
+    for f in KINDS[kind_name].fields:
+        if f.type == "text" and f.name in frame:
+            long = frame[f.name].str.len() > MAX_TEXT_CHARS
+            problems.add(
+                long,
+                f.name,
+                lambda rows, name=f.name: [
+                    f"{len(v):,} characters long; a value is at most {MAX_TEXT_CHARS:,}"
+                    for v in rows[name]
+                ],
+                frame[f.name].str.slice(0, 40) + "…",
+            )
+    if kind_name == "orders" and "line_no" in frame:
+        problems.add(
+            frame["line_no"].isna() & (problems.raw["line_no"] == ""),
+            "line_no",
+            "missing line number (the file has a line number column, so every row needs one)",
+        )
+    latest = dt.date.today() + dt.timedelta(days=1)
+    for name in (*PAST_DATES, *DATES):
+        if name not in frame:
+            continue
+        first = FIRST_RATE_DATE if name == "rate_date" else FIRST_DATE
+        day = pd.to_datetime(frame[name], errors="coerce")
+        if name in PAST_DATES:
+            problems.add(
+                day > pd.Timestamp(latest), name, f"in the future (after {latest:%Y-%m-%d})"
+            )
+        problems.add(day < pd.Timestamp(first), name, f"before {first:%Y-%m-%d}")
+    if kind_name == "rates":
+        check_rate_band(con, frame, problems)
+
+
+def check_rate_band(con, frame: pd.DataFrame, problems: Problems) -> None:
+    """Each rate within RATE_BAND of the same currency's previous publication (stored, or
+    earlier in the file) when that is at most RATE_GAP_DAYS before it."""
+    usable = frame["rate_date"].notna() & (frame["units_per_eur"] > 0)
+    if not usable.any():
+        return
+    rows = frame.loc[usable, ["rate_date", "currency", "units_per_eur"]].copy()
+    rows["_i"] = rows.index
+    start = min(rows["rate_date"]) - dt.timedelta(days=RATE_GAP_DAYS)
+    stored = db.query(
+        con,
+        "SELECT rate_date, currency_code AS currency, units_per_eur FROM fx_rates "
+        "WHERE rate_date BETWEEN $start AND $end",
+        {"start": start, "end": max(rows["rate_date"])},
+    )
+    stored["rate_date"] = pd.to_datetime(stored["rate_date"]).dt.date
+    stored["_i"] = -1
+    both = pd.concat([stored, rows], ignore_index=True)
+    both = both.drop_duplicates(["rate_date", "currency"], keep="first")  # stored ones first
+    both = both.sort_values(["currency", "rate_date"], kind="stable")
+    previous = both.groupby("currency")[["rate_date", "units_per_eur"]].shift()
+    gap = pd.Series(
+        [
+            (d - p).days if isinstance(p, dt.date) else None
+            for d, p in zip(both["rate_date"], previous["rate_date"], strict=True)
+        ],
+        index=both.index,
+        dtype="float64",
+    )
+    ratio = both["units_per_eur"] / previous["units_per_eur"]
+    far = (
+        (both["_i"] >= 0) & (gap <= RATE_GAP_DAYS) & ((ratio > RATE_BAND) | (ratio < 1 / RATE_BAND))
+    )
+    if not far.any():
+        return
+    reasons = {
+        int(i): f"{r:g} is more than {RATE_BAND:g}x away from the previous rate "
+        f"({p:g} on {d:%Y-%m-%d})"
+        for i, r, p, d in zip(
+            both.loc[far, "_i"],
+            both.loc[far, "units_per_eur"],
+            previous.loc[far, "units_per_eur"],
+            previous.loc[far, "rate_date"],
+            strict=True,
+        )
+    }
+    problems.add(
+        frame.index.isin(list(reasons)),
+        "units_per_eur",
+        lambda picked: [reasons[i] for i in picked.index],
+    )
