@@ -11,8 +11,11 @@ Comparison bases:
 
 Budgets and quotas are held in EUR. Budgets are converted at the quarter's average ECB
 rate. Quota attainment is booked EUR revenue of the reps in the selected regions over their
-EUR quota (a ratio, so currency-neutral); country, product-line and channel filters do not
-apply to it, because quotas are set per rep.
+EUR quota (a ratio, so currency-neutral). Quotas are set per rep, so only a region filter
+can scope them like revenue: under a country, product-line or channel filter the quota is
+that of every rep in the selected regions (company-wide without a region filter), the
+review says so (quota_scope) and shows no attainment, and no pipeline share of quota or
+coverage when deals are narrowed to countries the quota does not follow.
 """
 
 from __future__ import annotations
@@ -55,6 +58,31 @@ DRIVER_DIMENSIONS = {
     "product": "Product",
     "product_line": "Product line",
 }
+
+
+# Filters a per-rep quota cannot follow (a rep sells in several countries, lines, channels).
+UNSCOPED_BY_QUOTA = {
+    "countries": "countries",
+    "product_lines": "product lines",
+    "channels": "channels",
+}
+
+
+def quota_scope(filters: Filters) -> str | None:
+    """None when the quota covers what the revenue covers; else a sentence saying whose quota
+    it is and that no ratio against the filtered revenue is shown."""
+    ignored = [words for name, words in UNSCOPED_BY_QUOTA.items() if getattr(filters, name)]
+    if not ignored:
+        return None
+    whose = (
+        f"the reps in {', '.join(filters.regions)}"
+        if filters.regions
+        else "every rep (company-wide)"
+    )
+    return (
+        f"Quotas are set per rep, not per {' or '.join(ignored)}: the quota shown is that of "
+        f"{whose}, so no attainment or share of quota is shown against the filtered revenue."
+    )
 
 
 def base_period(current: Period, vs: str) -> Period:
@@ -149,7 +177,7 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
     return Review(
         filters=scope,
         vs=vs,
-        headline=_headline(effects, items, regions),
+        headline=_headline(effects, items, regions) | {"quota_scope": quota_scope(scope)},
         bridge=effects,
         items=items,
         regions=regions,
@@ -402,6 +430,8 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     frame["margin_change"] = frame["margin_pct"] - frame["margin_pct_base"]
     frame["vs_budget"] = metrics.growth(frame["revenue"], frame["budget"])
     frame["attainment"] = attainment.attainment_of(frame["booked_eur"], frame["quota_eur"])
+    if quota_scope(filters):
+        frame["attainment"] = float("nan")
     frame["vs_comparison"] = frame["vs_budget"] if vs == "budget" else frame["growth"]
     regions = frame[frame["region"] != TOTAL].sort_values("revenue", ascending=False)
     return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)
@@ -454,4 +484,8 @@ def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> d
     snapshot = snapshot_on_or_before(cur, filters.period.end)
     if snapshot is None:
         return pipeline.no_snapshot(upcoming)
-    return pipeline.rollup(cur, upcoming, snapshot, Scope.from_filters(filters))
+    result = pipeline.rollup(cur, upcoming, snapshot, Scope.from_filters(filters))
+    if filters.countries:
+        # Deals follow the countries, the quota does not: a ratio of the two means nothing.
+        result |= dict.fromkeys(("coverage", "commit_share", "best_case_share", "pipeline_share"))
+    return result

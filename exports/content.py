@@ -66,7 +66,9 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
             "Quota attainment",
             formatting.percent(h["attainment"]),
             f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota",
-        ),
+        )
+        if not h.get("quota_scope")
+        else ("Quota (per rep)", money(h["quota_eur"], "EUR"), h["quota_scope"]),
     ]
     if p["snapshot_date"] is None:
         rows.append((f"{p['quarter']} pipeline", "–", "no pipeline snapshot"))
@@ -76,14 +78,13 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
             ("best_case", "best case"),
             ("pipeline", "pipeline"),
         ):
-            share = p[key] / p["quota"] if p.get("quota") else None
-            rows.append(
-                (
-                    f"{p['quarter']} {label}",
-                    money(p[key], cur),
-                    f"{formatting.percent(share, 0)} of quota {money(p['quota'], cur)}",
-                )
+            share = p.get(f"{key}_share")
+            note = (
+                f"{formatting.percent(share, 0)} of quota {money(p['quota'], cur)}"
+                if share is not None and share == share
+                else f"quota {money(p['quota'], cur)}"
             )
+            rows.append((f"{p['quarter']} {label}", money(p[key], cur), note))
     return rows
 
 

@@ -117,13 +117,21 @@ def headline(data: Review) -> None:
         "quarter's average ECB rate).",
         border=True,
     )
-    second[1].metric(
-        "Quota attainment",
-        formatting.percent(h["attainment"]),
-        help=f"Booked {formatting.money(h['booked_eur'], 'EUR')} of "
-        f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR).",
-        border=True,
-    )
+    if h.get("quota_scope"):
+        second[1].metric(
+            "Quota (per rep)",
+            formatting.money(h["quota_eur"], "EUR"),
+            help=h["quota_scope"],
+            border=True,
+        )
+    else:
+        second[1].metric(
+            "Attainment",
+            formatting.percent(h["attainment"]),
+            help=f"Quota attainment: booked {formatting.money(h['booked_eur'], 'EUR')} of "
+            f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR).",
+            border=True,
+        )
     p = data.pipeline
     for column, (key, label) in zip(
         second[2:],
@@ -388,6 +396,8 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
         _pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
         "converted at the snapshot day's rate."
     )
+    if data.headline.get("quota_scope"):
+        st.caption(data.headline["quota_scope"])
 
 
 def _show(fig, key: str, font_scale: float) -> None:

@@ -182,6 +182,38 @@ def test_region_filter_narrows_budget_and_quota(fixture_con):
     assert pd.isna(frame.loc["Total", "attainment"])  # R2's quota is zero
 
 
+@pytest.mark.parametrize(
+    "dims, words",
+    [
+        ({"countries": ("US",)}, "countries"),
+        ({"product_lines": ("Sensors",)}, "product lines"),
+        ({"channels": ("direct",), "regions": ("Americas",)}, "channels"),
+    ],
+)
+def test_quota_not_set_against_revenue_it_does_not_cover(fixture_con, dims, words):
+    # A quota is per rep: under a country, product-line or channel filter it stays that of
+    # every rep in the regions, so the review says so and divides nothing by it.
+    _plan(fixture_con)
+    filters = scope("EUR", **dims)
+    frame = review.region_scorecard(fixture_con, filters, "prior_quarter").set_index("region")
+    assert frame["attainment"].isna().all()
+    assert frame.loc["Total", "quota_eur"] == pytest.approx(500)  # R1's, unfiltered
+    sentence = review.quota_scope(filters)
+    assert words in sentence and "no attainment" in sentence
+    whose = "Americas" if "regions" in dims else "company-wide"
+    assert whose in sentence
+    assert review.quota_scope(scope("EUR", regions=("Americas",))) is None
+
+
+def test_country_filtered_pipeline_has_no_share_of_quota(fixture_con):
+    _pipeline(fixture_con)
+    whole = review.next_quarter_pipeline(fixture_con, scope("EUR"))
+    assert whole["pipeline_share"] == pytest.approx(2500 / 3000)
+    only_gb = review.next_quarter_pipeline(fixture_con, scope("EUR", countries=("GB",)))
+    assert only_gb["quota"] == pytest.approx(3000)  # stated, not divided by
+    assert only_gb["pipeline_share"] is None and only_gb["coverage"] is None
+
+
 # --- next quarter's pipeline --------------------------------------------------------------
 
 

@@ -63,7 +63,7 @@ def test_defaults_to_the_last_full_quarter_vs_the_prior_one(demo_db_path, monkey
         "FX effect on growth",
         "Gross margin",
         "Revenue vs budget",
-        "Quota attainment",
+        "Attainment",
     ]
     assert labels[6:] == [
         "Q4 2026 commit",
