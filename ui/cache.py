@@ -410,6 +410,12 @@ def team_forecast(version: str, quarter: Period, scope: Scope, week: int) -> dic
         return forecast.forecast_view(cur, quarter, scope, week)
 
 
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
+def team_forecast_quarters(version: str, finished: list[Period]) -> list[Period]:
+    with cursor(version) as cur:
+        return forecast.forecast_quarters(cur, finished)
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def team_pipeline_changes(
     version: str, first: dt.date, last: dt.date, quarter: Period, scope: Scope

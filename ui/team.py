@@ -37,7 +37,7 @@ def quarter_choice(quarters: list[Period]) -> Period:
     keys = [periods.quarter_key(q) for q in quarters]
     labels = dict(zip(keys, (q.label for q in quarters), strict=True))
     state = st.session_state
-    if "t_quarter" not in state:
+    if state.get("t_quarter") not in keys:  # first visit, or a view without that quarter
         asked = (st.query_params.get("t_quarter") or "").upper()
         state["t_quarter"] = asked if asked in keys else keys[0]
     st.columns([1, 3])[0].selectbox("Quarter", keys, format_func=labels.get, key="t_quarter")
@@ -358,6 +358,18 @@ def changes(steps: pd.DataFrame, details: pd.DataFrame, currency: str, first, la
 
 def forecast(data: dict, quarter: Period, currency: str, week: int) -> None:
     result, accuracy = data["forecast"], data["accuracy"]
+    share = result["closed_commit_share"]
+    st.metric(
+        f"Closed + commit vs quota, {quarter.label}",
+        formatting.percent(share, 0) if share == share else "No quota",
+        delta=f"{_money(result['closed_commit'], currency)} of {_money(result['quota'], currency)}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Won so far plus the open deals in commit, over the quarter's quota: where the "
+        "quarter lands if every commit deal closes.",
+        border=True,
+        width="content",
+    )
     cols = st.columns(5)
     for column, key, label in zip(
         cols, ("commit", "best_case", "pipeline"), ("Commit", "Best case", "Pipeline"), strict=False

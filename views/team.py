@@ -53,7 +53,7 @@ def views() -> None:
                 steps, details = cache.team_pipeline_changes(version, first, last, target, scope)
                 view.changes(steps, details, scope.currency, first, last, target)
     elif chosen == "Forecast":
-        quarter = view.quarter_choice(quarters)
+        quarter = view.quarter_choice(cache.team_forecast_quarters(version, quarters))
         week = view.week_choice()
         data = cache.team_forecast(version, quarter, scope, week)
         if data["forecast"] is None:

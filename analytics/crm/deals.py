@@ -28,6 +28,7 @@ from analytics.crm.scope import (
     between,
     deal_condition,
     latest_snapshot,
+    quarter_in_progress,
     recent_condition,
 )
 from analytics.crm.stages import OPEN_STAGES as STAGES
@@ -184,7 +185,7 @@ def velocity(open_deals: int, stats: dict) -> float:
 
 
 def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
-    """The current quarter (the as-of date's) and the next: each one's pipeline roll-up as
+    """The quarter in progress (scope.quarter_in_progress) and the next: each one's pipeline roll-up as
     at the latest snapshot, its funnel, velocity; deal statistics and stuck deals now."""
     snapshot = latest_snapshot(cur)
     if snapshot is None:  # stage times and conversion need the weekly history
@@ -195,7 +196,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     stats = closed_stats(frame, today)
     history = stage_history(cur, scope, since)
     conversion = stage_conversion(frame, history, stats)
-    current = periods.quarter(today)
+    current = quarter_in_progress(cur)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
     summaries, funnels = [], []
     for quarter in quarters:

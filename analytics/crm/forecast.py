@@ -9,9 +9,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, periods
+from analytics import db, metrics, periods
 from analytics.crm import pipeline
-from analytics.crm.scope import Scope, deal_condition, snapshot_on_or_before
+from analytics.crm.scope import (
+    Scope,
+    deal_condition,
+    quarter_in_progress,
+    snapshot_on_or_before,
+)
 from analytics.periods import Period, add_months
 
 
@@ -63,6 +68,15 @@ def forecast_accuracy(
     return pd.DataFrame(rows, columns=["quarter", "snapshot", "commit_eur", "won_eur", "accuracy"])
 
 
+def forecast_quarters(cur: duckdb.DuckDBPyConnection, finished: list[Period]) -> list[Period]:
+    """The quarters a forecast can be looked at for: the one in progress, then the finished
+    ones (newest first)."""
+    current = quarter_in_progress(cur)
+    if current is None or current in finished:
+        return finished
+    return [current, *finished]
+
+
 def forecast_view(
     cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, week: int = 4
 ) -> dict:
@@ -70,8 +84,14 @@ def forecast_view(
     one for a quarter in progress), and accuracy over the eight quarters before."""
     snapshot = snapshot_on_or_before(cur, quarter.end)
     past = [periods.quarter(add_months(quarter.start, -3 * i)) for i in range(8, 0, -1)]
+    result = pipeline.rollup(cur, quarter, snapshot, scope) if snapshot else None
+    if result is not None:
+        # Where the quarter lands if every commit deal closes: what is won plus what is
+        # committed (open deals only, so nothing is counted twice).
+        result["closed_commit"] = result["won"] + result["commit"]
+        result["closed_commit_share"] = metrics.ratio(result["closed_commit"], result["quota"])
     return {
-        "forecast": pipeline.rollup(cur, quarter, snapshot, scope) if snapshot else None,
+        "forecast": result,
         "rate_rule": pipeline.rate_rule(snapshot) if snapshot else None,
         "accuracy": forecast_accuracy(cur, past, week, scope),
     }

@@ -12,8 +12,9 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import db
+from analytics import db, periods
 from analytics.filters import Filters
+from analytics.periods import Period
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,13 @@ def as_of(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
             UNION ALL SELECT max(close_date) FROM opportunities WHERE status <> 'open')
         """,
     )[0][0]
+
+
+def quarter_in_progress(cur: duckdb.DuckDBPyConnection) -> Period | None:
+    """The quarter deals are being worked on now: the as-of day's, or the next one when the
+    as-of day closes its quarter (a finished quarter has nothing left to forecast)."""
+    today = as_of(cur)
+    return None if today is None else periods.quarter(today + dt.timedelta(days=1))
 
 
 def latest_snapshot(cur: duckdb.DuckDBPyConnection) -> dt.date | None:

@@ -98,15 +98,15 @@ def test_pipeline_view_win_rate_and_coverage(demo_db_path, monkeypatch):
         f"weekly snapshot of {snapshot:%d %b %Y}, each at that day's ECB rate" in c.value
         for c in at.caption
     )
-    assert [m.value for m in at.markdown][:2] == ["**Q3 2026**", "**Q4 2026**"]
-    # As at that snapshot (two days before the quarter's end) Q3 still had open deals due:
-    # both quarters show a funnel.
+    # Deals stand as of 30 Sep 2026, the last day of Q3: Q3 is over, so the view starts at
+    # the quarter in progress, not at a finished quarter with nothing left to cover.
+    assert [m.value for m in at.markdown][:2] == ["**Q4 2026**", "**Q1 2027**"]
     due = sql(
         demo_db_path,
-        "SELECT count(*) FILTER (WHERE close_date <= DATE '2026-09-30'), "
-        "count(*) FILTER (WHERE close_date > DATE '2026-09-30') FROM opportunity_snapshots "
+        "SELECT count(*) FILTER (WHERE close_date <= DATE '2026-12-31'), "
+        "count(*) FILTER (WHERE close_date > DATE '2026-12-31') FROM opportunity_snapshots "
         "WHERE snapshot_date = ? AND forecast_category <> 'omitted' "
-        "AND close_date BETWEEN DATE '2026-07-01' AND DATE '2026-12-31'",
+        "AND close_date BETWEEN DATE '2026-10-01' AND DATE '2027-03-31'",
         [snapshot],
     )
     assert all(n > 0 for n in due)
@@ -150,6 +150,7 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
 
     def record(data, *args):
         shown["quota"] = data["forecast"]["quota"]
+        shown["closed_commit"] = data["forecast"]["won"] + data["forecast"]["commit"]
         return draw(data, *args)
 
     # The quota card is compact ("$12.3M"): check the exact figure handed to the screen.
@@ -161,9 +162,12 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
         "SELECT (SELECT sum(quota_eur) FROM quotas WHERE quarter_start = ?::DATE), "
         "(SELECT units_per_eur FROM fx_daily WHERE currency_code = 'USD' AND rate_date = "
         " (SELECT max(snapshot_date) FROM opportunity_snapshots WHERE snapshot_date <= ?))",
-        [Q3[0], Q3[1]],
+        ["2026-10-01", "2026-12-31"],
     )
     assert shown["quota"] == pytest.approx(quota_eur * usd)
+    assert at.selectbox(key="t_quarter").value == "2026Q4"  # the quarter in progress
+    share = shown["closed_commit"] / shown["quota"]
+    assert metric(at, "Closed + commit vs quota, Q4 2026") == formatting.percent(share, 0)
     assert metric(at, "Quota (USD)") == formatting.money(shown["quota"], "USD")
     accuracy = at.dataframe[0].value
     assert list(accuracy.columns) == [
