@@ -493,8 +493,10 @@ def price_position(
     / units), avg_price_reporting (the local price at the period's average rate into the
     reporting currency), price_index (100 = unweighted mean of avg_price_reporting across
     the markets shown), list_price_local (average list price charged), discount_depth
-    (1 - realised / list). A country invoicing in two currencies in the period has a row per
-    currency.
+    (1 - realised / list). One row per country: a country that changed its invoicing
+    currency in the period (Bulgaria's BGN to EUR on 1 Jan 2026) shows the currency it
+    invoices in at the period end, its local and list prices and discount from the lines in
+    that currency; units and the reporting-currency price count every line.
     """
     period = filters.period
     items, params = sales.summarised(
@@ -509,18 +511,29 @@ def price_position(
         key="prices",
         use_summary=use_summary,
     )
+    in_end = "FILTER (WHERE o.currency_code = e.currency_code)"
     frame = db.query(
         cur,
         f"""
-        SELECT o.country_code, k.name AS country, o.currency_code,
+        WITH lines AS ({items}),
+        ending AS (
+            -- The currency of a country's latest row that sold units (a month's row, or a
+            -- line of a partial month).
+            SELECT country_code, arg_max(currency_code, (order_date, currency_code)) AS currency_code
+            FROM lines WHERE quantity_sold > 0 GROUP BY country_code
+        )
+        SELECT o.country_code, k.name AS country, e.currency_code,
                sum(o.quantity_sold) AS units,
-               sum(o.net_local_sold) / sum(o.quantity_sold) AS avg_price_local,
+               sum(o.net_local_sold) {in_end} / sum(o.quantity_sold) {in_end} AS avg_price_local,
                sum(o.revenue_constant_sold) / sum(o.quantity_sold) AS avg_price_reporting,
-               sum(o.list_local_sold) / sum(o.quantity_sold) AS list_price_local,
-               1 - sum(o.net_local_sold) / sum(o.list_local_sold) AS discount_depth
-        FROM ({items}) o
+               sum(o.list_local_sold) {in_end} / sum(o.quantity_sold) {in_end}
+                   AS list_price_local,
+               1 - sum(o.net_local_sold) {in_end} / sum(o.list_local_sold) {in_end}
+                   AS discount_depth
+        FROM lines o
+        JOIN ending e USING (country_code)
         JOIN countries k USING (country_code)
-        GROUP BY ALL
+        GROUP BY o.country_code, k.name, e.currency_code
         HAVING sum(o.quantity_sold) > 0
         """,
         params,

@@ -254,7 +254,7 @@ def price_position(version: str, scope: Filters) -> None:
     table = pd.DataFrame(
         {
             "Country": prices["country"],
-            "Currency": prices["currency_code"],
+            "Invoiced in (period end)": prices["currency_code"],
             "Units": prices["units"],
             "Avg net price (local)": prices["avg_price_local"].round(2),
             "Avg list price (local)": prices["list_price_local"].round(2),
@@ -277,7 +277,10 @@ def price_position(version: str, scope: Filters) -> None:
     )
     st.caption(
         f"Returns excluded. Local prices converted at {scope.period.label} average ECB rates "
-        f"into {cur}; discount depth = 1 − realised / list price."
+        f"into {cur}; discount depth = 1 − realised / list price. One row per country, in "
+        "the currency it invoices in at the period's end: where a country changed currency "
+        "in the period (Bulgaria, BGN to EUR on 1 Jan 2026), its local prices are those of "
+        f"the lines in that currency, while units and the {cur} price count every line."
     )
 
 

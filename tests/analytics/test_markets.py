@@ -113,6 +113,25 @@ def test_price_index_and_discount_depth(fixture_con):
     assert markets.price_position(fixture_con, filters(product_lines=("Software",)), "P1").empty
 
 
+def test_a_country_that_changed_currency_has_one_price_row(fixture_con):
+    # GB invoiced 2 units in USD on 8 Jan, then 3 in GBP on 9 Jan (as Bulgaria moved from BGN
+    # to EUR): one row, in the currency at the period end; the reporting price counts both.
+    fixture_con.execute(
+        "INSERT INTO order_lines VALUES ('O7', 1, DATE '2024-01-08', 'C2', 'P1', 'R1', 'GB', "
+        "'direct', 'USD', 2, 90.0, 0.0, 180.0, 150.0, 30.0)"
+    )
+    prices = markets.price_position(fixture_con, filters(), "P1")
+    assert sorted(prices["country_code"]) == ["GB", "US"]
+    gb = prices.set_index("country_code").loc["GB"]
+    assert gb["currency_code"] == "GBP"
+    assert gb["units"] == 5
+    assert gb["avg_price_local"] == pytest.approx(80)  # 240 GBP / 3 units, GBP lines only
+    usd_in_eur = (1 / 1.20 + 1 / 1.00) / 2
+    gbp_in_eur = (1 / 0.90 + 1 / 0.80) / 2
+    assert gb["avg_price_reporting"] == pytest.approx((240 * gbp_in_eur + 180 * usd_in_eur) / 5)
+    assert gb["discount_depth"] == pytest.approx(0.2)
+
+
 def test_mix_shares_sum_to_one_per_market(fixture_con):
     both = markets.mix(fixture_con, filters(), "country")
     assert set(both["channel"]) == {"direct", "web"}
