@@ -120,18 +120,22 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     """One country's scorecard as metrics."""
     row = card.iloc[0]
     cur = scope.currency
+    constant = scope.basis == "constant"
     cols = st.columns(5)
     cols[0].metric(
         f"Net revenue ({cur})",
         formatting.money(row["revenue"], cur),
         _growth(row["growth_prior"]) + f" vs {scope.comparison.label}",
+        help=growth_label(scope) + ".",
         border=True,
     )
+    # The other basis than the revenue card's growth, so the two cards never repeat a figure.
     cols[1].metric(
-        "Growth at constant currency",
-        _growth(row["growth_prior_cc"]),
+        "Reported growth" if constant else "Growth at constant currency",
+        _growth(row["growth_prior_cc"] + row["fx_effect"] if constant else row["growth_prior_cc"]),
         f"FX effect {formatting.change(row['fx_effect'], 'percent') or '–'}",
         delta_color="off",
+        delta_arrow="off",
         border=True,
     )
     cols[2].metric("Growth vs last year", _growth(row["growth_last_year"]), border=True)
@@ -153,16 +157,24 @@ def _growth(value) -> str:
     return formatting.change(value, "money") or "–"
 
 
+def growth_label(scope: Filters) -> str:
+    """The one growth column's name: what it compares, on which basis."""
+    basis = "constant currency" if scope.basis == "constant" else "reported"
+    return f"Growth vs {scope.comparison.label} ({basis})"
+
+
 def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
-    """The market scorecard, formatted, with growth colours and downloads."""
-    cur, cmp = scope.currency, scope.comparison.label
+    """The market scorecard, formatted, with growth colours and downloads: one growth column
+    on the chosen basis and the FX effect (reported minus constant-currency growth), from
+    which the other basis follows."""
+    cur = scope.currency
     name = "Region" if level == "region" else "Country"
+    growth = growth_label(scope)
     table = pd.DataFrame(
         {
             name: card["name"],
             f"Net revenue ({cur})": card["revenue"].round(0),
-            f"Growth vs {cmp}": card["growth_prior"],
-            "Growth at constant currency": card["growth_prior_cc"],
+            growth: card["growth_prior"],
             "FX effect (pp)": card["fx_effect"] * 100,
             "Growth vs last year": card["growth_last_year"],
             "Gross margin %": card["gross_margin_pct"],
@@ -173,7 +185,7 @@ def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
             f"Avg order value ({cur})": card["aov"].round(0),
         }
     )
-    growth_cols = [f"Growth vs {cmp}", "Growth at constant currency", "Growth vs last year"]
+    growth_cols = [growth, "Growth vs last year"]
     styled = table.style.map(_growth_colour, subset=growth_cols)
     percent = st.column_config.NumberColumn(format="percent")
     money = st.column_config.NumberColumn(format="localized")

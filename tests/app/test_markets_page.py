@@ -93,3 +93,20 @@ def test_detail_sections_open_from_the_link(demo_db_path, monkeypatch, detail, h
     assert any(h.value.startswith(heading) for h in at.subheader)
     assert at.query_params["m_detail"] == detail
     assert at.dataframe  # the section's table
+
+
+@pytest.mark.parametrize(
+    "basis, words", [("constant", "constant currency"), ("reported", "reported")]
+)
+def test_scorecard_has_one_growth_column_labelled_with_its_basis(
+    demo_db_path, monkeypatch, basis, words
+):
+    # At constant currency the scorecard used to show growth and constant-currency growth as
+    # two identical columns; one column names its basis and the FX effect gives the other.
+    at = open_markets(demo_db_path, monkeypatch, basis=basis)
+    assert not at.exception and not at.error
+    card = next(d.value for d in at.dataframe if d.value.columns[0] == "Region")
+    growth = [c for c in card.columns if c.startswith("Growth vs Q2")]
+    assert growth == [f"Growth vs Q2 2026 ({words})"]
+    assert "Growth at constant currency" not in card.columns
+    assert "FX effect (pp)" in card.columns
