@@ -68,7 +68,7 @@ def compact(value: float | None, locale: str = DEFAULT_LOCALE, signed: bool = Fa
     text = number(magnitude, 1 if suffix else 0, locale) + suffix
     if value < 0 and _nonzero(text):
         return get_minus_sign_symbol(locale) + text
-    return ("+" if signed and value > 0 else "") + text
+    return ("+" if signed and value > 0 and _nonzero(text) else "") + text
 
 
 def symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
@@ -123,14 +123,32 @@ def count(value: float | None, locale: str = DEFAULT_LOCALE) -> str:
     return "–" if _is_missing(value) else number(value, 0, locale)
 
 
+def is_zero(text: str) -> bool:
+    """True when a formatted figure shows no non-zero digit ('0.0 pp', '€0', '0.0%'): a
+    change that reads as none, so it gets no sign, no arrow and no colour."""
+    return not _nonzero(text)
+
+
 def change(value: float | None, kind: str, locale: str = DEFAULT_LOCALE) -> str | None:
-    """A signed change: '+4.2%' for amounts and counts, '+0.8 pp' for percentages."""
+    """A signed change: '+4.2%' for amounts and counts, '+0.8 pp' for percentages; a change
+    that rounds to zero has no sign ('0.0%')."""
     if _is_missing(value):
         return None
-    sign = "+" if value >= 0 else get_minus_sign_symbol(locale)
     if kind == "percent":
-        return f"{sign}{number(abs(value) * 100, 1, locale)} pp"
-    return sign + percent(abs(value), 1, locale)
+        digits = f"{number(abs(value) * 100, 1, locale)} pp"
+    else:
+        digits = percent(abs(value), 1, locale)
+    if is_zero(digits):
+        return digits
+    return ("+" if value > 0 else get_minus_sign_symbol(locale)) + digits
+
+
+def signed_money(value: float | None, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A change in money: '+€1.2M', '−$340.0k'; '€0' when it rounds to nothing."""
+    text = money(value, currency, locale=locale)
+    if _is_missing(value) or value <= 0 or is_zero(text):
+        return text
+    return "+" + text
 
 
 def metric_value(value: float | None, kind: str, currency: str) -> str:

@@ -49,6 +49,14 @@ def basis_label(filters: Filters) -> str:
     return BASES[filters.basis].lower()
 
 
+def delta(text: str | None) -> dict:
+    """st.metric's delta arguments for a change: one that rounds to zero is shown plainly,
+    without the green up-arrow Streamlit gives any delta not starting with a minus."""
+    if text is not None and formatting.is_zero(text):
+        return {"delta": text, "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": text}
+
+
 def kpi_row(kpis: pd.DataFrame, filters: Filters) -> None:
     """One st.metric per KPI, with the change against the comparison period."""
     columns = st.columns(len(kpis))
@@ -57,7 +65,7 @@ def kpi_row(kpis: pd.DataFrame, filters: Filters) -> None:
         column.metric(
             label,
             formatting.metric_value(row.current, row.kind, filters.currency),
-            delta=formatting.change(row.change, row.kind),
+            **delta(formatting.change(row.change, row.kind)),
             delta_description=f"vs {filters.comparison.label}" if row.change is not None else None,
             help=" ".join(
                 filter(
@@ -81,7 +89,12 @@ def table_with_downloads(
     export_frame: pd.DataFrame | None = None,
 ) -> None:
     """A formatted table with CSV and XLSX downloads of the same rows (raw numbers)."""
-    st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
+    st.dataframe(
+        frame,
+        column_config=date_columns(frame) | column_config,
+        hide_index=True,
+        width="stretch",
+    )
     data = frame if export_frame is None else export_frame
     left, right, _ = st.columns([1, 1, 4])
     # Files are built when the button is clicked, not on every rerun: an XLSX costs tens of
@@ -100,6 +113,21 @@ def table_with_downloads(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
     )
+
+
+def date_columns(frame) -> dict:
+    """A date column for every datetime column holding only days, which st.dataframe would
+    otherwise show as '2026-12-15 00:00:00'."""
+    data = getattr(frame, "data", frame)  # a Styler's frame
+    config = {}
+    for name in data.columns:
+        values = data[name]
+        if (
+            pd.api.types.is_datetime64_any_dtype(values)
+            and (values.dropna() == values.dropna().dt.normalize()).all()
+        ):
+            config[name] = st.column_config.DateColumn(format="D MMM YYYY")
+    return config
 
 
 def empty_state(title: str, body: str) -> None:

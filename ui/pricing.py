@@ -261,14 +261,14 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     cols[0].metric(
         f"Revenue ({cur})",
         formatting.money(totals["revenue_1"], cur),
-        delta=formatting.change(totals["revenue_change"], "money"),
+        **components.delta(formatting.change(totals["revenue_change"], "money")),
         delta_description="vs baseline at spot",
         border=True,
     )
     cols[1].metric(
         f"Gross margin ({cur})",
         formatting.money(totals["margin_1"], cur),
-        delta=formatting.money(totals["margin_change"], cur),
+        **components.delta(formatting.signed_money(totals["margin_change"], cur)),
         delta_description="vs baseline at spot",
         help=components.margin_coverage_note(totals.get("margin_coverage")),
         border=True,
@@ -276,7 +276,7 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     cols[2].metric(
         "Gross margin %",
         formatting.percent(totals["margin_pct_1"]),
-        delta=formatting.change(totals["margin_pct_change"], "percent"),
+        **components.delta(formatting.change(totals["margin_pct_change"], "percent")),
         help=components.margin_coverage_note(totals.get("margin_coverage")),
         border=True,
     )

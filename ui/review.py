@@ -79,7 +79,7 @@ def headline(data: Review) -> None:
     first[0].metric(
         f"Net revenue ({cur}, reported)",
         _money(h["revenue"], cur),
-        delta=revenue_delta,
+        **components.delta(revenue_delta),
         delta_description=revenue_note,
         help=f"{data.base.label}: {_money(h['revenue_base'], cur)}",
         border=True,
@@ -87,7 +87,7 @@ def headline(data: Review) -> None:
     first[1].metric(
         f"At constant currency ({cur})",
         _money(h["revenue_cc"], cur),
-        delta=formatting.change(h["growth_cc"], "money"),
+        **components.delta(formatting.change(h["growth_cc"], "money")),
         delta_description=vs_base,
         help=f"{data.quarter.label} valued at {data.base.label} average ECB rates.",
         border=True,
@@ -95,7 +95,7 @@ def headline(data: Review) -> None:
     first[2].metric(
         "FX effect on growth",
         formatting.change(h["fx_effect"], "percent") or "–",
-        delta=_money(h["fx_amount"], cur),
+        **components.delta(formatting.signed_money(h["fx_amount"], cur)),
         delta_description="in revenue",
         help="Reported growth minus constant-currency growth; the amount is reported minus "
         "constant-currency revenue.",
@@ -104,7 +104,9 @@ def headline(data: Review) -> None:
     first[3].metric(
         "Gross margin",
         formatting.percent(h["margin_pct"]),
-        delta=formatting.change(_minus(h["margin_pct"], h["margin_pct_base"]), "percent"),
+        **components.delta(
+            formatting.change(_minus(h["margin_pct"], h["margin_pct_base"]), "percent")
+        ),
         delta_description=vs_base,
         help=components.margin_coverage_note(h.get("margin_coverage")),
         border=True,

@@ -60,3 +60,17 @@ def test_symbols_come_from_babel():
         "GBP": "£",
         "CNY": "CN¥",
     }
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign():
+    # "+0.0 pp" and "↑ €0" read as a rise; nothing changed at the precision shown.
+    assert formatting.change(0.0, "percent") == "0.0 pp"
+    assert formatting.change(0.00004, "percent") == "0.0 pp"
+    assert formatting.change(-0.0004, "money") == "0.0%"
+    assert formatting.change(0.0006, "money") == "+0.1%"
+    assert formatting.change(-0.0006, "money") == "-0.1%"
+    assert formatting.compact(1e-9, signed=True) == "0"
+    assert formatting.signed_money(0.2, "EUR") == "€0"
+    assert formatting.signed_money(999_960, "USD") == "+$1.0M"  # not "+$1,000.0k"
+    assert formatting.signed_money(-340_000, "USD") == "-$340.0k"
+    assert formatting.is_zero("0.0 pp") and not formatting.is_zero("+0.1 pp")
