@@ -130,6 +130,17 @@ def date_columns(frame) -> dict:
     return config
 
 
+def kept_choice(key: str, value, default):
+    """A single-choice segmented control's value. Clicking the chosen option again clears it
+    in Streamlit; `required=True` stops that in the browser, and this keeps the choice made
+    before (not the first option) should no value arrive anyway."""
+    memo = f"_{key}_kept"
+    if value is None:
+        return st.session_state.get(memo, default)
+    st.session_state[memo] = value
+    return value
+
+
 def empty_state(title: str, body: str) -> None:
     """What a page shows when there is nothing to show, and what to do about it."""
     st.info(f"**{title}**\n\n{body}")

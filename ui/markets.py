@@ -76,9 +76,9 @@ def detail_section() -> str:
         asked = st.query_params.get("m_detail")
         state["m_section"] = asked if asked in DETAIL_SECTIONS else DETAIL_SECTIONS[0]
     section = st.segmented_control(
-        "Details", DETAIL_SECTIONS, key="m_section", label_visibility="collapsed"
+        "Details", DETAIL_SECTIONS, key="m_section", label_visibility="collapsed", required=True
     )
-    section = section or DETAIL_SECTIONS[0]  # clicking the chosen one again clears it
+    section = components.kept_choice("m_section", section, DETAIL_SECTIONS[0])
     st.query_params["m_detail"] = section
     return section
 

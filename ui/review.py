@@ -51,10 +51,14 @@ def selection(quarters: list[Period], show_controls: bool) -> tuple[Period, str]
         left, right = st.columns([1, 3])
         left.selectbox("Quarter", keys, format_func=labels.get, key="r_quarter")
         right.segmented_control(
-            "Compare with", list(COMPARISONS), format_func=COMPARISONS.get, key="r_vs"
+            "Compare with",
+            list(COMPARISONS),
+            format_func=COMPARISONS.get,
+            key="r_vs",
+            required=True,
         )
         quarter_key = st.session_state["r_quarter"]
-        vs = st.session_state["r_vs"] or vs  # clicking the chosen one again clears it
+        vs = components.kept_choice("r_vs", st.session_state["r_vs"], vs)
     st.query_params[URL_QUARTER] = quarter_key
     st.query_params[URL_VS] = vs
     return quarters[keys.index(quarter_key)], vs
@@ -192,9 +196,13 @@ def bridge_drivers(data: Review) -> None:
     left, right = st.columns([3, 1])
     st.session_state.setdefault("r_effect", "price")
     effect = left.segmented_control(
-        "Effect", review.DRIVER_EFFECTS, format_func=EFFECT_LABELS.get, key="r_effect"
+        "Effect",
+        review.DRIVER_EFFECTS,
+        format_func=EFFECT_LABELS.get,
+        key="r_effect",
+        required=True,
     )
-    effect = effect or "price"
+    effect = components.kept_choice("r_effect", effect, "price")
     by = right.selectbox(
         "By",
         list(review.DRIVER_DIMENSIONS),

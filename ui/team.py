@@ -27,8 +27,10 @@ def view_choice() -> str:
     if "t_view" not in state:
         asked = st.query_params.get("t_view")
         state["t_view"] = asked if asked in VIEWS else VIEWS[0]
-    chosen = st.segmented_control("View", VIEWS, key="t_view", label_visibility="collapsed")
-    chosen = chosen or VIEWS[0]
+    chosen = st.segmented_control(
+        "View", VIEWS, key="t_view", label_visibility="collapsed", required=True
+    )
+    chosen = components.kept_choice("t_view", chosen, VIEWS[0])
     st.query_params["t_view"] = chosen
     return chosen
 

@@ -41,6 +41,7 @@ def map_section() -> None:
         format_func={"revenue": "Net revenue", "growth": "Growth"}.get,
         default="revenue",
         key="overview_map_measure",
+        required=True,
     )
     st.plotly_chart(
         charts.country_map(

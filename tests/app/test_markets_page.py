@@ -110,3 +110,16 @@ def test_scorecard_has_one_growth_column_labelled_with_its_basis(
     assert growth == [f"Growth vs Q2 2026 ({words})"]
     assert "Growth at constant currency" not in card.columns
     assert "FX effect (pp)" in card.columns
+
+
+def test_clicking_the_chosen_detail_again_keeps_it(demo_db_path, monkeypatch):
+    # Clicking the selected option of a segmented control clears it; the page used to fall
+    # back to the first section, silently switching Global key accounts to Top accounts.
+    at = open_markets(demo_db_path, monkeypatch, m_country="DE")
+    control = at.button_group(key="m_section")
+    assert control.proto.required
+    control.set_value("Global key accounts").run()
+    at.button_group(key="m_section").set_value(None).run()
+    assert not at.exception
+    assert any(h.value.startswith("Global key accounts") for h in at.subheader)
+    assert at.query_params["m_detail"] == "Global key accounts"
