@@ -51,14 +51,23 @@ ORPHAN_CHECKS = (
 
 
 def coverage(cur: duckdb.DuckDBPyConnection) -> dict:
-    """Order lines: count, first and last date, and calendar days in between with no sales."""
-    count, first, last, days = db.query_rows(
+    """Order lines: count, first and last date, and the business days (Monday to Friday) in
+    between with no sales. Weekends are left out: a business that does not sell on Saturday
+    and Sunday would otherwise show two gaps a week."""
+    count, first, last, gap_days = db.query_rows(
         cur,
-        "SELECT CAST(coalesce(sum(line_count), 0) AS BIGINT), min(order_date), max(order_date), "
-        "count(DISTINCT order_date) FROM currency_daily",
+        """
+        WITH span AS (SELECT CAST(coalesce(sum(line_count), 0) AS BIGINT) AS lines,
+                             min(order_date) AS first, max(order_date) AS last
+                      FROM currency_daily)
+        SELECT lines, first, last,
+               (SELECT count(*) FROM range(first, last + INTERVAL 1 DAY, INTERVAL 1 DAY) d(day)
+                WHERE isodow(day) <= 5
+                  AND day::DATE NOT IN (SELECT DISTINCT order_date FROM currency_daily))
+        FROM span
+        """,
     )[0]
-    gap_days = (last - first).days + 1 - days if first else 0
-    return {"lines": count, "first": first, "last": last, "days_without_sales": gap_days}
+    return {"lines": count, "first": first, "last": last, "days_without_sales": gap_days or 0}
 
 
 def unconverted_lines(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:

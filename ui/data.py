@@ -190,8 +190,10 @@ def quality(summary: dict) -> None:
     )
     cols[1].metric("Dates covered", span, border=True)
     cols[2].metric(
-        "Days without sales in that span",
+        "Business days without sales",
         formatting.count(coverage["days_without_sales"]),
+        help="Mondays to Fridays between the first and the last date with no order line; "
+        "weekends are not counted (public holidays are).",
         border=True,
     )
     unconverted = summary["unconverted"]
