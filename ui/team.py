@@ -420,8 +420,14 @@ def forecast(data: dict, quarter: Period, currency: str, week: int) -> None:
 
 
 def activity(frame: pd.DataFrame, by: str, currency: str, period: Period) -> None:
-    if frame.empty:
-        components.empty_state("No activities", f"Nothing was logged in {period.label}.")
+    if frame.empty or not frame["activities"].any():
+        # Without activities every rep sits at 0 on the x axis: nothing to compare.
+        components.empty_state(
+            f"No activities in {period.label}",
+            "No call, meeting, visit, e-mail or demo was logged for this selection, so "
+            "activity cannot be set against revenue. Import the CRM's activity export on the "
+            "Data page, or choose another quarter.",
+        )
         return
     what = "rep" if by == "rep" else "account"
     st.plotly_chart(

@@ -247,3 +247,15 @@ def test_region_filter_narrows_the_leaderboard(demo_db_path, monkeypatch):
         [Q3[0]],
     )[0]
     assert 0 < len(at.dataframe[0].value) == americas
+
+
+def test_activity_view_without_activities_says_so(demo_db_path, tmp_path, monkeypatch):
+    # With no activity logged, the scatter put every rep at 0 on a −1…1 axis.
+    path = tmp_path / "no_activities.duckdb"
+    path.write_bytes(demo_db_path.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute("DELETE FROM activities")
+    at = open_team(path, monkeypatch, t_view="Activity vs impact")
+    ok(at)
+    assert any(i.value.startswith("**No activities in Q3 2026**") for i in at.info)
+    assert not at.get("plotly_chart")
