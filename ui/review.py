@@ -17,6 +17,10 @@ from ui import forecast as forecast_view
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
 CHART_CONFIG = {"displaylogo": False}
+# Slides: no Plotly toolbar over the chart, and a height that leaves the title, the stamp
+# and the slide buttons on a 900 px screen.
+PRESENT_CHART_CONFIG = {"displaylogo": False, "displayModeBar": False}
+PRESENT_CHART_HEIGHT = 440
 
 
 # --- choosing the quarter -------------------------------------------------------------------
@@ -184,6 +188,7 @@ def bridge_chart(data: Review, font_scale: float = 1.0) -> None:
         bridge_labels(data),
         data.currency,
         f"Revenue bridge {data.base.label} → {data.quarter.label} — {data.currency}, reported",
+        from_zero=font_scale != 1.0,  # on the big screen the whole axis, never a cut one
     )
     _show(fig, "review_bridge", font_scale)
 
@@ -382,7 +387,7 @@ def _movers_chart(frame: pd.DataFrame, currency: str, title: str, key: str) -> N
     labelled = frame.assign(label=frame["name"] + " · " + frame["reason"])
     st.plotly_chart(
         charts.signed_bars(labelled, "label", "change", currency, title),
-        config=CHART_CONFIG,
+        config=PRESENT_CHART_CONFIG if presenting() else CHART_CONFIG,
         key=key,
     )
 
@@ -413,16 +418,20 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
 def _show(fig, key: str, font_scale: float) -> None:
     """Draw a chart; in the meeting room with larger type, which Streamlit's chart theme
     would reset, so the theme is off there."""
-    if font_scale != 1.0:
+    presenting_now = font_scale != 1.0
+    if presenting_now:
         fig = go.Figure(fig)  # a copy: the screen's figure is shared (ui/charts/memo.py)
         fig.update_layout(
             font_size=13 * font_scale,
             title_font_size=17 * font_scale,
-            height=560,
+            height=PRESENT_CHART_HEIGHT,
             template="plotly_white",
         )
     st.plotly_chart(
-        fig, config=CHART_CONFIG, key=key, theme=None if font_scale != 1.0 else "streamlit"
+        fig,
+        config=PRESENT_CHART_CONFIG if presenting_now else CHART_CONFIG,
+        key=key,
+        theme=None if presenting_now else "streamlit",
     )
 
 
@@ -486,16 +495,8 @@ def presentation(data: Review) -> None:
     }
     st.title(titles.get(name, f"{name} — {data.quarter.label}"))
     st.caption(data.stamp())
-    if name == "Headline":
-        headline(data)
-    elif name == "Revenue bridge":
-        bridge_chart(data, font_scale=1.4)
-    elif name == "Regional scorecard":
-        scorecard(data)
-    elif name == "Top movers":
-        movers(data, with_tables=False)
-    else:
-        pipeline(data, font_scale=1.4)
+    # The slide buttons sit under the title, where no slide's content can push them below
+    # the bottom of a 900 px screen.
     back, position, forward, leave = st.columns([1, 2, 1, 1])
     back.button(
         "◀ Previous",
@@ -515,6 +516,16 @@ def presentation(data: Review) -> None:
         width="stretch",
     )
     leave.button("✕ Exit", on_click=go_to_slide, args=(None,), key="r_exit", width="stretch")
+    if name == "Headline":
+        headline(data)
+    elif name == "Revenue bridge":
+        bridge_chart(data, font_scale=1.4)
+    elif name == "Regional scorecard":
+        scorecard(data)
+    elif name == "Top movers":
+        movers(data, with_tables=False)
+    else:
+        pipeline(data, font_scale=1.4)
 
 
 # --- exports --------------------------------------------------------------------------------

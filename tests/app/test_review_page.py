@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -137,6 +138,10 @@ def test_presentation_mode_steps_through_the_slides(demo_db_path, monkeypatch):
     assert any("Data to" in c.value and "EUR" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 1
     assert not at.get("selectbox") or all(s.key != "r_quarter" for s in at.selectbox)
+    chart = at.get("plotly_chart")[0].proto
+    # No Plotly toolbar on a slide, and the bridge's axis starts at zero.
+    assert json.loads(chart.config)["displayModeBar"] is False
+    assert json.loads(chart.spec)["layout"]["yaxis"]["range"][0] == 0
 
     at.button(key="r_next").click().run()
     assert at.query_params["slide"] == "3"

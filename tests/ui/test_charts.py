@@ -106,6 +106,21 @@ def test_waterfall_axis_zooms_only_when_every_level_stays_high():
     )
     low, high = charts.bridge_waterfall(closed, labels, "EUR", "t").layout.yaxis.range
     assert (low, high) == (0.0, 110.0)  # the 15 at the end must not look like nothing
+    assert not charts.bridge_waterfall(closed, labels, "EUR", "t").layout.annotations
+
+
+def test_a_cut_waterfall_axis_says_so_and_the_meeting_room_gets_it_whole():
+    # Present mode's bridge started at 216M, so +13.7 % looked threefold.
+    labels = {"base": "Q2", "volume": "Volume", "fx": "FX", "current": "Q3"}
+    bridge = pd.DataFrame(
+        {"effect": ["base", "volume", "fx", "current"], "amount": [100e6, 10e6, -4e6, 106e6]}
+    )
+    cut = charts.bridge_waterfall(bridge, labels, "EUR", "t")
+    assert cut.layout.yaxis.range[0] == 97.5e6
+    assert [a.text for a in cut.layout.annotations] == ["⚠ Axis cut: starts at 97.5M EUR, not zero"]
+    whole = charts.bridge_waterfall(bridge, labels, "EUR", "t", from_zero=True)
+    assert whole.layout.yaxis.range[0] == 0.0
+    assert not whole.layout.annotations
 
 
 def test_bar_labels_use_the_one_compact_formatter():

@@ -14,10 +14,13 @@ def bridge_waterfall(
     currency: str,
     title: str,
     y_title: str = "Net revenue",
+    from_zero: bool = False,
 ) -> go.Figure:
     """The revenue bridge as a waterfall: base quarter, each effect, current quarter.
 
-    `labels` names each effect (the two ends by their quarters).
+    `labels` names each effect (the two ends by their quarters). The axis is cut above zero
+    when that keeps small effects visible, and then says so on the chart; `from_zero` keeps
+    it whole (the meeting room, where a cut axis makes +14 % look threefold).
     """
     ends = {"base", "current"}
     fig = go.Figure(
@@ -45,14 +48,28 @@ def bridge_waterfall(
         title=f"{y_title} ({currency})",
         tickformat=MONEY_TICKS,
         gridcolor="#e5e5e5",
-        range=_waterfall_range(bridge["amount"]),
+        range=_waterfall_range(bridge["amount"], from_zero),
     )
     fig.update_xaxes(title=None)
     fig.update_layout(showlegend=False)
+    bottom = fig.layout.yaxis.range[0]
+    if bottom > 0:
+        fig.add_annotation(
+            text=f"⚠ Axis cut: starts at {amount_label(bottom)} {currency}, not zero",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1,
+            xanchor="right",
+            yanchor="bottom",  # above the plot, clear of the bars and the title on the left
+            showarrow=False,
+            font={"color": LOSS, "size": 12},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
     return layout(fig, title, height=460)
 
 
-def _waterfall_range(amounts: pd.Series) -> list[float]:
+def _waterfall_range(amounts: pd.Series, from_zero: bool = False) -> list[float]:
     """The y range of a waterfall whose last amount is the closing total.
 
     When every running total stays in the upper half of the tallest, the axis starts just
@@ -61,7 +78,8 @@ def _waterfall_range(amounts: pd.Series) -> list[float]:
     pipeline that mostly closed). Room is left for the labels outside the bars."""
     levels = [*amounts.cumsum().iloc[:-1], amounts.iloc[-1]]
     low, high = float(min(levels)), float(max(levels))
-    bottom = max(0.0, low - 0.25 * (high - low)) if low > 0.5 * high else min(0.0, low * 1.1)
+    zoom = low > 0.5 * high and not from_zero
+    bottom = max(0.0, low - 0.25 * (high - low)) if zoom else min(0.0, low * 1.1)
     return [bottom, high + 0.1 * (high - bottom)]
 
 
