@@ -96,7 +96,10 @@ def table_with_downloads(
         width="stretch",
     )
     data = frame if export_frame is None else export_frame
-    left, right, _ = st.columns([1, 1, 4])
+    # A row sized to its buttons, wrapping when narrow: fixed columns cut "Download CSV" to
+    # "Dow…" in a half-width table.
+    row = st.container(horizontal=True, gap="small")
+    left = right = row
     # Files are built when the button is clicked, not on every rerun: an XLSX costs tens of
     # milliseconds per table.
     left.download_button(

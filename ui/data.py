@@ -183,7 +183,7 @@ def history(frame: pd.DataFrame) -> None:
 
 def quality(summary: dict) -> None:
     coverage = summary["coverage"]
-    cols = st.columns(3)
+    cols = st.columns([1, 2, 1.3])  # the span needs room for two whole dates
     cols[0].metric("Order lines", formatting.count(coverage["lines"]), border=True)
     span = (
         f"{coverage['first']:%d %b %Y} – {coverage['last']:%d %b %Y}" if coverage["first"] else "–"

@@ -131,11 +131,13 @@ def country_headline(card: pd.DataFrame, scope: Filters) -> None:
     )
     # The other basis than the revenue card's growth, so the two cards never repeat a figure.
     cols[1].metric(
-        "Reported growth" if constant else "Growth at constant currency",
+        "Reported growth" if constant else "At constant currency",
         _growth(row["growth_prior_cc"] + row["fx_effect"] if constant else row["growth_prior_cc"]),
         f"FX effect {formatting.change(row['fx_effect'], 'percent') or '–'}",
         delta_color="off",
         delta_arrow="off",
+        help=f"Growth vs {scope.comparison.label} "
+        + ("at each order day's rate." if constant else "at its average ECB rates."),
         border=True,
     )
     cols[2].metric("Growth vs last year", _growth(row["growth_last_year"]), border=True)

@@ -119,7 +119,9 @@ def headline(data: Review) -> None:
         help=components.margin_coverage_note(h.get("margin_coverage")),
         border=True,
     )
-    second = st.columns(6)
+    # Two and four cards, not six in a row: at 1440 px six cut "Revenue vs budget" and
+    # "Q4 2026 best case" short.
+    second = st.columns(4)
     second[0].metric(
         "Revenue vs budget",
         formatting.change(h["vs_budget"], "money") or "No budget",
@@ -144,7 +146,7 @@ def headline(data: Review) -> None:
         )
     p = data.pipeline
     for column, (key, label) in zip(
-        second[2:],
+        st.columns(4),
         (
             ("commit", "commit"),
             ("best_case", "best case"),

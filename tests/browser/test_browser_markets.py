@@ -57,7 +57,7 @@ def test_drill_from_chart_into_a_country_and_back(app_server, app_page, screensh
     expect(page).to_have_url(re.compile(r"[?&]m_country=[A-Z]{2}(&|$)"))
     trail = ["‹ All regions", f"‹ {region}", country]
     expect(crumbs(page)).to_have_text(trail, use_inner_text=True)
-    expect(page.get_by_text("Growth at constant currency").first).to_be_visible()
+    expect(page.get_by_text("At constant currency").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "markets_country.png"))
 
     # A copied link reopens the same drill-down.
