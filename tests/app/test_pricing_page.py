@@ -158,3 +158,27 @@ def test_save_reload_compare_and_delete(writable_db, monkeypatch):
 def _ids(db_path: Path) -> dict[str, str]:
     with closing(state.connect(state.state_path(db_path))) as con:
         return dict(con.execute("SELECT name, scenario_id FROM scenarios").fetchall())
+
+
+def test_saving_a_scenario_keeps_every_cached_figure(writable_db, monkeypatch):
+    # Saving used to rewrite the store file, whose modification time keys every cached
+    # figure, so one save recomputed every session's figures (6.1 s). Scenarios now live in
+    # the SQLite state store: the store, its version and the cached figures stay.
+    from analytics import pricing
+    from ui import cache
+
+    monkeypatch.setenv("SALES_ATLAS_DB", str(writable_db))
+    monkeypatch.delenv(state.ENV_VAR, raising=False)
+    reads = []
+    load = cache.catalog.load
+    monkeypatch.setattr(cache.catalog, "load", lambda cur: reads.append(1) or load(cur))
+    before, mtime = cache.database_version(), writable_db.stat().st_mtime_ns
+    catalog = cache.load_catalog(before)
+    scenario = pricing.Scenario(("US",), catalog.first_date, catalog.last_date)
+    with cache.state_store() as con:
+        pricing.save_scenario(con, "Kept caches", scenario, "analyst@example.com")
+    assert writable_db.stat().st_mtime_ns == mtime
+    assert cache.database_version() == before
+    assert cache.load_catalog(cache.database_version()) == catalog
+    assert len(reads) == 1  # served from the cache, not read again
+    assert "Kept caches" in list(cache.saved_scenarios()["name"])
