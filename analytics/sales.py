@@ -320,6 +320,15 @@ _SUMMARIES = {
 }
 
 
+def _any_range(column: str, ranges: list, prefix: str, bound: dict) -> str:
+    """`column` within any of `ranges`, as one bound condition (the bounds added to `bound`)."""
+    dates = []
+    for i, (start, end) in enumerate(ranges):
+        dates.append(f"{column} BETWEEN ${prefix}_start_{i} AND ${prefix}_end_{i}")
+        bound |= {f"{prefix}_start_{i}": start, f"{prefix}_end_{i}": end}
+    return "(" + " OR ".join(dates) + ")"
+
+
 def summarised(
     cur: duckdb.DuckDBPyConnection,
     kind: str,
@@ -377,6 +386,12 @@ def summarised(
         return cols
 
     parts = []
+    rate = (
+        "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) "
+        "f ON f.rate_date = o.order_date"
+        if currency is not None
+        else ""
+    )
     if months:
         clauses, dims = (
             dimension_conditions(
@@ -386,18 +401,8 @@ def summarised(
             else ([], {})
         )
         bound |= dims
-        dates = []
-        for i, (start, end) in enumerate(months):
-            dates.append(f"s.month BETWEEN ${key}_m_start_{i} AND ${key}_m_end_{i}")
-            bound |= {f"{key}_m_start_{i}": start, f"{key}_m_end_{i}": end}
-        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses])
+        where = " AND ".join([_any_range("s.month", months, f"{key}_m", bound), *clauses])
         inner = ", ".join(f"{expr} AS {name}" for name, (expr, _) in measures.items())
-        rate = (
-            "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) "
-            "f ON f.rate_date = o.order_date"
-            if currency is not None
-            else ""
-        )
         # Every month read here lies in the reporting currency's span, and that currency is
         # EUR (1.0 every day), so the join on the month's first day keeps every row.
         parts.append(
@@ -419,21 +424,11 @@ def summarised(
             else ([], {})
         )
         bound |= dims
-        dates = []
-        for i, (start, end) in enumerate(rest):
-            dates.append(f"o.order_date BETWEEN ${key}_l_start_{i} AND ${key}_l_end_{i}")
-            bound |= {f"{key}_l_start_{i}": start, f"{key}_l_end_{i}": end}
-        where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses])
+        where = " AND ".join([_any_range("o.order_date", rest, f"{key}_l", bound), *clauses])
         line_keys = ", ".join("p.product_line" if k == "product_line" else "o." + k for k in keys)
         inner = ", ".join(f"{expr} AS {name}" for name, (_, expr) in measures.items())
         product_join = (
             "LEFT JOIN products p ON p.product_id = o.product_id" if "product_line" in keys else ""
-        )
-        rate = (
-            "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = $currency) "
-            "f ON f.rate_date = o.order_date"
-            if currency is not None
-            else ""
         )
         parts.append(
             f"""
