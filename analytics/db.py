@@ -41,6 +41,7 @@ TABLES = frozenset(
         "price_list",
         "market_data",
         "fx_rates",
+        "plan_rates",
         "scenarios",
         "import_log",
         "imported_order_lines",

@@ -136,6 +136,17 @@ CREATE TABLE IF NOT EXISTS fx_rates (
     PRIMARY KEY (rate_date, currency_code)
 );
 
+-- Plan (budget) rates set by finance: 1 EUR = units_per_eur units for a year, or for one
+-- quarter of it (a quarter's own rate wins over the year's). EUR is 1 and never stored.
+-- quarter is nullable, so the key is kept unique by the importer and the Data page editor
+-- (analytics.plan_rates), not by a PRIMARY KEY.
+CREATE TABLE IF NOT EXISTS plan_rates (
+    year          INTEGER NOT NULL CHECK (year BETWEEN 1900 AND 2100),
+    quarter       INTEGER CHECK (quarter BETWEEN 1 AND 4),  -- NULL = the whole year
+    currency_code VARCHAR NOT NULL,
+    units_per_eur DOUBLE  NOT NULL CHECK (units_per_eur > 0)
+);
+
 CREATE TABLE IF NOT EXISTS scenarios (
     scenario_id VARCHAR PRIMARY KEY,
     name        VARCHAR NOT NULL,

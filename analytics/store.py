@@ -52,12 +52,15 @@ _DERIVED_COLUMNS = {
 # Tables whose CHECK on a column must allow 'unassigned' (the importer's value for a line
 # or customer without a channel or segment); DuckDB cannot alter a CHECK.
 _UNASSIGNED_CHECKS = {"order_lines": "channel", "customers": "segment"}
+# Tables of the contract added since the first release, which upgrade creates (empty).
+_ADDED_TABLES = ("plan_rates",)
 
 
 def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """What a store made by an earlier version lacks: {"recreate": tables whose CHECK lacks
     'unassigned', "nullable": order_lines.unit_cost_eur still NOT NULL, "rebuild": derived
-    tables missing or without their newest column}. Empty lists: nothing to do."""
+    tables missing or without their newest column, "create": contract tables added since
+    (e.g. plan_rates)}. Empty lists: nothing to do."""
     columns = {
         (table, column): nullable
         for table, column, nullable in db.query_rows(
@@ -88,7 +91,8 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         if table not in tables
         or (table in _DERIVED_COLUMNS and (table, _DERIVED_COLUMNS[table]) not in columns)
     )
-    return {"recreate": recreate, "nullable": nullable, "rebuild": rebuild}
+    create = [table for table in _ADDED_TABLES if table not in tables]
+    return {"recreate": recreate, "nullable": nullable, "rebuild": rebuild, "create": create}
 
 
 def needs_upgrade(path) -> bool:
@@ -102,7 +106,8 @@ def upgrade(path) -> bool:
     order_lines.unit_cost_eur nullable; order_lines and customers recreated where their CHECK
     lacks 'unassigned' (rows copied, order lines in date order, the order later reads rely
     on); derived tables missing or without their newest column dropped, created and filled
-    from the order lines; the tables added since created (every CREATE is IF NOT EXISTS).
+    from the order lines; the tables added since (plan_rates) created empty (every CREATE
+    is IF NOT EXISTS).
     Returns whether anything was done."""
     with db.connect(path) as con:
         pending = pending_upgrades(con)

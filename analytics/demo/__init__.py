@@ -18,7 +18,7 @@ Where each part is made, in the order build.build() makes them:
 - rates.py     units per EUR for every demo day (from the store's ECB rates)
 - prices.py    local price lists, revised every January
 - orders.py    order lines: days, lines, products, quantities, discounts, returns
-- plan.py      quotas, budgets and market data
+- plan.py      quotas, budgets, plan rates (the prior year's average) and market data
 - pipeline.py  opportunities, weekly snapshots and activities
 - build.py     build_database / build: the one transaction, progress and the import_log row
 - writing.py   a generated frame into a store table

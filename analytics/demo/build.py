@@ -16,7 +16,7 @@ from analytics import db, rollups, store
 from analytics.demo.company import COMPANY
 from analytics.demo.orders import insert_order_lines
 from analytics.demo.pipeline import insert_activities, insert_pipeline
-from analytics.demo.plan import insert_market_data, insert_quotas_and_budgets
+from analytics.demo.plan import insert_market_data, insert_plan_rates, insert_quotas_and_budgets
 from analytics.demo.prices import PriceLists
 from analytics.demo.rates import RateMatrix
 from analytics.demo.world import World
@@ -65,8 +65,9 @@ def build(
         insert_order_lines(con, rng, world, prices, rates, rows)
         _report(progress, 0.65, "Building the daily rollups…")
         rollups.rebuild_sales_rollups(con)
-        _report(progress, 0.80, "Setting quotas and budgets…")
+        _report(progress, 0.80, "Setting quotas, budgets and plan rates…")
         insert_quotas_and_budgets(con, rng)
+        insert_plan_rates(con)
         _report(progress, 0.85, "Generating opportunities, snapshots and activities…")
         insert_pipeline(con, rng, world, rates, rows)
         insert_activities(con, rng, world, rows)

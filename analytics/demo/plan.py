@@ -1,5 +1,6 @@
-"""The plan and the market: quotas per rep, budgets per country and product line, and the
-population, GDP and (illustrative) addressable market per country and year.
+"""The plan and the market: quotas per rep, budgets per country and product line, plan
+rates per currency and year, and the population, GDP and (illustrative) addressable market
+per country and year.
 """
 
 from __future__ import annotations
@@ -60,6 +61,29 @@ def insert_quotas_and_budgets(con: duckdb.DuckDBPyConnection, rng: np.random.Gen
         con,
         "budgets",
         budgets[["country_code", "product_line", "quarter_start", "budget_revenue_eur"]],
+    )
+
+
+def insert_plan_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """A plan rate per currency for every year the budgets cover, set as many finance teams
+    set it: the mean of the prior year's ECB publications (units per EUR, 4 decimals).
+
+    A currency gets a plan for a year only if the ECB still published it in the prior
+    December (RUB, whose series ends in March 2022, has none from 2023). EUR is 1 and is not
+    stored. Draws nothing from the generator, so the other demo figures stay as they were.
+    """
+    db.execute(
+        con,
+        """
+        INSERT INTO plan_rates (year, quarter, currency_code, units_per_eur)
+        SELECT year(rate_date) + 1, NULL, currency_code, round(avg(units_per_eur), 4)
+        FROM fx_rates
+        WHERE year(rate_date) BETWEEN $first - 1 AND $last - 1 AND currency_code <> 'EUR'
+        GROUP BY year(rate_date), currency_code
+        HAVING max(month(rate_date)) = 12
+        ORDER BY 1, 3
+        """,
+        {"first": START.year, "last": PLAN_END.year},
     )
 
 

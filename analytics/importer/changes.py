@@ -46,6 +46,8 @@ def target_rows(kind: str, valid: pd.DataFrame) -> pd.DataFrame:
     for column in ("year", "population"):
         if column in out:
             out[column] = out[column].astype("int64")
+    if kind == "plan_rates":  # no quarter: the rate is the whole year's (NULL)
+        out["quarter"] = out["quarter"].astype("Int64")
     return out
 
 
@@ -62,7 +64,8 @@ def compare_with_store(con, kind: str, rows: pd.DataFrame):
     con.register("incoming_rows", rows.assign(_i=np.arange(n)))
     try:
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in columns)
-        joined = " AND ".join(f"s.{c} = i.{c}" for c in key)
+        # IS NOT DISTINCT FROM: a plan rate's quarter is NULL for the whole year.
+        joined = " AND ".join(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in key)
         found = db.query(
             con,
             f"SELECT i._i, ({same}) AS identical FROM incoming_rows i JOIN {table} s ON {joined}",

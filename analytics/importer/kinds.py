@@ -395,6 +395,22 @@ KINDS: dict[str, Kind] = {
             ("rate_date", "currency"),
             ({"rate_date": "2026-11-02", "currency": "USD", "units_per_eur": "1.0857"},),
         ),
+        Kind(
+            "plan_rates",
+            "Plan rates",
+            (
+                F("year", "int", aliases=("plan year", "fiscal year", "budget year")),
+                F("currency", "currency", aliases=("currency code",)),
+                F("units_per_eur", "number", aliases=("plan rate", "budget rate", "rate")),
+                # Empty or absent: the rate is the whole year's.
+                F("quarter", "int", False, ("plan quarter", "fiscal quarter")),
+            ),
+            ("year", "quarter", "currency"),
+            (
+                {"year": "2026", "currency": "USD", "units_per_eur": "1.0824", "quarter": ""},
+                {"year": "2026", "currency": "USD", "units_per_eur": "1.10", "quarter": "4"},
+            ),
+        ),
     )
 }
 TABLES = {
@@ -407,6 +423,7 @@ TABLES = {
     "price_lists": "price_list",
     "market_data": "market_data",
     "activities": "activities",
+    "plan_rates": "plan_rates",
 }
 
 
@@ -453,6 +470,7 @@ TABLE_COLUMNS = {
     ],
     "market_data": ["country_code", "year", "population", "gdp_usd", "addressable_market_eur"],
     "activities": ["activity_id", "rep_id", "customer_id", "activity_date", "type"],
+    "plan_rates": ["year", "quarter", "currency_code", "units_per_eur"],
 }
 KEYS = {
     "orders": ["order_id", "line_no"],
@@ -466,6 +484,8 @@ KEYS = {
     "price_lists": ["product_id", "country_code", "valid_from"],
     "market_data": ["country_code", "year"],
     "activities": ["activity_id"],
+    # quarter NULL (the whole year) is part of the key: compared IS NOT DISTINCT FROM.
+    "plan_rates": ["year", "quarter", "currency_code"],
 }
 
 

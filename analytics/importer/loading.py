@@ -45,6 +45,8 @@ def load(
         elif kind == "rates":
             _insert(con, "fx_rates", rows.assign(source=source), upsert=False)
             fx.rebuild_fx_daily(con)
+        elif kind == "plan_rates":
+            _replace_plan_rates(con, rows)
         else:
             _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
         if snapshots is not None and len(snapshots):
@@ -68,6 +70,22 @@ def _insert_order_lines(con, rows: pd.DataFrame) -> None:
         db.execute(con, "DELETE FROM order_lines")
         db.execute(con, "INSERT INTO order_lines SELECT * FROM sorted_lines")
         db.execute(con, "DROP TABLE sorted_lines")
+
+
+def _replace_plan_rates(con, rows: pd.DataFrame) -> None:
+    """Upsert by (year, quarter, currency) where quarter may be NULL (the whole year), which
+    no PRIMARY KEY can hold: the stored rows with the file's keys are deleted, then the
+    file's rows inserted (inside load's transaction)."""
+    con.register("plan_rows", rows)
+    try:
+        db.execute(
+            con,
+            "DELETE FROM plan_rates p USING plan_rows r WHERE p.year = r.year "
+            "AND p.quarter IS NOT DISTINCT FROM r.quarter AND p.currency_code = r.currency_code",
+        )
+    finally:
+        con.unregister("plan_rows")
+    _insert(con, "plan_rates", rows, upsert=False)
 
 
 def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = False) -> None:

@@ -86,7 +86,13 @@ def import_file(
                 prepare_opportunities(con, frame, problems)
             elif kind == "activities":
                 prepare_activities(con, frame, problems)
-            reject_duplicates(frame, problems, list(KINDS[kind].key), " / ".join(KINDS[kind].key))
+            keyed = frame
+            if kind == "plan_rates":  # an empty quarter is a key (the whole year), not a gap
+                keyed = frame.assign(
+                    year=frame["year"].map(lambda y: "" if pd.isna(y) else f"{y:.0f}"),
+                    quarter=frame["quarter"].map(lambda q: "year" if pd.isna(q) else f"Q{q:.0f}"),
+                )
+            reject_duplicates(keyed, problems, list(KINDS[kind].key), " / ".join(KINDS[kind].key))
             created = created_references(con, kind, frame, problems)
         valid = frame.drop(index=problems.rejected_index())
         rows = target_rows(kind, valid)

@@ -290,6 +290,8 @@ def validate(
             "quarter_start",
             "must be the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
         )
+    if kind_name == "plan_rates" and "quarter" not in frame:
+        frame["quarter"] = np.nan  # no quarter column: every rate is its year's
     check_read_errors(raw, problems)
     check_plausible(con, kind_name, frame, problems)
     return frame, problems, mapping
@@ -359,6 +361,7 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "quota_eur": (0, 1e12, "a quota is at most EUR 1,000,000,000,000"),
     "budget_revenue_eur": (-1e12, 1e12, "a budget is at most EUR 1,000,000,000,000 either way"),
     "year": (1900, 2100, "a year is 1900 to 2100"),
+    "quarter": (1, 4, "a quarter is 1 to 4 (leave it empty for the whole year)"),
     "population": (0, 1e10, "a population is at most 10,000,000,000"),
     "gdp_usd": (0, 1e15, "a GDP is at most USD 1,000,000,000,000,000"),
     "addressable_market_eur": (0, 1e14, "a market is at most EUR 100,000,000,000,000"),
@@ -450,6 +453,50 @@ def check_plausible(con, kind_name: str, frame: pd.DataFrame, problems: Problems
         problems.add(day < pd.Timestamp(first), name, f"before {first:%Y-%m-%d}")
     if kind_name == "rates":
         check_rate_band(con, frame, problems)
+    if kind_name == "plan_rates":
+        check_plan_rates(con, frame, problems)
+
+
+def check_plan_rates(con, frame: pd.DataFrame, problems: Problems) -> None:
+    """EUR's plan rate is 1; any other within RATE_BAND of the currency's average ECB rate
+    in the year before the plan year (the latest earlier year with rates, for a plan beyond
+    the stored history): a plan is set from recent rates, so a rate further away is a typo
+    or a rate written the other way round (EUR per unit)."""
+    rate = frame["units_per_eur"]
+    problems.add(
+        (frame["currency"] == "EUR") & rate.notna() & (rate != 1),
+        "units_per_eur",
+        "EUR's plan rate is 1 (amounts are converted per EUR)",
+    )
+    yearly = db.query(
+        con,
+        "SELECT currency_code AS currency, year(rate_date) AS ecb_year, "
+        "avg(units_per_eur) AS ecb_average FROM fx_rates GROUP BY ALL",
+    )
+    checked = frame.loc[
+        frame["year"].notna() & (rate > 0) & (frame["currency"] != "EUR"),
+        ["year", "currency", "units_per_eur"],
+    ]
+    if checked.empty or yearly.empty:
+        return
+    reasons = {}
+    for i, year, currency, value in checked.itertuples():
+        earlier = yearly[(yearly["currency"] == currency) & (yearly["ecb_year"] < year)]
+        if earlier.empty:
+            continue  # no ECB history before the plan year to compare with
+        latest = earlier.loc[earlier["ecb_year"].idxmax()]
+        ratio = value / latest["ecb_average"]
+        if ratio > RATE_BAND or ratio < 1 / RATE_BAND:
+            reasons[i] = (
+                f"{value:g} is more than {RATE_BAND:g}x away from {currency}'s average ECB "
+                f"rate in {latest['ecb_year']} ({latest['ecb_average']:.4g} per EUR); "
+                "is it written as EUR per unit?"
+            )
+    problems.add(
+        frame.index.isin(list(reasons)),
+        "units_per_eur",
+        lambda picked: [reasons[i] for i in picked.index],
+    )
 
 
 def check_rate_band(con, frame: pd.DataFrame, problems: Problems) -> None:

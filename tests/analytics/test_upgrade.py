@@ -99,6 +99,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "split_orders",
             ]
         ),
+        "create": ["plan_rates"],
     }
     assert store.needs_upgrade(old) and not store.needs_upgrade(fresh)
     assert store.upgrade(old) is True
@@ -111,6 +112,8 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
             "SELECT is_nullable FROM information_schema.columns "
             "WHERE table_name = 'order_lines' AND column_name = 'unit_cost_eur'"
         ).fetchone() == ("YES",)
+        # Created empty: an earlier version had no plan rates to carry over.
+        assert con.execute("SELECT count(*) FROM plan_rates").fetchone() == (0,)
 
     for path in (old, fresh):
         with duckdb.connect(str(path)) as con:
@@ -131,7 +134,12 @@ def test_only_a_not_null_unit_cost_is_altered_in_place(demo_db_path, tmp_path):
         con.execute("ALTER TABLE order_lines ALTER COLUMN unit_cost_eur SET NOT NULL")
         con.execute("ALTER TABLE sales_daily DROP COLUMN known_cost_net_eur")
         pending = store.pending_upgrades(con)
-    assert pending == {"recreate": [], "nullable": ["order_lines"], "rebuild": ["sales_daily"]}
+    assert pending == {
+        "recreate": [],
+        "nullable": ["order_lines"],
+        "rebuild": ["sales_daily"],
+        "create": [],
+    }
     before = snapshot(demo_db_path)
     assert store.upgrade(path) is True
     assert snapshot(path) == before
