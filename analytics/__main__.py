@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from analytics.filters import Filters
 
 def _build_demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
-    if path.exists():
+    if os.path.lexists(path):
         print(f"{path} already exists; delete it or pass --db for a new file.", file=sys.stderr)
         return 2
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +28,8 @@ def _build_demo(args: argparse.Namespace) -> int:
     def report(done: float, message: str) -> None:
         print(f"[{done:4.0%}] {message}", flush=True)
 
-    demo.build_database(path, rows=args.rows, seed=args.seed, progress=report)
+    with store.next_snapshot(path, create=True) as target:
+        demo.build_database(target, rows=args.rows, seed=args.seed, progress=report)
     print(
         f"Built {path} ({args.rows:,} order lines, seed {args.seed}) in {time.perf_counter() - started:.1f} s"
     )
@@ -38,31 +40,29 @@ def _fx_update(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
 
     @contextlib.contextmanager
-    def connection(read_only: bool):
-        con = db.connect(path, read_only=read_only)
+    def reading():
+        con = db.connect(path, read_only=True)
         try:
             yield con
         finally:
             con.close()
 
-    # Read, fetch with no connection open, then write: the store is not held meanwhile.
-    result = fx.update_rates(lambda: connection(True), lambda: connection(False))
+    # Read, fetch with no connection open, then write the next snapshot: the store is not
+    # held meanwhile, and servers reading it read on.
+    result = fx.update_rates(reading, lambda: store.writing(path))
     print(result.message)
     return 0 if result.ok else 1
 
 
 def _init(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else db.database_path()
-    if path.exists():
+    if os.path.lexists(path):
         print(f"{path} already exists; choose a new file.", file=sys.stderr)
         return 2
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = db.connect(path)
-    try:
+    with store.writing(path, create=True) as con:
         store.create_schema(con)
         store.init_reference_data(con)
-    finally:
-        con.close()
     print(f"Created {path}: countries, currencies and the bundled ECB rates; no company data.")
     return 0
 
@@ -97,8 +97,9 @@ def _import(args: argparse.Namespace) -> int:
             print(f"error: cannot read the mapping {args.mapping}: {problem}", file=sys.stderr)
             return 2
     state_file = state.state_path(path)
-    con = db.connect(path)
-    try:
+    # Into the store's next snapshot: servers reading the store read on, and see the load
+    # all at once when it is swapped in.
+    with store.writing(path) as con:
         report = importer.import_file(
             con,
             args.kind,
@@ -108,8 +109,6 @@ def _import(args: argparse.Namespace) -> int:
             mapping=mapping,
             saved_mapping=lambda signature: state.mapping_for(state_file, args.kind, signature),
         )
-    finally:
-        con.close()
     if args.save_mapping and report.columns:
         state.save_mapping(
             state_file, args.save_mapping, args.kind, report.header_signature, report.columns
@@ -123,14 +122,12 @@ def _import_undo(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"error: {path} does not exist.", file=sys.stderr)
         return 2
-    con = db.connect(path)
     try:
-        result = importer.undo_import(con, args.import_id)
+        with store.writing(path) as con:
+            result = importer.undo_import(con, args.import_id)
     except UserError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    finally:
-        con.close()
     print(result.message)
     return 0
 
@@ -395,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (db.StoreLocked, ValueError) as problem:
+    except (UserError, ValueError) as problem:  # a busy writer, a locked or missing store…
         print(f"error: {problem}", file=sys.stderr)
         return 2
 

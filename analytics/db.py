@@ -101,6 +101,23 @@ def database_path() -> Path:
     )
 
 
+def current_file(path: str | Path) -> Path:
+    """The file holding the store's data now. A store written by `store.writing` is a
+    symbolic link to its current snapshot (swapped atomically on each write); a single-file
+    store, or a path not created yet, is its own file. Connections open the snapshot itself,
+    so a swap during a session never changes the file a connection reads."""
+    path = Path(path)
+    if not path.is_symlink():
+        return path.absolute()
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        raise StoreRefused(
+            f"The database {path} points at the snapshot {target}, which is missing. Restore "
+            "the snapshots folder from a backup, or point SALES_ATLAS_DB at another store."
+        )
+    return target
+
+
 # Views and macros are code. The schema has none, so a store holding one was changed by
 # someone else; one reading files would show them to every user.
 _CODE_OBJECTS = """
@@ -119,15 +136,23 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     locked so no statement can switch it back; a store holding views or macros is refused.
     Read-write: a store created here is readable by its owner only (0600), and so are the
     write-ahead log and spill files DuckDB creates next to it (the process umask is 077
-    from the first write connection on)."""
-    path = Path(path) if path is not None else database_path()
-    memory = str(path) == ":memory:"
+    from the first write connection on). Loads do not write the store in place: they write
+    its next snapshot through `store.writing`, which opens this on the copy.
+
+    A store that is a pointer to a snapshot (see `current_file`) is opened on that snapshot."""
+    given = Path(path) if path is not None else database_path()
+    memory = str(given) == ":memory:"
+    path = given if memory else current_file(given)
     if not read_only and not memory:
         os.umask(0o077)
     new = not memory and not path.exists()
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
+        if read_only and given.is_symlink() and not path.exists():
+            # The pointer moved on and this snapshot was removed between resolving and
+            # opening (two writes in that instant): open the one it names now.
+            return connect(given, read_only=True)
         if "lock" in str(exc).lower():
             raise StoreLocked(
                 f"The database {path} is in use by another process (for example a running app "

@@ -1,13 +1,258 @@
-"""Creating a store: the schema, the reference data and the derived tables."""
+"""Creating and writing a store: the schema, the reference data, the derived tables, and the
+snapshots every write goes into (data/README.md, "Snapshots: writing while serving").
+
+A store at PATH (what SALES_ATLAS_DB names) is a symbolic link to its current snapshot in
+PATH.snapshots/. A write — an import, a rate fetch, an undo, an upgrade, a build — takes the
+writer lock (PATH.snapshots/writer.lock, flock), copies the current snapshot, writes into the
+copy, CHECKPOINTs it and swaps the link (os.replace: atomic). Readers open the snapshot the
+link names, read-only, and keep reading it until they open the next one; nobody ever writes
+a file someone reads. A single-file store made before snapshots is read as it is and becomes
+the first snapshot on its first write.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import fcntl
+import os
 import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 
 from analytics import db, fx, reference, rollups
+from analytics.errors import UserError
+
+SNAPSHOTS_SUFFIX = ".snapshots"
+LOCK_NAME = "writer.lock"
+
+
+class WriterBusy(db.StoreLocked):
+    """Another write (an import, a rate fetch, a rebuild) holds the writer lock."""
+
+
+class StoreExists(UserError):
+    """A new store was asked for where one exists."""
+
+
+class StoreMissing(UserError):
+    """A write was asked for on a store that does not exist."""
+
+
+def snapshot_dir(path: str | Path) -> Path:
+    """Where the snapshots of the store at `path` live: PATH.snapshots/ beside it."""
+    path = Path(path)
+    return path.with_name(path.name + SNAPSHOTS_SUFFIX)
+
+
+def snapshots(path: str | Path) -> list[Path]:
+    """The store's snapshot files, oldest first (names start with their UTC write time)."""
+    directory = snapshot_dir(path)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.duckdb") if p.is_file())
+
+
+@contextmanager
+def _writer_lock(path: Path, wait_s: float) -> Iterator[None]:
+    """Hold the store's writer lock, waiting up to `wait_s` for another writer to finish.
+
+    flock: the kernel releases it when its holder exits, however it exits (kill -9
+    included), so a crashed writer never blocks the next one. Each acquisition opens the
+    file anew, so two threads of one process exclude each other too."""
+    directory = snapshot_dir(path)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                    raise WriterBusy(
+                        f"Another write to {path} is under way ({holder or 'starting'}): an "
+                        "import, a rate fetch or a rebuild. Nothing was changed; try again "
+                        "when it has finished."
+                    ) from None
+                time.sleep(0.1)
+        started = dt.datetime.now().astimezone()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()} since {started:%Y-%m-%d %H:%M:%S %Z}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _new_snapshot_path(directory: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    return directory / f"{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
+
+
+def _side_files(snapshot: Path) -> list[Path]:
+    """What DuckDB keeps beside a database file: its write-ahead log and spill folder."""
+    return [snapshot.with_name(snapshot.name + ".wal"), snapshot.with_name(snapshot.name + ".tmp")]
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a snapshot: copy_file_range, which shares the blocks on a file system that can
+    (btrfs, XFS: a reflink, instant) and copies inside the kernel elsewhere; a plain copy
+    where the call is not supported. The copy is created 0600."""
+    with (
+        source.open("rb") as src,
+        os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as dst,
+    ):
+        size = os.fstat(src.fileno()).st_size
+        try:
+            done = 0
+            while done < size:
+                copied = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
+                if copied == 0:
+                    break
+                done += copied
+        except OSError as problem:
+            if problem.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            src.seek(0)
+            dst.seek(0)
+            dst.truncate()
+            shutil.copyfileobj(src, dst, 16 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _point(path: Path, snapshot: Path) -> None:
+    """Make `path` name `snapshot`, atomically: readers resolving it see the old snapshot or
+    the new one, never neither. The link is relative, so the folder can be moved whole."""
+    link = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.pointer")
+    os.symlink(os.path.relpath(snapshot, path.parent), link)
+    try:
+        os.replace(link, path)
+    except BaseException:
+        link.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _adopt(path: Path) -> Path:
+    """Make a single-file store the first snapshot: a hard link in the snapshots folder (the
+    same file, so servers reading it read on), then the pointer swapped in place of the
+    file. A file system without hard links gets a copy."""
+    first = _new_snapshot_path(snapshot_dir(path))
+    wal = path.with_name(path.name + ".wal")
+    try:
+        os.link(path, first)
+        if wal.exists():
+            os.link(wal, first.with_name(first.name + ".wal"))
+    except OSError:
+        first.unlink(missing_ok=True)
+        _copy(path, first)
+        if wal.exists():
+            _copy(wal, first.with_name(first.name + ".wal"))
+    _point(path, first)
+    return first
+
+
+def _remove(snapshot: Path) -> None:
+    snapshot.unlink(missing_ok=True)
+    for side in _side_files(snapshot):
+        if side.is_dir():
+            shutil.rmtree(side, ignore_errors=True)
+        else:
+            side.unlink(missing_ok=True)
+
+
+def _prune(path: Path, keep: set[Path]) -> None:
+    """Remove every snapshot but `keep`, and what a crashed write left. Safe for readers on
+    Linux: a server still reading a removed snapshot holds it open, and an unlinked file
+    stays readable through its open descriptors until the last one closes (its disk space
+    is freed then). The snapshot just replaced is kept, so a reader that resolved the
+    pointer an instant before the swap still finds the file it named."""
+    kept = {p.name for p in keep}
+    for entry in snapshot_dir(path).iterdir():
+        base = entry.name.removesuffix(".wal").removesuffix(".tmp")
+        if entry.name == LOCK_NAME or base in kept:
+            continue
+        _remove(entry.with_name(base))
+
+
+@contextmanager
+def next_snapshot(path: str | Path, create: bool = False, wait_s: float = 0.0) -> Iterator[Path]:
+    """The file the store's next version is written into, swapped in if the block finishes.
+
+    Under the writer lock: the current snapshot is copied (create: no file, the block makes
+    a new store there) and its path yielded; when the block finishes the copy is
+    checkpointed, synced and the store's pointer swapped to it; when anything escapes the
+    block (an error, an interrupt) the copy is deleted and the store is as it was. A
+    process killed meanwhile leaves the pointer on the old snapshot and an unnamed copy,
+    which the next write removes. Writers wait up to `wait_s` for each other, then
+    raise WriterBusy."""
+    path = Path(path)
+    with _writer_lock(path, wait_s):
+        exists = os.path.lexists(path)
+        if create and exists:
+            raise StoreExists(f"{path} already exists; choose a new file.")
+        if not create and not exists:
+            raise StoreMissing(
+                f"{path} does not exist; create it with `python -m analytics init --empty "
+                f"--db {path}`."
+            )
+        current = None
+        if exists:
+            current = db.current_file(path) if path.is_symlink() else _adopt(path)
+        target = _new_snapshot_path(snapshot_dir(path))
+        try:
+            if current is not None:
+                _copy(current, target)
+                wal = current.with_name(current.name + ".wal")
+                if wal.exists():
+                    _copy(wal, target.with_name(target.name + ".wal"))
+            yield target
+            if not target.exists():
+                raise RuntimeError(f"the write made no store at {target}")
+            if target.with_name(target.name + ".wal").exists():
+                with db.connect(target) as con:
+                    con.execute("CHECKPOINT")
+            with target.open("rb") as written:
+                os.fsync(written.fileno())
+            _fsync_dir(target.parent)
+        except BaseException:
+            _remove(target)
+            raise
+        _point(path, target)
+        _prune(path, {target} | ({current} if current is not None else set()))
+
+
+@contextmanager
+def writing(
+    path: str | Path, create: bool = False, wait_s: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on the store's next snapshot (see `next_snapshot`): what the
+    block writes becomes visible to readers all at once when it finishes, or never."""
+    with next_snapshot(path, create, wait_s) as target:
+        con = db.connect(target)
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,6 +340,10 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return {"recreate": recreate, "nullable": nullable, "rebuild": rebuild, "create": create}
 
 
+# Servers starting at once on an old store: the first upgrades it, the others wait for it.
+UPGRADE_WAIT_S = 600.0
+
+
 def needs_upgrade(path) -> bool:
     """Whether a store made by an earlier version needs `upgrade`."""
     with db.connect(path, read_only=True) as con:
@@ -107,27 +356,40 @@ def upgrade(path) -> bool:
     lacks 'unassigned' (rows copied, order lines in date order, the order later reads rely
     on); derived tables missing or without their newest column dropped, created and filled
     from the order lines; the tables added since (plan_rates) created empty (every CREATE
-    is IF NOT EXISTS).
+    is IF NOT EXISTS). Written as the store's next snapshot, so servers reading it read on.
     Returns whether anything was done."""
-    with db.connect(path) as con:
-        pending = pending_upgrades(con)
-        if not any(pending.values()):
-            return False
-        with db.transaction(con):
-            for table in pending["recreate"]:
-                staged = f"{table}__upgrade"
-                db.execute(con, _table_definition(table).replace(f" {table} (", f" {staged} (", 1))
-                order = " ORDER BY order_date" if table == "order_lines" else ""
-                db.execute(con, f"INSERT INTO {staged} SELECT * FROM {table}{order}")
-                db.execute(con, f"DROP TABLE {table}")
-                db.execute(con, f"ALTER TABLE {staged} RENAME TO {table}")
-            if pending["nullable"]:
-                db.execute(con, "ALTER TABLE order_lines ALTER COLUMN unit_cost_eur DROP NOT NULL")
-            for table in pending["rebuild"]:
-                db.execute(con, f"DROP TABLE IF EXISTS {table}")
-            create_schema(con)
-            if "sales_daily" in pending["rebuild"]:
-                rollups.rebuild_sales_rollups(con)
-            elif pending["rebuild"]:
-                rollups.rebuild_summaries(con)
+    if not needs_upgrade(path):
+        return False
+    try:
+        with writing(path, wait_s=UPGRADE_WAIT_S) as con:
+            pending = pending_upgrades(con)
+            if not any(pending.values()):
+                raise _UpgradedMeanwhile  # by a server that held the lock first
+            _apply_upgrades(con, pending)
+    except _UpgradedMeanwhile:
+        return False
     return True
+
+
+class _UpgradedMeanwhile(Exception):
+    pass
+
+
+def _apply_upgrades(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]]) -> None:
+    with db.transaction(con):
+        for table in pending["recreate"]:
+            staged = f"{table}__upgrade"
+            db.execute(con, _table_definition(table).replace(f" {table} (", f" {staged} (", 1))
+            order = " ORDER BY order_date" if table == "order_lines" else ""
+            db.execute(con, f"INSERT INTO {staged} SELECT * FROM {table}{order}")
+            db.execute(con, f"DROP TABLE {table}")
+            db.execute(con, f"ALTER TABLE {staged} RENAME TO {table}")
+        if pending["nullable"]:
+            db.execute(con, "ALTER TABLE order_lines ALTER COLUMN unit_cost_eur DROP NOT NULL")
+        for table in pending["rebuild"]:
+            db.execute(con, f"DROP TABLE IF EXISTS {table}")
+        create_schema(con)
+        if "sales_daily" in pending["rebuild"]:
+            rollups.rebuild_sales_rollups(con)
+        elif pending["rebuild"]:
+            rollups.rebuild_summaries(con)

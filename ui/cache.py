@@ -12,7 +12,6 @@ import os
 import queue
 import sqlite3
 import threading
-import uuid
 from contextlib import contextmanager
 
 import duckdb
@@ -37,7 +36,6 @@ from analytics import (
 from analytics.crm import activity, attainment, changes, deals, forecast, rep
 from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
-from analytics.errors import UserError
 from analytics.filters import Filters
 from analytics.forecast import batch, landing, projection
 from analytics.forecast import figures as fc_figures
@@ -62,9 +60,18 @@ def current_user() -> access.User:
 
 
 def store_version() -> str:
-    """The store's path and modification time: a rebuilt file gets fresh caches."""
+    """The snapshot the store names now, and its modification time: each write swaps in a
+    new snapshot (a single-file store is changed in place only by older tools), so a write
+    gets fresh caches, and a session's next rerun after it opens the new snapshot."""
     path = db.database_path()
-    return f"{path}@{path.stat().st_mtime_ns}"
+    for attempt in range(2):
+        current = db.current_file(path)
+        try:
+            return f"{current}@{current.stat().st_mtime_ns}"
+        except FileNotFoundError:
+            if attempt:  # removed between resolving and stat: two writes in that instant
+                raise
+    raise AssertionError("unreachable")
 
 
 def database_version() -> str:
@@ -74,35 +81,34 @@ def database_version() -> str:
 
 
 _CHECKED: set[str] = set()  # store versions known to have this version's schema
+# A server starting while another builds the first store waits for that build this long.
+BUILD_WAIT_S = 900.0
 
 
 def ensure_store() -> None:
     """Build the demo database on first start, with a visible progress bar."""
     path = db.database_path()
-    if path.exists():
+    if os.path.lexists(path):
         version = store_version()
         if version not in _CHECKED:
-            # A store made by an earlier version gets the tables added since, once, before
-            # the shared read-only connection opens on it.
-            with _WRITE_LOCK:
-                if store.needs_upgrade(path):
-                    with st.spinner("Updating the store to this version…"):
-                        store.upgrade(path)
+            # A store made by an earlier version gets the tables added since, once, as its
+            # next snapshot (servers reading the old one read on).
+            if store.needs_upgrade(path):
+                with st.spinner("Updating the store to this version…"):
+                    store.upgrade(path)
             _CHECKED.add(store_version())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     bar = st.progress(0.0, text="First start: building the demo company's database…")
-    # Build under a temporary name and rename, so a half-built file is never opened and
-    # two sessions starting at once cannot corrupt each other's build.
-    building = path.with_name(f".{path.name}.{uuid.uuid4().hex}.building")
+    # Built as the store's first snapshot, under the writer lock: a half-built file is never
+    # named by the store, and sessions or servers starting at once wait for one build.
     try:
-        demo.build_database(
-            building, progress=lambda done, message: bar.progress(done, text=message)
-        )
-        if not path.exists():
-            os.replace(building, path)
-    finally:
-        building.unlink(missing_ok=True)
+        with store.next_snapshot(path, create=True, wait_s=BUILD_WAIT_S) as target:
+            demo.build_database(
+                target, progress=lambda done, message: bar.progress(done, text=message)
+            )
+    except store.StoreExists:
+        pass  # built by another session or server while this one waited
     bar.empty()
 
 
@@ -119,39 +125,18 @@ def _restricted_cursors(store: str) -> dict[str, queue.SimpleQueue]:
     return {}
 
 
-_WRITE_LOCK = threading.Lock()
 _POOL_LOCK = threading.Lock()
-
-
-class StoreBusy(UserError):
-    """Another program holds the store, so the app cannot write to it now."""
 
 
 @contextmanager
 def writer():
-    """A read-write connection for one short write (e.g. saving a scenario).
-
-    DuckDB will not open a file read-write while this process holds it read-only, so the
-    shared read-only connection is closed first. The write changes the file, hence its
-    version: the next read opens a fresh connection and cached figures are recomputed once.
-    A read running in another session at that instant fails and is retried on its next
-    rerun; writes are rare (saving and deleting scenarios), so that is accepted here.
-    """
-    with _WRITE_LOCK:
-        _connection(store_version()).close()
-        _connection.clear()
-        _restricted_cursors.clear()
-        try:
-            con = db.connect(db.database_path(), read_only=False)
-        except db.StoreLocked as problem:
-            raise StoreBusy(
-                "Another program is using the database (for example an import or a second app "
-                "server), so this change could not be saved. Try again when it has finished."
-            ) from problem
-        try:
-            yield con
-        finally:
-            con.close()
+    """A read-write connection for one load (an import, a rate fetch) on the store's next
+    snapshot: every session, here and on other servers, reads on from the current one
+    meanwhile, and its next rerun after the swap reads the new one (its version changes).
+    Another write under way (the CLI's, another server's) refuses this one clearly
+    (store.WriterBusy), and nothing is changed."""
+    with store.writing(db.database_path()) as con:
+        yield con
 
 
 @contextmanager

@@ -229,7 +229,7 @@ def rates(status: fx.RateStatus) -> None:
         f"stored day; {fx.LIVE_DEADLINE_S:g} seconds at most in all, and offline it says so.",
     ):
         with errors.section() as attempt:
-            result = fx.update_rates(cache.cursor, cache.writer)
+            result = fx.update_rates(cache.unrestricted_cursor, cache.writer)
         if attempt.failed:
             return
         cache.audit("rate fetch", result.message)
