@@ -244,3 +244,50 @@ def test_the_cli_imports_while_another_process_holds_the_store_open(demo_db_path
         server.kill()
         server.wait(30)
     assert _count(path, "order_lines") == lines + 2
+
+
+def test_a_cli_import_killed_between_its_load_and_the_swap_changes_nothing(demo_db_path, tmp_path):
+    """`python -m analytics import` killed -9 with its load written into the next snapshot:
+    the store still names the old one, which holds none of the file's lines."""
+    path = tmp_path / demo_db_path.name
+    shutil.copyfile(demo_db_path, path)
+    lines = _count(path, "order_lines")
+    source = tmp_path / "orders.csv"
+    source.write_text(ORDERS_CSV, encoding="utf-8")
+    held = textwrap.dedent(
+        """
+        import sys, time
+        from analytics.importer import run
+        loaded = run.load
+
+        def load_then_hold(*args, **kwargs):
+            loaded(*args, **kwargs)
+            print("loaded", flush=True)
+            time.sleep(120)
+
+        run.load = load_then_hold
+        from analytics.__main__ import main
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", held, "import", "orders", str(source), "--db", str(path)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "loaded"
+        current = db.current_file(path)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+    finally:
+        writer.kill()
+    assert db.current_file(path) == current
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM order_lines").fetchone()[0] == lines
+        assert con.execute(
+            "SELECT count(*) FROM order_lines WHERE order_id LIKE 'SNAP-%'"
+        ).fetchone() == (0,)
+    assert main(["import", "orders", str(source), "--db", str(path)]) == 0
+    assert _count(path, "order_lines") == lines + 2
