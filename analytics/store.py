@@ -193,6 +193,12 @@ def _prune(path: Path, keep: set[Path]) -> None:
         _remove(entry.with_name(base))
 
 
+def _missing(path: Path) -> StoreMissing:
+    return StoreMissing(
+        f"{path} does not exist; create it with `python -m analytics init --empty --db {path}`."
+    )
+
+
 @contextmanager
 def next_snapshot(path: str | Path, create: bool = False, wait_s: float = 0.0) -> Iterator[Path]:
     """The file the store's next version is written into, swapped in if the block finishes.
@@ -205,15 +211,14 @@ def next_snapshot(path: str | Path, create: bool = False, wait_s: float = 0.0) -
     which the next write removes. Writers wait up to `wait_s` for each other, then
     raise WriterBusy."""
     path = Path(path)
+    if not create and not os.path.lexists(path):
+        raise _missing(path)
     with _writer_lock(path, wait_s):
         exists = os.path.lexists(path)
         if create and exists:
             raise StoreExists(f"{path} already exists; choose a new file.")
         if not create and not exists:
-            raise StoreMissing(
-                f"{path} does not exist; create it with `python -m analytics init --empty "
-                f"--db {path}`."
-            )
+            raise _missing(path)
         current = None
         if exists:
             current = db.current_file(path) if path.is_symlink() else _adopt(path)

@@ -1,6 +1,6 @@
 """The store connection and cached wrappers over analytics calls.
 
-The app holds one read-only connection per database file (st.cache_resource) and gives
+The app holds one read-only connection on the store's current snapshot (st.cache_resource) and gives
 every call its own cursor, because a DuckDB connection refuses concurrent calls from the
 reruns of several sessions. Results are cached per (database version, filters).
 """
@@ -64,14 +64,15 @@ def store_version() -> str:
     new snapshot (a single-file store is changed in place only by older tools), so a write
     gets fresh caches, and a session's next rerun after it opens the new snapshot."""
     path = db.database_path()
-    for attempt in range(2):
-        current = db.current_file(path)
-        try:
-            return f"{current}@{current.stat().st_mtime_ns}"
-        except FileNotFoundError:
-            if attempt:  # removed between resolving and stat: two writes in that instant
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _snapshot_version(path)
+    except FileNotFoundError:  # removed between resolving and stat (two writes in that instant)
+        return _snapshot_version(path)
+
+
+def _snapshot_version(path) -> str:
+    current = db.current_file(path)
+    return f"{current}@{current.stat().st_mtime_ns}"
 
 
 def database_version() -> str:
