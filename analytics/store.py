@@ -13,11 +13,12 @@ the first snapshot on its first write.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import fcntl
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,11 +28,12 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import db, fx, reference, rollups
+from analytics import db, fx, reference, rollups, snapshot_copy
 from analytics.errors import UserError
 
 SNAPSHOTS_SUFFIX = ".snapshots"
 LOCK_NAME = "writer.lock"
+_COPIER = Path(snapshot_copy.__file__)
 
 
 class WriterBusy(db.StoreLocked):
@@ -104,30 +106,21 @@ def _side_files(snapshot: Path) -> list[Path]:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """Copy a snapshot: copy_file_range, which shares the blocks on a file system that can
-    (btrfs, XFS: a reflink, instant) and copies inside the kernel elsewhere; a plain copy
-    where the call is not supported. The copy is created 0600."""
-    with (
-        source.open("rb") as src,
-        os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as dst,
-    ):
-        size = os.fstat(src.fileno()).st_size
-        try:
-            done = 0
-            while done < size:
-                copied = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
-                if copied == 0:
-                    break
-                done += copied
-        except OSError as problem:
-            if problem.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
-                raise
-            src.seek(0)
-            dst.seek(0)
-            dst.truncate()
-            shutil.copyfileobj(src, dst, 16 << 20)
-        dst.flush()
-        os.fsync(dst.fileno())
+    """Copy a snapshot (created 0600, synced) in a child process: see snapshot_copy.py for
+    why this process must not open the file itself."""
+    done = subprocess.run(
+        [sys.executable, str(_COPIER), str(source), str(target)], capture_output=True, text=True
+    )
+    if done.returncode == snapshot_copy.LOCKED:
+        target.unlink(missing_ok=True)
+        raise db.StoreLocked(
+            f"The database {source} is in use by another process that writes it in place (a "
+            "program other than this app's import). Close it and try again; nothing was "
+            "changed."
+        )
+    if done.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise OSError(f"Copying {source} to {target} failed: {done.stderr.strip()}")
 
 
 def _fsync_dir(directory: Path) -> None:

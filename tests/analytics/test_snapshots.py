@@ -291,3 +291,57 @@ def test_a_cli_import_killed_between_its_load_and_the_swap_changes_nothing(demo_
         ).fetchone() == (0,)
     assert main(["import", "orders", str(source), "--db", str(path)]) == 0
     assert _count(path, "order_lines") == lines + 2
+
+
+def _open_read_write_elsewhere(path: Path) -> str:
+    """What another process gets when it opens `path` read-write: 'opened' or the error."""
+    script = (
+        "import sys, duckdb\n"
+        "try:\n    duckdb.connect(sys.argv[1]).close(); print('opened')\n"
+        "except duckdb.Error as e:\n    print(e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
+    )
+    return done.stdout.strip()
+
+
+def test_a_program_writing_the_store_in_place_refuses_the_copy(snapshot_store):
+    before = db.current_file(snapshot_store)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('open', flush=True);"
+            "sys.stdin.readline()",
+            str(before),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        refused = pytest.raises(db.StoreLocked, match="in use by another process")
+        with refused, store.writing(snapshot_store) as con:
+            _add_country(con, "CC")
+    finally:
+        holder.kill()
+        holder.wait(30)
+    assert store.snapshots(snapshot_store) == [before]
+    assert db.current_file(snapshot_store) == before
+
+
+def test_the_copy_leaves_this_process_s_read_lock_in_place(snapshot_store):
+    """The copy's lock is an open-file-description lock: closing it must not drop the lock
+    this process's DuckDB read connection holds (a POSIX lock would), or a program could
+    then open the snapshot read-write under a server reading it."""
+    current = db.current_file(snapshot_store)
+    reader = db.connect(snapshot_store, read_only=True)
+    try:
+        with store.writing(snapshot_store) as con:
+            _add_country(con, "CC")
+        assert "lock" in _open_read_write_elsewhere(current).lower()
+    finally:
+        reader.close()
+    assert _open_read_write_elsewhere(current) == "opened"
