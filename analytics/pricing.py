@@ -21,7 +21,11 @@ Break-even rate: the rate S at which the unit margin P(S)/S - C1 is zero (elasti
 not matter: units scale revenue and cost alike):
     S* = P0 (1 - k) / (C1 - k P0 / S0)
 and at a target gross margin m (share of revenue): S*_m = P0 (1 - k)(1 - m) / (C1 - k P0 (1 - m) / S0).
-No positive S* means the margin never falls that far (e.g. full pass-through).
+Below 100 % pass-through (k < 1) the margin falls as the currency weakens (S rises), so S* is
+the weakest rate that still breaks even; above 100 % (the lab allows up to 200 %) local prices
+overshoot the move, the margin falls as the currency strengthens instead, and S* (numerator
+and denominator both negative) is the strongest such rate. No positive S* means the margin
+never reaches that level at any rate (e.g. full pass-through, k = 1, keeps the EUR margin).
 
 Default elasticity: -1.5, within the range commonly estimated for industrial B2B goods; an
 analyst should set each market's own.
@@ -287,18 +291,30 @@ def available_episodes(cur: duckdb.DuckDBPyConnection) -> dict[str, Episode]:
 
 
 def _unit_margin_break_even(p0, s0, c1, k, m=0.0):
-    """S where (1 - m) P(S)/S = C1; NaN where none is positive (see the module docstring)."""
+    """S where (1 - m) P(S)/S = C1; NaN where none is positive (see the module docstring).
+
+    The unit margin (1 - m) P0 (1 - k) / S + k (1 - m) P0 / S0 - C1 is monotonic in S, so a
+    root is unique when it exists: where numerator and denominator share a sign (both positive
+    for k < 1, both negative for k > 1)."""
     numerator = p0 * (1 - k) * (1 - m)
     denominator = c1 - k * p0 * (1 - m) / s0
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = numerator / denominator
-    return np.where((denominator > 0) & (numerator > 0), rate, np.nan)
+    return np.where(np.isfinite(rate) & (rate > 0), rate, np.nan)
+
+
+def units_change(price_change, elasticity):
+    """The relative change in units for a relative change in price under constant elasticity,
+    Q1 / Q0 - 1 = (P1 / P0) ^ e - 1: e is the % change in units per 1 % in price only for
+    small moves; larger ones compound (e = -1.5: +20 % in price gives -23.9 % in units, -20 %
+    gives +39.8 %, where a straight line would say -30 % and +30 %)."""
+    return (1 + price_change) ** elasticity - 1
 
 
 def _margin(q0, p0, s0, c1, k, e, s1):
     """Units, local price, EUR revenue and EUR margin at rate s1 (arrays broadcast)."""
     price_factor = np.maximum(1 + k * (s1 / s0 - 1), 1e-6)  # a price never turns negative
-    units = q0 * price_factor**e
+    units = q0 * (1 + units_change(price_factor - 1, e))
     price = p0 * price_factor
     revenue = units * price / s1
     return units, price, revenue, revenue - units * c1

@@ -132,8 +132,10 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
         "Price elasticity, all markets",
         step=0.1,
         key="p_el",
-        help="% change in units per 1 % change in "
-        "price; default -1.5 (industrial B2B goods), 0 = demand does not react.",
+        help="Constant elasticity e: units = baseline units × (scenario price ÷ baseline "
+        "price)^e. e is the % change in units per 1 % change in price only for small moves; "
+        "larger ones compound (e = -1.5: +20 % in price, -23.9 % in units; -20 % in price, "
+        "+39.8 % in units). Default -1.5 (industrial B2B goods); 0 = demand does not react.",
     )
     cols[2].number_input(
         "Cost change in EUR (%)",
@@ -143,6 +145,7 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     )
     cols[3].number_input("Target gross margin (%)", step=1.0, key="p_target")
     pass_through, elasticity = _per_market(results, catalog)
+    _model(state["p_el"])
 
     return pricing.Scenario(
         countries=markets,
@@ -157,6 +160,34 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
         cost_change=state["p_cost"] / 100,
         target_margin=state["p_target"] / 100,
         episode=episode,
+    )
+
+
+def _model(elasticity: float) -> None:
+    """The model's equations, and what the all-markets elasticity does to a price move (the
+    power law, not a straight line, so a large move is not e times the price change)."""
+    st.latex(
+        r"S_1 = \frac{S_0}{1 + s} \qquad "
+        r"P_1 = P_0 \left(1 + k \left(\frac{S_1}{S_0} - 1\right)\right) \qquad "
+        r"Q_1 = Q_0 \left(\frac{P_1}{P_0}\right)^{e} \qquad "
+        r"M = Q_1 \left(\frac{P_1}{S_1} - C_0 (1 + g)\right)"
+    )
+    if elasticity == 0:
+        example = "With e = 0 units do not respond to price."
+    else:
+        rise = pricing.units_change(0.20, elasticity)
+        fall = pricing.units_change(-0.20, elasticity)
+        example = (
+            f"With e = {elasticity:g}, a local price 20 % higher changes units by "
+            f"{_pct(rise)} and one 20 % lower by {_pct(fall)} (a straight line would say "
+            f"{_pct(0.2 * elasticity)} and {_pct(-0.2 * elasticity)})."
+        )
+    st.caption(
+        "S: units of the currency per EUR (S0 today's spot), s: the shock to the "
+        "currency's value, k: pass-through, P: average local net price, Q: net units, "
+        "e: price elasticity (constant: the same % response at every price), C0: unit "
+        "cost in EUR, g: the cost change, M: gross margin in EUR (then converted to the "
+        "reporting currency). " + example
     )
 
 
@@ -356,7 +387,9 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
         "Baseline: the period's units at its average local net prices, valued at today's spot "
         "rate. Break-even rate: where the market's gross margin reaches zero (move: the "
         "currency's change in value from spot; empty when it never does, e.g. with full "
-        "pass-through). Pass-through to hold margin: the share of the move passed into local "
+        "pass-through). Below 100 % pass-through the margin falls as the currency weakens; "
+        "above 100 % local prices overshoot, so it falls as the currency strengthens and the "
+        "break-even move is a gain in value. Pass-through to hold margin: the share of the move passed into local "
         "prices that keeps the baseline gross margin in EUR once demand responds (empty when "
         "no move needs offsetting or none up to 200 % does). Rates: "
         + "; ".join(

@@ -84,6 +84,20 @@ def test_elasticity_moves_units(fixture_con):
     assert us["margin_1"] == pytest.approx(14 * 0.81 * (P0_US / S_USD - C_US))
 
 
+def test_constant_elasticity_is_a_power_law_not_a_line(fixture_con):
+    # 1.2 ^ -1.5 = 0.76073, 0.8 ^ -1.5 = 1.39754 (a line would give -30 % and +30 %).
+    assert pricing.units_change(0.20, -1.5) == pytest.approx(-0.23927, abs=1e-5)
+    assert pricing.units_change(-0.20, -1.5) == pytest.approx(0.39754, abs=1e-5)
+    assert pricing.units_change(0.20, 0.0) == 0
+    # The scenario follows it: USD -20 % at 50 % pass-through raises the price by
+    # 0.5 x (1 / 0.8 - 1) = 12.5 %, so units are 14 x 1.125 ^ -1.5 = 14 x 0.83805 = 11.7327 (not 14 x 0.8125).
+    shocked = scenario(shocks={"USD": -0.20}, pass_through={"US": 0.5}, elasticity={"US": -1.5})
+    us = market(pricing.run(fixture_con, shocked)[0], "US")
+    assert us["price_change"] == pytest.approx(0.125)
+    assert us["units_1"] == pytest.approx(14 * 1.125**-1.5)
+    assert us["units_1"] == pytest.approx(11.7327, abs=1e-4)
+
+
 def test_break_even_rates_by_hand_and_at_the_rate_the_margin_is_zero(fixture_con):
     results, _ = pricing.run(fixture_con, scenario(target_margin=0.30))
     us = market(results, "US")
@@ -102,6 +116,36 @@ def test_break_even_rates_by_hand_and_at_the_rate_the_margin_is_zero(fixture_con
         assert market(pricing.run(fixture_con, at_target)[0], "US")["margin_pct_1"] == (
             pytest.approx(0.30)
         )
+
+
+def test_break_even_above_full_pass_through_by_hand(fixture_con):
+    # k = 1.5: local prices overshoot the move, so the margin falls as the dollar gains.
+    # S* = (k - 1) P0 S0 / (k P0 - C S0) with P0 = 690 / 14, C = 290 / 14:
+    #    = 0.5 x 690 x 1.09 / (1.5 x 690 - 290 x 1.09) = 376.05 / 718.9 = 0.52309;
+    # at 30 % margin P0 becomes 0.7 P0: 263.235 / (724.5 - 316.1) = 263.235 / 408.4 = 0.64455.
+    base = scenario(pass_through={"US": 1.5}, elasticity={"US": -1.5}, target_margin=0.30)
+    us = market(pricing.run(fixture_con, base)[0], "US")
+    assert us["break_even_rate"] == pytest.approx(376.05 / 718.9)
+    assert us["break_even_rate"] == pytest.approx(0.52309, abs=1e-5)
+    assert us["break_even_move"] == pytest.approx(S_USD / (376.05 / 718.9) - 1)  # +108.4 %
+    assert us["target_rate"] == pytest.approx(263.235 / 408.4)
+    at_zero = dataclasses.replace(base, shocks={"USD": S_USD / us["break_even_rate"] - 1})
+    assert market(pricing.run(fixture_con, at_zero)[0], "US")["margin_1"] == pytest.approx(
+        0, abs=1e-9
+    )
+    at_target = dataclasses.replace(base, shocks={"USD": S_USD / us["target_rate"] - 1})
+    assert market(pricing.run(fixture_con, at_target)[0], "US")["margin_pct_1"] == (
+        pytest.approx(0.30)
+    )
+    # A dollar a little stronger than S* loses money, a little weaker makes some.
+    for move, sign in ((1.01, -1), (0.99, 1)):
+        shocked = dataclasses.replace(
+            base, shocks={"USD": S_USD / us["break_even_rate"] * move - 1}
+        )
+        assert np.sign(market(pricing.run(fixture_con, shocked)[0], "US")["margin_1"]) == sign
+    # Costs above k P0 / S0 (the EUR price the overshoot tends to): no rate breaks even.
+    costly = dataclasses.replace(base, cost_change=2.5)  # C1 = 72.5 > 1.5 x 49.29 / 1.09
+    assert np.isnan(market(pricing.run(fixture_con, costly)[0], "US")["break_even_rate"])
 
 
 def test_pass_through_needed_to_hold_the_margin(fixture_con):

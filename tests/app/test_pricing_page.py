@@ -56,6 +56,13 @@ def test_default_scenario_renders_every_section(demo_db_path, monkeypatch):
         "Saved scenarios",
         "Price corridor",
     ]
+    # The demand model is on screen as the power law the figures use, with its effect.
+    assert any(r"\left(\frac{P_1}{P_0}\right)^{e}" in x.value for x in at.latex)
+    assert any(
+        "With e = -1.5, a local price 20 % higher changes units by -23.9% and one 20 % "
+        "lower by +39.8% (a straight line would say -30.0% and +30.0%)" in c.value
+        for c in at.caption
+    )
     # No shock: the scenario is the baseline.
     assert (results(at)["Margin change (EUR)"] == 0).all()
     assert any("stored ECB history of" in c.value for c in at.caption)
