@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from analytics.periods import Period, add_months, quarter_label, quarter_start
+from analytics.periods import (
+    Period,
+    add_months,
+    quarter_label,
+    quarter_start,
+    same_dates_year_earlier,
+)
 
 PERIOD_PRESETS = {
     "last_quarter": "Last full quarter",
@@ -52,14 +58,15 @@ def comparison_period(preset: str, period: Period) -> Period:
     """The period a figure is compared with.
 
     A quarter is compared with the quarter before, year to date with the same dates a year
-    earlier, the last 12 months with the 12 months before them, and a custom range with the
-    range of equal length just before it.
+    earlier (through 29 February when the year to date ends on 28 February and the earlier
+    year is a leap year: periods.same_dates_year_earlier), the last 12 months with the 12
+    months before them, and a custom range with the range of equal length just before it.
     """
     if preset == "last_quarter":
         start = add_months(period.start, -3)
         return Period(start, period.start - dt.timedelta(days=1), quarter_label(start))
     if preset == "ytd":
-        start, end = add_months(period.start, -12), add_months(period.end, -12)
+        start, end = same_dates_year_earlier(period.start, period.end)
         return Period(start, end, f"Same period {start.year} ({_span_label(start, end)})")
     if preset == "l12m":
         start = add_months(period.start, -12)

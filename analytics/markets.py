@@ -9,14 +9,13 @@ currency other than EUR, order_lines, kept in date order so a period reads only 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import duckdb
 import pandas as pd
 
 from analytics import db, metrics, overview, sales
 from analytics.filters import Filters, dimension_conditions
-from analytics.periods import Period
+from analytics.periods import Period, same_dates_year_earlier
 
 LEVELS = {"region": "region", "country": "country_code"}
 # Both levels in one scan. A country's set also names its region: DuckDB needs every
@@ -25,12 +24,10 @@ GROUPING_SETS = "(region), (region, country_code)"
 
 
 def last_year(period: Period) -> Period:
-    """The same dates one year earlier (29 February becomes the 28th)."""
-
-    def back(day: dt.date) -> dt.date:
-        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
-
-    return Period(back(period.start), back(period.end), f"{period.label} last year")
+    """The same dates one year earlier (the 29 February rule of
+    periods.same_dates_year_earlier)."""
+    start, end = same_dates_year_earlier(period.start, period.end)
+    return Period(start, end, f"{period.label} last year")
 
 
 def basis_note(filters: Filters) -> str:

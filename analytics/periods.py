@@ -32,6 +32,24 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
+def _end_of_february(day: dt.date) -> bool:
+    return day.month == 2 and (day + dt.timedelta(days=1)).month == 3
+
+
+def same_dates_year_earlier(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The same calendar days one year earlier, with one rule for 29 February: a window
+    ending on the last day of February ends on the last day of February a year earlier
+    (28 Feb 2025 -> 29 Feb 2024, 29 Feb 2024 -> 28 Feb 2023), so February, or a year to date
+    through February, is compared with the whole earlier February; a window starting on
+    29 February starts on 28 February. Any other day keeps its day and month."""
+    first = start.replace(year=start.year - 1, day=min(start.day, 28 if start.month == 2 else 31))
+    if _end_of_february(end):
+        last = dt.date(end.year - 1, 3, 1) - dt.timedelta(days=1)
+    else:
+        last = end.replace(year=end.year - 1)
+    return first, last
+
+
 def quarter_start(day: dt.date) -> dt.date:
     """First day of the calendar quarter `day` falls in."""
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
