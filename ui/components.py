@@ -89,13 +89,14 @@ def table_with_downloads(
     export_frame: pd.DataFrame | None = None,
 ) -> None:
     """A formatted table with CSV and XLSX downloads of the same rows (raw numbers)."""
+    data = frame if export_frame is None else export_frame
+    frame, column_config = one_decimal_percentages(frame, column_config)
     st.dataframe(
         frame,
         column_config=date_columns(frame) | column_config,
         hide_index=True,
         width="stretch",
     )
-    data = frame if export_frame is None else export_frame
     # A row sized to its buttons, wrapping when narrow: fixed columns cut "Download CSV" to
     # "Dow…" in a half-width table.
     row = st.container(horizontal=True, gap="small")
@@ -116,6 +117,38 @@ def table_with_downloads(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
     )
+
+
+def one_decimal_percentages(frame, column_config: dict):
+    """The table and its column config with every "percent" column shown with one decimal,
+    as the KPI cards show percentages ("9.1%"; Streamlit's "percent" format gives two,
+    "9.08%"). A DataFrame's column is shown times 100 with a printf format; a Styler's keeps
+    its fractions (its colour rules compare them) and gets a display format instead. The
+    downloads are built from the frame as given, so they keep the exact fractions."""
+    columns = [
+        name
+        for name, config in column_config.items()
+        if isinstance(config, dict) and config.get("type_config", {}).get("format") == "percent"
+    ]
+    if not columns:
+        return frame, column_config
+    column_config = dict(column_config)
+    if not isinstance(frame, pd.DataFrame):  # a Styler
+        frame = frame.format("{:.1%}", subset=columns, na_rep="")
+        for name in columns:
+            column_config[name] = {
+                **column_config[name],
+                "type_config": {**column_config[name]["type_config"], "format": None},
+            }
+        return frame, column_config
+    frame = frame.copy()
+    for name in columns:
+        frame[name] = frame[name] * 100
+        column_config[name] = {
+            **column_config[name],
+            "type_config": {**column_config[name]["type_config"], "format": "%.1f%%"},
+        }
+    return frame, column_config
 
 
 def date_columns(frame) -> dict:
@@ -170,8 +203,8 @@ def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
         {
             "Country": countries["country"],
             "Region": countries["region"],
-            f"Net revenue ({cur})": countries["revenue"].round(0),
-            f"{comparison} ({cur})": countries["revenue_prior"].round(0),
+            f"Net revenue ({cur})": countries["revenue"],
+            f"{comparison} ({cur})": countries["revenue_prior"],
             "Growth": countries["growth"],
             "Share of total": countries["share"],
             "Gross margin %": countries["gross_margin_pct"],
@@ -181,7 +214,7 @@ def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
     money = st.column_config.NumberColumn(format="localized")
     percent = st.column_config.NumberColumn(format="percent")
     table_with_downloads(
-        table,
+        table.round({f"Net revenue ({cur})": 0, f"{comparison} ({cur})": 0}),
         {
             f"Net revenue ({cur})": money,
             f"{comparison} ({cur})": money,
@@ -192,4 +225,5 @@ def top_markets_table(countries: pd.DataFrame, filters: Filters) -> None:
         },
         file_stem="top_markets",
         key="top_markets",
+        export_frame=table,
     )

@@ -175,7 +175,7 @@ def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
     table = pd.DataFrame(
         {
             name: card["name"],
-            f"Net revenue ({cur})": card["revenue"].round(0),
+            f"Net revenue ({cur})": card["revenue"],
             growth: card["growth_prior"],
             "FX effect (pp)": card["fx_effect"] * 100,
             "Growth vs last year": card["growth_last_year"],
@@ -184,11 +184,13 @@ def scorecard_table(card: pd.DataFrame, scope: Filters, level: str) -> None:
             "Penetration (%)": card["penetration"] * 100,
             "Active customers": card["active_customers"],
             "Orders": card["orders"],
-            f"Avg order value ({cur})": card["aov"].round(0),
+            f"Avg order value ({cur})": card["aov"],
         }
     )
     growth_cols = [growth, "Growth vs last year"]
-    styled = table.style.map(_growth_colour, subset=growth_cols)
+    # On screen in whole units; the downloads keep the exact amounts.
+    shown = table.round({f"Net revenue ({cur})": 0, f"Avg order value ({cur})": 0})
+    styled = shown.style.map(_growth_colour, subset=growth_cols)
     percent = st.column_config.NumberColumn(format="percent")
     money = st.column_config.NumberColumn(format="localized")
     config = {col: percent for col in [*growth_cols, "Share of total"]}
@@ -270,15 +272,20 @@ def price_position(version: str, scope: Filters) -> None:
             "Country": prices["country"],
             "Invoiced in (period end)": prices["currency_code"],
             "Units": prices["units"],
-            "Avg net price (local)": prices["avg_price_local"].round(2),
-            "Avg list price (local)": prices["list_price_local"].round(2),
+            "Avg net price (local)": prices["avg_price_local"],
+            "Avg list price (local)": prices["list_price_local"],
             "Discount depth": prices["discount_depth"],
-            f"Avg net price ({cur})": prices["avg_price_reporting"].round(2),
-            "Price index": prices["price_index"].round(1),
+            f"Avg net price ({cur})": prices["avg_price_reporting"],
+            "Price index": prices["price_index"],
         }
     )
     components.table_with_downloads(
-        table,
+        table.round(
+            dict.fromkeys(
+                ("Avg net price (local)", "Avg list price (local)", f"Avg net price ({cur})"), 2
+            )
+            | {"Price index": 1}
+        ),
         {
             "Units": st.column_config.NumberColumn(format="localized"),
             "Avg net price (local)": st.column_config.NumberColumn(format="localized"),
@@ -288,6 +295,7 @@ def price_position(version: str, scope: Filters) -> None:
         },
         "price_position",
         "price_position",
+        export_frame=table,
     )
     st.caption(
         f"Returns excluded. Local prices converted at {scope.period.label} average ECB rates "
@@ -309,14 +317,14 @@ def accounts_table(frame: pd.DataFrame, scope: Filters, key: str) -> None:
             "Country": frame["country"],
             "Segment": frame["segment"].str.capitalize(),
             "Global account": frame["global_account"].fillna(""),
-            f"Net revenue ({cur})": frame["revenue"].round(0),
+            f"Net revenue ({cur})": frame["revenue"],
             f"Growth vs {scope.comparison.label}": frame["growth_prior"],
             "Gross margin %": frame["gross_margin_pct"],
             "Orders": frame["orders"],
         }
     )
     components.table_with_downloads(
-        table,
+        table.round({f"Net revenue ({cur})": 0}),
         {
             f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
             f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
@@ -324,6 +332,7 @@ def accounts_table(frame: pd.DataFrame, scope: Filters, key: str) -> None:
         },
         key,
         key,
+        export_frame=table,
     )
 
 
@@ -338,7 +347,7 @@ def global_accounts_table(frame: pd.DataFrame, scope: Filters) -> None:
     table = pd.DataFrame(
         {
             "Global account": frame["global_account"],
-            f"Net revenue ({cur})": frame["revenue"].round(0),
+            f"Net revenue ({cur})": frame["revenue"],
             f"Growth vs {scope.comparison.label}": frame["growth_prior"],
             "Gross margin %": frame["gross_margin_pct"],
             "Countries": frame["countries"],
@@ -347,7 +356,7 @@ def global_accounts_table(frame: pd.DataFrame, scope: Filters) -> None:
         }
     )
     components.table_with_downloads(
-        table,
+        table.round({f"Net revenue ({cur})": 0}),
         {
             f"Net revenue ({cur})": st.column_config.NumberColumn(format="localized"),
             f"Growth vs {scope.comparison.label}": st.column_config.NumberColumn(format="percent"),
@@ -355,4 +364,5 @@ def global_accounts_table(frame: pd.DataFrame, scope: Filters) -> None:
         },
         "global_accounts",
         "global_accounts",
+        export_frame=table,
     )

@@ -337,15 +337,15 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             "Spot rate from": results["spot_label"],
             "Shock": results["shock"],
             "Scenario rate": results["rate"],
-            "Avg local price, baseline": results["price_local_0"].round(2),
-            "Avg local price, scenario": results["price_local_1"].round(2),
+            "Avg local price, baseline": results["price_local_0"],
+            "Avg local price, scenario": results["price_local_1"],
             "Local price change": results["price_change"],
-            "Units, baseline": results["units_0"].round(0),
-            "Units, scenario": results["units_1"].round(0),
-            f"Revenue, scenario ({cur})": results["revenue_1"].round(0),
-            f"Margin, baseline ({cur})": results["margin_0"].round(0),
-            f"Margin, scenario ({cur})": results["margin_1"].round(0),
-            f"Margin change ({cur})": results["margin_change"].round(0),
+            "Units, baseline": results["units_0"],
+            "Units, scenario": results["units_1"],
+            f"Revenue, scenario ({cur})": results["revenue_1"],
+            f"Margin, baseline ({cur})": results["margin_0"],
+            f"Margin, scenario ({cur})": results["margin_1"],
+            f"Margin change ({cur})": results["margin_change"],
             "Margin %, scenario": results["margin_pct_1"],
             "Break-even rate": results["break_even_rate"],
             "Break-even move": results["break_even_move"],
@@ -357,7 +357,8 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     money = st.column_config.NumberColumn(format="localized")
     percent = st.column_config.NumberColumn(format="percent")
     rate = st.column_config.NumberColumn(format="%.4f")
-    config = {c: money for c in table.columns if c.endswith(f"({cur})") or c.startswith("Units")}
+    money_columns = [c for c in table.columns if c.endswith(f"({cur})") or c.startswith("Units")]
+    config = dict.fromkeys(money_columns, money)
     config |= {
         c: percent
         for c in (
@@ -382,7 +383,14 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             f"Rate at {scenario.target_margin:.0%} margin",
         )
     }
-    components.table_with_downloads(table, config, "pricing_scenario", "p_results")
+    # On screen money and units in whole units, prices to the cent; the downloads exact.
+    shown = table.round(
+        dict.fromkeys(money_columns, 0)
+        | dict.fromkeys(("Avg local price, baseline", "Avg local price, scenario"), 2)
+    )
+    components.table_with_downloads(
+        shown, config, "pricing_scenario", "p_results", export_frame=table
+    )
     st.caption(
         "Baseline: the period's units at its average local net prices, valued at today's spot "
         "rate. Break-even rate: where the market's gross margin reaches zero (move: the "
@@ -429,7 +437,12 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     seed = cols[3].number_input(
         "Seed", min_value=0, step=1, key="p_seed", help="The same seed gives the same result."
     )
-    if not st.toggle("Simulate", key="p_mc", help="About a second for 10,000 paths."):
+    if not st.toggle(
+        "Simulate",
+        key="p_mc",
+        help="About a second for 10,000 paths over 90 days; the time grows with paths × "
+        "days × currencies (memory does not: the paths are simulated a block at a time).",
+    ):
         st.caption(
             "Simulates correlated daily moves of the scenario's currencies, estimated "
             "from the stored ECB history, and the gross margin they leave."
@@ -483,7 +496,9 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     st.caption(
         f"Volatility from {LOOKBACKS[int(lookback)]} of ECB daily rates (daily / annualised): "
         + ", ".join(f"{c} {v:.2%} / {v * pricing.TRADING_DAYS**0.5:.1%}" for c, v in vol.items())
-        + f". Zero drift; seed {int(seed)}."
+        + f". Zero drift; seed {int(seed)}. {int(paths):,} paths × {int(horizon)} days × "
+        f"{len(vol)} currencies, simulated in blocks of "
+        f"{pricing.SIMULATION_CHUNK_VALUES / 1e6:.0f} million daily draws so memory stays bounded."
     )
 
 
@@ -534,16 +549,17 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
             {
                 "Country A": flags["country_a"],
                 "Country B": flags["country_b"],
-                f"Price A ({currency})": flags["price_a"].round(2),
-                f"Price B ({currency})": flags["price_b"].round(2),
+                f"Price A ({currency})": flags["price_a"],
+                f"Price B ({currency})": flags["price_b"],
                 "Gap": flags["gap"],
             }
         )
         components.table_with_downloads(
-            table,
+            table.round({f"Price A ({currency})": 2, f"Price B ({currency})": 2}),
             {"Gap": st.column_config.NumberColumn(format="percent")},
             f"price_gaps_{product}",
             "p_gaps",
+            export_frame=table,
         )
     with right:
         moves = frame[frame["change"].abs() > 1e-9]
@@ -551,16 +567,17 @@ def corridor_section(version: str, currency: str, as_of: dt.date) -> None:
             {
                 "Country": moves["country"],
                 "Currency": moves["currency_code"],
-                "List price": moves["list_price_local"].round(2),
-                "Corridor price": moves["corridor_price_local"].round(2),
+                "List price": moves["list_price_local"],
+                "Corridor price": moves["corridor_price_local"],
                 "Change": moves["change"],
             }
         )
         components.table_with_downloads(
-            table,
+            table.round({"List price": 2, "Corridor price": 2}),
             {"Change": st.column_config.NumberColumn(format="percent")},
             f"price_corridor_{product}",
             "p_moves",
+            export_frame=table,
         )
     st.caption(
         "Prices from the price list valid on the rate date, converted at each currency's "
@@ -643,17 +660,24 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
                     f"{c} {_pct(s, 0)}" for c, s in chosen_scenario.shocks.items() if s
                 )
                 or "none",
-                "Revenue, baseline": round(totals["revenue_0"]),
-                "Revenue, scenario": round(totals["revenue_1"]),
-                "Margin, baseline": round(totals["margin_0"]),
-                "Margin, scenario": round(totals["margin_1"]),
-                "Margin change": round(totals["margin_change"]),
+                "Revenue, baseline": totals["revenue_0"],
+                "Revenue, scenario": totals["revenue_1"],
+                "Margin, baseline": totals["margin_0"],
+                "Margin, scenario": totals["margin_1"],
+                "Margin change": totals["margin_change"],
                 "Margin %, scenario": totals["margin_pct_1"],
             }
         )
     table = pd.DataFrame(rows)
     money = st.column_config.NumberColumn(format="localized")
-    config = {c: money for c in table.columns if c.startswith(("Revenue", "Margin,", "Margin ch"))}
+    amounts = [c for c in table.columns if c.startswith(("Revenue", "Margin,", "Margin ch"))]
+    config = dict.fromkeys(amounts, money)
     config["Margin %, scenario"] = st.column_config.NumberColumn(format="percent")
-    components.table_with_downloads(table, config, "pricing_comparison", "p_comparison")
+    components.table_with_downloads(
+        table.round(dict.fromkeys(amounts, 0)),
+        config,
+        "pricing_comparison",
+        "p_comparison",
+        export_frame=table,
+    )
     st.caption("Amounts in each scenario's own reporting currency.")

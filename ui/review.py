@@ -247,16 +247,18 @@ def bridge_drivers(data: Review) -> None:
     cur = data.currency
     table = pd.DataFrame(
         {review.DRIVER_DIMENSIONS[by]: frame[label]}
-        | {f"{EFFECT_LABELS[e]} ({cur})": frame[e].round(0) for e in review.DRIVER_EFFECTS}
-        | {f"Change ({cur})": frame["change"].round(0), "Reason": frame["reason"]}
+        | {f"{EFFECT_LABELS[e]} ({cur})": frame[e] for e in review.DRIVER_EFFECTS}
+        | {f"Change ({cur})": frame["change"], "Reason": frame["reason"]}
     )
     money = st.column_config.NumberColumn(format="localized")
+    amounts = [c for c in table.columns if c.endswith(f"({cur})")]
     with st.expander(f"Every {review.DRIVER_DIMENSIONS[by].lower()}'s part of the bridge"):
         components.table_with_downloads(
-            table,
-            {c: money for c in table.columns if c.endswith(f"({cur})")},
+            table.round(dict.fromkeys(amounts, 0)),
+            dict.fromkeys(amounts, money),
             f"bridge_drivers_{by}",
             "bridge_drivers",
+            export_frame=table,
         )
 
 
@@ -266,20 +268,22 @@ def scorecard(data: Review) -> None:
     table = pd.DataFrame(
         {
             "Region": frame["region"],
-            f"Net revenue ({cur})": frame["revenue"].round(0),
-            f"{data.base.label} ({cur})": frame["revenue_base"].round(0),
+            f"Net revenue ({cur})": frame["revenue"],
+            f"{data.base.label} ({cur})": frame["revenue_base"],
             "Growth": frame["growth"],
             "Growth at constant currency": frame["growth_cc"],
             "FX effect (pp)": frame["fx_effect"] * 100,
             "Gross margin %": frame["margin_pct"],
             "Margin change (pp)": frame["margin_change"] * 100,
-            f"Budget ({cur})": frame["budget"].round(0),
+            f"Budget ({cur})": frame["budget"],
             "vs budget": frame["vs_budget"],
             "Quota attainment": frame["attainment"],
         }
     )
+    amounts = [c for c in table.columns if c.endswith(f"({cur})")]
     styled = (
-        table.style.map(
+        table.round(dict.fromkeys(amounts, 0))  # on screen in whole units; downloads exact
+        .style.map(
             _sign_colour,
             subset=["Growth", "Growth at constant currency", "vs budget", "Margin change (pp)"],
         )
@@ -292,7 +296,7 @@ def scorecard(data: Review) -> None:
     percent = st.column_config.NumberColumn(format="percent")
     money = st.column_config.NumberColumn(format="localized")
     pp = st.column_config.NumberColumn(format="%+.1f")
-    config = {c: money for c in table.columns if c.endswith(f"({cur})")}
+    config = dict.fromkeys(amounts, money)
     config |= {
         c: percent
         for c in (
@@ -351,9 +355,9 @@ def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
             {
                 "Country": countries["country"],
                 "Region": countries["region"],
-                f"{data.base.label} ({cur})": countries["r0"].round(0),
-                f"{data.quarter.label} ({cur})": countries["r1"].round(0),
-                f"Change ({cur})": countries["change"].round(0),
+                f"{data.base.label} ({cur})": countries["r0"],
+                f"{data.quarter.label} ({cur})": countries["r1"],
+                f"Change ({cur})": countries["change"],
                 "Growth": countries["growth"],
                 "Main reason": countries["reason"],
             }
@@ -363,9 +367,9 @@ def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
                 "Account": accounts["customer"],
                 "Country": accounts["country"],
                 "Segment": accounts["segment"],
-                f"{data.base.label} ({cur})": accounts["r0"].round(0),
-                f"{data.quarter.label} ({cur})": accounts["r1"].round(0),
-                f"Change ({cur})": accounts["change"].round(0),
+                f"{data.base.label} ({cur})": accounts["r0"],
+                f"{data.quarter.label} ({cur})": accounts["r1"],
+                f"Change ({cur})": accounts["change"],
                 "Growth": accounts["growth"],
                 "Main reason": accounts["reason"],
             }
@@ -373,8 +377,14 @@ def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
     }
     for (stem, table), column in zip(tables.items(), st.columns(2), strict=True):
         with column:
-            config = {c: money for c in table.columns if c.endswith(f"({cur})")}
-            components.table_with_downloads(table, config | {"Growth": percent}, stem, stem)
+            amounts = [c for c in table.columns if c.endswith(f"({cur})")]
+            components.table_with_downloads(
+                table.round(dict.fromkeys(amounts, 0)),
+                dict.fromkeys(amounts, money) | {"Growth": percent},
+                stem,
+                stem,
+                export_frame=table,
+            )
     st.caption(
         "Main reason: the bridge effect that explains most of the change in its direction. For "
         "a country, volume counts its volume and mix together; for an account, volume is its "

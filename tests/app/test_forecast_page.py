@@ -169,7 +169,8 @@ def test_year_end_landing_per_region_and_total(demo_db_path, monkeypatch, expect
     assert table["95 % high"].tolist() == [round(x.bounds["hi95"]) for x in landings]
     assert table["Budget (EUR)"].tolist() == [round(x.budget) for x in landings]
     total = landings[-1]
-    assert table["vs budget %"].iloc[-1] == pytest.approx(total.landing / total.budget - 1)
+    # Shown in percent with one decimal, like the cards (the download keeps the fraction).
+    assert table["vs budget %"].iloc[-1] == pytest.approx((total.landing / total.budget - 1) * 100)
     assert [b.label for b in at.get("download_button")][:2] == ["Download CSV", "Download XLSX"]
 
 
