@@ -129,6 +129,13 @@ def growth(current, prior):
     return ratio(current, prior) - 1
 
 
+def forecast_accuracy(forecast, actual):
+    """The standard forecast accuracy 1 - |forecast - actual| / actual: 100 % when the call
+    was exact, lower the further off in either direction (negative when it was off by more
+    than the actual); NaN without an actual. Not won / commit, which is commit conversion."""
+    return 1 - ratio(abs(forecast - actual), actual)
+
+
 # --- the definitions as SQL ------------------------------------------------------------------
 
 _SOURCE_COLUMNS = ("revenue", "known_revenue", "cost", "units")

@@ -76,6 +76,7 @@ PERCENT_COLUMNS = (
     "Conversion",
     "Win rate",
     "Accuracy",
+    "Commit conversion",
 )
 
 
@@ -393,7 +394,7 @@ def forecast(data: dict, quarter: Period, currency: str, week: int) -> None:
         border=True,
     )
     st.caption(data["rate_rule"])
-    st.markdown(f"**Forecast accuracy: commit at week {week} vs won**")
+    st.markdown(f"**Forecast accuracy: the call at week {week} (closed + commit) vs won**")
     if accuracy.empty:
         components.empty_state("No past quarters", "The store has no snapshots for them.")
         return
@@ -402,17 +403,22 @@ def forecast(data: dict, quarter: Period, currency: str, week: int) -> None:
         {
             "quarter": "Quarter",
             "snapshot": "Snapshot",
+            "won_by_snapshot_eur": "Won by the snapshot (EUR)",
             "commit_eur": "Commit (EUR)",
+            "forecast_eur": "Closed + commit (EUR)",
             "won_eur": "Won (EUR)",
             "accuracy": "Accuracy",
+            "commit_conversion": "Commit conversion",
         },
         "forecast_accuracy",
         "t_accuracy",
     )
     st.caption(
-        "Accuracy = won in the quarter / what was in commit for it at that week (EUR: "
-        "commit at the snapshot's rate, won at the close date's). Above 100 %: more "
-        "was won than committed."
+        "The call: won in the quarter up to the snapshot plus the open deals in commit for it "
+        "(closed + commit). Accuracy = 1 − |call − won| / won: 100 % for an exact call, lower "
+        "the further off in either direction. Commit conversion = won / commit at that "
+        "week: above 100 % when best-case and pipeline deals were won too. EUR: commit at the "
+        "snapshot's rate, won at the close date's."
     )
 
 

@@ -1,12 +1,11 @@
 """The forecast of a quarter (the pipeline roll-up as at its latest snapshot) and how
-accurate past quarters' commits were."""
+accurate past quarters' calls (closed + commit) were, beside their commit conversion."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from analytics import db, metrics, periods
@@ -19,14 +18,28 @@ from analytics.crm.scope import (
 )
 from analytics.periods import Period, add_months
 
+ACCURACY_COLUMNS = [
+    "quarter",
+    "snapshot",
+    "won_by_snapshot_eur",
+    "commit_eur",
+    "forecast_eur",
+    "won_eur",
+    "commit_conversion",
+    "accuracy",
+]
+
 
 def forecast_accuracy(
     cur: duckdb.DuckDBPyConnection, quarters: list[Period], week: int, scope: Scope
 ) -> pd.DataFrame:
-    """For each past quarter: what was in commit at the snapshot `week` weeks into it
-    (deals due in the quarter) against what was won in it; accuracy = won / commit.
-    Both in EUR (commit at the snapshot's rate, won at the close date's), so the ratio
-    does not depend on the reporting currency."""
+    """For each past quarter, the call made at the snapshot `week` weeks into it against
+    what was won in it. The call (forecast) is closed + commit: won in the quarter up to the
+    snapshot plus the open deals due in it that were in commit; accuracy is the standard
+    1 - |forecast - won| / won (metrics.forecast_accuracy), and commit conversion is won /
+    commit (above 100 % when best-case and pipeline deals were won too). All in EUR (commit
+    at the snapshot's rate, won at the close date's), so neither depends on the reporting
+    currency. Grain: one row per quarter with a snapshot."""
     condition, params = deal_condition(scope)
     rows = []
     for quarter in quarters:
@@ -45,27 +58,34 @@ def forecast_accuracy(
             """,
             params | {"target": target, "start": quarter.start, "end": quarter.end},
         )[0]
-        won = db.query_rows(
+        if snapshot is None:
+            continue
+        won, won_by_snapshot = db.query_rows(
             cur,
             f"""
-            SELECT sum(o.amount_local / f.units_per_eur) FROM opportunities o
+            SELECT sum(o.amount_local / f.units_per_eur),
+                   sum(o.amount_local / f.units_per_eur) FILTER (WHERE o.close_date <= $snapshot)
+            FROM opportunities o
             JOIN fx_daily f ON f.rate_date = o.close_date AND f.currency_code = o.currency_code
             WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $end AND {condition}
             """,
-            params | {"start": quarter.start, "end": quarter.end},
-        )[0][0]
-        if snapshot is None:
-            continue
+            params | {"start": quarter.start, "end": quarter.end, "snapshot": snapshot},
+        )[0]
+        commit, won, won_by_snapshot = commit or 0.0, won or 0.0, won_by_snapshot or 0.0
+        called = won_by_snapshot + commit
         rows.append(
             {
                 "quarter": quarter.label,
                 "snapshot": snapshot,
-                "commit_eur": commit or 0.0,
-                "won_eur": won or 0.0,
-                "accuracy": (won or 0.0) / commit if commit else np.nan,
+                "won_by_snapshot_eur": won_by_snapshot,
+                "commit_eur": commit,
+                "forecast_eur": called,
+                "won_eur": won,
+                "commit_conversion": metrics.ratio(won, commit),
+                "accuracy": metrics.forecast_accuracy(called, won),
             }
         )
-    return pd.DataFrame(rows, columns=["quarter", "snapshot", "commit_eur", "won_eur", "accuracy"])
+    return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
 def forecast_quarters(cur: duckdb.DuckDBPyConnection, finished: list[Period]) -> list[Period]:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import fx
+from analytics import fx, metrics
 from analytics.crm import activity, attainment, changes, deals, forecast, pipeline, rep
 from analytics.crm.scope import Scope
 from analytics.periods import Period
@@ -425,15 +425,39 @@ def test_a_quarter_ended_on_the_as_of_day_is_not_in_progress(con):
     assert [q.label for q in deals.pipeline_view(con, Scope())["quarters"]] == [q2.label, q3.label]
 
 
-def test_forecast_accuracy(con):
+def test_forecast_accuracy_and_commit_conversion(con):
     table = forecast.forecast_accuracy(con, [Q4, Q1], 0, Scope())
     # No snapshot in 2023Q4. 2024Q1 at the first snapshot (Jan 5, USD 1.10, GBP 0.86):
-    # commit D1 1000 USD, D3 500 EUR, D5 800 GBP; won D3 500 + D5 800 GBP at 0.80.
+    # commit D1 1000 USD, D3 500 EUR, D5 800 GBP; won D3 500 + D5 800 GBP at 0.80 = 1500,
+    # both on 9 Jan, after the snapshot, so the call (closed + commit) is the commit alone.
     assert table["quarter"].tolist() == [Q1.label]
-    commit = 1000 / 1.10 + 500 + 800 / 0.86
+    commit = 1000 / 1.10 + 500 + 800 / 0.86  # 909.09 + 500 + 930.23 = 2339.32
     assert table["commit_eur"].tolist() == pytest.approx([commit])
+    assert table["won_by_snapshot_eur"].tolist() == [0]
+    assert table["forecast_eur"].tolist() == pytest.approx([commit])
     assert table["won_eur"].tolist() == pytest.approx([1500])
-    assert table["accuracy"].tolist() == pytest.approx([1500 / commit])
+    assert table["commit_conversion"].tolist() == pytest.approx([1500 / commit])  # 64.1 %
+    # 1 - |2339.32 - 1500| / 1500 = 1 - 0.55955 = 44.0 %
+    assert table["accuracy"].tolist() == pytest.approx([0.44045], abs=1e-5)
+
+    # Week 3 reads the 26 Jan snapshot: D3 and D5 are won by then (500 + 800 / 0.80 = 1500
+    # EUR), D1 is still in commit at 1090 USD / 1.09 = 1000 EUR. A call of 2500 against
+    # 1500 won: accuracy 1 - 1000 / 1500 = 33.3 %, commit conversion 1500 / 1000 = 150 %.
+    later = forecast.forecast_accuracy(con, [Q1], 3, Scope()).iloc[0]
+    assert later["snapshot"] == LAST
+    assert later["won_by_snapshot_eur"] == pytest.approx(1500)
+    assert later["commit_eur"] == pytest.approx(1000)
+    assert later["forecast_eur"] == pytest.approx(2500)
+    assert later["accuracy"] == pytest.approx(1 / 3)
+    assert later["commit_conversion"] == pytest.approx(1.5)
+
+
+def test_forecast_accuracy_is_symmetric_and_needs_an_actual():
+    assert metrics.forecast_accuracy(120.0, 100.0) == pytest.approx(0.8)
+    assert metrics.forecast_accuracy(80.0, 100.0) == pytest.approx(0.8)
+    assert metrics.forecast_accuracy(100.0, 100.0) == 1
+    assert metrics.forecast_accuracy(250.0, 100.0) == pytest.approx(-0.5)
+    assert np.isnan(metrics.forecast_accuracy(50.0, 0.0))
 
 
 def test_activity_impact_per_rep_and_account(con):

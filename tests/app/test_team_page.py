@@ -173,11 +173,25 @@ def test_forecast_against_quota(demo_db_path, monkeypatch):
     assert list(accuracy.columns) == [
         "Quarter",
         "Snapshot",
+        "Won by the snapshot (EUR)",
         "Commit (EUR)",
+        "Closed + commit (EUR)",
         "Won (EUR)",
         "Accuracy",
+        "Commit conversion",
     ]
     assert len(accuracy) >= 4
+    # Accuracy is 1 - |call - won| / won, never above 100 %; won / commit is the conversion
+    # (it used to be shown as "accuracy": 188-257 % on the demo).
+    call, won = accuracy["Closed + commit (EUR)"], accuracy["Won (EUR)"]
+    assert accuracy["Accuracy"].tolist() == pytest.approx(
+        ((1 - (call - won).abs() / won) * 100).tolist(), abs=0.01
+    )
+    assert (accuracy["Accuracy"] <= 100).all()
+    assert accuracy["Commit conversion"].tolist() == pytest.approx(
+        (won / accuracy["Commit (EUR)"] * 100).tolist(), abs=0.01
+    )
+    assert (accuracy["Commit conversion"] > 100).any()
 
     at.number_input(key="t_week").set_value(8).run()
     ok(at)
