@@ -293,6 +293,31 @@ def test_monte_carlo_is_reproducible_and_matches_the_history(fixture_con):
     assert usd["p5"].iloc[-1] == pytest.approx(np.percentile(paths, 5), rel=0.015)
 
 
+def test_margin_at_risk_streams_the_paths_in_bounded_memory(fixture_con, monkeypatch):
+    import tracemalloc
+
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    # The horizon's rates are the full simulation's last day, bit for bit, however the
+    # paths are cut into blocks (here 7 paths of 250 days x 2 currencies per block).
+    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 3_500)
+    full = pricing.simulate_rates(returns, 250, paths=1_003, seed=4)
+    assert np.array_equal(pricing.final_multipliers(returns, 250, 1_003, 4), full[:, -1, :])
+    monkeypatch.undo()
+
+    chosen = scenario(shocks={"USD": -0.05})
+    results, _ = pricing.run(fixture_con, chosen)
+    spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
+    paths, days = 40_000, 250
+    whole = paths * days * 2 * 4  # one float32 copy of every path and day: 80 MB
+    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 400_000)  # 1.6 MB blocks
+    tracemalloc.start()
+    mar = pricing.margin_at_risk(results, chosen, spots, returns, days, paths, seed=2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < whole / 4  # it held about four whole copies before (5.7 GB at the maximum)
+    assert len(mar.margins) == paths
+
+
 # --- saved scenarios ------------------------------------------------------------------------
 
 

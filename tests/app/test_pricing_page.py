@@ -189,3 +189,18 @@ def test_saving_a_scenario_keeps_every_cached_figure(writable_db, monkeypatch):
     assert cache.load_catalog(cache.database_version()) == catalog
     assert len(reads) == 1  # served from the cache, not read again
     assert "Kept caches" in list(cache.saved_scenarios()["name"])
+
+
+def test_margin_at_risk_states_its_size(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    at.selectbox(key="p_horizon").set_value(30)
+    at.number_input(key="p_paths").set_value(1_000)
+    at.toggle(key="p_mc").set_value(True).run()
+    ok(at)
+    currencies = len({"USD", "GBP", "CHF", "JPY", "CNY", "TRY"})  # the six default markets
+    assert any(
+        f"1,000 paths × 30 days × {currencies} currencies, simulated in blocks of 4 million"
+        in c.value
+        for c in at.caption
+    )
+    assert metric(at, "Margin at risk, 95 %").value.startswith("€")
