@@ -11,7 +11,8 @@ Comparison bases:
 
 Budgets and quotas are held in EUR. Budgets are converted at the quarter's average ECB
 rate. Quota attainment is booked EUR revenue of the reps in the selected regions over their
-EUR quota (a ratio, so currency-neutral). Quotas are set per rep, so only a region filter
+EUR quota (a ratio, so currency-neutral), booked on the review's basis: at plan rates on the
+plan basis, else reported (attainment_basis; analytics.crm.attainment's one definition). Quotas are set per rep, so only a region filter
 can scope them like revenue: under a country, product-line or channel filter the quota is
 that of every rep in the selected regions (company-wide without a region filter), the
 review says so (quota_scope) and shows no attainment, and no pipeline share of quota or
@@ -468,7 +469,15 @@ def _budgets(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
 def _attainment(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Booked EUR revenue and EUR quota per rep region and in total (reps in the selected
     regions; see the module docstring): analytics.crm.attainment's one definition."""
-    return attainment.by_region(cur, filters.period, Scope.from_filters(filters), TOTAL)
+    return attainment.by_region(
+        cur, filters.period, Scope.from_filters(filters), TOTAL, attainment_basis(filters)
+    )
+
+
+def attainment_basis(filters: Filters) -> str:
+    """Booked revenue at plan rates on the plan basis; reported otherwise (constant currency
+    has no meaning for a quota: it is set at plan rates)."""
+    return "plan" if filters.basis == "plan" else "reported"
 
 
 # --- next quarter's pipeline --------------------------------------------------------------

@@ -379,9 +379,11 @@ def data_quality(version: str) -> dict:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
-def team_attainment(version: str, quarter: Period, scope: Scope) -> dict:
+def team_attainment(
+    version: str, quarter: Period, scope: Scope, basis: str = attainment.DEFAULT_BASIS
+) -> dict:
     with cursor(version) as cur:
-        return attainment.attainment_view(cur, quarter, scope)
+        return attainment.attainment_view(cur, quarter, scope, basis)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
@@ -417,9 +419,9 @@ def team_activity(version: str, period: Period, scope: Scope, by: str) -> pd.Dat
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
-def team_rep(version: str, quarter: Period, scope: Scope, rep_id: str) -> dict:
+def team_rep(version: str, quarter: Period, scope: Scope, rep_id: str, basis: str = "plan") -> dict:
     with cursor(version) as cur:
-        return rep.rep_view(cur, quarter, scope, rep_id)
+        return rep.rep_view(cur, quarter, scope, rep_id, basis)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import formatting, periods, review
+from analytics.crm import attainment as crm_attainment
 from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
@@ -141,7 +142,8 @@ def headline(data: Review) -> None:
             "Attainment",
             formatting.percent(h["attainment"]),
             help=f"Quota attainment: booked {formatting.money(h['booked_eur'], 'EUR')} of "
-            f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR).",
+            f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR, "
+            f"booked {crm_attainment.BASES[review.attainment_basis(data.filters)]}).",
             border=True,
         )
     p = data.pipeline
@@ -306,6 +308,11 @@ def scorecard(data: Review) -> None:
             "Quota attainment",
         )
     }
+    config["Quota attainment"] = st.column_config.NumberColumn(
+        format="percent",
+        help=f"Booked revenue {crm_attainment.BASES[review.attainment_basis(data.filters)]} "
+        "/ quota (EUR).",
+    )
     config["Gross margin %"] = components.margin_column(data.headline.get("margin_coverage"))
     config |= {"FX effect (pp)": pp, "Margin change (pp)": pp}
     components.table_with_downloads(

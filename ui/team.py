@@ -22,6 +22,34 @@ RATES_NOTE = (
 )
 
 
+ATTAINMENT_BASES = {"plan": "At plan rates", "reported": "Reported"}
+
+
+def attainment_basis() -> str:
+    """Booked revenue at plan rates (the default: quotas are set at plan rates, so currencies
+    a rep does not control do not move attainment) or reported; kept in the link."""
+    state = st.session_state
+    if "t_basis" not in state:
+        asked = st.query_params.get("t_basis")
+        state["t_basis"] = asked if asked in ATTAINMENT_BASES else crm_attainment.DEFAULT_BASIS
+    chosen = st.segmented_control(
+        "Booked revenue",
+        list(ATTAINMENT_BASES),
+        format_func=ATTAINMENT_BASES.get,
+        key="t_basis",
+        required=True,
+        help="At plan rates: each order's local amount at its quarter's plan rate, the rates "
+        "the quotas were set at. Reported: each order at its day's ECB rate.",
+    )
+    basis = components.kept_choice("t_basis", chosen, crm_attainment.DEFAULT_BASIS)
+    st.query_params["t_basis"] = basis
+    return basis
+
+
+def basis_note(basis: str) -> str:
+    return f"Booked revenue {crm_attainment.BASES[basis]}; quotas in EUR, set at plan rates."
+
+
 def view_choice() -> str:
     state = st.session_state
     if "t_view" not in state:
@@ -109,7 +137,10 @@ def attainment(data: dict, quarter: Period) -> None:
     total, total_ytd = data["total"], data["total_ytd"]
     cols = st.columns(4)
     cols[0].metric(
-        f"Team attainment, {quarter.label}", formatting.percent(total["attainment"]), border=True
+        f"Team attainment, {quarter.label}",
+        formatting.percent(total["attainment"]),
+        border=True,
+        help=basis_note(data["basis"]),
     )
     cols[1].metric(
         f"Year to date {quarter.end.year}",
@@ -127,6 +158,7 @@ def attainment(data: dict, quarter: Period) -> None:
         border=True,
         help=f"Quota {_money(total['quota_eur'], 'EUR')}",
     )
+    st.caption(basis_note(data["basis"]))
     st.markdown(f"**Leaderboard — {quarter.label}** (rank change vs the quarter before)")
     shown = board.assign(
         move=board["rank_change"].map(
@@ -175,7 +207,9 @@ def attainment(data: dict, quarter: Period) -> None:
     if len(data["trend"]):
         st.plotly_chart(
             charts.attainment_trend(
-                data["trend"], "Team attainment by quarter (booked / quota, EUR)"
+                data["trend"],
+                "Team attainment by quarter (booked / quota, EUR, "
+                f"{ATTAINMENT_BASES[data['basis']].lower()})",
             ),
             config=CHART_CONFIG,
             key="t_trend",
@@ -472,7 +506,8 @@ def rep_view(data: dict, quarter: Period, currency: str) -> None:
         cols[0].metric(
             f"Attainment, {quarter.label}",
             formatting.percent(rep["attainment"]),
-            help=f"Booked {_money(rep['booked_eur'], 'EUR')} of {_money(rep['quota_eur'], 'EUR')}",
+            help=f"Booked {_money(rep['booked_eur'], 'EUR')} of "
+            f"{_money(rep['quota_eur'], 'EUR')}. {basis_note(data['basis'])}",
             border=True,
         )
     cols[1].metric(

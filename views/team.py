@@ -23,7 +23,11 @@ def views() -> None:
 
     if chosen == "Attainment":
         quarter = view.quarter_choice(quarters)
-        view.attainment(cache.team_attainment(version, quarter, scope), quarter)
+        basis = view.attainment_basis()
+        with errors.section() as attempt:
+            data = cache.team_attainment(version, quarter, scope, basis)
+        if not attempt.failed:
+            view.attainment(data, quarter)
     elif chosen == "Pipeline":
         data = cache.team_pipeline(version, scope)
         if not data:
@@ -83,8 +87,11 @@ def views() -> None:
             components.empty_state("No reps", "No rep works in the selected regions.")
         else:
             st.query_params["t_rep"] = rep_id
-            data = cache.team_rep(version, quarter, scope, rep_id)
-            view.rep_view(data, quarter, scope.currency)
+            basis = view.attainment_basis()
+            with errors.section() as attempt:
+                data = cache.team_rep(version, quarter, scope, rep_id, basis)
+            if not attempt.failed:
+                view.rep_view(data, quarter, scope.currency)
 
 
 views()

@@ -1,8 +1,12 @@
 """Quota attainment: booked revenue / quota, both in EUR (a ratio, so currency-neutral).
 
-Booked revenue is the net EUR amount of the rep's order lines in the period; the quota is
-the EUR quota of the period's quarters. The one definition the Quarterly review (by
-region) and Team & pipeline (per rep, team, region) both show.
+Booked revenue is the net amount of the rep's order lines in the period, in EUR on one of
+two bases; the quota is the EUR quota of the period's quarters, set at plan rates like the
+budget. At plan rates (the default, BASES) each line's local amount converts at the plan
+rate of its quarter (analytics.plan_rates), so currencies a rep does not control do not
+move attainment; reported, at each order day's ECB rate (the stored EUR amount). The one
+definition the Quarterly review (by region) and Team & pipeline (per rep, team, region)
+both show.
 """
 
 from __future__ import annotations
@@ -13,35 +17,72 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, metrics, periods
+from analytics import db, metrics, periods, plan_rates
 from analytics.crm.scope import Scope, rep_condition
 from analytics.periods import Period, add_months
 
 BANDS = (0.5, 0.8, 1.0, 1.2)
+BASES = {
+    "plan": "at plan rates (each order's local amount at its quarter's plan rate)",
+    "reported": "reported (each order at its day's ECB rate)",
+}
+DEFAULT_BASIS = "plan"
+
+# Booked EUR per rep on each basis. The plan join is a LEFT JOIN so that a line without a
+# plan rate is counted as missing (and reported by name), never dropped.
+_BOOKED = {
+    "reported": """
+        SELECT rep_id, sum(net_amount_eur) AS booked_eur, 0 AS unplanned FROM order_lines
+        WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL GROUP BY rep_id
+    """,
+    "plan": f"""
+        SELECT o.rep_id,
+               sum(CASE WHEN o.currency_code = 'EUR' THEN o.net_amount_local
+                        ELSE o.net_amount_local / p.units_per_eur END) AS booked_eur,
+               count(*) FILTER (WHERE o.currency_code <> 'EUR' AND p.units_per_eur IS NULL)
+                   AS unplanned
+        FROM order_lines o LEFT JOIN ({plan_rates.RESOLVED_SQL}) p
+          ON p.year = year(o.order_date) AND p.quarter = quarter(o.order_date)
+         AND p.currency_code = o.currency_code
+        WHERE o.order_date BETWEEN $start AND $end AND o.rep_id IS NOT NULL
+        GROUP BY o.rep_id
+    """,
+}
+_UNPLANNED_SQL = """
+SELECT DISTINCT year(order_date) AS year, quarter(order_date) AS quarter, currency_code
+FROM order_lines WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL
+"""
 
 
-def booked_vs_quota(cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> pd.DataFrame:
+def booked_vs_quota(
+    cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope, basis: str = DEFAULT_BASIS
+) -> pd.DataFrame:
     """Per rep in scope with a quota in the period's quarters: rep_id, name, team, region,
-    quota_eur, booked_eur (grain: one row per rep; unsorted)."""
+    quota_eur, booked_eur on `basis` (grain: one row per rep; unsorted). At plan rates a
+    line whose currency has no plan rate for its quarter raises plan_rates.PlanRateMissing
+    naming the currencies and quarters."""
+    if basis not in BASES:
+        raise ValueError(f"Unknown attainment basis {basis!r}; choose plan or reported.")
     condition, params = rep_condition(scope)
-    return db.query(
+    dates = {"start": period.start, "end": period.end}
+    frame = db.query(
         cur,
         f"""
         WITH quota AS (
             SELECT rep_id, sum(quota_eur) AS quota_eur FROM quotas
             WHERE quarter_start BETWEEN $start AND $end GROUP BY rep_id HAVING sum(quota_eur) > 0
         ),
-        booked AS (
-            SELECT rep_id, sum(net_amount_eur) AS booked_eur FROM order_lines
-            WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL GROUP BY rep_id
-        )
+        booked AS ({_BOOKED[basis]})
         SELECT r.rep_id, r.name, r.team, r.region, q.quota_eur,
-               coalesce(b.booked_eur, 0) AS booked_eur
+               coalesce(b.booked_eur, 0) AS booked_eur, coalesce(b.unplanned, 0) AS unplanned
         FROM quota q JOIN reps r USING (rep_id) LEFT JOIN booked b USING (rep_id)
         WHERE {condition}
         """,
-        params | {"start": period.start, "end": period.end},
+        params | dates,
     )
+    if frame["unplanned"].any():
+        plan_rates.check(cur, _UNPLANNED_SQL, dates, "EUR")
+    return frame.drop(columns="unplanned")
 
 
 def attainment_of(booked_eur, quota_eur):
@@ -49,9 +90,11 @@ def attainment_of(booked_eur, quota_eur):
     return metrics.ratio(booked_eur, quota_eur)
 
 
-def attainment(cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> pd.DataFrame:
+def attainment(
+    cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope, basis: str = DEFAULT_BASIS
+) -> pd.DataFrame:
     """booked_vs_quota with attainment, sorted best first, with rank."""
-    frame = booked_vs_quota(cur, period, scope)
+    frame = booked_vs_quota(cur, period, scope, basis)
     frame["attainment"] = attainment_of(frame["booked_eur"], frame["quota_eur"])
     frame = frame.sort_values(["attainment", "rep_id"], ascending=[False, True], ignore_index=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
@@ -79,10 +122,14 @@ def total(frame: pd.DataFrame) -> dict:
 
 
 def by_region(
-    cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope, total_label: str
+    cur: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    total_label: str,
+    basis: str = DEFAULT_BASIS,
 ) -> pd.DataFrame:
     """Booked EUR and EUR quota per rep region plus a `total_label` row (the review's)."""
-    frame = booked_vs_quota(cur, period, scope)
+    frame = booked_vs_quota(cur, period, scope, basis)
     regions = frame.groupby("region", as_index=False)[["booked_eur", "quota_eur"]].sum()
     whole = total(frame)
     last = pd.DataFrame(
@@ -98,12 +145,16 @@ def by_region(
 
 
 def leaderboard(
-    cur: duckdb.DuckDBPyConnection, quarter: Period, previous: Period, scope: Scope
+    cur: duckdb.DuckDBPyConnection,
+    quarter: Period,
+    previous: Period,
+    scope: Scope,
+    basis: str = DEFAULT_BASIS,
 ) -> pd.DataFrame:
     """This quarter's attainment with each rep's rank last quarter and the change
     (positive = moved up; NaN for a rep with no quota then)."""
-    now = attainment(cur, quarter, scope)
-    before = attainment(cur, previous, scope)[["rep_id", "rank", "attainment"]]
+    now = attainment(cur, quarter, scope, basis)
+    before = attainment(cur, previous, scope, basis)[["rep_id", "rank", "attainment"]]
     before = before.rename(columns={"rank": "previous_rank", "attainment": "previous_attainment"})
     frame = now.merge(before, on="rep_id", how="left")
     frame["rank_change"] = frame["previous_rank"] - frame["rank"]
@@ -123,11 +174,16 @@ def bands(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def trend(cur: duckdb.DuckDBPyConnection, quarters: list[Period], scope: Scope) -> pd.DataFrame:
+def trend(
+    cur: duckdb.DuckDBPyConnection,
+    quarters: list[Period],
+    scope: Scope,
+    basis: str = DEFAULT_BASIS,
+) -> pd.DataFrame:
     """Per quarter: team attainment (sum booked / sum quota) and reps at or above quota."""
     rows = []
     for quarter in quarters:
-        frame = booked_vs_quota(cur, quarter, scope)
+        frame = booked_vs_quota(cur, quarter, scope, basis)
         if frame.empty:
             continue
         whole = total(frame)
@@ -143,13 +199,16 @@ def trend(cur: duckdb.DuckDBPyConnection, quarters: list[Period], scope: Scope) 
     return pd.DataFrame(rows, columns=["quarter", "start", "attainment", "reps_at_quota", "reps"])
 
 
-def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope) -> dict:
-    """The Attainment view: leaderboard (with year to date), totals, trend of 8 quarters."""
+def attainment_view(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, basis: str = DEFAULT_BASIS
+) -> dict:
+    """The Attainment view: leaderboard (with year to date), totals, trend of 8 quarters,
+    all on `basis` (named in the result's "basis")."""
     previous = periods.quarter(add_months(quarter.start, -3))
     year = Period(dt.date(quarter.end.year, 1, 1), quarter.end, f"Year to date {quarter.end.year}")
     recent = [periods.quarter(add_months(quarter.start, -3 * i)) for i in range(7, -1, -1)]
-    ytd = attainment(cur, year, scope)
-    board = leaderboard(cur, quarter, previous, scope).merge(
+    ytd = attainment(cur, year, scope, basis)
+    board = leaderboard(cur, quarter, previous, scope, basis).merge(
         ytd[["rep_id", "attainment"]].rename(columns={"attainment": "ytd_attainment"}),
         on="rep_id",
         how="left",
@@ -159,5 +218,6 @@ def attainment_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scop
         "ytd": ytd,
         "total": total(board),
         "total_ytd": total(ytd),
-        "trend": trend(cur, recent, scope),
+        "trend": trend(cur, recent, scope, basis),
+        "basis": basis,
     }

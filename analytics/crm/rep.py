@@ -51,12 +51,19 @@ def rep_activities(cur: duckdb.DuckDBPyConnection, rep_id: str, period: Period) 
     )
 
 
-def rep_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, rep_id: str) -> dict:
-    """The Rep view: the rep's attainment row (None without a quota), deals (open and
-    closed in the quarter), open pipeline and deals by stage (latest rates), slipped deals
-    and activities. The region filter picks the rep; the rep's figures are all of theirs."""
+def rep_view(
+    cur: duckdb.DuckDBPyConnection,
+    quarter: Period,
+    scope: Scope,
+    rep_id: str,
+    basis: str = attainment.DEFAULT_BASIS,
+) -> dict:
+    """The Rep view: the rep's attainment row on `basis` (None without a quota), deals (open
+    and closed in the quarter), open pipeline and deals by stage (latest rates), slipped
+    deals and activities. The region filter picks the rep; the rep's figures are all of
+    theirs."""
     whole = Scope(currency=scope.currency)
-    board = attainment.attainment(cur, quarter, whole)
+    board = attainment.attainment(cur, quarter, whole, basis)
     row = board[board["rep_id"] == rep_id]
     frame = deals.deals(cur, whole, quarter.start, rep_id)
     open_deals = frame[frame["status"] == "open"]
@@ -68,6 +75,7 @@ def rep_view(cur: duckdb.DuckDBPyConnection, quarter: Period, scope: Scope, rep_
     activities = rep_activities(cur, rep_id, quarter)
     return {
         "attainment": row.iloc[0] if len(row) else None,
+        "basis": basis,
         "deals": frame,
         "open_pipeline": float(open_deals["amount"].sum()),
         "open_deals": len(open_deals),

@@ -105,8 +105,11 @@ def review_figures(cur, filters: Filters) -> dict[str, float]:
 
 def team_figures(cur, filters: Filters) -> dict[str, float]:
     scope = Scope.from_filters(filters)
+    # The review's attainment follows its basis (reported here); Team's defaults to plan
+    # rates, each stated on screen: the same basis gives the same number.
+    basis = review.attainment_basis(filters)
     out = {
-        "quota attainment": attainment.attainment_view(cur, filters.period, scope)["total"][
+        "quota attainment": attainment.attainment_view(cur, filters.period, scope, basis)["total"][
             "attainment"
         ]
     }

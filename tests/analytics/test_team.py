@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import fx, metrics
+from analytics import fx, metrics, plan_rates
 from analytics.crm import activity, attainment, changes, deals, forecast, pipeline, rep
 from analytics.crm.scope import Scope
 from analytics.periods import Period
@@ -188,6 +188,17 @@ def con(fixture_con):
             ("R2", Q1.start, 2000),
         ],
     )
+    # Plan rates: 2024 USD 1.25 and GBP 0.80 for the year, GBP 0.88 for Q1 on its own.
+    c.executemany(
+        "INSERT INTO plan_rates (year, quarter, currency_code, units_per_eur) VALUES (?, ?, ?, ?)",
+        [
+            (2023, None, "USD", 1.10),
+            (2023, None, "GBP", 0.85),
+            (2024, None, "USD", 1.25),
+            (2024, None, "GBP", 0.80),
+            (2024, 1, "GBP", 0.88),
+        ],
+    )
     fx.insert_rates(c, [(LAST, "USD", 1.09), (LAST, "GBP", 0.855)], "test rates")
     fx.rebuild_fx_daily(c)
     c.executemany("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DEALS)
@@ -205,7 +216,7 @@ def con(fixture_con):
 
 
 def test_attainment_ranks_and_rank_change(con):
-    board = attainment.leaderboard(con, Q1, Q4, Scope())
+    board = attainment.leaderboard(con, Q1, Q4, Scope(), basis="reported")
     assert board["rep_id"].tolist() == ["R1", "R2"]
     assert board["attainment"].tolist() == pytest.approx([R1_BOOKED / 1000, R2_BOOKED / 2000])
     # Last quarter R2 led (100 of 500 against nothing booked by R1): both moved one place.
@@ -215,24 +226,57 @@ def test_attainment_ranks_and_rank_change(con):
 
 
 def test_bands_rollups_and_trend(con):
-    board = attainment.attainment(con, Q1, Scope())
+    board = attainment.attainment(con, Q1, Scope(), basis="reported")
     # R1 at 81.7 %, R2 at 26.6 %.
     assert attainment.bands(board)["reps"].tolist() == [1, 1, 0, 0]
     assert attainment.bands(board)["share"].tolist() == [0.5, 0.5, 0.0, 0.0]
     north = attainment.rollup(board, "team").iloc[0]
     assert north["reps"] == 2
     assert north["attainment"] == pytest.approx((R1_BOOKED + R2_BOOKED) / 3000)
-    trend = attainment.trend(con, [Q4, Q1], Scope())
+    trend = attainment.trend(con, [Q4, Q1], Scope(), basis="reported")
     assert trend["attainment"].tolist() == pytest.approx(
         [100 / 1000, (R1_BOOKED + R2_BOOKED) / 3000]
     )
     assert trend["reps_at_quota"].tolist() == [0, 0]
 
 
+def test_attainment_at_plan_rates_by_default(con):
+    # Q1 2024 at plan rates. R1: (450 + 300 - 60 + 109) USD / 1.25 + 100 EUR = 639.2 + 100
+    # = 739.2 of 1000 (73.9 %; reported 81.7 %). R2: (200 + 240) GBP at Q1's own 0.88 (not
+    # the year's 0.80) = 500 of 2000 (25.0 %; reported 26.6 %).
+    board = attainment.attainment(con, Q1, Scope()).set_index("rep_id")
+    assert board.loc["R1", "booked_eur"] == pytest.approx(739.2)
+    assert board.loc["R2", "booked_eur"] == pytest.approx(500)
+    assert board["attainment"].tolist() == pytest.approx([0.7392, 0.25])
+    reported = attainment.attainment(con, Q1, Scope(), basis="reported").set_index("rep_id")
+    assert reported["attainment"].tolist() == pytest.approx([R1_BOOKED / 1000, R2_BOOKED / 2000])
+    # The Review's by-region figures are the same function: Americas is R1, N. Europe R2.
+    regions = attainment.by_region(con, Q1, Scope(), "Total").set_index("region")
+    assert regions["booked_eur"].to_dict() == pytest.approx(
+        {"Americas": 739.2, "Northern Europe": 500, "Total": 1239.2}
+    )
+    view = attainment.attainment_view(con, Q1, Scope())
+    assert view["basis"] == "plan"
+    assert view["total"]["attainment"] == pytest.approx(1239.2 / 3000)
+    assert view["trend"]["attainment"].tolist() == pytest.approx(
+        [100 / 1000, 1239.2 / 3000]  # Q4 2023: R2's 100 EUR line
+    )
+
+
+def test_attainment_without_a_plan_rate_names_it(con):
+    con.execute("DELETE FROM plan_rates WHERE year = 2024 AND currency_code = 'USD'")
+    with pytest.raises(plan_rates.PlanRateMissing, match=r"No plan rate for USD in 2024"):
+        attainment.attainment(con, Q1, Scope())
+    with pytest.raises(ValueError, match="Unknown attainment basis"):
+        attainment.attainment(con, Q1, Scope(), basis="constant")
+
+
 def test_attainment_follows_the_region(con):
     board = attainment.attainment(con, Q1, Scope(regions=("Northern Europe",)))
     assert board["rep_id"].tolist() == ["R2"]
-    ytd = attainment.attainment(con, Period(D(2024, 1, 1), Q1.end, "YTD"), Scope())
+    ytd = attainment.attainment(
+        con, Period(D(2024, 1, 1), Q1.end, "YTD"), Scope(), basis="reported"
+    )
     assert ytd["booked_eur"].sum() == pytest.approx(R1_BOOKED + R2_BOOKED)
 
 
@@ -474,7 +518,9 @@ def test_activity_impact_per_rep_and_account(con):
 
 def test_rep_view(con):
     view = rep.rep_view(con, Q1, Scope(), "R2")
-    assert view["attainment"]["attainment"] == pytest.approx(R2_BOOKED / 2000)
+    # At plan rates (the default): 440 GBP at Q1 2024's 0.88 = 500 of 2000.
+    assert view["attainment"]["attainment"] == pytest.approx(500 / 2000)
+    assert view["basis"] == "plan"
     assert sorted(view["deals"]["opportunity_id"]) == ["D2", "D5", "D6", "D8"]
     slipped = view["slipped"]
     assert slipped["opportunity_id"].tolist() == ["D6"]
@@ -516,7 +562,7 @@ def test_empty_store_has_no_pipeline(fixture_con):
 
 def test_leaderboard_carries_year_to_date_attainment(con):
     con.execute("INSERT INTO quotas VALUES ('R1', DATE '2024-04-01', 1000)")
-    view = attainment.attainment_view(con, quarter(D(2024, 4, 1)), Scope())
+    view = attainment.attainment_view(con, quarter(D(2024, 4, 1)), Scope(), basis="reported")
     board = view["leaderboard"]
     # Q2: only R1 has a quota and booked nothing; year to date: Q1 + Q2 bookings and quotas.
     assert board["rep_id"].tolist() == ["R1"]

@@ -54,17 +54,33 @@ def test_attainment_is_booked_over_quota_for_the_last_full_quarter(demo_db_path,
     at = open_team(demo_db_path, monkeypatch)
     ok(at)
     assert at.query_params["t_view"] == "Attainment" and at.query_params["t_quarter"] == "2026Q3"
-    booked, quota, reps = sql(
+    # At plan rates by default: each line's local amount at its currency's 2026 plan rate (the
+    # demo has year rates only), the basis stated on screen.
+    booked, booked_reported, quota, reps = sql(
         demo_db_path,
         """
-        WITH q AS (SELECT rep_id, quota_eur FROM quotas WHERE quarter_start = ?::DATE)
-        SELECT (SELECT sum(net_amount_eur) FROM order_lines
-                WHERE order_date BETWEEN ?::DATE AND ?::DATE AND rep_id IN (SELECT rep_id FROM q)),
+        WITH q AS (SELECT rep_id, quota_eur FROM quotas WHERE quarter_start = ?::DATE),
+             lines AS (SELECT * FROM order_lines WHERE order_date BETWEEN ?::DATE AND ?::DATE
+                       AND rep_id IN (SELECT rep_id FROM q))
+        SELECT (SELECT sum(CASE WHEN l.currency_code = 'EUR' THEN l.net_amount_local
+                                ELSE l.net_amount_local / p.units_per_eur END)
+                FROM lines l LEFT JOIN plan_rates p
+                  ON p.year = 2026 AND p.quarter IS NULL AND p.currency_code = l.currency_code),
+               (SELECT sum(net_amount_eur) FROM lines),
                (SELECT sum(quota_eur) FROM q), (SELECT count(*) FROM q)
         """,
         [Q3[0], *Q3],
     )
+    assert at.query_params["t_basis"] == "plan"
     assert metric(at, "Team attainment, Q3 2026") == formatting.percent(booked / quota)
+    assert any("Booked revenue at plan rates" in c.value for c in at.caption)
+    assert formatting.percent(booked / quota) != formatting.percent(booked_reported / quota)
+    at.segmented_control(key="t_basis").set_value("reported").run()
+    ok(at)
+    assert metric(at, "Team attainment, Q3 2026") == formatting.percent(booked_reported / quota)
+    assert any("Booked revenue reported" in c.value for c in at.caption)
+    assert at.query_params["t_basis"] == "reported"
+    at.segmented_control(key="t_basis").set_value("plan").run()
     assert metric(at, "Reps at or above quota").endswith(f"of {reps}")
     leaderboard = at.dataframe[0].value
     assert len(leaderboard) == reps
