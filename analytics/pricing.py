@@ -17,8 +17,20 @@ buys 10 % more EUR): S1 = S0 / (1 + s). Then, per market:
 Reporting-currency figures multiply the EUR amounts by the reporting currency's rate
 (shocked too when the scenario shocks that currency).
 
-Break-even rate: the rate S at which the unit margin P(S)/S - C1 is zero (elasticity does
-not matter: units scale revenue and cost alike):
+Hedges: a share h of a currency's revenue (the hedge ratio) is sold forward at the hedged
+rate H (units per EUR; the plan rate unless set), the rest converts at the market rate:
+
+    revenue (EUR)    R = Q x P x (h / H + (1 - h) / S)
+
+Prices and units still follow the market rate (pass-through is a pricing decision). Against
+the plan (budget) rate Sp of the scenario's year (analytics.plan_rates), the FX effect on
+margin is R - Q x P / Sp = Q x P x (h (1/H - 1/Sp) + (1 - h)(1/S - 1/Sp)): hedged at the plan
+rate, only the unhedged share moves it. Margin at risk simulates the unhedged share only and
+is also stated against the margin at plan rates. Plan figures convert into the reporting
+currency at its plan rate (amount / Sp[c] x Sp[R], DESIGN.md).
+
+Break-even rate: the rate S at which the unit margin P(S)/S - C1 is zero, unhedged (elasticity
+does not matter: units scale revenue and cost alike):
     S* = P0 (1 - k) / (C1 - k P0 / S0)
 and at a target gross margin m (share of revenue): S*_m = P0 (1 - k)(1 - m) / (C1 - k P0 (1 - m) / S0).
 Below 100 % pass-through (k < 1) the margin falls as the currency weakens (S rises), so S* is
@@ -43,7 +55,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, fx, metrics, state
+from analytics import db, fx, metrics, plan_rates, state
 
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_PASS_THROUGH = 0.5
@@ -51,6 +63,7 @@ DEFAULT_TARGET_MARGIN = 0.30
 DEFAULT_PATHS = 10_000
 SHOCK_LIMITS = (-0.9, 5.0)  # a currency losing more than 90 % or gaining 500 % is a typo
 PASS_THROUGH_LIMITS = (0.0, 2.0)
+HEDGE_RATIO_LIMITS = (0.0, 1.0)
 ELASTICITY_LIMITS = (-10.0, 0.0)
 TRADING_DAYS = 252
 LEGACY_EURO = tuple(fx.EURO_ADOPTIONS)
@@ -102,6 +115,14 @@ class Scenario:
     cost_change: float = 0.0
     target_margin: float = DEFAULT_TARGET_MARGIN
     episode: tuple[dt.date, dt.date] | None = None  # where the shocks came from, if replayed
+    # Saved before hedges existed: both missing, so nothing is hedged.
+    hedge_ratio: dict[str, float] = dataclasses.field(default_factory=dict)  # currency -> h
+    hedge_rate: dict[str, float] = dataclasses.field(default_factory=dict)  # currency -> H
+
+    @property
+    def plan_year(self) -> int:
+        """The year whose plan rates the scenario is measured against: its baseline's last."""
+        return self.baseline_end.year
 
     def problems(self) -> list[str]:
         """Everything wrong with the inputs, in words; empty when the scenario can run."""
@@ -126,6 +147,12 @@ class Scenario:
                     f"Elasticity for {country} must be between -10 and 0 (demand falls as "
                     "prices rise)."
                 )
+        for code, h in sorted(self.hedge_ratio.items()):
+            if not HEDGE_RATIO_LIMITS[0] <= h <= HEDGE_RATIO_LIMITS[1]:
+                found.append(f"The {code} hedge ratio must be between 0 % and 100 %.")
+        for code, rate in sorted(self.hedge_rate.items()):
+            if not rate > 0:
+                found.append(f"The {code} hedged rate must be above 0 (units per EUR).")
         if not -0.9 <= self.cost_change <= 5.0:
             found.append("The cost change must be between -90 % and +500 %.")
         if not 0.0 <= self.target_margin < 1.0:
@@ -311,32 +338,57 @@ def units_change(price_change, elasticity):
     return (1 + price_change) ** elasticity - 1
 
 
-def _margin(q0, p0, s0, c1, k, e, s1):
-    """Units, local price, EUR revenue and EUR margin at rate s1 (arrays broadcast)."""
+def _margin(q0, p0, s0, c1, k, e, s1, hedged=0.0, hedge_rate=1.0):
+    """Units, local price, EUR revenue and EUR margin at market rate s1 with a share `hedged`
+    of the revenue converted at `hedge_rate` instead (arrays broadcast)."""
     price_factor = np.maximum(1 + k * (s1 / s0 - 1), 1e-6)  # a price never turns negative
     units = q0 * (1 + units_change(price_factor - 1, e))
     price = p0 * price_factor
-    revenue = units * price / s1
+    per_local = (1 - hedged) / s1 + np.where(hedged > 0, hedged / hedge_rate, 0.0)
+    revenue = units * price * per_local
     return units, price, revenue, revenue - units * c1
 
 
 def evaluate(
-    frame: pd.DataFrame, scenario: Scenario, spots: dict[str, Spot]
+    frame: pd.DataFrame,
+    scenario: Scenario,
+    spots: dict[str, Spot],
+    plan: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Per-market results and totals, in the reporting currency.
 
-    Columns: country_code, country, currency_code, spot, spot_label, shock, rate, price_change,
+    `plan`: units per EUR at plan rates of the scenario's year (plan_rates.rates_for), EUR 1;
+    a currency without one has no plan figures (NaN) and is listed in totals["plan_missing"],
+    and a hedge without a rate of its own needs it (a ValueError naming the currency).
+
+    Columns: country_code, country, currency_code, spot, spot_label, shock, rate, hedge_ratio,
+    hedge_rate, plan_rate, price_change,
     price_local_0, price_local_1, units_0, units_1, revenue_0, revenue_1, margin_0, margin_1,
-    margin_change, margin_pct_0, margin_pct_1, break_even_rate, break_even_move,
+    margin_change, margin_pct_0, margin_pct_1, margin_plan (the scenario's units and prices
+    at plan rates), fx_vs_plan (margin_1 - margin_plan), break_even_rate, break_even_move,
     target_rate, target_move, pass_through_to_hold (NaN when the margin cannot be held or
     no shock moves the market).
     """
+    plan = {"EUR": 1.0} | (plan or {})
     out = frame.copy()
     codes = out["currency_code"]
     out["spot"] = codes.map(lambda c: spots[c].rate)
     out["spot_label"] = codes.map(lambda c: spots[c].label)
     out["shock"] = codes.map(lambda c: scenario.shocks.get(c, 0.0)).astype("float64")
     out["rate"] = out["spot"] / (1 + out["shock"])
+    out["plan_rate"] = codes.map(lambda c: plan.get(c, np.nan)).astype("float64")
+    out["hedge_ratio"] = codes.map(lambda c: scenario.hedge_ratio.get(c, 0.0)).astype("float64")
+    out["hedge_rate"] = [
+        scenario.hedge_rate.get(c, rate) for c, rate in zip(codes, out["plan_rate"], strict=True)
+    ]
+    unpriced = sorted(
+        set(out.loc[(out["hedge_ratio"] > 0) & out["hedge_rate"].isna(), "currency_code"])
+    )
+    if unpriced:
+        raise ValueError(
+            f"No plan rate for {', '.join(unpriced)} in {scenario.plan_year} to hedge at: set "
+            "a hedged rate, or import plan rates (python -m analytics import plan_rates FILE)."
+        )
     k = out["country_code"].map(lambda c: scenario.pass_through.get(c, DEFAULT_PASS_THROUGH))
     e = out["country_code"].map(lambda c: scenario.elasticity.get(c, DEFAULT_ELASTICITY))
     out["pass_through"], out["elasticity"] = k.astype("float64"), e.astype("float64")
@@ -351,13 +403,20 @@ def evaluate(
     reporting_1 = reporting / (1 + scenario.shocks.get(scenario.currency, 0.0))
     revenue_0 = q0 * p0 / s0
     margin_0 = revenue_0 - q0 * c0
-    units_1, price_1, revenue_1, margin_1 = _margin(q0, p0, s0, c1, k, e, s1)
+    h, hedge_rate = out["hedge_ratio"].to_numpy(), out["hedge_rate"].to_numpy(dtype="float64")
+    units_1, price_1, revenue_1, margin_1 = _margin(q0, p0, s0, c1, k, e, s1, h, hedge_rate)
+    # The same units and prices at plan rates, into the reporting currency at its plan rate.
+    reporting_plan = plan.get(scenario.currency, np.nan)
+    plan_rate = out["plan_rate"].to_numpy()
+    margin_plan = (units_1 * price_1 / plan_rate - units_1 * c1) * reporting_plan
     out["price_local_0"], out["price_local_1"] = p0, price_1
     out["price_change"] = price_1 / p0 - 1
     out["units_0"], out["units_1"] = q0, units_1
     out["revenue_0"], out["revenue_1"] = revenue_0 * reporting, revenue_1 * reporting_1
     out["margin_0"], out["margin_1"] = margin_0 * reporting, margin_1 * reporting_1
     out["margin_change"] = out["margin_1"] - out["margin_0"]
+    out["margin_plan"] = margin_plan
+    out["fx_vs_plan"] = out["margin_1"] - out["margin_plan"]
     out["margin_pct_0"] = margin_0 / revenue_0
     out["margin_pct_1"] = margin_1 / revenue_1
     out["break_even_rate"] = _unit_margin_break_even(p0, s0, c1, k)
@@ -377,6 +436,12 @@ def evaluate(
     totals["margin_pct_1"] = metrics.ratio(totals["margin_1"], totals["revenue_1"])
     totals["margin_pct_change"] = totals["margin_pct_1"] - totals["margin_pct_0"]
     totals["revenue_change"] = metrics.growth(totals["revenue_1"], totals["revenue_0"])
+    totals["plan_year"] = scenario.plan_year
+    totals["plan_missing"] = sorted(
+        {c for c in [*codes, scenario.currency] if pd.isna(plan.get(c, np.nan))}
+    )
+    for name in ("margin_plan", "fx_vs_plan"):
+        totals[name] = float(out[name].sum()) if not totals["plan_missing"] else np.nan
     return out, totals
 
 
@@ -495,6 +560,8 @@ class MarginAtRisk:
     expected: float  # the scenario's deterministic margin
     var_95: float  # expected - 5th percentile
     es_95: float  # expected - mean of the paths at or below the 5th percentile
+    plan: float  # the scenario's margin at plan rates (NaN without plan rates)
+    var_95_plan: float  # plan - 5th percentile: the shortfall against plan at 95 %
     fan: pd.DataFrame  # day, currency, p5, p25, p50, p75, p95 of the rate
     volatility: pd.Series  # daily, per currency
 
@@ -509,8 +576,9 @@ def margin_at_risk(
     seed: int = 1,
 ) -> MarginAtRisk:
     """Gross margin across simulated rates at the horizon, starting from the scenario's
-    rates, with its pass-through, elasticity and costs (so zero volatility gives back the
-    scenario's own margin)."""
+    rates, with its pass-through, elasticity, costs and hedges (so zero volatility gives back
+    the scenario's own margin): the hedged share converts at its hedged rate on every path,
+    so only the unhedged share is at risk. Also against the margin at plan rates."""
     codes = list(returns.columns)
     final = final_multipliers(returns, horizon_days, paths, seed)
     column = {code: i for i, code in enumerate(codes)}
@@ -530,6 +598,8 @@ def margin_at_risk(
             row.pass_through,
             row.elasticity,
             s1,
+            row.hedge_ratio,
+            row.hedge_rate,
         )[3]
     reporting_start = spots[scenario.currency].rate / (
         1 + scenario.shocks.get(scenario.currency, 0)
@@ -537,11 +607,14 @@ def margin_at_risk(
     total *= path_rates(scenario.currency, reporting_start)
     expected = float(results["margin_1"].sum())
     cutoff = np.percentile(total, 5)
+    plan = float(results["margin_plan"].sum()) if "margin_plan" in results else np.nan
     return MarginAtRisk(
         margins=total,
         expected=expected,
         var_95=float(expected - cutoff),
         es_95=float(expected - total[total <= cutoff].mean()),
+        plan=plan,
+        var_95_plan=float(plan - cutoff),
         fan=_fan(returns, scenario, spots, horizon_days),
         volatility=volatility(returns),
     )
@@ -665,7 +738,8 @@ def run(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[pd.DataFram
             "period or the selection."
         )
     spots = spot_rates(cur, set(frame["currency_code"]) | {scenario.currency})
-    results, totals = evaluate(frame, scenario, spots)
+    plan = plan_rates.rates_for(cur, scenario.plan_year)
+    results, totals = evaluate(frame, scenario, spots, plan)
     totals["no_units"] = frame.attrs.get("no_units", [])
     totals["margin_coverage"] = frame.attrs.get("margin_coverage", float("nan"))
     return results, totals

@@ -146,6 +146,7 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     cols[3].number_input("Target gross margin (%)", step=1.0, key="p_target")
     pass_through, elasticity = _per_market(results, catalog)
     _model(state["p_el"])
+    hedge_ratio, hedge_rate = _hedges(results, currencies)
 
     return pricing.Scenario(
         countries=markets,
@@ -160,7 +161,46 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
         cost_change=state["p_cost"] / 100,
         target_margin=state["p_target"] / 100,
         episode=episode,
+        hedge_ratio=hedge_ratio,
+        hedge_rate=hedge_rate,
     )
+
+
+def _hedges(results: pd.DataFrame, currencies: list[str]) -> tuple[dict, dict]:
+    """Hedge ratio and hedged rate per currency (none by default; the rate defaults to the
+    plan rate of the baseline's year)."""
+    state = st.session_state
+    plan = dict(zip(results["currency_code"], results["plan_rate"], strict=True))
+    ratios, rates = {}, {}
+    hedgeable = [c for c in currencies if c in plan]
+    with st.expander("Hedges (per currency)"):
+        st.caption(
+            "Share of each currency's revenue sold forward, and the rate it was sold at (units "
+            "per EUR; empty = the plan rate). Prices and units still follow the market rate; "
+            "only the unhedged share converts at it."
+        )
+        for code in hedgeable:
+            left, mid, right = st.columns([1, 1, 1])
+            left.markdown(f"**{code}**")
+            state.setdefault(f"p_hedge_{code}", 0.0)
+            state.setdefault(f"p_hedge_rate_{code}", None)
+            ratio = mid.number_input(
+                "Hedged (%)", min_value=0.0, max_value=100.0, step=10.0, key=f"p_hedge_{code}"
+            )
+            planned = plan[code]
+            rate = right.number_input(
+                "Hedged rate (per EUR)",
+                min_value=0.0,
+                step=0.01,
+                format="%.4f",
+                key=f"p_hedge_rate_{code}",
+                placeholder=f"plan {planned:.4f}" if planned == planned else "no plan rate",
+            )
+            if ratio:
+                ratios[code] = ratio / 100
+            if rate:
+                rates[code] = rate
+    return ratios, rates
 
 
 def _model(elasticity: float) -> None:
@@ -281,6 +321,13 @@ def load_into_widgets(scenario: pricing.Scenario) -> None:
         state[f"p_el_{code}"] = scenario.elasticity.get(code, pricing.DEFAULT_ELASTICITY)
     state["p_cost"] = scenario.cost_change * 100
     state["p_target"] = scenario.target_margin * 100
+    # A scenario saved before hedges has none: every currency unhedged.
+    for key in [k for k in state if k.startswith("p_hedge_")]:
+        state[key] = None if key.startswith("p_hedge_rate_") else 0.0
+    for code, ratio in scenario.hedge_ratio.items():
+        state[f"p_hedge_{code}"] = ratio * 100
+    for code, rate in scenario.hedge_rate.items():
+        state[f"p_hedge_rate_{code}"] = rate
 
 
 # --- results --------------------------------------------------------------------------------
@@ -311,11 +358,17 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
         help=components.margin_coverage_note(totals.get("margin_coverage")),
         border=True,
     )
+    year, missing = totals["plan_year"], totals["plan_missing"]
     cols[3].metric(
-        "Markets",
-        f"{len(results)}",
+        f"FX effect vs plan ({cur})",
+        formatting.signed_money(totals["fx_vs_plan"], cur) if not missing else "No plan rate",
         border=True,
-        help="Markets with net units sold in the baseline.",
+        help=f"Scenario gross margin minus the same units and prices at {year} plan rates "
+        f"({formatting.money(totals['margin_plan'], cur)}): only the unhedged share moves "
+        "it when hedged at the plan rate."
+        if not missing
+        else f"No {year} plan rate for {', '.join(missing)}: import plan rates on the Data "
+        "page (python -m analytics import plan_rates FILE) to measure against plan.",
     )
     if totals.get("no_units"):
         st.warning(
@@ -347,6 +400,11 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             f"Margin, scenario ({cur})": results["margin_1"],
             f"Margin change ({cur})": results["margin_change"],
             "Margin %, scenario": results["margin_pct_1"],
+            "Hedged": results["hedge_ratio"],
+            "Hedged rate": results["hedge_rate"],
+            f"Plan rate {scenario.plan_year}": results["plan_rate"],
+            f"Margin at plan rates ({cur})": results["margin_plan"],
+            f"FX effect vs plan ({cur})": results["fx_vs_plan"],
             "Break-even rate": results["break_even_rate"],
             "Break-even move": results["break_even_move"],
             f"Rate at {scenario.target_margin:.0%} margin": results["target_rate"],
@@ -365,6 +423,7 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
             "Shock",
             "Local price change",
             "Margin %, scenario",
+            "Hedged",
             "Break-even move",
             f"Move to {scenario.target_margin:.0%} margin",
             "Pass-through to hold margin",
@@ -379,6 +438,8 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
         for c in (
             "Spot (per EUR)",
             "Scenario rate",
+            "Hedged rate",
+            f"Plan rate {scenario.plan_year}",
             "Break-even rate",
             f"Rate at {scenario.target_margin:.0%} margin",
         )
@@ -393,7 +454,9 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     )
     st.caption(
         "Baseline: the period's units at its average local net prices, valued at today's spot "
-        "rate. Break-even rate: where the market's gross margin reaches zero (move: the "
+        f"rate. Hedged: the share of the revenue converted at the hedged rate; margin at plan "
+        f"rates: the scenario's units and prices at {scenario.plan_year} plan rates. "
+        "Break-even rate (unhedged): where the market's gross margin reaches zero (move: the "
         "currency's change in value from spot; empty when it never does, e.g. with full "
         "pass-through). Below 100 % pass-through the margin falls as the currency weakens; "
         "above 100 % local prices overshoot, so it falls as the currency strengthens and the "
@@ -452,7 +515,7 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
         version, scenario.to_json(), int(lookback), int(horizon), int(paths), int(seed)
     )
     cur = scenario.currency
-    cols = st.columns(3)
+    cols = st.columns(4)
     cols[0].metric(f"Scenario margin ({cur})", formatting.money(result.expected, cur), border=True)
     cols[1].metric(
         "Margin at risk, 95 %",
@@ -466,6 +529,23 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
         border=True,
         help="Scenario margin minus the average of the worst 5 % of paths.",
     )
+    planned = result.plan == result.plan
+    cols[3].metric(
+        "Margin at risk vs plan, 95 %",
+        formatting.money(result.var_95_plan, cur) if planned else "No plan rate",
+        border=True,
+        help=f"Margin at {scenario.plan_year} plan rates "
+        f"({formatting.money(result.plan, cur)}) minus the 5th percentile of simulated margins."
+        if planned
+        else f"Needs a {scenario.plan_year} plan rate for every currency.",
+    )
+    if scenario.hedge_ratio:
+        st.caption(
+            "Hedged shares convert at their hedged rate on every path, so only the unhedged "
+            "share is at risk: "
+            + ", ".join(f"{c} {_pct(h, 0, sign=False)}" for c, h in scenario.hedge_ratio.items())
+            + " hedged."
+        )
     left, right = st.columns(2)
     with left:
         st.plotly_chart(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -161,6 +162,92 @@ def test_pass_through_needed_to_hold_the_margin(fixture_con):
         row["margin_0"], rel=1e-6
     )
     assert np.isnan(market(pricing.run(fixture_con, scenario())[0], "US")["pass_through_to_hold"])
+
+
+def _plan_2024(con) -> None:
+    con.executemany(
+        "INSERT INTO plan_rates (year, quarter, currency_code, units_per_eur) VALUES (?, NULL, ?, ?)",
+        [(2024, "USD", 1.10), (2024, "GBP", 0.85)],
+    )
+
+
+def test_hedged_margin_against_the_plan_rate_by_hand(fixture_con):
+    _plan_2024(fixture_con)
+    # USD -10 %: S1 = 1.09 / 0.9 = 1.21111; 60 % of the 690 USD hedged at 1.05, no price
+    # response. Revenue 690 x (0.6 / 1.05 + 0.4 / 1.21111) = 690 x 0.901703 = 622.18 EUR,
+    # margin 622.18 - 290 = 332.18. At the 2024 plan rate 1.10: 690 / 1.10 - 290 = 337.27, so
+    # the FX effect vs plan is 690 x (0.6 (1/1.05 - 1/1.10) + 0.4 (1/1.21111 - 1/1.10)) = -5.10.
+    hedged = scenario(shocks={"USD": -0.10}, hedge_ratio={"USD": 0.6}, hedge_rate={"USD": 1.05})
+    results, totals = pricing.run(fixture_con, hedged)
+    us = market(results, "US")
+    s1 = S_USD / 0.9
+    assert us["plan_rate"] == 1.10 and us["hedge_rate"] == 1.05 and us["hedge_ratio"] == 0.6
+    assert us["revenue_1"] == pytest.approx(690 * (0.6 / 1.05 + 0.4 / s1))
+    assert us["revenue_1"] == pytest.approx(622.18, abs=0.01)
+    assert us["margin_1"] == pytest.approx(332.18, abs=0.01)
+    assert us["margin_plan"] == pytest.approx(690 / 1.10 - 290)
+    assert us["fx_vs_plan"] == pytest.approx(-5.10, abs=0.01)
+    assert us["fx_vs_plan"] == pytest.approx(
+        690 * (0.6 * (1 / 1.05 - 1 / 1.10) + 0.4 * (1 / s1 - 1 / 1.10))
+    )
+    # GB and DE did not move: at spot GB's margin differs from plan by 440 (1/0.855 - 1/0.85).
+    assert market(results, "GB")["fx_vs_plan"] == pytest.approx(440 * (1 / S_GBP - 1 / 0.85))
+    assert market(results, "DE")["fx_vs_plan"] == pytest.approx(0)
+    assert totals["plan_year"] == 2024 and totals["plan_missing"] == []
+    assert totals["fx_vs_plan"] == pytest.approx(results["fx_vs_plan"].sum())
+
+    # Fully hedged at the plan rate (the default hedged rate): the shock cannot touch it.
+    at_plan = scenario(shocks={"USD": -0.25}, hedge_ratio={"USD": 1.0})
+    us = market(pricing.run(fixture_con, at_plan)[0], "US")
+    assert us["hedge_rate"] == 1.10
+    assert us["fx_vs_plan"] == pytest.approx(0, abs=1e-9)
+    assert us["margin_1"] == pytest.approx(690 / 1.10 - 290)
+
+
+def test_hedge_needs_a_rate_and_plan_figures_need_plan_rates(fixture_con):
+    results, totals = pricing.run(fixture_con, scenario())  # no plan rates stored
+    assert totals["plan_missing"] == ["GBP", "USD"] and np.isnan(totals["fx_vs_plan"])
+    assert results["margin_1"].notna().all()  # the scenario itself still runs
+    with pytest.raises(ValueError, match="No plan rate for USD in 2024 to hedge at"):
+        pricing.run(fixture_con, scenario(hedge_ratio={"USD": 0.5}))
+    assert "The USD hedge ratio must be between 0 % and 100 %." in (
+        scenario(hedge_ratio={"USD": 1.5}).problems()
+    )
+
+
+def test_a_scenario_saved_before_hedges_loads_unhedged():
+    saved = scenario(shocks={"USD": -0.1})
+    data = json.loads(saved.to_json())
+    del data["hedge_ratio"], data["hedge_rate"]
+    loaded = pricing.Scenario.from_json(json.dumps(data))
+    assert loaded.hedge_ratio == {} and loaded.hedge_rate == {}
+    assert loaded == saved
+
+
+def test_margin_at_risk_on_the_unhedged_share_and_against_plan(fixture_con):
+    _plan_2024(fixture_con)
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
+    open_book = scenario()
+    results, _ = pricing.run(fixture_con, open_book)
+    unhedged = pricing.margin_at_risk(results, open_book, spots, returns, 20, 5000)
+    assert unhedged.var_95 > 0
+    # Plan margin: 690 / 1.10 - 290 + 440 / 0.85 - 150 + 100 - 40; shortfall vs plan = plan
+    # minus the same 5th percentile.
+    plan = 690 / 1.10 - 290 + 440 / 0.85 - 150 + 60
+    assert unhedged.plan == pytest.approx(plan)
+    assert unhedged.var_95_plan == pytest.approx(plan - np.percentile(unhedged.margins, 5))
+    # Everything hedged (no price response): every path gives the scenario's margin.
+    closed = scenario(hedge_ratio={"USD": 1.0, "GBP": 1.0})
+    results, _ = pricing.run(fixture_con, closed)
+    covered = pricing.margin_at_risk(results, closed, spots, returns, 20, 5000)
+    assert covered.var_95 == pytest.approx(0, abs=1e-6)
+    assert covered.margins == pytest.approx(np.full(5000, plan))
+    # Half hedged: half the risk (margins are linear in 1 / S without a price response).
+    half = scenario(hedge_ratio={"USD": 0.5, "GBP": 0.5})
+    results, _ = pricing.run(fixture_con, half)
+    halved = pricing.margin_at_risk(results, half, spots, returns, 20, 5000)
+    assert halved.var_95 < unhedged.var_95
 
 
 def test_reporting_currency_and_its_own_shock(fixture_con):

@@ -204,3 +204,32 @@ def test_margin_at_risk_states_its_size(demo_db_path, monkeypatch):
         for c in at.caption
     )
     assert metric(at, "Margin at risk, 95 %").value.startswith("€")
+
+
+def test_hedges_and_the_plan_rate(demo_db_path, monkeypatch):
+    at = open_lab(demo_db_path, monkeypatch)
+    at.multiselect(key="p_markets").set_value(["US"]).run()
+    at.number_input(key="p_pt").set_value(0.0).run()
+    at.number_input(key="p_shock_USD").set_value(-20.0).run()
+    ok(at)
+    start, end = at.session_state["p_range"]
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        local, cost = con.execute(
+            "SELECT sum(net_amount_local), sum(quantity * unit_cost_eur) FROM order_lines "
+            "WHERE country_code = 'US' AND order_date BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+        plan = con.execute(
+            "SELECT units_per_eur FROM plan_rates WHERE currency_code = 'USD' AND year = ? "
+            "AND quarter IS NULL",
+            [end.year],
+        ).fetchone()[0]
+    table = results(at)
+    assert table[f"Plan rate {end.year}"].iloc[0] == pytest.approx(plan)
+    # Fully hedged at the plan rate: the margin is the plan's, whatever the dollar does.
+    at.number_input(key="p_hedge_USD").set_value(100.0).run()
+    ok(at)
+    table = results(at)
+    assert table["Margin, scenario (EUR)"].sum() == pytest.approx(local / plan - cost, abs=0.5)
+    assert table["FX effect vs plan (EUR)"].sum() == pytest.approx(0, abs=0.5)
+    assert metric(at, "FX effect vs plan (EUR)").value == "€0"
