@@ -109,15 +109,15 @@ PERCENT_COLUMNS = (
 
 
 def _eur_table(frame: pd.DataFrame, columns: dict[str, str], stem: str, key: str) -> None:
-    """A table for people (money in whole units, ratios as whole percentages) whose
-    downloads keep the exact values."""
+    """A table for people (money in whole units, ratios as percentages with one decimal, as
+    the cards show them) whose downloads keep the exact values."""
     exact = frame[list(columns)].rename(columns=columns)
     table = exact.copy()
     config = {}
     for c in table.columns:
         if c in PERCENT_COLUMNS:
             table[c] = table[c] * 100
-            config[c] = st.column_config.NumberColumn(format="%.0f%%")
+            config[c] = st.column_config.NumberColumn(format="%.1f%%")
         elif "(" in c and ")" in c and table[c].dtype.kind in "fi":
             table[c] = table[c].round(0)
             config[c] = st.column_config.NumberColumn(format="localized")
