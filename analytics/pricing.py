@@ -344,8 +344,10 @@ def _margin(q0, p0, s0, c1, k, e, s1, hedged=0.0, hedge_rate=1.0):
     price_factor = np.maximum(1 + k * (s1 / s0 - 1), 1e-6)  # a price never turns negative
     units = q0 * (1 + units_change(price_factor - 1, e))
     price = p0 * price_factor
-    per_local = (1 - hedged) / s1 + np.where(hedged > 0, hedged / hedge_rate, 0.0)
-    revenue = units * price * per_local
+    local = units * price
+    # Divided, not multiplied by 1 / s1: an unmoved, unhedged market then gives back its
+    # baseline revenue exactly (a margin change of 0, not 1e-13).
+    revenue = local * (1 - hedged) / s1 + np.where(hedged > 0, local * hedged / hedge_rate, 0.0)
     return units, price, revenue, revenue - units * c1
 
 
