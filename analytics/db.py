@@ -33,6 +33,7 @@ TABLES = frozenset(
         "customers",
         "reps",
         "order_lines",
+        "order_lines_awaiting_rate",
         "opportunities",
         "opportunity_snapshots",
         "activities",

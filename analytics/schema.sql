@@ -61,6 +61,28 @@ CREATE TABLE IF NOT EXISTS order_lines (
     PRIMARY KEY (order_id, line_no)
 );
 
+-- Order lines imported in a currency with no usable rate on their day yet (analytics.awaiting):
+-- the file's values and unit cost as given, no EUR amounts; converted into order_lines when
+-- the rates arrive. Figures read order_lines, so these lines are in none until then.
+CREATE TABLE IF NOT EXISTS order_lines_awaiting_rate (
+    order_id         VARCHAR NOT NULL,
+    line_no          INTEGER NOT NULL,
+    order_date       DATE    NOT NULL,
+    customer_id      VARCHAR NOT NULL,
+    product_id       VARCHAR NOT NULL,
+    rep_id           VARCHAR,
+    country_code     VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    quantity         INTEGER NOT NULL,
+    unit_price_local DOUBLE  NOT NULL,
+    discount_pct     DOUBLE  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    unit_cost        DOUBLE,                     -- as given, in cost_currency (NULL = unknown)
+    cost_currency    VARCHAR,
+    PRIMARY KEY (order_id, line_no)
+);
+
 CREATE TABLE IF NOT EXISTS opportunities (
     opportunity_id    VARCHAR PRIMARY KEY,
     customer_id       VARCHAR NOT NULL,

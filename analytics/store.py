@@ -296,7 +296,7 @@ _DERIVED_COLUMNS = {
 # or customer without a channel or segment); DuckDB cannot alter a CHECK.
 _UNASSIGNED_CHECKS = {"order_lines": "channel", "customers": "segment"}
 # Tables of the contract added since the first release, which upgrade creates (empty).
-_ADDED_TABLES = ("plan_rates",)
+_ADDED_TABLES = ("plan_rates", "order_lines_awaiting_rate")
 
 
 def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
