@@ -30,7 +30,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import db, rollups, store
+from analytics import costs, db, rollups, store
 from analytics.filters import Filters, dimension_conditions
 
 TABLE = "order_lines_awaiting_rate"
@@ -134,6 +134,7 @@ def release(con: duckdb.DuckDBPyConnection) -> int:
         )
         if latest is not None and released[1] < latest:
             rollups.sort_order_lines(con)
+        costs.apply(con)  # a released line without a cost takes its product's standard cost
         rollups.rebuild_sales_rollups(con)
         return int(released[0])
     finally:

@@ -40,6 +40,8 @@ TABLES = frozenset(
         "quotas",
         "budgets",
         "price_list",
+        "product_costs",
+        "product_cost_lines",
         "market_data",
         "fx_rates",
         "plan_rates",

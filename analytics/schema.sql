@@ -140,6 +140,24 @@ CREATE TABLE IF NOT EXISTS price_list (
     PRIMARY KEY (product_id, country_code, valid_from)
 );
 
+-- Standard cost per product from a date (a product cost import, analytics.costs): the unit
+-- cost of order lines imported without one, converted at the order date's ECB rate.
+CREATE TABLE IF NOT EXISTS product_costs (
+    product_id    VARCHAR NOT NULL,
+    valid_from    DATE    NOT NULL,
+    currency_code VARCHAR NOT NULL,
+    standard_cost DOUBLE  NOT NULL CHECK (standard_cost >= 0),
+    PRIMARY KEY (product_id, valid_from)
+);
+
+-- The order lines whose unit_cost_eur is a standard cost from product_costs (not the
+-- file's), so that a corrected cost file corrects them too.
+CREATE TABLE IF NOT EXISTS product_cost_lines (
+    order_id VARCHAR NOT NULL,
+    line_no  INTEGER NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+);
+
 CREATE TABLE IF NOT EXISTS market_data (
     country_code           VARCHAR NOT NULL,
     year                   INTEGER NOT NULL,

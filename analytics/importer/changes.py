@@ -126,10 +126,16 @@ def new_snapshot_rows(con, rows: pd.DataFrame) -> int:
         con.unregister("incoming_snapshots")
 
 
-def compare_order_lines(con, rows: pd.DataFrame, held: pd.DataFrame):
+def compare_order_lines(con, rows: pd.DataFrame, held: pd.DataFrame, no_cost=None):
     """Order lines with their EUR amounts (rows) and lines awaiting a rate (held), each
     compared with its own table; a key stored in the other table is a conflict too (a line
-    is either converted or awaiting, never both). Returns (identical, conflict) per table."""
+    is either converted or awaiting, never both). Returns (identical, conflict) per table.
+
+    A line whose file gives no cost (`no_cost`, per row) takes the stored line's cost for
+    the comparison: a cost filled in since (a standard cost, analytics.costs) or taken
+    from the product's then latest cost is the store's, not a difference in the file."""
+    if no_cost is not None and no_cost.any():
+        rows = _stored_costs(con, rows, no_cost)
     same, conflict, _ = compare_with_store(con, "orders", rows)
     none = np.zeros(len(held), dtype=bool)
     if not awaiting.exists(con):  # a store made before the table: nothing is held
@@ -138,6 +144,27 @@ def compare_order_lines(con, rows: pd.DataFrame, held: pd.DataFrame):
     conflict |= _key_stored(con, rows, awaiting.TABLE)
     held_conflict |= _key_stored(con, held, "order_lines")
     return (same, conflict), (held_same, held_conflict)
+
+
+def _stored_costs(con, rows: pd.DataFrame, no_cost: np.ndarray) -> pd.DataFrame:
+    """rows with the stored unit cost on the lines without a cost of their own that are
+    stored under their key."""
+    keys = rows.loc[no_cost, ["order_id", "line_no"]].assign(_i=np.flatnonzero(no_cost))
+    con.register("incoming_keys", keys)
+    try:
+        found = db.query(
+            con,
+            "SELECT i._i, s.unit_cost_eur FROM incoming_keys i JOIN order_lines s "
+            "ON s.order_id = i.order_id AND s.line_no = i.line_no",
+        )
+    finally:
+        con.unregister("incoming_keys")
+    if found.empty:
+        return rows
+    rows = rows.copy()
+    position = rows.columns.get_loc("unit_cost_eur")
+    rows.iloc[found["_i"].to_numpy(), position] = found["unit_cost_eur"].to_numpy()
+    return rows
 
 
 def _key_stored(con, rows: pd.DataFrame, table: str) -> np.ndarray:

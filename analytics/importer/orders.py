@@ -10,7 +10,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics import db, fx
+from analytics import costs, db, fx
 from analytics.importer.reading import DETECT, Options
 from analytics.importer.references import (
     UNASSIGNED,
@@ -81,14 +81,17 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
     )
     frame["channel"] = channel.astype("object").fillna(fallback).fillna(UNASSIGNED)
 
-    # Unit cost: the file's (in EUR, or in a stated currency), else the product's latest
+    # Unit cost: the file's (in EUR, or in a stated currency), else the product's standard
+    # cost of the day (filled in at load, analytics.costs), else the product's latest
     # stored cost, else unknown (NULL): the line loads and its margin is not counted.
     cost, cost_local, cost_currency = _cost_eur(frame, problems, options, rate)
-    stored_cost = frame["product_id"].map(last_cost).astype("float64")
+    standard = frame["product_id"].isin(costs.costed_products(con))
+    stored_cost = frame["product_id"].map(last_cost).astype("float64").where(~standard)
     from_store = cost_local.isna() & stored_cost.notna()
     frame["unit_cost_eur"] = cost.where(cost_local.notna(), stored_cost).astype("float64")
     frame["_unit_cost"] = cost_local.where(~from_store, stored_cost)
     frame["_cost_currency"] = cost_currency.where(~from_store, "EUR")
+    frame["_file_cost"] = cost_local.notna()  # the file's own, not a stored product's
     if "discount_pct" not in frame:
         frame["discount_pct"] = 0.0
     frame["net_amount_eur"] = frame["net_amount_local"] / frame["_rate"]
@@ -288,3 +291,23 @@ def awaiting_rows(frame: pd.DataFrame) -> pd.DataFrame:
     rows["unit_cost"] = frame["_unit_cost"].astype("float64")
     rows["cost_currency"] = frame["_cost_currency"].astype("object")
     return rows
+
+
+def prepare_product_costs(con, frame: pd.DataFrame, options: Options = DETECT) -> None:
+    """A product cost file's currency: its column's, else the one stated for the file
+    (--cost-currency); a cost in no stated currency is asked about, never taken as EUR."""
+    stated = (options.cost_currency or "").strip().upper()
+    if stated and stated not in known_values(con)["currencies"]:
+        raise FileRejected(
+            f"The stated cost currency “{stated}” has no exchange rates in the store "
+            "(use an ISO 4217 code such as EUR or USD)."
+        )
+    if "currency" not in frame:
+        if not stated:
+            raise ImportAmbiguous(
+                "The cost file does not say the costs' currency. Say which (e.g. "
+                "--cost-currency EUR, or map a currency column); it is not assumed to be EUR."
+            )
+        frame["currency"] = stated
+    elif stated:
+        frame["currency"] = frame["currency"].where(frame["currency"] != "", stated)

@@ -27,7 +27,12 @@ from analytics.importer.crm import (
 )
 from analytics.importer.kinds import KINDS
 from analytics.importer.loading import load, log_import, new_import_id
-from analytics.importer.orders import awaiting_rows, order_rows, prepare_orders
+from analytics.importer.orders import (
+    awaiting_rows,
+    order_rows,
+    prepare_orders,
+    prepare_product_costs,
+)
 from analytics.importer.reading import DETECT, Options, RawTable, ecb_wide_to_long, read_file
 from analytics.importer.report import FileRejected, Report
 from analytics.importer.validation import reject_duplicates, validate
@@ -88,6 +93,11 @@ def import_file(
                 prepare_opportunities(con, frame, problems)
             elif kind == "activities":
                 prepare_activities(con, frame, problems)
+            elif kind == "product_costs":
+                prepare_product_costs(con, frame, options)
+                problems.add(
+                    frame["currency"] == "", "currency", "a standard cost needs its currency"
+                )
             keyed = frame
             if kind == "plan_rates":  # an empty quarter is a key (the whole year), not a gap
                 keyed = frame.assign(
@@ -105,7 +115,7 @@ def import_file(
             valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
             rows, held = order_rows(converted), awaiting_rows(waiting_lines)
             (unchanged, conflicts), (held_unchanged, held_conflicts) = compare_order_lines(
-                con, rows, held
+                con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
             )
             conflicts = np.concatenate([conflicts, held_conflicts])
         else:
@@ -153,7 +163,7 @@ def import_file(
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
-                load(
+                costed = load(
                     con,
                     kind,
                     rows[~unchanged],
@@ -168,6 +178,11 @@ def import_file(
                 )
                 report.status = "loaded"
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
+                if kind == "product_costs":
+                    report.message += (
+                        f" {costed:,} order line{' takes' if costed == 1 else 's take'} a "
+                        "standard cost (new or changed): their margins count now."
+                    )
                 report.message += awaiting_message(report.awaiting_rate)
         else:
             report.status = "validated"

@@ -21,7 +21,7 @@ import dataclasses
 
 import pandas as pd
 
-from analytics import awaiting, db, fx, rollups
+from analytics import awaiting, costs, db, fx, rollups
 from analytics.errors import UserError
 
 UNDOABLE = {
@@ -130,6 +130,7 @@ def undo_import(con, import_id: str) -> UndoResult:
         db.execute(con, f"DELETE FROM {log} WHERE import_id = $id", params)
         db.execute(con, "UPDATE import_log SET status = 'undone' WHERE import_id = $id", params)
         if kind == "orders":
+            costs.forget_removed_lines(con)
             rollups.rebuild_sales_rollups(con)
         else:
             fx.rebuild_fx_daily(con)

@@ -274,6 +274,7 @@ def validate(
         "gdp_usd",
         "addressable_market_eur",
         "amount_local",
+        "standard_cost",
     ):
         if name in frame:
             problems.add(frame[name] < 0, name, "must not be negative")
@@ -363,6 +364,7 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "net_amount": (-1e12, 1e12, "a line's net value is at most 1,000,000,000,000 either way"),
     "discount_amount": (-1e12, 1e12, "a discount is at most 1,000,000,000,000 either way"),
     "list_price_local": (0, 1e9, "a list price is at most 1,000,000,000"),
+    "standard_cost": (0, 1e9, "a standard cost is at most 1,000,000,000"),
     "amount_local": (0, 1e12, "a deal is at most 1,000,000,000,000"),
     "quota_eur": (0, 1e12, "a quota is at most EUR 1,000,000,000,000"),
     "budget_revenue_eur": (-1e12, 1e12, "a budget is at most EUR 1,000,000,000,000 either way"),
@@ -381,6 +383,7 @@ SIGN_CHECKED = frozenset(
         "unit_price",
         "unit_cost_eur",
         "list_price_local",
+        "standard_cost",
         "amount_local",
         "quota_eur",
         "population",
