@@ -117,25 +117,32 @@ def test_a_rates_import_converts_them_with_the_rollups(fixture_con):
 
 
 def test_fx_update_converts_them(fixture_con):
+    # O10 in dollars; O11 in euros with a cost in dollars: both wait for 20 Feb's USD rate.
     late = (
         b"order_id,order_date,customer_id,country,currency,product_id,quantity,unit_price,"
-        b"channel\nO10,2024-02-20,C1,US,USD,P1,1,100,direct\n"
+        b"channel,unit_cost,cost_currency\nO10,2024-02-20,C1,US,USD,P1,1,100,direct,,\n"
+        b"O11,2024-02-20,C3,DE,EUR,P2,2,30,web,10,USD\n"
     )
-    assert importer.import_file(fixture_con, "orders", late, "late.csv").awaiting_rate["lines"] == 1
+    report = importer.import_file(fixture_con, "orders", late, "late.csv")
+    assert report.awaiting_rate["lines"] == 2, report.message
 
     class Rates:
         def get_rates(self, base, day):
             return {"USD": 1.25, "GBP": 0.85}
 
     result = fx.fetch_newer_rates(fixture_con, until=D(2024, 2, 20), rates_client=Rates())
-    assert result.ok and "1 order lines awaiting these rates are now converted" in result.message
+    assert result.ok and "2 order lines awaiting these rates are now converted" in result.message
     assert db.query_rows(
-        fixture_con, "SELECT net_amount_eur FROM order_lines WHERE order_id = 'O10'"
-    ) == [(100 / 1.25,)]
+        fixture_con,
+        "SELECT order_id, net_amount_eur, unit_cost_eur FROM order_lines "
+        "WHERE order_id IN ('O10', 'O11') ORDER BY 1",
+    ) == [("O10", 100 / 1.25, 30.0), ("O11", 60.0, 10 / 1.25)]  # O10: P1's stored 30 EUR
     day = db.query_rows(
-        fixture_con, "SELECT sum(net_amount_eur) FROM sales_daily WHERE order_date = '2024-02-20'"
+        fixture_con,
+        "SELECT sum(net_amount_eur), sum(cost_eur) FROM sales_daily "
+        "WHERE order_date = '2024-02-20'",
     )
-    assert day == [(100 / 1.25,)]
+    assert day[0] == pytest.approx((100 / 1.25 + 60, 30 + 2 * 10 / 1.25), rel=1e-12)
 
 
 def test_undoing_the_import_removes_its_waiting_lines(fixture_con):
