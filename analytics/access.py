@@ -221,6 +221,7 @@ def load(path: Path, cur: duckdb.DuckDBPyConnection) -> AccessFile:
 _RESTRICTED = {
     "countries": "country_code IN (SELECT unnest($countries))",
     "order_lines": "country_code IN (SELECT unnest($countries))",
+    "order_lines_awaiting_rate": "country_code IN (SELECT unnest($countries))",
     "sales_daily": "country_code IN (SELECT unnest($countries))",
     "orders_daily": "country_code IN (SELECT unnest($countries))",
     "opportunities": "country_code IN (SELECT unnest($countries))",

@@ -322,6 +322,8 @@ def update_rates(
     import requests
     from forex_python.converter import RatesNotAvailableError
 
+    from analytics import awaiting  # here: it imports store, which imports this module
+
     with open_read() as con:
         status = rate_status(con)
         if status.last_date is None:
@@ -385,7 +387,10 @@ def update_rates(
     with open_write() as con, db.transaction(con):
         added = insert_rates(con, rows, LIVE_SOURCE)
         rebuild_fx_daily(con)
+        released = awaiting.release(con)  # lines awaiting these rates convert with them
     message = f"Added {added} rates up to {max(r[0] for r in rows):%d %b %Y}."
+    if released:
+        message += f" {released:,} order lines awaiting these rates are now converted."
     if stopped is not None:
         message += (
             f" The server was too slow to fetch the days from {stopped:%d %b %Y} within "

@@ -57,6 +57,19 @@ def _known(column: str) -> str:
     )
 
 
+def sort_order_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite order_lines in date order (DESIGN: period filters then read only their own
+    row groups): after lines were added that start before the latest stored day."""
+    db.execute(
+        con,
+        "CREATE TEMP TABLE sorted_lines AS "
+        "SELECT * FROM order_lines ORDER BY order_date, order_id, line_no",
+    )
+    db.execute(con, "DELETE FROM order_lines")
+    db.execute(con, "INSERT INTO order_lines SELECT * FROM sorted_lines")
+    db.execute(con, "DROP TABLE sorted_lines")
+
+
 def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection, since: dt.date | None = None) -> None:
     """Rebuild sales_daily and orders_daily from order_lines, in date order, and the summaries.
 

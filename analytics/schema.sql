@@ -61,6 +61,28 @@ CREATE TABLE IF NOT EXISTS order_lines (
     PRIMARY KEY (order_id, line_no)
 );
 
+-- Order lines imported in a currency with no usable rate on their day yet (analytics.awaiting):
+-- the file's values and unit cost as given, no EUR amounts; converted into order_lines when
+-- the rates arrive. Figures read order_lines, so these lines are in none until then.
+CREATE TABLE IF NOT EXISTS order_lines_awaiting_rate (
+    order_id         VARCHAR NOT NULL,
+    line_no          INTEGER NOT NULL,
+    order_date       DATE    NOT NULL,
+    customer_id      VARCHAR NOT NULL,
+    product_id       VARCHAR NOT NULL,
+    rep_id           VARCHAR,
+    country_code     VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    quantity         INTEGER NOT NULL,
+    unit_price_local DOUBLE  NOT NULL,
+    discount_pct     DOUBLE  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    unit_cost        DOUBLE,                     -- as given, in cost_currency (NULL = unknown)
+    cost_currency    VARCHAR,
+    PRIMARY KEY (order_id, line_no)
+);
+
 CREATE TABLE IF NOT EXISTS opportunities (
     opportunity_id    VARCHAR PRIMARY KEY,
     customer_id       VARCHAR NOT NULL,
@@ -116,6 +138,24 @@ CREATE TABLE IF NOT EXISTS price_list (
     list_price_local DOUBLE  NOT NULL CHECK (list_price_local >= 0),
     valid_to         DATE,                       -- NULL = still valid
     PRIMARY KEY (product_id, country_code, valid_from)
+);
+
+-- Standard cost per product from a date (a product cost import, analytics.costs): the unit
+-- cost of order lines imported without one, converted at the order date's ECB rate.
+CREATE TABLE IF NOT EXISTS product_costs (
+    product_id    VARCHAR NOT NULL,
+    valid_from    DATE    NOT NULL,
+    currency_code VARCHAR NOT NULL,
+    standard_cost DOUBLE  NOT NULL CHECK (standard_cost >= 0),
+    PRIMARY KEY (product_id, valid_from)
+);
+
+-- The order lines whose unit_cost_eur is a standard cost from product_costs (not the
+-- file's), so that a corrected cost file corrects them too.
+CREATE TABLE IF NOT EXISTS product_cost_lines (
+    order_id VARCHAR NOT NULL,
+    line_no  INTEGER NOT NULL,
+    PRIMARY KEY (order_id, line_no)
 );
 
 CREATE TABLE IF NOT EXISTS market_data (

@@ -296,7 +296,7 @@ _DERIVED_COLUMNS = {
 # or customer without a channel or segment); DuckDB cannot alter a CHECK.
 _UNASSIGNED_CHECKS = {"order_lines": "channel", "customers": "segment"}
 # Tables of the contract added since the first release, which upgrade creates (empty).
-_ADDED_TABLES = ("plan_rates",)
+_ADDED_TABLES = ("plan_rates", "order_lines_awaiting_rate", "product_costs", "product_cost_lines")
 
 
 def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -334,7 +334,7 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         if table not in tables
         or (table in _DERIVED_COLUMNS and (table, _DERIVED_COLUMNS[table]) not in columns)
     )
-    create = [table for table in _ADDED_TABLES if table not in tables]
+    create = sorted(table for table in _ADDED_TABLES if table not in tables)
     return {"recreate": recreate, "nullable": nullable, "rebuild": rebuild, "create": create}
 
 

@@ -20,6 +20,7 @@ import streamlit as st
 
 from analytics import (
     access,
+    awaiting,
     catalog,
     db,
     demo,
@@ -179,6 +180,14 @@ def unrestricted_cursor():
 def load_catalog(version: str) -> catalog.Catalog:
     with cursor(version) as cur:
         return catalog.load(cur)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def awaiting_rate(version: str, filters: Filters) -> pd.DataFrame:
+    """Order lines awaiting a rate that the filters' periods and dimensions would include."""
+    with cursor(version) as cur:
+        periods = [(p.start, p.end) for p in (filters.period, filters.comparison)]
+        return awaiting.summary(cur, filters, periods)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
@@ -369,6 +378,7 @@ def data_quality(version: str) -> dict:
         return {
             "coverage": quality.coverage(cur),
             "unconverted": quality.unconverted_lines(cur),
+            "awaiting": awaiting.summary(cur),
             "orphans": quality.orphans(cur),
             "history": quality.import_history(cur),
             "rates": fx.rate_status(cur),

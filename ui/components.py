@@ -5,22 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting
+from analytics import awaiting, formatting
 from analytics.catalog import Catalog
 from analytics.filters import BASES, Filters
 from exports import tables
+from ui import cache
 
 
 def source_caption(filters: Filters, catalog: Catalog) -> str:
-    """The line under a figure: currency and basis, period, data and rate sources."""
+    """The line under a figure: currency and basis, period, data and rate sources, and the
+    order lines it leaves out because they await an exchange rate."""
     if filters.basis == "constant":
         basis = f"constant currency at {filters.comparison.label} average ECB rates"
     else:
         basis = "reported at each order day's ECB rate"
+    held = awaiting.describe(cache.awaiting_rate(cache.database_version(), filters))
     return (
         f"{filters.currency}, {basis} · {filters.period.label} vs {filters.comparison.label} · "
         f"Data: {catalog.data_source} · Rates: {catalog.rates.label}"
-    )
+    ) + (f" · {held}" if held else "")
 
 
 def margin_coverage_note(coverage: float | None) -> str | None:

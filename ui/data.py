@@ -202,6 +202,27 @@ def quality(summary: dict) -> None:
     else:
         st.warning("Order lines on days without a usable ECB rate (they cannot be reported):")
         st.dataframe(unconverted, hide_index=True)
+    held = summary["awaiting"]
+    if not held.empty:
+        lines = int(held["lines"].sum())
+        st.warning(
+            f"{formatting.count(lines)} order line{'' if lines == 1 else 's'} awaiting an "
+            "exchange rate: kept, and in no figure until the rate arrives. To convert them, "
+            "fetch newer rates (Exchange rates, below) or import a rates file for these "
+            "currencies and days; they convert as soon as the rates are stored."
+        )
+        st.dataframe(
+            held.rename(
+                columns={
+                    "currency_code": "Currency",
+                    "lines": "Lines",
+                    "amount_local": "Amount (local currency)",
+                    "first": "First day",
+                    "last": "Last day",
+                }
+            ),
+            hide_index=True,
+        )
     if not cache.current_user().reach.everything:
         st.caption(
             "Figures above cover your scope. The key checks span the whole store, so they are "

@@ -179,7 +179,7 @@ def _pipeline_note(data: Review) -> str:
     p = data.pipeline
     if p["snapshot_date"] is None:
         return f"No pipeline snapshot on or before {data.quarter.end:%d %b %Y}."
-    return f"{p['deals']} deals. " + pipeline_rule(p["snapshot_date"])
+    return f"{p['deals']} deals. " + pipeline_rule(p["snapshot_date"]) + p["unconverted_note"]
 
 
 def bridge_labels(data: Review) -> dict[str, str]:

@@ -346,6 +346,22 @@ def changes_inputs(dates: list, quarters: list[Period]) -> tuple:
     return target, first, last
 
 
+def _not_converted(details: pd.DataFrame) -> str:
+    """The deals the waterfall leaves out for want of a rate, named (id, amount, currency)."""
+    left_out = details[details["step"] == "not converted"]
+    if left_out.empty:
+        return ""
+    named = ", ".join(
+        f"{r.opportunity_id} ({r.customer}, {r.currency_code} {r.amount_local:,.2f})"
+        for r in left_out.itertuples()
+    )
+    return (
+        f" Not included: {len(left_out)} deal{'' if len(left_out) == 1 else 's'} in a "
+        f"currency with no current ECB rate: {named}. Fetch newer rates or import a rates "
+        "file on the Data page to count them."
+    )
+
+
 def changes(steps: pd.DataFrame, details: pd.DataFrame, currency: str, first, last, target) -> None:
     frame = steps.replace({"step": {"start": "base", "end": "current"}}).rename(
         columns={"step": "effect"}
@@ -365,7 +381,7 @@ def changes(steps: pd.DataFrame, details: pd.DataFrame, currency: str, first, la
     st.caption(
         "Every deal at its currency's latest rate, so the bars add up exactly. Won and "
         "lost: closed between the snapshots; pushed out: still open, now due after the "
-        "quarter; pulled in: existed before, now due in it. " + RATES_NOTE
+        "quarter; pulled in: existed before, now due in it. " + RATES_NOTE + _not_converted(details)
     )
     step = st.selectbox(
         "Deals behind",

@@ -40,6 +40,10 @@ def pipeline_changes(
     A deal leaves as won or lost when it closed between the snapshots; as pushed out when
     it is still open at `last` but due outside the quarter. It arrives as created when it
     was created after `first`, else as pulled in.
+    A deal in either snapshot whose currency has no latest rate cannot be converted: it is
+    in no step, and is listed in the details under the step "not converted" (amount NaN,
+    amount_local and currency_code as stored in the later snapshot it is in), for the
+    caption to name it.
     """
     condition, params = deal_condition(scope)
     frame = db.query(
@@ -98,4 +102,40 @@ def pipeline_changes(
     amounts = [float(frame["amount_first"].sum())]
     amounts += [float(totals.get(s, 0.0)) for s in CHANGE_STEPS[1:-1]]
     amounts.append(float(frame["amount_last"].sum()))
+    left_out = _unconverted(cur, first, last, quarter, scope)
+    if len(left_out):
+        details = pd.concat([details, left_out], ignore_index=True)
     return pd.DataFrame({"step": CHANGE_STEPS, "amount": amounts}), details
+
+
+def _unconverted(
+    cur: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, quarter: Period, scope: Scope
+) -> pd.DataFrame:
+    """The deals of either snapshot, due in the quarter and not omitted, whose currency has
+    no latest rate (none when the reporting currency has none: nothing converts then)."""
+    condition, params = deal_condition(scope)
+    return db.query(
+        cur,
+        f"""
+        WITH latest AS ({LATEST_RATES_SQL})
+        SELECT o.opportunity_id, o.customer_id, c.name AS customer, r.name AS rep,
+               o.created_date, o.close_date, o.status, o.stage, 'not converted' AS step,
+               CAST(NULL AS DOUBLE) AS amount,
+               arg_max(s.amount_local, s.snapshot_date) AS amount_local, o.currency_code
+        FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+        JOIN customers c USING (customer_id) JOIN reps r USING (rep_id)
+        WHERE s.snapshot_date IN ($first, $last) AND s.close_date BETWEEN $q_start AND $q_end
+          AND s.forecast_category <> 'omitted' AND {condition}
+          AND o.currency_code NOT IN (SELECT currency_code FROM latest)
+          AND EXISTS (SELECT 1 FROM latest)
+        GROUP BY ALL ORDER BY o.opportunity_id
+        """,
+        params
+        | {
+            "first": first,
+            "last": last,
+            "currency": scope.currency,
+            "q_start": quarter.start,
+            "q_end": quarter.end,
+        },
+    )

@@ -8,7 +8,8 @@ Money: open deals convert at the latest stored rate, won and lost deals at their
 date's rate. Win rate, average deal and cycle length are measured on the deals closed in
 the twelve months up to the as-of date, so that a quarter with few closed deals still has
 a rate. The pipeline figures (open, closed won, coverage, the funnel) are the roll-up's
-(analytics.crm.pipeline): as at the latest snapshot, at that day's rates.
+(analytics.crm.pipeline): as at the latest snapshot, at that day's rates; a deal in a
+currency without one is left out of them and named in their caption.
 """
 
 from __future__ import annotations
@@ -198,17 +199,21 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     conversion = stage_conversion(frame, history, stats)
     current = quarter_in_progress(cur)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
-    summaries, funnels = [], []
+    summaries, funnels, unconverted = [], [], []
     for quarter in quarters:
         in_snapshot = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
         summary = pipeline.rollup(cur, quarter, snapshot, scope, in_snapshot)
         summary["velocity_per_day"] = velocity(summary["deals"], stats)
         summaries.append(summary)
         funnels.append(funnel(in_snapshot, conversion, quarter))
+        unconverted.append(pipeline.unconverted_deals(cur, quarter, snapshot, scope))
+    left_out = pd.concat(unconverted, ignore_index=True).drop_duplicates("opportunity_id")
     return {
         "as_of": today,
         "snapshot": snapshot,
-        "rate_rule": pipeline.rate_rule(snapshot),
+        # The rule under every pipeline figure, naming any deal it could not convert.
+        "rate_rule": pipeline.rate_rule(snapshot) + pipeline.unconverted_note(left_out, snapshot),
+        "unconverted": left_out,
         "stats": stats,
         "summaries": summaries,
         "funnels": funnels,

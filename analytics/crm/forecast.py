@@ -112,6 +112,9 @@ def forecast_view(
         result["closed_commit_share"] = metrics.ratio(result["closed_commit"], result["quota"])
     return {
         "forecast": result,
-        "rate_rule": pipeline.rate_rule(snapshot) if snapshot else None,
+        # The rule under the forecast figures, naming any deal they could not convert.
+        "rate_rule": pipeline.rate_rule(snapshot) + result["unconverted_note"]
+        if snapshot
+        else None,
         "accuracy": forecast_accuracy(cur, past, week, scope),
     }

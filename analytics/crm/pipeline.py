@@ -8,7 +8,10 @@ Closed won = deals won in the quarter up to the snapshot date, at the same rate,
 
     coverage = open pipeline / (quota - closed won)           (DESIGN's CRM definition)
 
-compares amounts at one rate. Taken from a snapshot, the figure is reproducible: it does
+compares amounts at one rate. A deal in a currency with no ECB rate on the snapshot day
+cannot be converted: the figures leave it out and `unconverted_deals` names it, so that
+every caption under them can say which deals are missing (id, amount, currency) instead of
+the total dropping silently. Taken from a snapshot, the figure is reproducible: it does
 not move when deals change later. The Quarterly review's next-quarter pipeline, Team's
 pipeline coverage and Team's forecast are all this roll-up.
 """
@@ -52,8 +55,9 @@ def snapshot_deals(
     """The deals behind the roll-up: open in the snapshot, due in the quarter, not omitted.
 
     Grain: one row per deal, as in the snapshot (stage, forecast_category, close_date,
-    amount_local) with status "open" and amount at the snapshot date's rate. Raises
-    RateUnavailable when a deal's currency has no rate that day."""
+    amount_local) with status "open" and amount at the snapshot date's rate. A deal whose
+    currency has no rate that day is left out (`unconverted_deals` names it); raises
+    RateUnavailable when the reporting currency itself has none, as nothing converts."""
     condition, params = deal_condition(scope)
     frame = db.query(
         cur,
@@ -78,13 +82,85 @@ def snapshot_deals(
             "currency": scope.currency,
         },
     )
-    if frame["amount"].isna().any():
-        missing = ", ".join(sorted(set(frame.loc[frame["amount"].isna(), "currency_code"])))
+    if frame["amount"].isna().any() and not _has_rate(cur, scope.currency, snapshot):
         raise RateUnavailable(
-            f"No ECB rate for {missing} into {scope.currency} on {snapshot:%d %b %Y}, so the "
-            "pipeline in that day's snapshot cannot be converted."
+            f"No ECB rate for {scope.currency} on {snapshot:%d %b %Y}, so the pipeline in "
+            "that day's snapshot cannot be converted. Choose another reporting currency or "
+            "update the rates."
         )
-    return frame
+    return frame[frame["amount"].notna()].reset_index(drop=True)
+
+
+def _has_rate(cur: duckdb.DuckDBPyConnection, currency: str, day: dt.date) -> bool:
+    return bool(
+        db.query_rows(
+            cur,
+            "SELECT count(*) FROM fx_daily WHERE rate_date = $day AND currency_code = $currency",
+            {"day": day, "currency": currency},
+        )[0][0]
+    )
+
+
+def unconverted_deals(
+    cur: duckdb.DuckDBPyConnection, quarter: Period, snapshot: dt.date, scope: Scope
+) -> pd.DataFrame:
+    """The deals the roll-up of `quarter` as at `snapshot` leaves out because their currency
+    has no ECB rate on the snapshot day: open in the snapshot and due in the quarter (not
+    omitted), or won in the quarter up to the snapshot. Grain: one row per deal
+    (opportunity_id, customer, currency_code, amount_local, status); empty when the
+    reporting currency itself has no rate that day (then nothing converts, and the roll-up
+    raises instead)."""
+    condition, params = deal_condition(scope)
+    return db.query(
+        cur,
+        f"""
+        WITH rates AS ({_SNAPSHOT_RATES_SQL}),
+        deals AS (
+            SELECT s.opportunity_id, o.currency_code, s.amount_local, 'open' AS status
+            FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+            WHERE s.snapshot_date = $snapshot AND s.close_date BETWEEN $start AND $end
+              AND s.forecast_category <> 'omitted' AND {condition}
+            UNION ALL
+            SELECT o.opportunity_id, o.currency_code, o.amount_local, 'won' AS status
+            FROM opportunities o
+            WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $won_end AND {condition}
+        )
+        SELECT d.opportunity_id, c.name AS customer, d.currency_code, d.amount_local, d.status
+        FROM deals d JOIN opportunities o USING (opportunity_id)
+        JOIN customers c ON c.customer_id = o.customer_id
+        WHERE d.currency_code NOT IN (SELECT currency_code FROM rates)
+          AND EXISTS (SELECT 1 FROM rates)
+        ORDER BY d.status, d.opportunity_id
+        """,
+        params
+        | {
+            "snapshot": snapshot,
+            "start": quarter.start,
+            "end": quarter.end,
+            "won_end": min(quarter.end, snapshot),
+            "currency": scope.currency,
+        },
+    )
+
+
+def unconverted_note(deals: pd.DataFrame, day: dt.date) -> str:
+    """The caption naming the deals a figure leaves out for want of a rate on `day` (""
+    when there are none): each deal's id, amount and currency, and the fix."""
+    if deals is None or deals.empty:
+        return ""
+    unique = deals.drop_duplicates("opportunity_id")
+    named = ", ".join(
+        f"{row.opportunity_id} ({row.customer}, {row.currency_code} {row.amount_local:,.2f}"
+        f"{', won' if row.status == 'won' else ''})"
+        for row in unique.itertuples()
+    )
+    currencies = ", ".join(sorted(set(unique["currency_code"])))
+    noun = "deal" if len(unique) == 1 else "deals"
+    return (
+        f" Not included: {len(unique)} {noun} in {currencies}, with no ECB rate on "
+        f"{day:%d %b %Y}: {named}. Fetch newer rates or import a rates file on the Data page "
+        "to count them."
+    )
 
 
 def _quota_and_won(
@@ -151,11 +227,13 @@ def rollup(
     """The roll-up of `quarter` as at `snapshot` (see the module docstring).
 
     Keys: quarter (label), snapshot_date, commit, best_case, pipeline, deals (count), quota,
-    won, coverage, and commit_share / best_case_share / pipeline_share (of quota). Pass
-    `deals` (snapshot_deals' frame) when it is already read."""
+    won, coverage, commit_share / best_case_share / pipeline_share (of quota), and
+    unconverted_note (the deals left out for want of a rate, for the caption; "" when
+    none). Pass `deals` (snapshot_deals' frame) when it is already read."""
     if deals is None:
         deals = snapshot_deals(cur, quarter, snapshot, scope)
     quota, won = _quota_and_won(cur, quarter, snapshot, scope)
+    left_out = unconverted_deals(cur, quarter, snapshot, scope)
     amounts = levels(deals)
     shares = {f"{k}_share": metrics.ratio(v, quota) for k, v in amounts.items()}
     return {
@@ -167,6 +245,7 @@ def rollup(
         "won": won,
         "coverage": coverage(amounts["pipeline"], quota, won),
         **shares,
+        "unconverted_note": unconverted_note(left_out, snapshot),
     }
 
 
@@ -186,4 +265,8 @@ EMPTY_KEYS = (
 
 def no_snapshot(quarter: Period) -> dict:
     """The roll-up's keys when the store holds no snapshot to take it at."""
-    return {"quarter": quarter.label, "snapshot_date": None} | dict.fromkeys(EMPTY_KEYS)
+    return (
+        {"quarter": quarter.label, "snapshot_date": None}
+        | dict.fromkeys(EMPTY_KEYS)
+        | {"unconverted_note": ""}
+    )

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics import db
+from analytics import awaiting, db
 from analytics.importer.kinds import KEYS, TABLE_COLUMNS, table_of
 from analytics.importer.orders import order_rows
 
@@ -51,16 +51,17 @@ def target_rows(kind: str, valid: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def compare_with_store(con, kind: str, rows: pd.DataFrame):
+def compare_with_store(con, kind: str, rows: pd.DataFrame, table: str | None = None):
     """Per row: already stored identically; stored under its key with other values; and
-    (master data) an update. Returns three boolean arrays."""
+    (master data) an update. Returns three boolean arrays. `table` is the kind's own table
+    unless given (order lines awaiting a rate are compared with theirs)."""
     n = len(rows)
     if n == 0:
         empty = np.zeros(0, dtype=bool)
         return empty, empty, empty
     key = KEYS[kind]
     columns = list(rows.columns)
-    table = db.identifier(table_of(kind), db.TABLES)
+    table = db.identifier(table or table_of(kind), db.TABLES)
     con.register("incoming_rows", rows.assign(_i=np.arange(n)))
     try:
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in columns)
@@ -123,3 +124,61 @@ def new_snapshot_rows(con, rows: pd.DataFrame) -> int:
         )
     finally:
         con.unregister("incoming_snapshots")
+
+
+def compare_order_lines(con, rows: pd.DataFrame, held: pd.DataFrame, no_cost=None):
+    """Order lines with their EUR amounts (rows) and lines awaiting a rate (held), each
+    compared with its own table; a key stored in the other table is a conflict too (a line
+    is either converted or awaiting, never both). Returns (identical, conflict) per table.
+
+    A line whose file gives no cost (`no_cost`, per row) takes the stored line's cost for
+    the comparison: a cost filled in since (a standard cost, analytics.costs) or taken
+    from the product's then latest cost is the store's, not a difference in the file."""
+    if no_cost is not None and no_cost.any():
+        rows = _stored_costs(con, rows, no_cost)
+    same, conflict, _ = compare_with_store(con, "orders", rows)
+    none = np.zeros(len(held), dtype=bool)
+    if not awaiting.exists(con):  # a store made before the table: nothing is held
+        return (same, conflict), (none, none | _key_stored(con, held, "order_lines"))
+    held_same, held_conflict, _ = compare_with_store(con, "orders", held, awaiting.TABLE)
+    conflict |= _key_stored(con, rows, awaiting.TABLE)
+    held_conflict |= _key_stored(con, held, "order_lines")
+    return (same, conflict), (held_same, held_conflict)
+
+
+def _stored_costs(con, rows: pd.DataFrame, no_cost: np.ndarray) -> pd.DataFrame:
+    """rows with the stored unit cost on the lines without a cost of their own that are
+    stored under their key."""
+    keys = rows.loc[no_cost, ["order_id", "line_no"]].assign(_i=np.flatnonzero(no_cost))
+    con.register("incoming_keys", keys)
+    try:
+        found = db.query(
+            con,
+            "SELECT i._i, s.unit_cost_eur FROM incoming_keys i JOIN order_lines s "
+            "ON s.order_id = i.order_id AND s.line_no = i.line_no",
+        )
+    finally:
+        con.unregister("incoming_keys")
+    if found.empty:
+        return rows
+    rows = rows.copy()
+    position = rows.columns.get_loc("unit_cost_eur")
+    rows.iloc[found["_i"].to_numpy(), position] = found["unit_cost_eur"].to_numpy()
+    return rows
+
+
+def _key_stored(con, rows: pd.DataFrame, table: str) -> np.ndarray:
+    if rows.empty:
+        return np.zeros(0, dtype=bool)
+    con.register("incoming_keys", rows[["order_id", "line_no"]].assign(_i=np.arange(len(rows))))
+    try:
+        found = db.query(
+            con,
+            f"SELECT i._i FROM incoming_keys i JOIN {db.identifier(table)} s "
+            "ON s.order_id = i.order_id AND s.line_no = i.line_no",
+        )
+    finally:
+        con.unregister("incoming_keys")
+    stored = np.zeros(len(rows), dtype=bool)
+    stored[found["_i"].to_numpy()] = True
+    return stored

@@ -89,8 +89,8 @@ def _derived_ids(frame: pd.DataFrame) -> pd.Series:
 
 def created_references(con, kind: str, frame: pd.DataFrame, problems: Problems) -> dict:
     """The customers, reps and products the valid rows name that the store lacks:
-    opportunities and activities create customers and reps, quotas reps, price lists
-    products."""
+    opportunities and activities create customers and reps, quotas reps, price lists and
+    product costs products."""
     valid = frame.drop(index=problems.rejected_index())
     if kind in ("opportunities", "activities"):
         created = {}
@@ -104,7 +104,7 @@ def created_references(con, kind: str, frame: pd.DataFrame, problems: Problems) 
     if kind == "quotas":
         reps = new_reps(con, valid)
         return {"reps": reps} if reps is not None else {}
-    if kind == "price_lists":
+    if kind in ("price_lists", "product_costs"):
         known = {r[0] for r in db.query_rows(con, "SELECT product_id FROM products")}
         rows = valid[~valid["product_id"].isin(known)].drop_duplicates("product_id")
         if rows.empty:

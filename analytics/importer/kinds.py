@@ -360,6 +360,34 @@ KINDS: dict[str, Kind] = {
             ),
         ),
         Kind(
+            "product_costs",
+            "Product costs",
+            (
+                F(
+                    "product_id",
+                    "text",
+                    aliases=("product code", "product", "sku", "item code", "material"),
+                ),
+                F(
+                    "standard_cost",
+                    "number",
+                    aliases=("standard cost", "unit cost", "cost", "standard price"),
+                ),
+                F("valid_from", "date", aliases=("valid from", "from", "start date")),
+                # Stated in the file or for the whole file (--cost-currency); never assumed.
+                F("currency", "currency", False, ("currency code", "cost currency")),
+            ),
+            ("product_id", "valid_from"),
+            (
+                {
+                    "product_id": "P-100",
+                    "standard_cost": "41.50",
+                    "valid_from": "2026-01-01",
+                    "currency": "EUR",
+                },
+            ),
+        ),
+        Kind(
             "market_data",
             "Market data",
             (
@@ -421,6 +449,7 @@ TABLES = {
     "budgets": "budgets",
     "opportunities": "opportunities",
     "price_lists": "price_list",
+    "product_costs": "product_costs",
     "market_data": "market_data",
     "activities": "activities",
     "plan_rates": "plan_rates",
@@ -468,6 +497,7 @@ TABLE_COLUMNS = {
         "list_price_local",
         "valid_to",
     ],
+    "product_costs": ["product_id", "valid_from", "currency_code", "standard_cost"],
     "market_data": ["country_code", "year", "population", "gdp_usd", "addressable_market_eur"],
     "activities": ["activity_id", "rep_id", "customer_id", "activity_date", "type"],
     "plan_rates": ["year", "quarter", "currency_code", "units_per_eur"],
@@ -482,6 +512,7 @@ KEYS = {
     "budgets": ["country_code", "product_line", "quarter_start"],
     "opportunities": ["opportunity_id"],
     "price_lists": ["product_id", "country_code", "valid_from"],
+    "product_costs": ["product_id", "valid_from"],
     "market_data": ["country_code", "year"],
     "activities": ["activity_id"],
     # quarter NULL (the whole year) is part of the key: compared IS NOT DISTINCT FROM.

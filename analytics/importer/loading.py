@@ -12,7 +12,8 @@ import uuid
 
 import pandas as pd
 
-from analytics import db, fx, rollups
+from analytics import awaiting as held_lines
+from analytics import costs, db, fx, rollups
 from analytics.importer import undo
 from analytics.importer.kinds import KEYS, TABLES
 from analytics.importer.report import Report
@@ -27,13 +28,17 @@ def load(
     snapshots=None,
     import_id: str | None = None,
     held: pd.DataFrame | None = None,
-) -> None:
+    awaiting: pd.DataFrame | None = None,
+) -> int:
     """Insert (or for master data upsert) in one transaction with the derived tables.
 
     For orders and rates, `held` (every row of the file that is stored after the load, with
-    `_inserted` true for the rows this load adds) is recorded under import_id, for undo."""
+    `_inserted` true for the rows this load adds) is recorded under import_id, for undo.
+    `awaiting` (orders): lines kept without a rate, held apart (analytics.awaiting).
+    Returns the order lines whose unit cost a standard cost set or changed (product costs)."""
     if import_id is not None and held is not None:
         undo.ensure_tables(con)
+    costed = 0
     with db.transaction(con):
         if import_id is not None and held is not None:
             undo.record(con, kind, import_id, held)
@@ -41,18 +46,30 @@ def load(
             _insert(con, name, table, upsert=False)
         if kind == "orders":
             _insert_order_lines(con, rows)
+            if awaiting is not None:
+                held_lines.hold(con, awaiting)
+            costs.apply(con)  # lines without a cost take their product's standard cost
             rollups.rebuild_sales_rollups(con)
         elif kind == "rates":
             _insert(con, "fx_rates", rows.assign(source=source), upsert=False)
             fx.rebuild_fx_daily(con)
+            # Lines awaiting these rates convert with them; standard costs in a currency
+            # that had no rate on a line's day may now convert too.
+            if not held_lines.release(con) and costs.apply(con):
+                rollups.rebuild_sales_rollups(con)
         elif kind == "plan_rates":
             _replace_plan_rates(con, rows)
         else:
             _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
+            if kind == "product_costs":
+                costed = costs.apply(con)
+                if costed:
+                    rollups.rebuild_sales_rollups(con)
         if snapshots is not None and len(snapshots):
             _insert(
                 con, "opportunity_snapshots", snapshots, upsert=["snapshot_date", "opportunity_id"]
             )
+    return costed
 
 
 def _insert_order_lines(con, rows: pd.DataFrame) -> None:
@@ -62,14 +79,7 @@ def _insert_order_lines(con, rows: pd.DataFrame) -> None:
     rows = rows.sort_values(["order_date", "order_id", "line_no"], kind="stable")
     _insert(con, "order_lines", rows, upsert=False)
     if latest is not None and len(rows) and rows["order_date"].min() < latest:
-        db.execute(
-            con,
-            "CREATE TEMP TABLE sorted_lines AS "
-            "SELECT * FROM order_lines ORDER BY order_date, order_id, line_no",
-        )
-        db.execute(con, "DELETE FROM order_lines")
-        db.execute(con, "INSERT INTO order_lines SELECT * FROM sorted_lines")
-        db.execute(con, "DROP TABLE sorted_lines")
+        rollups.sort_order_lines(con)
 
 
 def _replace_plan_rates(con, rows: pd.DataFrame) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics import db
+from analytics import costs, db, fx
 from analytics.importer.reading import DETECT, Options
 from analytics.importer.references import (
     UNASSIGNED,
@@ -39,18 +39,18 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
 
     rate = _rates(con, frame)
     frame["_rate"] = rate(frame["currency"])
-    has_date_and_currency = frame["order_date"].notna() & frame["currency"].isin(
-        known_values(con)["currencies"]
-    )
+    # No euro rate exists before 1999: such a line can never convert, so it is rejected
+    # (a later one without a rate awaits it, below).
     problems.add(
-        has_date_and_currency & frame["_rate"].isna(),
+        frame["order_date"].notna()
+        & (pd.to_datetime(frame["order_date"]) < pd.Timestamp(fx.FIRST_RATE_DATE))
+        & pd.isna(frame["_rate"]),
         "currency",
         lambda rows: [
             f"no exchange rate for {c} on {d:%Y-%m-%d}"
             for c, d in zip(rows["currency"], rows["order_date"], strict=True)
         ],
     )
-
     customers = db.query(con, "SELECT customer_id, segment FROM customers")
     segment_of = dict(zip(customers["customer_id"], customers["segment"], strict=True))
     products = db.query(
@@ -81,14 +81,25 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
     )
     frame["channel"] = channel.astype("object").fillna(fallback).fillna(UNASSIGNED)
 
-    # Unit cost: the file's (in EUR, or in a stated currency), else the product's latest
+    # Unit cost: the file's (in EUR, or in a stated currency), else the product's standard
+    # cost of the day (filled in at load, analytics.costs), else the product's latest
     # stored cost, else unknown (NULL): the line loads and its margin is not counted.
-    cost = _cost_eur(frame, problems, options, rate)
-    frame["unit_cost_eur"] = cost.fillna(frame["product_id"].map(last_cost)).astype("float64")
+    cost, cost_local, cost_currency = _cost_eur(frame, problems, options, rate)
+    standard = frame["product_id"].isin(costs.costed_products(con))
+    stored_cost = frame["product_id"].map(last_cost).astype("float64").where(~standard)
+    from_store = cost_local.isna() & stored_cost.notna()
+    frame["unit_cost_eur"] = cost.where(cost_local.notna(), stored_cost).astype("float64")
+    frame["_unit_cost"] = cost_local.where(~from_store, stored_cost)
+    frame["_cost_currency"] = cost_currency.where(~from_store, "EUR")
+    frame["_file_cost"] = cost_local.notna()  # the file's own, not a stored product's
     if "discount_pct" not in frame:
         frame["discount_pct"] = 0.0
     frame["net_amount_eur"] = frame["net_amount_local"] / frame["_rate"]
-
+    # A line whose currency or cost currency has no rate on its day is kept, awaiting the
+    # rate (analytics.awaiting says why it is held apart and how it converts later).
+    frame["_awaiting"] = frame["order_date"].notna() & (
+        pd.isna(frame["_rate"]) | (frame["_unit_cost"].notna() & frame["unit_cost_eur"].isna())
+    )
     valid = frame.drop(index=problems.rejected_index())
     created = {}
     customers_new = new_customers(con, valid, valid["channel"])
@@ -218,12 +229,17 @@ def _rates(con, frame: pd.DataFrame):
     return rate
 
 
-def _cost_eur(frame: pd.DataFrame, problems: Problems, options: Options, rate) -> pd.Series:
-    """The file's unit cost in EUR: unit_cost_eur as it is, or unit_cost converted from its
-    stated currency at the order date's rate. A cost in no stated currency is asked about."""
+def _cost_eur(
+    frame: pd.DataFrame, problems: Problems, options: Options, rate
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The file's unit cost: in EUR (NaN where its currency has no rate on the order date:
+    the line then awaits one), as given, and its currency. unit_cost_eur is taken as it is;
+    unit_cost is converted from its stated currency at the order date's rate. A cost in no
+    stated currency is asked about."""
     cost = frame.get("unit_cost_eur", pd.Series(np.nan, frame.index)).astype("float64")
+    none = pd.Series(None, frame.index, dtype="object")
     if "unit_cost" not in frame or frame["unit_cost"].isna().all():
-        return cost
+        return cost, cost, none.where(cost.isna(), "EUR")
     if "cost_currency" in frame:
         currency = frame["cost_currency"].replace("", np.nan)
         if options.cost_currency:
@@ -237,19 +253,15 @@ def _cost_eur(frame: pd.DataFrame, problems: Problems, options: Options, rate) -
         )
     has_cost = frame["unit_cost"].notna()
     problems.add(has_cost & currency.isna(), "cost_currency", "a unit cost needs its currency")
-    converted = frame["unit_cost"] / rate(currency.fillna(""))
-    problems.add(
-        has_cost & currency.notna() & frame["order_date"].notna() & pd.isna(converted),
-        "cost_currency",
-        lambda rows: [
-            f"no exchange rate for the cost currency {c} on {d:%Y-%m-%d}"
-            for c, d in zip(currency[rows.index], rows["order_date"], strict=True)
-        ],
-    )
-    return cost.fillna(pd.Series(converted, frame.index))
+    converted = pd.Series(frame["unit_cost"] / rate(currency.fillna("")), frame.index)
+    given = cost.isna() & has_cost
+    local = cost.where(~given, frame["unit_cost"])
+    currency = none.where(cost.isna(), "EUR").where(~given, currency)
+    return cost.fillna(converted), local, currency
 
 
 def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The lines as order_lines holds them."""
     rep = frame["rep_id"] if "rep_id" in frame else pd.Series("", frame.index)
     return pd.DataFrame(
         {
@@ -270,3 +282,32 @@ def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "unit_cost_eur": frame["unit_cost_eur"],
         }
     )
+
+
+def awaiting_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lines awaiting a rate as analytics.awaiting holds them: the file's values, their unit
+    cost as given with its currency, no EUR amounts."""
+    rows = order_rows(frame).drop(columns=["net_amount_eur", "unit_cost_eur"])
+    rows["unit_cost"] = frame["_unit_cost"].astype("float64")
+    rows["cost_currency"] = frame["_cost_currency"].astype("object")
+    return rows
+
+
+def prepare_product_costs(con, frame: pd.DataFrame, options: Options = DETECT) -> None:
+    """A product cost file's currency: its column's, else the one stated for the file
+    (--cost-currency); a cost in no stated currency is asked about, never taken as EUR."""
+    stated = (options.cost_currency or "").strip().upper()
+    if stated and stated not in known_values(con)["currencies"]:
+        raise FileRejected(
+            f"The stated cost currency “{stated}” has no exchange rates in the store "
+            "(use an ISO 4217 code such as EUR or USD)."
+        )
+    if "currency" not in frame:
+        if not stated:
+            raise ImportAmbiguous(
+                "The cost file does not say the costs' currency. Say which (e.g. "
+                "--cost-currency EUR, or map a currency column); it is not assumed to be EUR."
+            )
+        frame["currency"] = stated
+    elif stated:
+        frame["currency"] = frame["currency"].where(frame["currency"] != "", stated)

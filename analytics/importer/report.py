@@ -44,6 +44,8 @@ class Report:
     columns: dict = dataclasses.field(default_factory=dict)  # field -> the file's column
     header_signature: str = ""  # the same for files with the same column names
     mapping_name: str | None = None  # the saved mapping applied, if any
+    # Orders: the lines kept awaiting an exchange rate ({"lines": n, "currencies": [...]}).
+    awaiting_rate: dict = dataclasses.field(default_factory=dict)
     import_id: str | None = None  # in import_log; `python -m analytics import-undo ID`
 
     def to_dict(self) -> dict:

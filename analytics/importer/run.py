@@ -9,9 +9,11 @@ import re
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.importer.changes import (
+    compare_order_lines,
     compare_with_store,
     new_snapshot_rows,
     snapshot_rows,
@@ -25,7 +27,12 @@ from analytics.importer.crm import (
 )
 from analytics.importer.kinds import KINDS
 from analytics.importer.loading import load, log_import, new_import_id
-from analytics.importer.orders import prepare_orders
+from analytics.importer.orders import (
+    awaiting_rows,
+    order_rows,
+    prepare_orders,
+    prepare_product_costs,
+)
 from analytics.importer.reading import DETECT, Options, RawTable, ecb_wide_to_long, read_file
 from analytics.importer.report import FileRejected, Report
 from analytics.importer.validation import reject_duplicates, validate
@@ -86,6 +93,11 @@ def import_file(
                 prepare_opportunities(con, frame, problems)
             elif kind == "activities":
                 prepare_activities(con, frame, problems)
+            elif kind == "product_costs":
+                prepare_product_costs(con, frame, options)
+                problems.add(
+                    frame["currency"] == "", "currency", "a standard cost needs its currency"
+                )
             keyed = frame
             if kind == "plan_rates":  # an empty quarter is a key (the whole year), not a gap
                 keyed = frame.assign(
@@ -95,8 +107,20 @@ def import_file(
             reject_duplicates(keyed, problems, list(KINDS[kind].key), " / ".join(KINDS[kind].key))
             created = created_references(con, kind, frame, problems)
         valid = frame.drop(index=problems.rejected_index())
-        rows = target_rows(kind, valid)
-        unchanged, conflicts, updated = compare_with_store(con, kind, rows)
+        held = None
+        if kind == "orders":
+            # Lines awaiting a rate are kept apart from the converted ones (analytics.awaiting).
+            waiting = valid["_awaiting"].to_numpy(dtype=bool)
+            converted, waiting_lines = valid[~waiting], valid[waiting]
+            valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
+            rows, held = order_rows(converted), awaiting_rows(waiting_lines)
+            (unchanged, conflicts), (held_unchanged, held_conflicts) = compare_order_lines(
+                con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
+            )
+            conflicts = np.concatenate([conflicts, held_conflicts])
+        else:
+            rows = target_rows(kind, valid)
+            unchanged, conflicts, updated = compare_with_store(con, kind, rows)
         if kind in ("orders", "rates") and conflicts.any():
             label = "order line" if kind == "orders" else "rate"
             bad = valid.index[conflicts]
@@ -107,7 +131,14 @@ def import_file(
                 "delete the stored one first",
                 pd.Series("", frame.index),
             )
-            rows, unchanged = rows[~conflicts], unchanged[~conflicts]
+            if kind == "orders":
+                rows, unchanged = rows[~conflicts[: len(rows)]], unchanged[~conflicts[: len(rows)]]
+                held, held_unchanged = held[~held_conflicts], held_unchanged[~held_conflicts]
+            else:
+                rows, unchanged = rows[~conflicts], unchanged[~conflicts]
+        if kind == "orders":
+            updated = np.zeros(0, dtype=bool)
+            report.awaiting_rate = awaiting_report(held)
         snapshots = snapshot_rows(valid) if kind == "opportunities" else None
         new_snapshots = new_snapshot_rows(con, snapshots) if snapshots is not None else 0
         if snapshots is not None and len(snapshots):
@@ -121,6 +152,8 @@ def import_file(
         report.rows_rejected = int(rejected["line"].nunique())
         report.rows_loaded = report.rows_read - report.rows_rejected
         report.unchanged = int(unchanged.sum())
+        if held is not None:
+            report.unchanged += int(held_unchanged.sum())
         report.updated = int(updated.sum()) if kind not in ("orders", "rates") else 0
         report.created = {name: len(table) for name, table in created.items()}
         if report.rows_loaded == 0:
@@ -130,7 +163,7 @@ def import_file(
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
-                load(
+                costed = load(
                     con,
                     kind,
                     rows[~unchanged],
@@ -138,10 +171,19 @@ def import_file(
                     f"import: {file_name}",
                     snapshots,
                     import_id,
-                    rows.assign(_inserted=~unchanged) if kind in ("orders", "rates") else None,
+                    _held_keys(
+                        kind, rows, unchanged, held, held_unchanged if held is not None else None
+                    ),
+                    awaiting=held[~held_unchanged] if held is not None else None,
                 )
                 report.status = "loaded"
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
+                if kind == "product_costs":
+                    report.message += (
+                        f" {costed:,} order line{' takes' if costed == 1 else 's take'} a "
+                        "standard cost (new or changed): their margins count now."
+                    )
+                report.message += awaiting_message(report.awaiting_rate)
         else:
             report.status = "validated"
             if report.unchanged == report.rows_loaded and not created and not new_snapshots:
@@ -153,6 +195,7 @@ def import_file(
                 report.message = (
                     f"{report.rows_loaded:,} of {report.rows_read:,} rows can be loaded."
                 )
+                report.message += awaiting_message(report.awaiting_rate)
     except FileRejected as problem:
         report.status, report.message = "rejected", str(problem)
         report.rows_loaded, report.rows_rejected = 0, report.rows_read
@@ -163,6 +206,56 @@ def import_file(
     if commit:
         log_import(con, report, data, started, import_id)
     return report
+
+
+def _held_keys(kind, rows, unchanged, held, held_unchanged) -> pd.DataFrame | None:
+    """The rows an orders or rates import holds after loading, `_inserted` true for those it
+    adds (undo reads them); an orders import's lines awaiting a rate included."""
+    if kind == "rates":
+        return rows.assign(_inserted=~unchanged)
+    if kind != "orders":
+        return None
+    key = ["order_id", "line_no", "_inserted"]
+    return pd.concat(
+        [rows.assign(_inserted=~unchanged)[key], held.assign(_inserted=~held_unchanged)[key]]
+    )
+
+
+def awaiting_report(held: pd.DataFrame) -> dict:
+    """The report's "awaiting a rate" entry: the file's lines kept without a rate, per
+    currency (lines, local amount, first and last date)."""
+    if held is None or held.empty:
+        return {}
+    groups = held.groupby("currency_code").agg(
+        lines=("order_id", "size"),
+        amount_local=("net_amount_local", "sum"),
+        first=("order_date", "min"),
+        last=("order_date", "max"),
+    )
+    return {
+        "lines": len(held),
+        "currencies": [
+            {"currency": c, **{k: v for k, v in row.items()}}
+            for c, row in groups.to_dict("index").items()
+        ],
+    }
+
+
+def awaiting_message(entry: dict) -> str:
+    if not entry:
+        return ""
+    parts = ", ".join(
+        f"{c['currency']} {c['amount_local']:,.2f} ({c['first']:%d %b %Y}"
+        + ("" if c["first"] == c["last"] else f" – {c['last']:%d %b %Y}")
+        + ")"
+        for c in entry["currencies"]
+    )
+    noun = "line is" if entry["lines"] == 1 else "lines are"
+    return (
+        f" {entry['lines']:,} {noun} awaiting a rate ({parts}): kept, and left out of "
+        "converted figures until the rates arrive; fetch newer rates or import a rates file "
+        "to convert them."
+    )
 
 
 # A report's closing lines: totals, notices, who ran it. Only the trailing rows are taken for

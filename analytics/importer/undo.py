@@ -21,7 +21,7 @@ import dataclasses
 
 import pandas as pd
 
-from analytics import db, fx, rollups
+from analytics import awaiting, costs, db, fx, rollups
 from analytics.errors import UserError
 
 UNDOABLE = {
@@ -120,9 +120,17 @@ def undo_import(con, import_id: str) -> UndoResult:
         gone = f"EXISTS ({mine} AND {same('h', 's')} AND NOT {elsewhere})"
         removed = db.query_rows(con, f"SELECT count(*) FROM {stored} s WHERE {gone}", params)[0][0]
         db.execute(con, f"DELETE FROM {stored} s WHERE {gone}", params)
+        if kind == "orders" and awaiting.exists(con):
+            # Its lines still awaiting a rate go too (they are held apart, analytics.awaiting).
+            held = db.identifier(awaiting.TABLE)
+            removed += db.query_rows(con, f"SELECT count(*) FROM {held} s WHERE {gone}", params)[0][
+                0
+            ]
+            db.execute(con, f"DELETE FROM {held} s WHERE {gone}", params)
         db.execute(con, f"DELETE FROM {log} WHERE import_id = $id", params)
         db.execute(con, "UPDATE import_log SET status = 'undone' WHERE import_id = $id", params)
         if kind == "orders":
+            costs.forget_removed_lines(con)
             rollups.rebuild_sales_rollups(con)
         else:
             fx.rebuild_fx_daily(con)

@@ -99,7 +99,12 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "split_orders",
             ]
         ),
-        "create": ["plan_rates"],
+        "create": [
+            "order_lines_awaiting_rate",
+            "plan_rates",
+            "product_cost_lines",
+            "product_costs",
+        ],
     }
     assert store.needs_upgrade(old) and not store.needs_upgrade(fresh)
     assert store.upgrade(old) is True
