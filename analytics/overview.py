@@ -104,28 +104,53 @@ def order_counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int,
     return int(row[0]), int(row[1])
 
 
-def active_customers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
+def active_customers(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> tuple[int, int]:
     """Distinct customers with a matching order line in the period and in the comparison period.
 
-    Grain: one row per period. A distinct count cannot be summed from a rollup, so this
-    reads order_lines; its date order lets DuckDB skip everything outside the two periods.
+    Grain: one row per period. Exact, not estimated: account_monthly holds one row per
+    customer and month (and key) it sold in, so a customer is active in a period iff it has a
+    row in one of the period's whole months or a line on one of its remaining days. Each
+    period is split into whole months (read from the summary) and edge days (read from
+    order_lines, which is in date order, so at most two months' lines are read); the distinct
+    count is taken over the union. `use_summary=False` reads only order_lines (the definition
+    the summary path is tested against).
     """
-    conditions, params = dimension_conditions(filters, product_line="product_id")
-    flags, flag_params = _period_flags(filters)
-    where = " AND ".join(["(is_current OR is_comparison)", *conditions])
+    bound: dict = {}
+    parts = []
+    for name, period in (("cur", filters.period), ("cmp", filters.comparison)):
+        ranges = [(period.start, period.end)]
+        months, rest = sales.split_window(ranges) if use_summary else ([], ranges)
+        if months:
+            clauses, dims = dimension_conditions(filters, alias="s.", product_line="column")
+            bound |= dims
+            where = " AND ".join(
+                [sales._any_range("s.month", months, f"{name}_m", bound), *clauses]
+            )
+            parts.append(
+                f"SELECT '{name}' AS period, s.customer_id FROM account_monthly s WHERE {where}"
+            )
+        if rest:
+            clauses, dims = dimension_conditions(filters, alias="o.", product_line="product_id")
+            bound |= dims
+            where = " AND ".join(
+                [sales._any_range("o.order_date", rest, f"{name}_l", bound), *clauses]
+            )
+            parts.append(
+                f"SELECT '{name}' AS period, o.customer_id FROM order_lines o WHERE {where}"
+            )
     rows = db.query_rows(
         cur,
         f"""
-        SELECT is_current, count(DISTINCT customer_id)
-        FROM (SELECT *, {flags} FROM order_lines
-              WHERE order_date BETWEEN least($cmp_start, $cur_start) AND $cur_end)
-        WHERE {where}
-        GROUP BY is_current
+        SELECT period, count(DISTINCT customer_id)
+        FROM ({" UNION ALL ".join(parts)})
+        GROUP BY period
         """,
-        params | flag_params,
+        bound,
     )
-    counts = {bool(is_current): int(n) for is_current, n in rows}
-    return counts.get(True, 0), counts.get(False, 0)
+    counts = dict(rows)
+    return int(counts.get("cur", 0)), int(counts.get("cmp", 0))
 
 
 def _change(metric_kind: str, current: float, prior: float) -> float | None:

@@ -22,6 +22,7 @@ from analytics.demo.rates import RateMatrix
 from analytics.demo.world import World
 
 Progress = Callable[[float, str], None]
+BUILD_MEMORY = "1GB"
 
 
 def build_database(
@@ -33,6 +34,9 @@ def build_database(
         raise ValueError(f"{path} already exists; the demo is only built into a new file.")
     con = db.connect(path)
     try:
+        # DuckDB would otherwise cache up to 80 % of the machine's memory; half of the
+        # 2 GB build budget is plenty, the rest of it spills to temporary files (issue 19).
+        db.execute(con, f"SET memory_limit = '{BUILD_MEMORY}'")
         store.create_schema(con)
         _report(progress, 0.02, "Loading the ECB exchange-rate history…")
         store.init_reference_data(con)

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import bridge, markets, quality, review, rollups, sales
+from analytics import bridge, markets, overview, quality, review, rollups, sales
 from analytics.filters import Filters
 from analytics.periods import Period as _Period
 
@@ -248,3 +248,60 @@ def test_quality_orphans_equal_the_lines(fixture_con):
     # the orphan line still counts in the figures the line-level queries give
     f = Filters(Period(D(2024, 1, 1), D(2024, 1, 31)), Period(D(2023, 12, 1), D(2023, 12, 31)))
     check_all(fixture_con, f.period, f.comparison, "EUR")
+
+
+def active_by_hand(con, period, regions=(), product_lines=(), channels=()):
+    """Distinct customers of the matching lines in a period, counted in pandas."""
+    lines = con.execute(
+        """
+        SELECT o.order_date, o.customer_id, o.channel, c.region, p.product_line
+        FROM order_lines o LEFT JOIN countries c USING (country_code)
+        LEFT JOIN products p USING (product_id)
+        """
+    ).df()
+    lines["order_date"] = pd.to_datetime(lines["order_date"]).dt.date
+    keep = lines["order_date"].between(period.start, period.end)
+    if regions:
+        keep &= lines["region"].isin(regions)
+    if product_lines:
+        keep &= lines["product_line"].isin(product_lines)
+    if channels:
+        keep &= lines["channel"].isin(channels)
+    return lines.loc[keep, "customer_id"].nunique()
+
+
+@pytest.mark.parametrize("dims", SCOPES)
+def test_active_customers_equal_the_lines_on_mid_month_windows(demo, dims):
+    last = demo.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    windows = [
+        *demo_windows(demo),
+        # starting and ending mid-month, so both edges read lines and the middle months
+        # the summary; and a window within one month (lines only)
+        (
+            Period(D(last.year - 1, 3, 17), D(last.year, 2, 11)),
+            Period(D(last.year - 1, 1, 5), D(last.year - 1, 1, 28)),
+        ),
+    ]
+    counts = []
+    for period, comparison in windows:
+        f = Filters(period, comparison, **dims)
+        got = overview.active_customers(demo, f)
+        assert got == overview.active_customers(demo, f, use_summary=False)
+        assert got == (
+            active_by_hand(demo, period, **dims),
+            active_by_hand(demo, comparison, **dims),
+        )
+        counts.append(got[0])
+    assert min(counts[:3]) > 0  # the windows longer than a day are not empty
+
+
+def test_active_customers_by_hand_on_the_fixture(fixture_con):
+    """January 2024 whole (summary): C1, C2, C3; 7 Jan - 1 Feb (lines and no whole month):
+    C1 (O3), C2 (O5), C3 (O4), C4 (O6). Sensors only in January: C1, C2."""
+    jan = Period(D(2024, 1, 1), D(2024, 1, 31))
+    edge = Period(D(2024, 1, 7), D(2024, 2, 1))
+    assert overview.active_customers(fixture_con, Filters(jan, edge)) == (3, 4)
+    sensors = Filters(jan, edge, product_lines=("Sensors",))
+    assert overview.active_customers(fixture_con, sensors) == (2, 2)
+    both = Period(D(2024, 1, 9), D(2024, 2, 29))  # 9 Jan edge days, February whole
+    assert overview.active_customers(fixture_con, Filters(both, jan)) == (3, 3)  # C2, C3, C4
