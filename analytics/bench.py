@@ -202,25 +202,12 @@ def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     markets.top_accounts(cur, filters, 25)  # the default detail section
 
 
-def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 42) -> list[dict]:
-    """Build (or reuse) a database of `rows` order lines and time every page query."""
-    path = db_path or BENCH_DIR / f"bench_{rows}.duckdb"
-    if not path.exists():
-        print(f"Building {path} with {rows:,} order lines…", flush=True)
-        started = time.perf_counter()
-        demo.build_database(path, rows=rows, seed=seed)
-        print(f"Built in {time.perf_counter() - started:.1f} s", flush=True)
-    elif store.upgrade(path):
-        print(f"Upgraded {path} to this version's schema", flush=True)
-    con = db.connect(path, read_only=True)
-    cur = con.cursor()
-    actual = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
-    floor = _median_ms(
-        lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats
-    )
-    results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
-    for label, fn in pricing_queries(cur).items():
-        results.append({"scenario": "Pricing lab", "query": label, "median_ms": _median_ms(fn, 5)})
+def page_queries(
+    cur: duckdb.DuckDBPyConnection, repeats: int = 15
+) -> list[tuple[str, str, Callable[[], object], int]]:
+    """Every page query timed: (scenario, query, the call, how many runs its median takes).
+    The Pricing lab's simulations are slow and steady, so they take five runs."""
+    timed = [("Pricing lab", label, fn, 5) for label, fn in pricing_queries(cur).items()]
     for name, filters in scenarios(cur).items():
         queries = (
             {
@@ -245,8 +232,34 @@ def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 4
             | review_queries(cur, filters)
             | team_queries(cur, filters)
         )
-        for label, fn in queries.items():
-            results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, repeats)})
+        timed += [(name, label, fn, repeats) for label, fn in queries.items()]
+    return timed
+
+
+def floor_ms(cur: duckdb.DuckDBPyConnection, repeats: int = 15) -> float:
+    """The floor: median ms of a bare full scan of order_lines (the sum of one column)."""
+    return _median_ms(
+        lambda: db.query_rows(cur, "SELECT sum(net_amount_eur) FROM order_lines"), repeats
+    )
+
+
+def run(rows: int, repeats: int = 15, db_path: Path | None = None, seed: int = 42) -> list[dict]:
+    """Build (or reuse) a database of `rows` order lines and time every page query."""
+    path = db_path or BENCH_DIR / f"bench_{rows}.duckdb"
+    if not path.exists():
+        print(f"Building {path} with {rows:,} order lines…", flush=True)
+        started = time.perf_counter()
+        demo.build_database(path, rows=rows, seed=seed)
+        print(f"Built in {time.perf_counter() - started:.1f} s", flush=True)
+    elif store.upgrade(path):
+        print(f"Upgraded {path} to this version's schema", flush=True)
+    con = db.connect(path, read_only=True)
+    cur = con.cursor()
+    actual = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
+    floor = floor_ms(cur, repeats)
+    results = [{"scenario": "floor", "query": "full scan of order_lines", "median_ms": floor}]
+    for name, label, fn, runs in page_queries(cur, repeats):
+        results.append({"scenario": name, "query": label, "median_ms": _median_ms(fn, runs)})
     con.close()
     for row in results:
         row["ratio_to_floor"] = row["median_ms"] / floor
