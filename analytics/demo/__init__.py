@@ -8,7 +8,9 @@ so exchange-rate moves between revisions show up in EUR revenue and margin.
 Deterministic: every value comes from numpy's PCG64 generator seeded with `seed` (never
 DuckDB's random(), which is not reproducible under parallel execution), so the same seed
 gives identical data. Arrays are generated in numpy and inserted in date order; string keys
-are formed in SQL from integer codes, which keeps a 10M-line build to a few seconds.
+are formed in SQL from integer codes. Order lines are generated and inserted in chunks of
+whole orders, so a build's memory stays bounded at any size (orders.py says how the chunks
+keep every draw where the whole-frame generator made it).
 build.build() draws from the one generator in a fixed order: generating a part in another
 order, or drawing once more anywhere, changes every figure after it.
 
@@ -20,7 +22,7 @@ Where each part is made, in the order build.build() makes them:
 - orders.py    order lines: days, lines, products, quantities, discounts, returns
 - plan.py      quotas, budgets, plan rates (the prior year's average) and market data
 - pipeline.py  opportunities, weekly snapshots and activities
-- build.py     build_database / build: the one transaction, progress and the import_log row
+- build.py     build_database / build: the transactions, progress and the import_log row
 - writing.py   a generated frame into a store table
 """
 

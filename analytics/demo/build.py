@@ -1,5 +1,6 @@
-"""Building the demo store: every part generated in order inside one transaction, with
-progress reported and the build recorded in import_log.
+"""Building the demo store: every part generated in order (the order lines in committed
+batches, the rest in two transactions), with progress reported and the build recorded in
+import_log.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ BUILD_MEMORY = "1GB"
 def build_database(
     path: str | Path, rows: int = 1_000_000, seed: int = 42, progress: Progress | None = None
 ) -> None:
-    """Create a new store at `path` holding the demo company (refuses an existing store)."""
+    """Create a new store at `path` holding the demo company (refuses an existing store).
+
+    The order lines are committed in batches (see orders.COMMIT_LINES), so a build that
+    fails part way deletes the file rather than leave a half-built store."""
     path = Path(path)
     if path.exists() and path.stat().st_size > 0:
         raise ValueError(f"{path} already exists; the demo is only built into a new file.")
@@ -42,8 +46,12 @@ def build_database(
         store.init_reference_data(con)
         build(con, rows=rows, seed=seed, progress=progress)
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.close()
 
 
 def build(
@@ -52,7 +60,11 @@ def build(
     seed: int = 42,
     progress: Progress | None = None,
 ) -> None:
-    """Fill every company table of a store that has its schema, countries and rates."""
+    """Fill every company table of a store that has its schema, countries and rates.
+
+    Three steps, each committed: the world and price lists, the order lines (in batches),
+    then the rollups, plans and pipeline. Only for a new store: a failure leaves it part
+    built (build_database deletes it)."""
     if rows < 1_000:
         raise ValueError(f"The demo needs at least 1,000 order lines (asked for {rows:,}).")
     started = dt.datetime.now()
@@ -65,8 +77,9 @@ def build(
         _report(progress, 0.15, "Writing local price lists…")
         prices = PriceLists(world, rates)
         prices.insert(con)
-        _report(progress, 0.25, f"Generating {rows:,} order lines…")
-        insert_order_lines(con, rng, world, prices, rates, rows)
+    _report(progress, 0.25, f"Generating {rows:,} order lines…")
+    insert_order_lines(con, rng, world, prices, rates, rows)
+    with db.transaction(con):
         _report(progress, 0.65, "Building the daily rollups…")
         rollups.rebuild_sales_rollups(con)
         _report(progress, 0.80, "Setting quotas, budgets and plan rates…")

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics import db
 from analytics.demo.company import CHANNELS, END, LINES_PER_ORDER, MEAN_QUANTITY, START
 from analytics.demo.prices import PriceLists
 from analytics.demo.rates import RateMatrix
@@ -32,6 +33,11 @@ RETURN_SHARE = 0.02
 # Lines generated and inserted at a time: ~40 bytes a line in numpy plus DuckDB's copy of
 # the chunk, so ~0.15 GB in flight; larger chunks are no faster.
 CHUNK_LINES = 1_000_000
+# Lines committed (and checkpointed) at a time. Until a transaction commits, DuckDB keeps its
+# appended rows' primary-key index (order_id, line_no) in memory that it cannot evict (about
+# 0.1 GB per million lines, ~10 GB at 100M in one transaction); once checkpointed the index
+# is on disk and only its newest part is read back (order ids rise), so memory stays flat.
+COMMIT_LINES = 3_000_000
 
 
 def _day_weights(world: World) -> np.ndarray:
@@ -52,13 +58,12 @@ def _day_weights(world: World) -> np.ndarray:
 
 @dataclass
 class _Orders:
-    """Orders in date order: customer, day number (0 = START) and line count, and where each
-    order's lines end in the sequence of all lines."""
+    """Orders in date order: customer, day number (0 = START) and line count (int32, int16
+    and int8: ~20M orders at 100M lines)."""
 
     cust: np.ndarray
     day: np.ndarray
     n_lines: np.ndarray
-    ends: np.ndarray
 
 
 def _orders(rng: np.random.Generator, world: World, rows: int) -> _Orders:
@@ -103,7 +108,7 @@ def _orders(rng: np.random.Generator, world: World, rows: int) -> _Orders:
     u += lo_cdf
     del lo_cdf
     country = world.cust_country[order_cust]
-    order_day = np.empty(keep, dtype=np.int32)
+    order_day = np.empty(keep, dtype=np.int16)  # ~2,100 demo days
     for ci in np.unique(country):
         mask = country == ci
         order_day[mask] = np.searchsorted(cdf[ci], u[mask])
@@ -113,7 +118,7 @@ def _orders(rng: np.random.Generator, world: World, rows: int) -> _Orders:
     order = np.argsort(order_day, kind="stable")
     order_cust, order_day, n_lines = order_cust[order], order_day[order], n_lines[order]
     del order
-    return _Orders(order_cust, order_day, n_lines, np.cumsum(n_lines, dtype=np.int64))
+    return _Orders(order_cust, order_day, n_lines.astype(np.int8))  # at most 9 lines
 
 
 class _LineDraws:
@@ -162,7 +167,8 @@ class _LineDraws:
 
 def _chunks(orders: _Orders, rows: int, chunk_lines: int) -> list[tuple[int, int]]:
     """Order index ranges [first, stop) of about `chunk_lines` lines each."""
-    cuts = np.searchsorted(orders.ends, np.arange(chunk_lines, rows, chunk_lines), side="left")
+    ends = np.cumsum(orders.n_lines, dtype=np.int64)
+    cuts = np.searchsorted(ends, np.arange(chunk_lines, rows, chunk_lines), side="left")
     bounds = np.unique(np.concatenate([[0], cuts + 1, [len(orders.cust)]]))
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
@@ -175,8 +181,11 @@ def insert_order_lines(
     rates: RateMatrix,
     rows: int,
 ) -> None:
+    """Generate and insert `rows` order lines, committing every COMMIT_LINES lines (so it
+    must run outside a transaction, into a store that is deleted if the build fails)."""
     orders = _orders(rng, world, rows)
     chunks = _chunks(orders, rows, CHUNK_LINES)
+    per_commit = max(1, COMMIT_LINES // CHUNK_LINES)
     draws = _LineDraws(rng, rows)
     # Product choice by region: each region's cumulative product distribution.
     product_cdf = {}
@@ -213,12 +222,12 @@ def insert_order_lines(
     product_names = [f"P{i + 1:03d}" for i in range(world.n_products)]
     rep_names = list(world.reps["rep_id"])
     country_names = list(world.country_code)
-    for first, stop in chunks:
+
+    def insert_chunk(first: int, stop: int) -> None:
         line_order, cust = line_customers(first, stop)
-        starts = orders.ends[first:stop] - orders.n_lines[first:stop]
-        line_no = (
-            np.arange(len(cust)) + starts[0] - np.repeat(starts, orders.n_lines[first:stop]) + 1
-        )
+        n_lines = orders.n_lines[first:stop].astype(np.int64)
+        starts = np.cumsum(n_lines) - n_lines  # each order's first line within the chunk
+        line_no = np.arange(len(cust)) - np.repeat(starts, n_lines) + 1
         day = orders.day[line_order]
         country = world.cust_country[cust]
         channel = world.cust_channel[cust]
@@ -275,5 +284,10 @@ def insert_order_lines(
             ),
             params=[START],
         )
-        del frame
+
+    for batch in range(0, len(chunks), per_commit):
+        with db.transaction(con):
+            for chunk in chunks[batch : batch + per_commit]:
+                insert_chunk(*chunk)
+        db.execute(con, "CHECKPOINT")
     draws.finish()

@@ -256,12 +256,13 @@ def test_the_build_is_recorded_as_the_data_source(con):
 
 def test_same_seed_same_data_other_seed_other_data(demo_db_path, tmp_path, monkeypatch):
     """Same seed, same data, whatever the chunk size: `again` is generated 7,000 lines at a
-    time (five chunks), the session's store in one."""
+    time (five chunks) and committed in three batches, the session's store in one."""
     from analytics.demo import orders
 
     again = tmp_path / "again.duckdb"
     other = tmp_path / "other.duckdb"
     monkeypatch.setattr(orders, "CHUNK_LINES", 7_000)
+    monkeypatch.setattr(orders, "COMMIT_LINES", 14_000)
     demo.build_database(again, rows=DEMO_ROWS, seed=DEMO_SEED)
     monkeypatch.undo()
     demo.build_database(other, rows=DEMO_ROWS, seed=DEMO_SEED + 1)
@@ -299,3 +300,24 @@ def test_the_chunked_generator_draws_what_the_whole_frame_one_drew(con):
 def test_refuses_to_overwrite_a_store(demo_db_path):
     with pytest.raises(ValueError, match="already exists"):
         demo.build_database(demo_db_path, rows=DEMO_ROWS, seed=DEMO_SEED)
+
+
+def test_a_build_that_fails_part_way_leaves_no_store(tmp_path, monkeypatch):
+    """The lines are committed in batches, so a failure after them must delete the file."""
+    import importlib
+
+    from analytics.demo import orders
+
+    build = importlib.import_module("analytics.demo.build")  # the module, not its function
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(orders, "CHUNK_LINES", 1_000)
+    monkeypatch.setattr(orders, "COMMIT_LINES", 1_000)
+    monkeypatch.setattr(build, "insert_pipeline", broken)
+    path = tmp_path / "half.duckdb"
+    with pytest.raises(RuntimeError, match="disk full"):
+        demo.build_database(path, rows=3_000, seed=DEMO_SEED)
+    assert not path.exists()
+    assert not path.with_name(path.name + ".wal").exists()
