@@ -85,8 +85,13 @@ def _orders(rng: np.random.Generator, world: World, rows: int) -> _Orders:
     n_orders = int(rows / mean_lines * 1.1) + 100
 
     def draw_lines(customers: np.ndarray) -> np.ndarray:
-        channel = world.cust_channel[customers]
-        return rng.integers(lines_lo[channel], lines_hi[channel] + 1).astype(np.int32)
+        # In slices: integers() with per-element bounds draws element by element, so the
+        # slices draw what one call would, without four int64 arrays of every order.
+        out = np.empty(len(customers), dtype=np.int32)
+        for a in range(0, len(customers), CHUNK_LINES):
+            channel = world.cust_channel[customers[a : a + CHUNK_LINES]]
+            out[a : a + CHUNK_LINES] = rng.integers(lines_lo[channel], lines_hi[channel] + 1)
+        return out
 
     order_cust = rng.choice(world.n_customers, n_orders, p=cust_p).astype(np.int32)
     n_lines = draw_lines(order_cust)
