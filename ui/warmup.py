@@ -298,6 +298,10 @@ def ensure_started(store_version: str) -> Warmup | None:
     return warmup
 
 
+def _real_server() -> bool:
+    return type(Runtime._instance) is Runtime
+
+
 def start() -> None:
     """app.py's call, on every script run (a set lookup once the version is warmed).
 
@@ -305,6 +309,6 @@ def start() -> None:
     time, and a thread filling the caches behind a test's back would race its patches."""
     if os.environ.get(SWITCH_ENV, "on").lower() in {"off", "0", "false", "no"}:
         return
-    if type(Runtime._instance) is not Runtime:
+    if not _real_server():
         return
     ensure_started(cache.store_version())
