@@ -39,6 +39,7 @@ from streamlit.runtime import Runtime
 
 from analytics import access, pricing
 from analytics.catalog import Catalog
+from analytics.crm import attainment
 from analytics.crm.scope import Scope
 from analytics.filters import BASES, PERIOD_PRESETS, Filters, comparison_period, resolve_period
 from analytics.forecast.series import NoHistory
@@ -200,6 +201,7 @@ def link_filters(catalog: Catalog, query: str) -> Filters:
 def warm_overview(version: str, catalog: Catalog, filters: Filters) -> None:
     from ui import charts, components
 
+    cache.awaiting_rate(version, filters)  # the source caption names lines awaiting a rate
     figures = cache.overview_figures(version, filters)
     if figures["countries"].empty:
         return
@@ -210,6 +212,7 @@ def warm_overview(version: str, catalog: Catalog, filters: Filters) -> None:
 
 
 def warm_markets(version: str, catalog: Catalog, filters: Filters) -> None:
+    cache.awaiting_rate(version, filters)
     cache.market_rates_checked(version, filters)
     cache.market_scorecards(version, filters)
     cache.market_reporting_rate(version, filters)
@@ -228,7 +231,8 @@ def warm_review(version: str, catalog: Catalog, filters: Filters) -> None:
 def warm_team(version: str, catalog: Catalog, filters: Filters) -> None:
     quarters = periods.full_quarters(catalog)
     if quarters:  # the Attainment view on the last full quarter
-        cache.team_attainment(version, quarters[0], Scope.from_filters(filters))
+        scope = Scope.from_filters(filters)
+        cache.team_attainment(version, quarters[0], scope, attainment.DEFAULT_BASIS)
 
 
 def warm_pricing(version: str, catalog: Catalog, filters: Filters) -> None:
