@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import access, cache, errors, filters
+from ui import access, cache, errors, filters, warmup
 
 st.set_page_config(page_title="Sales Atlas", page_icon="🌍", layout="wide")
 
@@ -26,6 +26,8 @@ page = st.navigation(
 # Every page goes through the one error path (ui/errors.py), the store and filters included.
 with errors.page():
     cache.ensure_store()
+    # A background thread fills the caches the pages read, once per store version.
+    warmup.start()
     # The gate comes before any figure: without a user it shows sign-in / no access and stops.
     access.gate()
     catalog = cache.load_catalog(cache.database_version())

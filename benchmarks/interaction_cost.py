@@ -4,7 +4,7 @@
     python benchmarks/interaction_cost.py steps    --rows 300000 [--repeats 5]
     python benchmarks/interaction_cost.py profile  --rows 300000 [--repeats 3]   # py-spy
     python benchmarks/interaction_cost.py sessions --rows 1000000 --sessions 20 \\
-        --interval 5 --duration 120
+        --interval 5 --duration 120 [--import-at 50] [--save-at 70]
 
 Each mode starts `streamlit run app.py` on the store (benchmarks/bench_<rows>.duckdb, built
 from the demo generator if missing, or --db), measures, stops the server and prints a JSON
@@ -17,7 +17,15 @@ streamlit process itself, so other load on the machine hardly moves it; latencie
 - steps: the same round through the pages over Streamlit's websocket protocol, one session:
   what the server spends per step without a browser's share of the cores.
 - sessions: N protocol sessions at once, each interacting every --interval seconds for
-  --duration seconds: errors, p50/p95 latency, CPU per interaction, memory.
+  --duration seconds: errors, p50/p95/p99 latency, CPU per interaction, memory. With
+  --import-at S a CLI import of a small orders file (--import-lines, the store's latest
+  lines under new ids) starts S seconds in; with --save-at S one more session saves a
+  scenario in the Pricing lab (issue 12's load figure). Either runs on a copy of the store,
+  deleted afterwards, so the benchmark stores are never changed.
+
+The server warms its caches for the default view and for the link the sessions open
+(SALES_ATLAS_WARM_LINKS, ui/warmup.py), as a deployment that names its meeting link does;
+--no-warmup measures a cold server (SALES_ATLAS_WARMUP=off).
 - profile: the steps round under py-spy (pip install py-spy; not a requirement): the
   server's samples by inclusive cost (queries, charts, tables, caching, …) and by function
   of app.py, views/, ui/ and analytics/. The collapsed stacks are kept beside --out.
@@ -35,7 +43,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from capacity import procstat, runs
+from capacity import events, procstat, runs
+from capacity.protocol import LINK_QUERY
 from capacity.server import REPO_ROOT, AppServer, ensure_store
 
 HERE = Path(__file__).resolve().parent
@@ -63,12 +72,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=120.0, help="seconds")
     parser.add_argument("--out", type=Path, help="write the full JSON here")
     parser.add_argument("--records", action="store_true", help="keep every interaction")
+    parser.add_argument("--import-at", type=float, help="sessions: CLI import at S seconds")
+    parser.add_argument("--import-lines", type=int, default=1000, help="lines it imports")
+    parser.add_argument("--save-at", type=float, help="sessions: scenario save at S seconds")
+    parser.add_argument("--no-warmup", action="store_true", help="a cold server (no warm-up)")
     args = parser.parse_args(argv)
+    writes = args.import_at is not None or args.save_at is not None
+    if writes and args.mode != "sessions":
+        parser.error("--import-at and --save-at belong to the sessions mode")
 
     db = ensure_store(args.db or HERE / f"bench_{args.rows}.duckdb", args.rows)
     result: dict[str, object] = {"mode": args.mode, "store": str(db), **machine()}
+    with tempfile.TemporaryDirectory(prefix="interaction_cost_") as folder:
+        if writes:  # the import and the save write a copy (and its state store), not `db`
+            db = events.working_copy(db, Path(folder))
+            os.environ["SALES_ATLAS_STATE"] = str(Path(folder) / "state.sqlite")
+            result["store_copy"] = str(db)
+        code = _measure(args, db, Path(folder), result)
+    return code
+
+
+def _measure(args: argparse.Namespace, db: Path, folder: Path, result: dict) -> int:
     log = Path(tempfile.gettempdir()) / f"interaction_cost_{os.getpid()}.log"
-    with AppServer(db, log) as server:
+    env = (
+        {"SALES_ATLAS_WARMUP": "off"} if args.no_warmup else {"SALES_ATLAS_WARM_LINKS": LINK_QUERY}
+    )
+    result["warmup"] = not args.no_warmup
+    with AppServer(db, log, env=env) as server:
         result["rss_mb_server_started"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
         ws_url = server.base_url.replace("http", "ws", 1) + "/_stcore/stream"
         if args.mode == "browser":
@@ -83,9 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         elif args.mode == "steps":
             measured = asyncio.run(runs.sequential(ws_url, server.pid, args.repeats))
         else:
+            happenings: list[runs.Event] = []
+            if args.import_at is not None:
+                orders = events.orders_file(db, folder, args.import_lines)
+                happenings.append((args.import_at, lambda t0: events.cli_import(db, orders, t0)))
+            if args.save_at is not None:
+                state_file = Path(os.environ["SALES_ATLAS_STATE"])
+                happenings.append(
+                    (args.save_at, lambda t0: events.scenario_save(ws_url, state_file, t0))
+                )
             measured = asyncio.run(
-                runs.concurrent(ws_url, server.pid, args.sessions, args.interval, args.duration)
+                runs.concurrent(
+                    ws_url, server.pid, args.sessions, args.interval, args.duration, happenings
+                )
             )
+            measured["event_failures"] = sum(events.failed(e) for e in measured["events"])
         result["rss_mb_server_end"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
     with open("/proc/loadavg") as f:
         result["loadavg_1_5_15_at_end"] = [float(x) for x in f.read().split()[:3]]

@@ -1,9 +1,9 @@
 """Felt latency in Debian's Chromium (Playwright): one tab clicks through every page.
 
-Click-to-idle: from just before the click to the first moment the page reports its script
-run over (after a run was seen to start), no spinner and nothing stale on screen. A
-MutationObserver records the script state's changes, so a run that starts and ends between
-two polls is not missed. The server's CPU is read from quiet to quiet around each step.
+Click-to-idle: from just before the click to the first moment the page shows the run over
+(no spinner, nothing stale on screen) after the server's script_finished for a run that
+started after the click, read off the page's own websocket (so a run that starts and ends
+between two polls, or inside one render, is not missed). The server's CPU is read from quiet to quiet around each step.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from . import procstat
 from .runs import by_step
@@ -29,32 +31,79 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 LINK_QUERY = "period=l12m&currency=USD&basis=constant"
 
-_OBSERVE_JS = """
+# The run's start and end as the server says them, read off the page's websocket: every
+# ForwardMsg's top-level fields are walked (protobuf wire format) for new_session (field 4: a
+# run starts) and script_finished (field 6, its status). The page's own script-state
+# attribute is not enough to see a run: a fast run (a fragment's, 30-80 ms) can go from
+# "running" back to "notRunning" inside one React render, so the attribute never changes and
+# the driver waited 120 s for a run it had missed (6 of 54 clicks on 2026-12-01).
+_TAP_JS = """
 () => {
   window.__runs = [];
-  new MutationObserver((changes) => {
-    for (const change of changes) {
-      window.__runs.push([performance.now(), change.target.dataset.testScriptState]);
+  const varint = (bytes, at) => {
+    let value = 0, scale = 1, byte;
+    do { byte = bytes[at++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80);
+    return [value, at];
+  };
+  const read = (buffer) => {
+    const now = performance.now();
+    const bytes = new Uint8Array(buffer);
+    let at = 0;
+    while (at < bytes.length) {
+      let tag, value;
+      [tag, at] = varint(bytes, at);
+      const field = Math.floor(tag / 8), wire = tag % 8;
+      if (wire === 0) { [value, at] = varint(bytes, at); }
+      else if (wire === 2) { [value, at] = varint(bytes, at); at += value; }
+      else if (wire === 1) { at += 8; } else if (wire === 5) { at += 4; } else { return; }
+      if (field === 4) window.__runs.push([now, "started"]);
+      if (field === 6 && wire === 0) window.__runs.push([now, "finished", value]);
     }
-  }).observe(document, {subtree: true, attributes: true,
-                        attributeFilter: ["data-test-script-state"]});
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener("message", (event) => {
+      if (event.data instanceof ArrayBuffer) read(event.data);
+      else if (event.data instanceof Blob) event.data.arrayBuffer().then(read);
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
 }
 """
+# script_finished statuses that end what the user waits for (FINISHED_EARLY_FOR_RERUN, 2, is
+# followed by the run st.rerun() asked for): successfully, compile error, fragment run.
+_DONE_STATUSES = "[0, 1, 3]"
 # performance.now() once a run that started after `since` is over and the page is painted.
 _IDLE_AFTER_JS = """
 (since) => {
+  const runs = (window.__runs || []).filter(([t]) => t >= since);
+  const last = runs[runs.length - 1];
+  if (!last || last[1] !== "finished" || !DONE.includes(last[2])) return null;
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.dataset.testConnectionState !== "CONNECTED") return null;
   if (app.dataset.testScriptState !== "notRunning") return null;
-  // since < 0: a new document (a link opened), whose clock starts at the navigation.
-  if (since >= 0 && !(window.__runs || []).some(([t, s]) => t >= since && s === "running"))
-    return null;
   if (document.querySelector('[data-testid="stSpinner"], [data-testid^="stStatusWidgetRunning"]'))
     return null;
   const main = document.querySelector('[data-testid="stMainBlockContainer"]');
   if (!main || !main.querySelector('[data-testid="stElementContainer"]')) return null;
   if (document.querySelector('[data-stale="true"]')) return null;
   return performance.now();
+}
+""".replace("DONE", _DONE_STATUSES)
+# What the page looks like when a wait times out: the error names what was missing.
+_DIAGNOSE_JS = """
+(since) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return JSON.stringify({
+    runs_since_click: (window.__runs || []).filter(([t]) => t >= since).map(([, k, s]) => s === undefined ? k : k + ":" + s),
+    script_state: app && app.dataset.testScriptState,
+    connection: app && app.dataset.testConnectionState,
+    spinner: !!document.querySelector('[data-testid="stSpinner"]'),
+    stale: document.querySelectorAll('[data-stale="true"]').length,
+  });
 }
 """
 SETTLE_MS = 300
@@ -68,9 +117,14 @@ def _measure(
     since = -1 if navigates else page.evaluate("performance.now()")
     action()
     while True:
-        idle_at = page.wait_for_function(
-            _IDLE_AFTER_JS, arg=since, polling="raf", timeout=120_000
-        ).json_value()
+        try:
+            idle_at = page.wait_for_function(
+                _IDLE_AFTER_JS, arg=since, polling="raf", timeout=120_000
+            ).json_value()
+        except PlaywrightTimeout as timeout:
+            raise PlaywrightTimeout(
+                f"not idle after 120 s: {page.evaluate(_DIAGNOSE_JS, max(since, 0))}"
+            ) from timeout
         # A rerun (st.rerun after a chart click) may follow; idle must hold for a moment.
         page.wait_for_timeout(SETTLE_MS)
         if page.evaluate(_IDLE_AFTER_JS, since) is not None:
@@ -163,7 +217,7 @@ def run(base_url: str, pid: int, repeats: int) -> dict[str, Any]:
         )
         try:
             page = browser.new_context(viewport=VIEWPORT).new_page()
-            page.add_init_script(f"({_OBSERVE_JS})()")
+            page.add_init_script(f"({_TAP_JS})()")
             for turn in range(repeats):
                 for name, kind, action in _steps(page, base_url, turn):
                     print(f"round {turn + 1}: {name} / {kind}", file=sys.stderr)

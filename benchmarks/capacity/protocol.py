@@ -26,7 +26,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import ClientConnection, connect
 
 WIDGET_TYPES = frozenset(
-    {"selectbox", "radio", "multiselect", "button_group", "plotly_chart", "button"}
+    {"selectbox", "radio", "multiselect", "button_group", "plotly_chart", "button", "text_input"}
 )
 # Statuses that end a run the user waits for; FINISHED_EARLY_FOR_RERUN is followed by the
 # run st.rerun() asked for.
@@ -117,6 +117,12 @@ class Session:
             state.string_value = choice
         return await self._rerun([state], fragment_id=widget.fragment_id)
 
+    async def set_text(self, key: str, text: str) -> RunResult:
+        """Type `text` into a text input and leave it (the browser sends it on blur)."""
+        widget = self.widget(key)
+        state = WidgetState(id=widget.id, string_value=text)
+        return await self._rerun([state], fragment_id=widget.fragment_id)
+
     async def click(self, key: str) -> RunResult:
         widget = self.widget(key)
         state = WidgetState(id=widget.id, trigger_value=True)
@@ -145,7 +151,9 @@ class Session:
         try:
             return self.widgets[key]
         except KeyError:
-            raise ProtocolError(f"no widget with key {key!r} on this page") from None
+            raise ProtocolError(
+                f"no widget with key {key!r} on this page (it has {', '.join(sorted(self.widgets))})"
+            ) from None
 
     async def close(self) -> None:
         if self.connection is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import procstat
@@ -102,12 +103,32 @@ async def _user(
         await session.close()
 
 
+# Something done once in the middle of a run: (seconds after the start, what), where
+# what(t0) returns its record (see capacity/events.py).
+Event = tuple[float, Callable[[float], Awaitable[dict[str, Any]]]]
+
+
+def latency_summary(latencies: list[float]) -> dict[str, float | None]:
+    return {
+        "n": len(latencies),
+        "p50": round(procstat.percentile(latencies, 50), 3),
+        "p95": round(procstat.percentile(latencies, 95), 3),
+        "p99": round(procstat.percentile(latencies, 99), 3),
+        "max": round(max(latencies), 3) if latencies else None,
+    }
+
+
 async def concurrent(
-    ws_url: str, pid: int, sessions: int, interval_s: float, duration_s: float
+    ws_url: str,
+    pid: int,
+    sessions: int,
+    interval_s: float,
+    duration_s: float,
+    events: list[Event] = (),
 ) -> dict[str, Any]:
     """`sessions` users at once, each interacting every `interval_s` for `duration_s`
-    (starts spread over one interval). Server CPU per interaction is the process's CPU
-    over the run divided by the interactions answered."""
+    (starts spread over one interval), and the `events` at their times. Server CPU per
+    interaction is the process's CPU over the run divided by the interactions answered."""
     steps = cycle_steps()
     navigations = [i for i, step in enumerate(steps) if step[1] == "navigate"]
     records: list[dict[str, Any]] = []
@@ -123,7 +144,12 @@ async def concurrent(
             rss_samples.append(procstat.rss_bytes(pid))
             await asyncio.sleep(1.0)
 
+    async def at(delay_s: float, what) -> dict[str, Any]:
+        await asyncio.sleep(delay_s)
+        return await what(start)
+
     sampler = asyncio.create_task(sample_rss())
+    happenings = [asyncio.create_task(at(delay, what)) for delay, what in events]
     await asyncio.gather(
         *(
             _user(
@@ -142,6 +168,7 @@ async def concurrent(
     wall = time.monotonic() - start
     cpu_busy = procstat.cpu_seconds(pid) - cpu_start
     await sampler
+    event_records = [await task for task in happenings]
     rss_end = procstat.rss_bytes(pid)
     after_idle = procstat.wait_quiet(pid, timeout_s=120)
     answered = [r for r in records if "latency_s" in r]
@@ -156,12 +183,21 @@ async def concurrent(
         "answered": len(answered),
         "errors": len(errors),
         "error_samples": sorted({r["error"] for r in errors})[:10],
-        "latency_s": {
-            "p50": round(procstat.percentile(latencies, 50), 3),
-            "p95": round(procstat.percentile(latencies, 95), 3),
-            "max": round(max(latencies), 3) if latencies else None,
-        },
+        "latency_s": latency_summary(latencies),
         "latency_s_by_step": by_step(answered, "latency_s"),
+        "events": event_records,
+        # Clicks made while each event ran, and in the 10 s after it (the first reruns on
+        # a new snapshot meet cold caches).
+        "latency_s_during_events": {
+            event["event"]: latency_summary(
+                [
+                    r["latency_s"]
+                    for r in answered
+                    if event["at_s"] <= r["t"] <= event["at_s"] + event["seconds"] + 10
+                ]
+            )
+            for event in event_records
+        },
         "server_cpu_s": round(cpu_busy, 2),
         "server_cpu_s_until_idle": round(after_idle - cpu_start, 2),
         "server_cpu_per_interaction_s": round(cpu_busy / max(1, len(answered)), 3),

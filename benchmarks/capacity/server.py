@@ -47,8 +47,11 @@ class AppServer:
     """`with AppServer(db) as server:` serves app.py on a free port; server.pid is the
     streamlit process itself (no wrapper), so /proc/PID counts its CPU time."""
 
-    def __init__(self, db: Path, log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self, db: Path, log_path: Path, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.db = db
+        self.extra_env = env or {}
         self.log_path = log_path
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -76,6 +79,7 @@ class AppServer:
             "false",
         ]
         env = {**os.environ, "SALES_ATLAS_DB": str(self.db), "PYTHONUNBUFFERED": "1"}
+        env.update(self.extra_env)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

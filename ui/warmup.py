@@ -1,0 +1,318 @@
+"""Warm the caches when the server starts serving a store version (issue 17).
+
+Why: twenty people opening the meeting's link on a cold server all wait for the same cache
+misses (Streamlit gives each cached call a per-key compute lock, so the first session
+computes and the others queue behind it) and for the first imports of Plotly and the page
+modules. So the first script run of the process, and the first after a write swaps in a new
+snapshot (cache.store_version changes), starts one background thread that computes what
+each page's default view needs through the same ui/cache wrappers, so the results land in
+the very st.cache_data / st.cache_resource entries the pages read.
+
+What it warms, for the whole store (reach "all": local mode and unscoped users; a scoped
+user's reach is a different cache key, computed on their first visit as before): the
+default filters (last full quarter, EUR, reported) and each link named in
+SALES_ATLAS_WARM_LINKS (query strings separated by spaces, e.g. the link a team opens in its
+review meeting: "period=l12m&currency=USD&basis=constant"). SALES_ATLAS_WARMUP=off turns it
+off.
+
+Checked in streamlit 1.67: a cached function called from a thread without a
+ScriptRunContext computes and stores its value in the process-wide cache (the caches are
+per process, not per session; a cached call with a spinner message draws nothing without a
+context), and a thread of our own does not hold up the script run that started it. Errors
+are logged, never shown: a warm-up is only ever a head start, and the page computes
+whatever it could not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+import os
+import threading
+import time
+import urllib.parse
+
+from streamlit.logger import get_logger
+from streamlit.runtime import Runtime
+
+from analytics import access, pricing
+from analytics.catalog import Catalog
+from analytics.crm import attainment
+from analytics.crm.scope import Scope
+from analytics.filters import BASES, PERIOD_PRESETS, Filters, comparison_period, resolve_period
+from analytics.forecast.series import NoHistory
+from analytics.periods import add_months
+from analytics.review import COMPARISONS
+from ui import cache, periods
+
+LOG = get_logger(__name__)
+
+THREAD_NAME = "sales-atlas-warmup"
+
+
+class _NoContextWarning(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning for the warm-up's own thread,
+    where no context is expected (a cached call with a spinner message asks for one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.threadName.startswith(THREAD_NAME)
+
+
+get_logger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoContextWarning())
+
+LINKS_ENV = "SALES_ATLAS_WARM_LINKS"
+SWITCH_ENV = "SALES_ATLAS_WARMUP"
+# Imported up front so that the first visit to each page does not pay for it (Plotly alone
+# takes about a second to import and to build its first figure).
+MODULES = (
+    "plotly.graph_objects",
+    "ui.charts",
+    "ui.components",
+    "ui.markets",
+    "ui.review",
+    "ui.team",
+    "ui.pricing",
+    "ui.forecast",
+    "ui.data",
+)
+
+
+class Warmup(threading.Thread):
+    """One warm-up of one store version; `cancel()` stops it before its next step."""
+
+    def __init__(self, store_version: str, links: tuple[str, ...] = ()) -> None:
+        super().__init__(name=f"{THREAD_NAME} {store_version}", daemon=True)
+        self.store_version = store_version
+        self.version = f"{store_version}#{access.Reach().key()}"
+        self.links = links
+        self.done: list[str] = []  # the steps completed, for the log and the tests
+        self.failed: list[str] = []
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        self._step("imports", _import_modules)
+        catalog = self._step("catalog", cache.load_catalog, self.version)
+        if catalog is not None and catalog.has_sales:
+            views = [("default", default_filters(catalog))]
+            for link in self.links:
+                try:
+                    views.append((link, link_filters(catalog, link)))
+                except ValueError as problem:
+                    LOG.warning("Warm-up: link %r skipped: %s", link, problem)
+            for name, filters in views:
+                for page, warm in PAGES:
+                    self._step(f"{page} ({name})", warm, self.version, catalog, filters)
+            # Once per store, not per filter: the forecast and the Data page ignore filters.
+            currencies = sorted({filters.currency for _, filters in views})
+            self._step("forecast", warm_forecast, self.version, catalog, currencies)
+            self._step("data", cache.data_quality, self.version)
+        LOG.info(
+            "Warm-up of %s %s in %.1f s: %d steps, %d failed",
+            self.store_version,
+            "cancelled" if self.cancelled else "done",
+            time.perf_counter() - started,
+            len(self.done),
+            len(self.failed),
+        )
+
+    def _step(self, name: str, function, *args):
+        if self.cancelled:
+            return None
+        try:
+            result = function(*args)
+        except Exception:  # a head start only: the page will compute (and report) it itself
+            LOG.exception("Warm-up step %s failed", name)
+            self.failed.append(name)
+            return None
+        self.done.append(name)
+        return result
+
+
+def _import_modules() -> None:
+    for name in MODULES:
+        importlib.import_module(name)
+
+
+# --- the filters a page is opened with ------------------------------------------------------
+
+
+def default_filters(catalog: Catalog) -> Filters:
+    """The sidebar's defaults (ui/filters.py): last full quarter, EUR, reported, everything."""
+    period = resolve_period("last_quarter", catalog.last_date)
+    return Filters(period=period, comparison=comparison_period("last_quarter", period))
+
+
+def link_filters(catalog: Catalog, query: str) -> Filters:
+    """The filters a link's query string sets, as the sidebar reads them on a session's
+    first run; a value the store does not know is a ValueError (the link is not warmed)."""
+    params = urllib.parse.parse_qs(query.lstrip("?"), keep_blank_values=True)
+
+    def one(name: str, default: str) -> str:
+        return params.get(name, [default])[-1]
+
+    preset = one("period", "last_quarter")
+    if preset not in PERIOD_PRESETS or preset == "custom":
+        raise ValueError(f"period {preset!r} (a preset other than custom)")
+    currency = one("currency", "EUR").upper()
+    if currency not in catalog.currencies:
+        raise ValueError(f"currency {currency!r}")
+    basis = one("basis", "reported")
+    if basis not in BASES:
+        raise ValueError(f"basis {basis!r}")
+    allowed = {
+        "region": catalog.regions,
+        "country": tuple(code for code, _, _ in catalog.countries),
+        "line": catalog.product_lines,
+        "channel": catalog.channels,
+    }
+    chosen = {}
+    for name, choices in allowed.items():
+        values = params.get(name, [])
+        unknown = [v for v in values if v not in choices]
+        if unknown:
+            raise ValueError(f"{name} {', '.join(unknown)}")
+        chosen[name] = tuple(values)
+    period = resolve_period(preset, catalog.last_date)
+    return Filters(
+        period=period,
+        comparison=comparison_period(preset, period),
+        regions=chosen["region"],
+        countries=chosen["country"],
+        product_lines=chosen["line"],
+        channels=chosen["channel"],
+        currency=currency,
+        basis=basis,
+    )
+
+
+# --- what each page's default view reads (views/*.py with every page widget at its default) --
+
+
+def warm_overview(version: str, catalog: Catalog, filters: Filters) -> None:
+    from ui import charts, components
+
+    cache.awaiting_rate(version, filters)  # the source caption names lines awaiting a rate
+    figures = cache.overview_figures(version, filters)
+    if figures["countries"].empty:
+        return
+    # The figures too: charts are memoised across sessions (ui/charts/memo.py).
+    label = components.basis_label(filters)
+    charts.revenue_trend(figures["trend"], filters.currency, label, filters.period)
+    charts.country_map(figures["countries"], "revenue", filters.currency, filters.period.label)
+
+
+def warm_markets(version: str, catalog: Catalog, filters: Filters) -> None:
+    cache.awaiting_rate(version, filters)
+    cache.market_rates_checked(version, filters)
+    cache.market_scorecards(version, filters)
+    cache.market_reporting_rate(version, filters)
+    cache.market_mix(version, filters, "region")
+    cache.market_top_accounts(version, filters, 25)  # the first detail section
+
+
+def warm_review(version: str, catalog: Catalog, filters: Filters) -> None:
+    quarters = periods.full_quarters(catalog)
+    if quarters:  # the last full quarter against the first comparison, as the page opens
+        quarter = quarters[0]
+        scope = dataclasses.replace(filters, period=quarter, comparison=quarter)
+        cache.quarterly_review(version, quarter, next(iter(COMPARISONS)), scope)
+
+
+def warm_team(version: str, catalog: Catalog, filters: Filters) -> None:
+    quarters = periods.full_quarters(catalog)
+    if quarters:  # the Attainment view on the last full quarter
+        scope = Scope.from_filters(filters)
+        cache.team_attainment(version, quarters[0], scope, attainment.DEFAULT_BASIS)
+
+
+def warm_pricing(version: str, catalog: Catalog, filters: Filters) -> None:
+    from ui.pricing import DEFAULT_MARKETS
+
+    reference = cache.pricing_reference(version)
+    codes = [code for code, _, _ in catalog.countries]
+    markets = tuple(c for c in DEFAULT_MARKETS if c in codes)
+    last = catalog.last_date
+    if markets:  # the builder's baseline run (its "probe"), before any shock is set
+        probe = pricing.Scenario(
+            countries=markets,
+            baseline_start=add_months(last, -12) + dt.timedelta(days=1),
+            baseline_end=last,
+            currency=filters.currency,
+        )
+        cache.pricing_run(version, probe.to_json())
+    products = reference["products"]
+    as_of = catalog.rates.last_date
+    if not products.empty and as_of is not None:  # the corridor's first product at 15 %
+        product = products["product_id"].iloc[0]
+        if not cache.pricing_list_prices(version, product, as_of).empty:
+            cache.pricing_corridor(version, product, as_of, filters.currency, 15)
+
+
+def warm_forecast(version: str, catalog: Catalog, currencies: list[str]) -> None:
+    """The forecast of every series (the slowest first visit of all: seconds even on a small
+    store), once per store, and its conversion into each warmed view's currency."""
+    try:
+        store = cache.forecast_store(version, catalog.last_date)
+    except NoHistory:
+        return  # the page says there is not enough history; nothing to warm
+    for currency in currencies:
+        cache.forecast_shown_in(version, currency, store.window.as_of)
+
+
+PAGES = (
+    ("overview", warm_overview),
+    ("markets", warm_markets),
+    ("review", warm_review),
+    ("team", warm_team),
+    ("pricing", warm_pricing),
+)
+
+
+# --- one warm-up per process and store version ----------------------------------------------
+
+_LOCK = threading.Lock()
+_STARTED: set[str] = set()  # store versions warmed (or being warmed) by this process
+_CURRENT: list[Warmup] = []  # the latest warm-up, cancelled when a newer version starts
+
+
+def ensure_started(store_version: str) -> Warmup | None:
+    """Start the warm-up of `store_version` unless this process already did; a warm-up of
+    an older version still running is cancelled (its results would be keyed on a version
+    nobody reads any more)."""
+    with _LOCK:
+        if store_version in _STARTED:
+            return None
+        _STARTED.add(store_version)
+        for older in _CURRENT:
+            older.cancel()
+        links = tuple(os.environ.get(LINKS_ENV, "").split())
+        warmup = Warmup(store_version, links)
+        _CURRENT[:] = [warmup]
+    warmup.start()
+    return warmup
+
+
+def _real_server() -> bool:
+    return type(Runtime._instance) is Runtime
+
+
+def start() -> None:
+    """app.py's call, on every script run (a set lookup once the version is warmed).
+
+    Only in a real server: AppTest stands a mock in for the Runtime and runs one script at a
+    time, and a thread filling the caches behind a test's back would race its patches."""
+    if os.environ.get(SWITCH_ENV, "on").lower() in {"off", "0", "false", "no"}:
+        return
+    if not _real_server():
+        return
+    ensure_started(cache.store_version())
