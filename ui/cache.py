@@ -365,11 +365,53 @@ def audit_log() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
-def check_import(version: str, kind: str, data: bytes, file_name: str, options) -> importer.Report:
+def check_import(
+    version: str, kind: str, data: bytes, file_name: str, options, mapping: dict | None = None
+) -> importer.Report:
     """What loading the file would do, without writing anything (checked against the whole
-    store: an import is an admin's, whatever their own reach)."""
+    store: an import is an admin's, whatever their own reach). `mapping`: field -> the
+    file's column ("" = not in the file), as the mapping step chose."""
     with unrestricted_cursor() as cur:
-        return importer.import_file(cur, kind, data, file_name, options, commit=False)
+        return importer.import_file(
+            cur, kind, data, file_name, options, commit=False, mapping=mapping
+        )
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Reading the file…")
+def read_upload(data: bytes, options, kind: str) -> importer.RawTable:
+    """The file's header and rows as the import reads them for `kind` (an ECB rates history
+    turned into rows of date, currency, rate, as the import does before matching columns)."""
+    raw = importer.read_file(data, options)
+    return importer.ecb_wide_to_long(raw) if kind == "rates" else raw
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)
+def import_reference(version: str) -> tuple[frozenset, frozenset]:
+    """The country codes and names (upper-case) and the currency codes the store knows:
+    what the mapping step's content suggestions look for."""
+    with unrestricted_cursor() as cur:
+        known = importer.known_values(cur)
+    return frozenset(known["countries"]), frozenset(known["currencies"])
+
+
+def saved_mapping(kind: str, signature: str) -> tuple[str, dict] | None:
+    """The mapping saved for files of this kind with these column names. Not cached: another
+    session or server may have saved one since."""
+    with state_store():
+        return state.mapping_for(state.state_path(), kind, signature)
+
+
+def save_mapping(name: str, kind: str, signature: str, columns: dict) -> None:
+    """Save the mapping under `name` and record who did (audited like an import)."""
+    with state_store() as con:
+        state.save_mapping(state.state_path(), name, kind, signature, columns)
+        state.record(
+            con,
+            current_user().email,
+            "mapping save",
+            f"{name.strip()}: {kind}, "
+            + ", ".join(f"{f} = {c}" for f, c in sorted(columns.items()) if c),
+        )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)

@@ -1,5 +1,5 @@
-"""Screen parts of the Data page: upload, detected options, check, load; history, quality
-and exchange rates."""
+"""Screen parts of the Data page: upload, detected options, the column mapping, check, load;
+history, quality and exchange rates."""
 
 from __future__ import annotations
 
@@ -88,6 +88,97 @@ def options(data: bytes) -> importer.Options | None:
     return chosen
 
 
+NOT_IN_FILE = "(not in this file)"
+PREVIEW_ROWS = 5
+
+
+def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> dict[str, str]:
+    """Which of the file's columns holds each field: suggested (a saved mapping for files
+    with these column names, else names and content), each changeable; the first rows as
+    they would be read, the columns left unused, and a way to save the mapping under a
+    name. Returns field -> column ("" = not in the file), for the check and the load."""
+    spec = importer.KINDS[kind]
+    raw = cache.read_upload(data, chosen, kind)
+    signature = importer.header_signature(raw.header)
+    saved = cache.saved_mapping(kind, signature)
+    countries, currencies = cache.import_reference(version)
+    with errors.section() as attempt:
+        suggested = importer.suggest_columns(
+            spec, raw, set(countries), set(currencies), saved[1] if saved else None
+        )
+    if attempt.failed:  # the saved mapping names a column this file spells differently
+        saved = None
+        suggested = importer.suggest_columns(spec, raw, set(countries), set(currencies))
+    st.markdown("**Which column holds what**")
+    if saved:
+        st.info(
+            f"Saved mapping “{saved[0]}” is used: it was saved for files with these column "
+            "names. Change any field below if this file differs."
+        )
+    else:
+        st.caption(
+            "Suggested from the column names (the importer's own, and the standard exports "
+            "of Salesforce, HubSpot, Dynamics 365, SAP, Odoo, NetSuite and Shopify) and, "
+            "where no name matches, from the values. Check each and change what is wrong."
+        )
+    in_one_of = {name: group for group in spec.one_of for name in group}
+
+    def need(row: dict) -> str:
+        if row["required"]:
+            return "required"
+        if row["field"] in in_one_of:
+            return "one of " + " / ".join(in_one_of[row["field"]]) + " required"
+        return "optional"
+
+    rank = {"required": 0, "optional": 2}
+    suggested.sort(key=lambda row: rank.get(need(row), 1))  # stable: the kind's order
+    columns = [NOT_IN_FILE, *dict.fromkeys(h for h in raw.header if h.strip())]
+    basis = {"the mapping": f"saved mapping “{saved[0]}”" if saved else "the mapping"}
+    chosen_columns: dict[str, str] = {}
+    grid = st.columns(3)
+    for i, row in enumerate(suggested):
+        label = need(row)
+        why = basis.get(row["basis"], row["basis"])
+        picked = grid[i % 3].selectbox(
+            f"{row['field']} · {label}",
+            columns,
+            index=columns.index(row["column"]) if row["column"] in columns else 0,
+            key=f"d_map_{kind}_{signature}_{saved[0] if saved else ''}_{row['field']}",
+            help=f"Suggested by {why}." if row["column"] else "No column suggested.",
+        )
+        chosen_columns[row["field"]] = "" if picked == NOT_IN_FILE else picked
+    used = {c for c in chosen_columns.values() if c}
+    unused = list(dict.fromkeys(h for h in raw.header if h.strip() and h not in used))
+    mapped = {f: c for f, c in chosen_columns.items() if c}
+    position = {h: i for i, h in reversed(list(enumerate(raw.header)))}
+    preview = pd.DataFrame(
+        {f: raw.rows[position[c]].head(PREVIEW_ROWS).fillna("") for f, c in mapped.items()}
+    )
+    st.caption(
+        f"The first {min(PREVIEW_ROWS, len(raw.rows))} rows as mapped (the file's text; "
+        "the check below reads and validates every row):"
+    )
+    st.dataframe(preview, hide_index=True, width="stretch")
+    st.caption(
+        "Columns not used: " + (", ".join(unused) if unused else "none — every column is read.")
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.text_input(
+        "Save this mapping as",
+        value=saved[0] if saved else "",
+        placeholder="e.g. SAP VA05",
+        key=f"d_map_name_{signature}",
+        help="A file with the same column names is offered this mapping again.",
+    )
+    if right.button("Save mapping", key="d_map_save", width="stretch"):
+        if not name.strip():
+            st.error("Give the mapping a name, for example the system and report it comes from.")
+        else:
+            cache.save_mapping(name, kind, signature, chosen_columns)
+            st.success(f"Saved as “{name.strip()}”: offered again for files with these columns.")
+    return chosen_columns
+
+
 def report(result: importer.Report, key: str) -> None:
     """Counts, what was created or ignored, and every rejected row (downloadable)."""
     cols = st.columns(3)
@@ -114,7 +205,7 @@ def report(result: importer.Report, key: str) -> None:
             f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
             f"open deals ({snap['new_or_changed']:,} new or changed)"
         )
-    if result.ignored_columns:
+    if result.ignored_columns and key != "d_check":  # the mapping step lists them above
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
     if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
         notes.append(
@@ -136,10 +227,17 @@ def report(result: importer.Report, key: str) -> None:
         )
 
 
-def load(kind: str, data: bytes, file_name: str, chosen: importer.Options) -> None:
-    """Write the file into the store and keep the outcome for the next run."""
+def load(
+    kind: str,
+    data: bytes,
+    file_name: str,
+    chosen: importer.Options,
+    columns: dict[str, str] | None = None,
+) -> None:
+    """Write the file into the store (read through the mapping `columns`) and keep the
+    outcome for the next run."""
     with errors.section() as attempt, cache.writer() as con:
-        result = importer.import_file(con, kind, data, file_name, chosen)
+        result = importer.import_file(con, kind, data, file_name, chosen, mapping=columns)
     if attempt.failed:
         return
     cache.audit("import", f"{kind} {file_name}: {result.status}, {result.rows_loaded:,} rows")
