@@ -127,26 +127,42 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
         if row["required"]:
             return "required"
         if row["field"] in in_one_of:
-            return "one of " + " / ".join(in_one_of[row["field"]]) + " required"
+            return f"required (one of {len(in_one_of[row['field']])})"
         return "optional"
 
-    rank = {"required": 0, "optional": 2}
-    suggested.sort(key=lambda row: rank.get(need(row), 1))  # stable: the kind's order
+    if spec.one_of:
+        st.caption(
+            "Required (one of each group): "
+            + "; ".join(" / ".join(group) for group in spec.one_of)
+            + ". The others are derived from it."
+        )
     columns = [NOT_IN_FILE, *dict.fromkeys(h for h in raw.header if h.strip())]
     basis = {"the mapping": f"saved mapping “{saved[0]}”" if saved else "the mapping"}
     chosen_columns: dict[str, str] = {}
-    grid = st.columns(3)
-    for i, row in enumerate(suggested):
-        label = need(row)
-        why = basis.get(row["basis"], row["basis"])
-        picked = grid[i % 3].selectbox(
-            f"{row['field']} · {label}",
-            columns,
-            index=columns.index(row["column"]) if row["column"] in columns else 0,
-            key=f"d_map_{kind}_{signature}_{saved[0] if saved else ''}_{row['field']}",
-            help=f"Suggested by {why}." if row["column"] else "No column suggested.",
-        )
-        chosen_columns[row["field"]] = "" if picked == NOT_IN_FILE else picked
+
+    def boxes(rows: list[dict], where) -> None:
+        grid = where.columns(3)
+        for i, row in enumerate(rows):
+            why = basis.get(row["basis"], row["basis"])
+            picked = grid[i % 3].selectbox(
+                f"{row['field']} · {need(row)}",
+                columns,
+                index=columns.index(row["column"]) if row["column"] in columns else 0,
+                key=f"d_map_{kind}_{signature}_{saved[0] if saved else ''}_{row['field']}",
+                help=f"Suggested by {why}." if row["column"] else "No column suggested.",
+            )
+            chosen_columns[row["field"]] = "" if picked == NOT_IN_FILE else picked
+
+    needed = [row for row in suggested if need(row) != "optional"]
+    optional = [row for row in suggested if need(row) == "optional"]
+    boxes(needed, st)
+    if optional:
+        found = [row["field"] for row in optional if row["column"]]
+        with st.expander(
+            f"Optional fields: {len(found)} of {len(optional)} found in the file"
+            + (f" ({', '.join(found)})" if found else "")
+        ):
+            boxes(optional, st)
     used = {c for c in chosen_columns.values() if c}
     unused = list(dict.fromkeys(h for h in raw.header if h.strip() and h not in used))
     mapped = {f: c for f, c in chosen_columns.items() if c}

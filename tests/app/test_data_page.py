@@ -134,13 +134,15 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
     assert field_box(at, "unit_price").value == "Wert"  # an amount: offered as the price
     assert field_box(at, "order_id").value == "(not in this file)"
     assert field_box(at, "order_id").label == "order_id · required"
-    assert field_box(at, "net_amount").label == (
-        "net_amount · one of unit_price / net_price / net_amount required"
-    )
+    assert field_box(at, "net_amount").label == "net_amount · required (one of 3)"
     labels = [s.label for s in at.selectbox if " · " in s.label]
-    assert labels.index("product_id · required") < labels.index(
-        "customer_id · one of customer_id / customer_name required"
+    assert labels.index("product_id · required") < labels.index("customer_id · required (one of 2)")
+    assert labels.index("unit_price · required (one of 3)") < labels.index("country · optional")
+    assert any(
+        c.value.startswith("Required (one of each group): customer_id / customer_name; ")
+        for c in at.caption
     )
+    assert at.expander[0].label == "Optional fields: 1 of 13 found in the file (country)"
     assert (
         "for order lines: order_id, product_id, customer_id or customer_name." in at.error[0].value
     )
