@@ -34,7 +34,7 @@ from analytics import (
     state,
     store,
 )
-from analytics.crm import activity, attainment, changes, deals, forecast, rep
+from analytics.crm import activity, attainment, changes, deals, forecast, rep, stages
 from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
 from analytics.filters import Filters
@@ -392,6 +392,26 @@ def import_reference(version: str) -> tuple[frozenset, frozenset]:
     with unrestricted_cursor() as cur:
         known = importer.known_values(cur)
     return frozenset(known["countries"]), frozenset(known["currencies"])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)
+def funnel_for_editing(version: str) -> tuple[tuple, dict[str, int]]:
+    """The stored funnel (the default when none is stored) and how many deals each stage
+    holds, over the whole store (the funnel is the company's, whatever the editor's reach)."""
+    with unrestricted_cursor() as cur:
+        return stages.funnel(cur), stages.used_stages(cur)
+
+
+def save_funnel(funnel: tuple, renamed: dict[str, str]) -> dict[str, int]:
+    """Store an edited funnel (names, order, status, probability) and record who did."""
+    with writer() as con:
+        counts = stages.save(con, funnel, renamed)
+    audit(
+        "funnel edit",
+        " > ".join(f"{s.name} ({s.status})" for s in funnel)
+        + "".join(f"; {old} renamed {new}" for old, new in renamed.items() if old != new),
+    )
+    return counts
 
 
 def saved_mapping(kind: str, signature: str) -> tuple[str, dict] | None:

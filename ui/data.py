@@ -4,11 +4,13 @@ history, quality and exchange rates."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import pandas as pd
 import streamlit as st
 
 from analytics import formatting, fx, importer
+from analytics.crm import stages as crm_stages
 from exports import tables
 from ui import access, cache, components, errors
 
@@ -195,6 +197,86 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
     return chosen_columns
 
 
+def funnel(version: str) -> None:
+    """The company's funnel: each stage's name, place, status and probability, editable by
+    an admin. Team and Forecast show the open stages in this order."""
+    stages, used = cache.funnel_for_editing(version)
+    if "d_funnel_message" in st.session_state:
+        st.success(st.session_state.pop("d_funnel_message"))
+    st.caption(
+        "Opportunity imports add the stages they bring, placed by their probability column "
+        "(else as first seen). Team & pipeline and Forecast show the open stages in this "
+        "order. Renaming a stage renames it on every stored deal; marking a stage won or "
+        "lost gives its deals that status. Deals: stored deals in the stage now or in a "
+        "weekly snapshot."
+    )
+    statuses = list(crm_stages.STATUSES)
+    # Keys of this store version: after an import or a save the rows may be other stages.
+    tag = hashlib.sha256(version.encode()).hexdigest()[:8]
+    with st.form("d_funnel"):
+        head = st.columns([3, 1, 1.3, 1.3, 1])
+        for col, title in zip(
+            head, ("Stage", "Place", "Status", "Probability (%)", "Deals"), strict=True
+        ):
+            col.markdown(f"**{title}**")
+        rows = []
+        for i, stage in enumerate(stages):
+            cols = st.columns([3, 1, 1.3, 1.3, 1], vertical_alignment="center")
+            show = "collapsed"
+            name = cols[0].text_input(
+                "Stage", stage.name, key=f"d_funnel_name_{tag}_{i}", label_visibility=show
+            )
+            place = cols[1].number_input(
+                "Place",
+                1,
+                len(stages),
+                i + 1,
+                key=f"d_funnel_place_{tag}_{i}",
+                label_visibility=show,
+            )
+            status = cols[2].selectbox(
+                "Status",
+                statuses,
+                statuses.index(stage.status),
+                key=f"d_funnel_status_{tag}_{i}",
+                label_visibility=show,
+            )
+            chance = cols[3].number_input(
+                "Probability (%)",
+                0.0,
+                100.0,
+                None if stage.probability is None else round(stage.probability * 100, 1),
+                step=5.0,
+                key=f"d_funnel_probability_{tag}_{i}",
+                label_visibility=show,
+                placeholder="not known",
+            )
+            cols[4].markdown(formatting.count(used.get(stage.name, 0)))
+            rows.append((place, i, stage.name, name, status, chance))
+        submitted = st.form_submit_button("Save the funnel", type="primary")
+    if not submitted:
+        return
+    # A stage given another place goes there and the others make room: on a tie the moved
+    # one comes first, then the earlier order.
+    rows.sort(key=lambda row: (row[0], row[0] == row[1] + 1, row[1]))
+    edited = tuple(
+        crm_stages.Stage(name.strip(), status, None if chance is None else chance / 100)
+        for _, _, _, name, status, chance in rows
+    )
+    renamed = {old: name.strip() for _, _, old, name, _, _ in rows}
+    with errors.section() as attempt:
+        counts = cache.save_funnel(edited, renamed)
+    if attempt.failed:
+        return
+    done = [f"Funnel saved: {' › '.join(s.name for s in edited if s.status == 'open')}."]
+    if counts["renamed"]:
+        done.append(f"{counts['renamed']:,} deals carry the new stage names.")
+    if counts["restatused"]:
+        done.append(f"{counts['restatused']:,} deals took their stage's new status.")
+    st.session_state["d_funnel_message"] = " ".join(done)
+    st.rerun()
+
+
 def report(result: importer.Report, key: str) -> None:
     """Counts, what was created or ignored, and every rejected row (downloadable)."""
     cols = st.columns(3)
@@ -221,6 +303,8 @@ def report(result: importer.Report, key: str) -> None:
             f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
             f"open deals ({snap['new_or_changed']:,} new or changed)"
         )
+    if result.new_stages:
+        notes.append("New funnel stages (see Sales funnel below): " + ", ".join(result.new_stages))
     if result.ignored_columns and key != "d_check":  # the mapping step lists them above
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
     if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):

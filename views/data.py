@@ -41,6 +41,10 @@ if data is not None:
             ):
                 view.load(kind, data, file_name, chosen, columns)
 
+if access.can("import"):
+    st.subheader("Sales funnel")
+    view.funnel(version)
+
 summary = cache.data_quality(version)
 if access.can("audit"):
     st.subheader("Import history")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -208,3 +209,94 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
         assert con.execute(
             "SELECT unit_price_local, net_amount_eur FROM order_lines WHERE order_id = 'M-4'"
         ).fetchone() == (20.0, 80.0)
+
+
+def funnel_box(at: AppTest, kind: str, row: int):
+    """The funnel editor's widget `kind` (name, place, status, probability) in row `row`."""
+    boxes = {
+        "name": at.text_input,
+        "place": at.number_input,
+        "status": at.selectbox,
+        "probability": at.number_input,
+    }[kind]
+    return next(
+        w for w in boxes if w.key.startswith(f"d_funnel_{kind}_") and w.key.endswith(f"_{row}")
+    )
+
+
+def team_funnel_stages(at: AppTest, store: Path, monkeypatch) -> list[str]:
+    """The stages of the Team page's first pipeline funnel, top to bottom."""
+    at.query_params["t_view"] = "Pipeline"
+    at.switch_page("views/team.py").run()
+    assert not at.exception and not at.error
+    figure = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "Open pipeline by stage" in c.proto.spec
+    )
+    return list(figure["data"][0]["y"])
+
+
+def test_funnel_edit_changes_the_team_funnel_order(demo_db_path, tmp_path, monkeypatch):
+    store = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_path, store)
+    at = open_data(store, monkeypatch)
+    assert not at.exception and not at.error
+    # The demo stores no funnel: the default one, with its stored deals counted.
+    assert [funnel_box(at, "name", i).value for i in range(6)] == [
+        "Prospecting",
+        "Qualification",
+        "Proposal",
+        "Negotiation",
+        "Closed Won",
+        "Closed Lost",
+    ]
+    with duckdb.connect(str(store), read_only=True) as con:
+        proposals = con.execute(
+            "SELECT count(DISTINCT opportunity_id) FROM (SELECT stage, opportunity_id FROM "
+            "opportunities UNION ALL SELECT stage, opportunity_id FROM opportunity_snapshots) "
+            "WHERE stage = 'Proposal'"
+        ).fetchone()[0]
+    deal_counts = [m.value for m in at.markdown if m.value.replace(",", "").isdigit()]
+    assert deal_counts[2] == f"{proposals:,}"
+    assert team_funnel_stages(at, store, monkeypatch) == [
+        "Prospecting",
+        "Qualification",
+        "Proposal",
+        "Negotiation",
+    ]
+
+    at.switch_page("views/data.py").run()
+    funnel_box(at, "place", 3).set_value(1)  # Negotiation first
+    funnel_box(at, "name", 1).input("Discovery")  # Qualification renamed
+    funnel_box(at, "probability", 2).set_value(40.0)
+    at.button(key="FormSubmitter:d_funnel-Save the funnel").click().run()
+    assert not at.exception and not at.error
+    assert any(
+        s.value.startswith("Funnel saved: Negotiation › Prospecting › Discovery › Proposal.")
+        for s in at.success
+    )
+    audit = frame_with(at, "What")
+    assert (
+        audit[audit["What"] == "funnel edit"]["Detail"]
+        .iloc[0]
+        .startswith("Negotiation (open) > Prospecting (open) > Discovery (open) > Proposal (open)")
+    )
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute(
+            "SELECT stage, position, status, probability FROM funnel_stages ORDER BY position"
+        ).fetchall()[:4] == [
+            ("Negotiation", 0, "open", None),
+            ("Prospecting", 1, "open", None),
+            ("Discovery", 2, "open", None),
+            ("Proposal", 3, "open", 0.4),
+        ]
+        assert con.execute(
+            "SELECT count(*) FROM opportunities WHERE stage = 'Qualification'"
+        ).fetchone() == (0,)
+    assert team_funnel_stages(at, store, monkeypatch) == [
+        "Negotiation",
+        "Prospecting",
+        "Discovery",
+        "Proposal",
+    ]

@@ -89,3 +89,17 @@ def test_map_unfamiliar_headers_and_load(app_server, app_page, screenshot_dir, t
     expect(page.get_by_text("beleg_export.csv: Loaded 2 of 2 rows.")).to_have_count(1)
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []
+
+
+def test_funnel_editor_shows_the_stages(app_server, app_page, screenshot_dir):
+    page = app_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_app(page, f"{app_server}/data")
+    heading = page.get_by_role("heading", name="Sales funnel")
+    expect(heading).to_be_visible(timeout=FIRST_PAINT_MS)
+    scroll_to(page, heading)
+    names = page.locator('[data-testid="stForm"] input[type="text"]')
+    expect(names.first).to_have_value("Prospecting")
+    expect(page.get_by_role("button", name="Save the funnel")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "data_funnel.png"))
+    assert page.page_errors == []
