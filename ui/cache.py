@@ -377,12 +377,13 @@ def check_import(
         )
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Reading the file…")
-def read_upload(data: bytes, options, kind: str) -> importer.RawTable:
-    """The file's header and rows as the import reads them for `kind` (an ECB rates history
-    turned into rows of date, currency, rate, as the import does before matching columns)."""
-    raw = importer.read_file(data, options)
-    return importer.ecb_wide_to_long(raw) if kind == "rates" else raw
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=2, show_spinner="Reading the file…")
+def read_upload(data: bytes, options) -> importer.RawTable:
+    """The uploaded file's header and rows, read once for the reading options and the
+    mapping step (a resource, not pickled per rerun: an export may have a million rows;
+    two entries: a workbook is read once without and once with its sheet).
+    Shared: callers must not change it."""
+    return importer.read_file(data, options)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)

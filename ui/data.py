@@ -71,13 +71,13 @@ def options(data: bytes) -> importer.Options | None:
         date_format=None if date_format == DETECT else date_format,
     )
     with errors.section() as attempt:
-        raw = importer.read_file(data, chosen)
+        raw = cache.read_upload(data, chosen)
     if attempt.failed:
         return None
     if raw.detected.sheets:
         sheet = cols[4].selectbox("Sheet", raw.detected.sheets, key="d_sheet")
         chosen = dataclasses.replace(chosen, sheet=sheet)
-        raw = importer.read_file(data, chosen)
+        raw = cache.read_upload(data, chosen)
     preview = raw.rows.head(20).drop(columns=["_line", "_width"])
     preview.columns = [h or f"(column {i + 1})" for i, h in enumerate(raw.header)]
     shown = raw.detected.describe()
@@ -100,7 +100,11 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
     they would be read, the columns left unused, and a way to save the mapping under a
     name. Returns field -> column ("" = not in the file), for the check and the load."""
     spec = importer.KINDS[kind]
-    raw = cache.read_upload(data, chosen, kind)
+    raw = cache.read_upload(data, chosen)
+    if kind == "rates":  # as the import reads it: the ECB history layout as rows
+        raw = importer.ecb_wide_to_long(
+            dataclasses.replace(raw, detected=dataclasses.replace(raw.detected))
+        )
     signature = importer.header_signature(raw.header)
     saved = cache.saved_mapping(kind, signature)
     countries, currencies = cache.import_reference(version)
