@@ -108,18 +108,22 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
     signature = importer.header_signature(raw.header)
     saved = cache.saved_mapping(kind, signature)
     countries, currencies = cache.import_reference(version)
-    with errors.section() as attempt:
+    st.markdown("**Which column holds what**")
+    try:
         suggested = importer.suggest_columns(
             spec, raw, set(countries), set(currencies), saved[1] if saved else None
         )
-    if attempt.failed:  # the saved mapping names a column this file spells differently
+    except importer.FileRejected as problem:  # it names a column spelt otherwise here
+        st.warning(
+            f"The saved mapping “{saved[0]}” does not fit this file ({problem}) The fields "
+            "below are suggested afresh."
+        )
         saved = None
         suggested = importer.suggest_columns(spec, raw, set(countries), set(currencies))
-    st.markdown("**Which column holds what**")
     if saved:
         st.info(
-            f"Saved mapping “{saved[0]}” is used: it was saved for files with these column "
-            "names. Change any field below if this file differs."
+            f"Saved mapping “{saved[0]}” is preselected: it was saved for files with these "
+            "column names. Change any field below if this file differs."
         )
     else:
         st.caption(

@@ -198,7 +198,7 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
     again = UNFAMILIAR.split(b"\n")[0] + b"\nM-4;13.01.2025;C3;P1;4;80,00;EUR;DE;\n"
     at.file_uploader[0].set_value(("beleg2.csv", again, "text/csv")).run()
     assert not at.exception
-    assert at.info[0].value.startswith("Saved mapping “Beleg export” is used")
+    assert at.info[0].value.startswith("Saved mapping “Beleg export” is preselected")
     assert field_box(at, "net_amount").value == "Wert"
     assert field_box(at, "unit_price").value == "(not in this file)"
     assert field_box(at, "order_id").value == "Beleg"
