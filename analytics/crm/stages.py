@@ -16,7 +16,7 @@ import math
 import duckdb
 import pandas as pd
 
-from analytics import db
+from analytics import db, store
 from analytics.errors import UserError
 
 # The default funnel, in order; an open deal is in one of the open stages.
@@ -30,14 +30,6 @@ FORECAST_CATEGORIES = ("commit", "best case", "pipeline", "omitted")
 FORECAST_LEVELS = ("commit", "best case", "pipeline")
 
 STATUSES = ("open", "won", "lost")
-
-TABLE_SQL = """
-CREATE TABLE IF NOT EXISTS funnel_stages (
-    stage       VARCHAR PRIMARY KEY,
-    position    INTEGER NOT NULL,
-    status      VARCHAR NOT NULL CHECK (status IN ('open', 'won', 'lost')),
-    probability DOUBLE               -- 0..1; NULL = not known
-);"""
 
 
 class FunnelError(UserError):
@@ -116,8 +108,9 @@ def merged(base: tuple[Stage, ...], new: list[Stage]) -> tuple[Stage, ...]:
 
 
 def write(con: duckdb.DuckDBPyConnection, stages: tuple[Stage, ...]) -> None:
-    """Replace the stored funnel (inside the caller's transaction)."""
-    db.execute(con, TABLE_SQL)
+    """Replace the stored funnel (inside the caller's transaction). A store made before the
+    table existed gets it here too (the app's upgrade creates it; a CLI import may come first)."""
+    db.execute(con, store._table_definition("funnel_stages"))
     db.execute(con, "DELETE FROM funnel_stages")
     frame = pd.DataFrame(
         {
