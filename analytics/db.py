@@ -45,6 +45,7 @@ TABLES = frozenset(
         "market_data",
         "fx_rates",
         "plan_rates",
+        "funnel_stages",
         "scenarios",
         "import_log",
         "imported_order_lines",

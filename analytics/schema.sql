@@ -107,6 +107,16 @@ CREATE TABLE IF NOT EXISTS opportunity_snapshots (
     PRIMARY KEY (snapshot_date, opportunity_id)
 );
 
+-- The company's funnel (analytics.crm.stages): its stage names in order, the status of a deal
+-- in each, and the probability of winning from it (0..1, NULL = not known). No rows: the
+-- default funnel (Prospecting … Negotiation, Closed Won, Closed Lost).
+CREATE TABLE IF NOT EXISTS funnel_stages (
+    stage       VARCHAR PRIMARY KEY,
+    position    INTEGER NOT NULL,
+    status      VARCHAR NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    probability DOUBLE  CHECK (probability BETWEEN 0 AND 1)
+);
+
 CREATE TABLE IF NOT EXISTS activities (
     activity_id   VARCHAR PRIMARY KEY,
     rep_id        VARCHAR NOT NULL,

@@ -63,6 +63,8 @@ ACTIONS = frozenset(
         "scenario delete",
         "export",
         "view as",
+        "mapping save",
+        "funnel edit",
     }
 )
 

@@ -296,7 +296,13 @@ _DERIVED_COLUMNS = {
 # or customer without a channel or segment); DuckDB cannot alter a CHECK.
 _UNASSIGNED_CHECKS = {"order_lines": "channel", "customers": "segment"}
 # Tables of the contract added since the first release, which upgrade creates (empty).
-_ADDED_TABLES = ("plan_rates", "order_lines_awaiting_rate", "product_costs", "product_cost_lines")
+_ADDED_TABLES = (
+    "plan_rates",
+    "order_lines_awaiting_rate",
+    "product_costs",
+    "product_cost_lines",
+    "funnel_stages",
+)
 
 
 def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -353,8 +359,9 @@ def upgrade(path) -> bool:
     order_lines.unit_cost_eur nullable; order_lines and customers recreated where their CHECK
     lacks 'unassigned' (rows copied, order lines in date order, the order later reads rely
     on); derived tables missing or without their newest column dropped, created and filled
-    from the order lines; the tables added since (plan_rates) created empty (every CREATE
-    is IF NOT EXISTS). Written as the store's next snapshot, so servers reading it read on.
+    from the order lines; the tables added since (plan_rates, funnel_stages) created empty
+    (every CREATE is IF NOT EXISTS). Written as the store's next snapshot, so servers reading
+    it read on.
     Returns whether anything was done."""
     if not needs_upgrade(path):
         return False

@@ -34,7 +34,7 @@ from analytics import (
     state,
     store,
 )
-from analytics.crm import activity, attainment, changes, deals, forecast, rep
+from analytics.crm import activity, attainment, changes, deals, forecast, rep, stages
 from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
 from analytics.filters import Filters
@@ -365,11 +365,74 @@ def audit_log() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
-def check_import(version: str, kind: str, data: bytes, file_name: str, options) -> importer.Report:
+def check_import(
+    version: str, kind: str, data: bytes, file_name: str, options, mapping: dict | None = None
+) -> importer.Report:
     """What loading the file would do, without writing anything (checked against the whole
-    store: an import is an admin's, whatever their own reach)."""
+    store: an import is an admin's, whatever their own reach). `mapping`: field -> the
+    file's column ("" = not in the file), as the mapping step chose."""
     with unrestricted_cursor() as cur:
-        return importer.import_file(cur, kind, data, file_name, options, commit=False)
+        return importer.import_file(
+            cur, kind, data, file_name, options, commit=False, mapping=mapping
+        )
+
+
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=2, show_spinner="Reading the file…")
+def read_upload(data: bytes, options) -> importer.RawTable:
+    """The uploaded file's header and rows, read once for the reading options and the
+    mapping step (a resource, not pickled per rerun: an export may have a million rows;
+    two entries: a workbook is read once without and once with its sheet).
+    Shared: callers must not change it."""
+    return importer.read_file(data, options)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)
+def import_reference(version: str) -> tuple[frozenset, frozenset]:
+    """The country codes and names (upper-case) and the currency codes the store knows:
+    what the mapping step's content suggestions look for."""
+    with unrestricted_cursor() as cur:
+        known = importer.known_values(cur)
+    return frozenset(known["countries"]), frozenset(known["currencies"])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)
+def funnel_for_editing(version: str) -> tuple[tuple, dict[str, int]]:
+    """The stored funnel (the default when none is stored) and how many deals each stage
+    holds, over the whole store (the funnel is the company's, whatever the editor's reach)."""
+    with unrestricted_cursor() as cur:
+        return stages.funnel(cur), stages.used_stages(cur)
+
+
+def save_funnel(funnel: tuple, renamed: dict[str, str]) -> dict[str, int]:
+    """Store an edited funnel (names, order, status, probability) and record who did."""
+    with writer() as con:
+        counts = stages.save(con, funnel, renamed)
+    audit(
+        "funnel edit",
+        " > ".join(f"{s.name} ({s.status})" for s in funnel)
+        + "".join(f"; {old} renamed {new}" for old, new in renamed.items() if old != new),
+    )
+    return counts
+
+
+def saved_mapping(kind: str, signature: str) -> tuple[str, dict] | None:
+    """The mapping saved for files of this kind with these column names. Not cached: another
+    session or server may have saved one since."""
+    with state_store():
+        return state.mapping_for(state.state_path(), kind, signature)
+
+
+def save_mapping(name: str, kind: str, signature: str, columns: dict) -> None:
+    """Save the mapping under `name` and record who did (audited like an import)."""
+    with state_store() as con:
+        state.save_mapping(state.state_path(), name, kind, signature, columns)
+        state.record(
+            con,
+            current_user().email,
+            "mapping save",
+            f"{name.strip()}: {kind}, "
+            + ", ".join(f"{f} = {c}" for f, c in sorted(columns.items()) if c),
+        )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)

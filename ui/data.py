@@ -1,14 +1,16 @@
-"""Screen parts of the Data page: upload, detected options, check, load; history, quality
-and exchange rates."""
+"""Screen parts of the Data page: upload, detected options, the column mapping, check, load;
+history, quality and exchange rates."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import pandas as pd
 import streamlit as st
 
 from analytics import formatting, fx, importer
+from analytics.crm import stages as crm_stages
 from exports import tables
 from ui import access, cache, components, errors
 
@@ -69,13 +71,13 @@ def options(data: bytes) -> importer.Options | None:
         date_format=None if date_format == DETECT else date_format,
     )
     with errors.section() as attempt:
-        raw = importer.read_file(data, chosen)
+        raw = cache.read_upload(data, chosen)
     if attempt.failed:
         return None
     if raw.detected.sheets:
         sheet = cols[4].selectbox("Sheet", raw.detected.sheets, key="d_sheet")
         chosen = dataclasses.replace(chosen, sheet=sheet)
-        raw = importer.read_file(data, chosen)
+        raw = cache.read_upload(data, chosen)
     preview = raw.rows.head(20).drop(columns=["_line", "_width"])
     preview.columns = [h or f"(column {i + 1})" for i, h in enumerate(raw.header)]
     shown = raw.detected.describe()
@@ -86,6 +88,201 @@ def options(data: bytes) -> importer.Options | None:
     )
     st.dataframe(preview, hide_index=True, width="stretch")
     return chosen
+
+
+NOT_IN_FILE = "(not in this file)"
+PREVIEW_ROWS = 5
+
+
+def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> dict[str, str]:
+    """Which of the file's columns holds each field: suggested (a saved mapping for files
+    with these column names, else names and content), each changeable; the first rows as
+    they would be read, the columns left unused, and a way to save the mapping under a
+    name. Returns field -> column ("" = not in the file), for the check and the load."""
+    spec = importer.KINDS[kind]
+    raw = cache.read_upload(data, chosen)
+    if kind == "rates":  # as the import reads it: the ECB history layout as rows
+        raw = importer.ecb_wide_to_long(
+            dataclasses.replace(raw, detected=dataclasses.replace(raw.detected))
+        )
+    signature = importer.header_signature(raw.header)
+    saved = cache.saved_mapping(kind, signature)
+    countries, currencies = cache.import_reference(version)
+    st.markdown("**Which column holds what**")
+    try:
+        suggested = importer.suggest_columns(
+            spec, raw, set(countries), set(currencies), saved[1] if saved else None
+        )
+    except importer.FileRejected as problem:  # it names a column spelt otherwise here
+        st.warning(
+            f"The saved mapping “{saved[0]}” does not fit this file ({problem}) The fields "
+            "below are suggested afresh."
+        )
+        saved = None
+        suggested = importer.suggest_columns(spec, raw, set(countries), set(currencies))
+    if saved:
+        st.info(
+            f"Saved mapping “{saved[0]}” is preselected: it was saved for files with these "
+            "column names. Change any field below if this file differs."
+        )
+    else:
+        st.caption(
+            "Suggested from the column names (the importer's own, and the standard exports "
+            "of Salesforce, HubSpot, Dynamics 365, SAP, Odoo, NetSuite and Shopify) and, "
+            "where no name matches, from the values. Check each and change what is wrong."
+        )
+    in_one_of = {name: group for group in spec.one_of for name in group}
+
+    def need(row: dict) -> str:
+        if row["required"]:
+            return "required"
+        if row["field"] in in_one_of:
+            return f"required (one of {len(in_one_of[row['field']])})"
+        return "optional"
+
+    if spec.one_of:
+        st.caption(
+            "Required (one of each group): "
+            + "; ".join(" / ".join(group) for group in spec.one_of)
+            + ". The others are derived from it."
+        )
+    columns = [NOT_IN_FILE, *dict.fromkeys(h for h in raw.header if h.strip())]
+    basis = {"the mapping": f"saved mapping “{saved[0]}”" if saved else "the mapping"}
+    chosen_columns: dict[str, str] = {}
+
+    def boxes(rows: list[dict], where) -> None:
+        grid = where.columns(3)
+        for i, row in enumerate(rows):
+            why = basis.get(row["basis"], row["basis"])
+            picked = grid[i % 3].selectbox(
+                f"{row['field']} · {need(row)}",
+                columns,
+                index=columns.index(row["column"]) if row["column"] in columns else 0,
+                key=f"d_map_{kind}_{signature}_{saved[0] if saved else ''}_{row['field']}",
+                help=f"Suggested by {why}." if row["column"] else "No column suggested.",
+            )
+            chosen_columns[row["field"]] = "" if picked == NOT_IN_FILE else picked
+
+    needed = [row for row in suggested if need(row) != "optional"]
+    optional = [row for row in suggested if need(row) == "optional"]
+    boxes(needed, st)
+    if optional:
+        found = [row["field"] for row in optional if row["column"]]
+        with st.expander(
+            f"Optional fields: {len(found)} of {len(optional)} found in the file"
+            + (f" ({', '.join(found)})" if found else "")
+        ):
+            boxes(optional, st)
+    used = {c for c in chosen_columns.values() if c}
+    unused = list(dict.fromkeys(h for h in raw.header if h.strip() and h not in used))
+    mapped = {f: c for f, c in chosen_columns.items() if c}
+    position = {h: i for i, h in reversed(list(enumerate(raw.header)))}
+    preview = pd.DataFrame(
+        {f: raw.rows[position[c]].head(PREVIEW_ROWS).fillna("") for f, c in mapped.items()}
+    )
+    st.caption(
+        f"The first {min(PREVIEW_ROWS, len(raw.rows))} rows as mapped (the file's text; "
+        "the check below reads and validates every row):"
+    )
+    st.dataframe(preview, hide_index=True, width="stretch")
+    st.caption(
+        "Columns not used: " + (", ".join(unused) if unused else "none — every column is read.")
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.text_input(
+        "Save this mapping as",
+        value=saved[0] if saved else "",
+        placeholder="e.g. SAP VA05",
+        key=f"d_map_name_{signature}",
+        help="A file with the same column names is offered this mapping again.",
+    )
+    if right.button("Save mapping", key="d_map_save", width="stretch"):
+        if not name.strip():
+            st.error("Give the mapping a name, for example the system and report it comes from.")
+        else:
+            cache.save_mapping(name, kind, signature, chosen_columns)
+            st.success(f"Saved as “{name.strip()}”: offered again for files with these columns.")
+    return chosen_columns
+
+
+def funnel(version: str) -> None:
+    """The company's funnel: each stage's name, place, status and probability, editable by
+    an admin. Team and Forecast show the open stages in this order."""
+    stages, used = cache.funnel_for_editing(version)
+    if "d_funnel_message" in st.session_state:
+        st.success(st.session_state.pop("d_funnel_message"))
+    st.caption(
+        "Opportunity imports add the stages they bring, placed by their probability column "
+        "(else as first seen). Team & pipeline and Forecast show the open stages in this "
+        "order. Renaming a stage renames it on every stored deal; marking a stage won or "
+        "lost gives its deals that status. Deals: stored deals in the stage now or in a "
+        "weekly snapshot."
+    )
+    statuses = list(crm_stages.STATUSES)
+    # Keys of this store version: after an import or a save the rows may be other stages.
+    tag = hashlib.sha256(version.encode()).hexdigest()[:8]
+    with st.form("d_funnel"):
+        head = st.columns([3, 1, 1.3, 1.3, 1])
+        for col, title in zip(
+            head, ("Stage", "Place", "Status", "Probability (%)", "Deals"), strict=True
+        ):
+            col.markdown(f"**{title}**")
+        rows = []
+        for i, stage in enumerate(stages):
+            cols = st.columns([3, 1, 1.3, 1.3, 1], vertical_alignment="center")
+            show = "collapsed"
+            name = cols[0].text_input(
+                "Stage", stage.name, key=f"d_funnel_name_{tag}_{i}", label_visibility=show
+            )
+            place = cols[1].number_input(
+                "Place",
+                1,
+                len(stages),
+                i + 1,
+                key=f"d_funnel_place_{tag}_{i}",
+                label_visibility=show,
+            )
+            status = cols[2].selectbox(
+                "Status",
+                statuses,
+                statuses.index(stage.status),
+                key=f"d_funnel_status_{tag}_{i}",
+                label_visibility=show,
+            )
+            chance = cols[3].number_input(
+                "Probability (%)",
+                0.0,
+                100.0,
+                None if stage.probability is None else round(stage.probability * 100, 1),
+                step=5.0,
+                key=f"d_funnel_probability_{tag}_{i}",
+                label_visibility=show,
+                placeholder="not known",
+            )
+            cols[4].markdown(formatting.count(used.get(stage.name, 0)))
+            rows.append((place, i, stage.name, name, status, chance))
+        submitted = st.form_submit_button("Save the funnel", type="primary")
+    if not submitted:
+        return
+    # A stage given another place goes there and the others make room: on a tie the moved
+    # one comes first, then the earlier order.
+    rows.sort(key=lambda row: (row[0], row[0] == row[1] + 1, row[1]))
+    edited = tuple(
+        crm_stages.Stage(name.strip(), status, None if chance is None else chance / 100)
+        for _, _, _, name, status, chance in rows
+    )
+    renamed = {old: name.strip() for _, _, old, name, _, _ in rows}
+    with errors.section() as attempt:
+        counts = cache.save_funnel(edited, renamed)
+    if attempt.failed:
+        return
+    done = [f"Funnel saved: {' › '.join(s.name for s in edited if s.status == 'open')}."]
+    if counts["renamed"]:
+        done.append(f"{counts['renamed']:,} deals carry the new stage names.")
+    if counts["restatused"]:
+        done.append(f"{counts['restatused']:,} deals took their stage's new status.")
+    st.session_state["d_funnel_message"] = " ".join(done)
+    st.rerun()
 
 
 def report(result: importer.Report, key: str) -> None:
@@ -114,7 +311,9 @@ def report(result: importer.Report, key: str) -> None:
             f"Pipeline snapshot of {', '.join(snap['dates'])}: {snap['open_deals']:,} "
             f"open deals ({snap['new_or_changed']:,} new or changed)"
         )
-    if result.ignored_columns:
+    if result.new_stages:
+        notes.append("New funnel stages (see Sales funnel below): " + ", ".join(result.new_stages))
+    if result.ignored_columns and key != "d_check":  # the mapping step lists them above
         notes.append("Columns not used: " + ", ".join(result.ignored_columns))
     if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
         notes.append(
@@ -136,10 +335,17 @@ def report(result: importer.Report, key: str) -> None:
         )
 
 
-def load(kind: str, data: bytes, file_name: str, chosen: importer.Options) -> None:
-    """Write the file into the store and keep the outcome for the next run."""
+def load(
+    kind: str,
+    data: bytes,
+    file_name: str,
+    chosen: importer.Options,
+    columns: dict[str, str] | None = None,
+) -> None:
+    """Write the file into the store (read through the mapping `columns`) and keep the
+    outcome for the next run."""
     with errors.section() as attempt, cache.writer() as con:
-        result = importer.import_file(con, kind, data, file_name, chosen)
+        result = importer.import_file(con, kind, data, file_name, chosen, mapping=columns)
     if attempt.failed:
         return
     cache.audit("import", f"{kind} {file_name}: {result.status}, {result.rows_loaded:,} rows")

@@ -24,8 +24,9 @@ if "d_result" in st.session_state:
 if data is not None:
     chosen = view.options(data)
     if chosen is not None:
+        columns = view.mapping(version, kind, data, chosen)
         with errors.section():
-            checked = cache.check_import(version, kind, data, file_name, chosen)
+            checked = cache.check_import(version, kind, data, file_name, chosen, columns)
             if checked.status == "rejected":
                 st.error(checked.message)
             else:
@@ -38,7 +39,11 @@ if data is not None:
                 key="d_load",
                 disabled=checked.rows_loaded == 0,
             ):
-                view.load(kind, data, file_name, chosen)
+                view.load(kind, data, file_name, chosen, columns)
+
+if access.can("import"):
+    st.subheader("Sales funnel")
+    view.funnel(version)
 
 summary = cache.data_quality(version)
 if access.can("audit"):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import db, periods
-from analytics.crm import pipeline
+from analytics.crm import pipeline, stages
 from analytics.crm.scope import (
     LATEST_RATES_SQL,
     Scope,
@@ -32,7 +32,7 @@ from analytics.crm.scope import (
     quarter_in_progress,
     recent_condition,
 )
-from analytics.crm.stages import OPEN_STAGES as STAGES
+from analytics.crm.stages import OPEN_STAGES
 from analytics.periods import Period, add_months
 
 STUCK_FACTOR = 2.0  # "well above" a stage's average: more than twice as long
@@ -119,14 +119,20 @@ def stage_history(
     )
 
 
-def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) -> pd.DataFrame:
-    """Each stage's conversion to the next among the deals closed in the stats window:
-    reached the next stage / reached this one (a won deal reached every stage)."""
+def stage_conversion(
+    frame: pd.DataFrame,
+    history: pd.DataFrame,
+    stats: dict,
+    funnel_stages: tuple[str, ...] = OPEN_STAGES,
+) -> pd.DataFrame:
+    """Each open stage's conversion to the next among the deals closed in the stats window:
+    reached the next stage / reached this one (a won deal reached every stage), in the
+    funnel's order (`funnel_stages`, stages.open_stages)."""
     closed = frame.loc[
         (frame["status"] != "open") & between(frame["close_date"], stats["start"], stats["end"]),
         ["opportunity_id", "status"],
     ]
-    order = {stage: i for i, stage in enumerate(STAGES)}
+    order = {stage: i for i, stage in enumerate(funnel_stages)}
     seen = history[["opportunity_id", "stage"]].merge(closed, on="opportunity_id")
     seen = seen.assign(level=seen["stage"].map(order).astype("float64"))
     furthest = closed.merge(
@@ -135,9 +141,9 @@ def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) ->
         how="left",
     )
     level = furthest["level"].fillna(-1).to_numpy(copy=True)
-    level[(furthest["status"] == "won").to_numpy()] = len(STAGES)
+    level[(furthest["status"] == "won").to_numpy()] = len(funnel_stages)
     rows = []
-    for i, stage in enumerate(STAGES):
+    for i, stage in enumerate(funnel_stages):
         got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
         rows.append(
             {
@@ -151,12 +157,13 @@ def stage_conversion(frame: pd.DataFrame, history: pd.DataFrame, stats: dict) ->
 
 
 def funnel(frame: pd.DataFrame, conversion: pd.DataFrame, quarter: Period) -> pd.DataFrame:
-    """Open deals due in the quarter by stage, next to each stage's conversion."""
+    """Open deals due in the quarter by stage, next to each stage's conversion (whose rows
+    are the funnel's open stages in order)."""
     due = frame[
         (frame["status"] == "open") & between(frame["close_date"], quarter.start, quarter.end)
     ]
     by_stage = due.groupby("stage")["amount"].agg(["count", "sum"])
-    by_stage = by_stage.reindex(list(STAGES), fill_value=0)
+    by_stage = by_stage.reindex(list(conversion["stage"]), fill_value=0)
     return conversion.assign(
         deals=by_stage["count"].astype(int).to_numpy(),
         amount=by_stage["sum"].astype(float).to_numpy(),
@@ -196,7 +203,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     frame = deals(cur, scope, since)
     stats = closed_stats(frame, today)
     history = stage_history(cur, scope, since)
-    conversion = stage_conversion(frame, history, stats)
+    conversion = stage_conversion(frame, history, stats, stages.open_stages(cur))
     current = quarter_in_progress(cur)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
     summaries, funnels, unconverted = [], [], []

@@ -6,9 +6,8 @@ import duckdb
 import pandas as pd
 
 from analytics import db
-from analytics.crm import attainment, deals
+from analytics.crm import attainment, deals, stages
 from analytics.crm.scope import Scope, deal_condition
-from analytics.crm.stages import OPEN_STAGES
 from analytics.periods import Period
 
 
@@ -70,7 +69,7 @@ def rep_view(
     by_stage = open_deals.groupby("stage", as_index=False).agg(
         deals=("opportunity_id", "count"), amount=("amount", "sum")
     )
-    order = {s: i for i, s in enumerate(OPEN_STAGES)}
+    order = {s: i for i, s in enumerate(stages.open_stages(cur))}
     by_stage = by_stage.sort_values("stage", key=lambda s: s.map(order), ignore_index=True)
     activities = rep_activities(cur, rep_id, quarter)
     return {

@@ -34,9 +34,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import db, periods
-from analytics.crm import pipeline
+from analytics.crm import pipeline, stages
 from analytics.crm.scope import Scope, deal_condition
-from analytics.crm.stages import OPEN_STAGES
 from analytics.forecast.batch import SeriesForecast
 from analytics.periods import Period, add_months
 
@@ -75,6 +74,7 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
     in HORIZONS due_weeks_h (won deal-weeks whose due quarter ended before the snapshot),
     in_quarter_weeks_h and p_in_quarter_h. A probability with nothing to measure it is NaN.
     """
+    funnel = stages.open_stages(cur)
     condition, params = deal_condition(scope)
     frame = db.query(
         cur,
@@ -96,9 +96,9 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
                {_horizon_columns()}
         FROM dated GROUP BY stage
         """,
-        params | {"snapshot": snapshot, "stages": list(OPEN_STAGES)},
+        params | {"snapshot": snapshot, "stages": list(funnel)},
     )
-    frame = pd.DataFrame({"stage": list(OPEN_STAGES)}).merge(frame, on="stage", how="left")
+    frame = pd.DataFrame({"stage": list(funnel)}).merge(frame, on="stage", how="left")
     counts = [c for c in frame.columns if c.endswith("_weeks") or "_weeks_" in c]
     frame[counts] = frame[counts].fillna(0).astype("int64")
     frame["p_win"] = _share(frame["won_weeks"], frame["closed_weeks"])

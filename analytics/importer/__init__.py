@@ -63,12 +63,13 @@ from analytics.importer.reading import (
     Detected,
     Options,
     RawTable,
+    ecb_wide_to_long,
     read_file,
 )
 from analytics.importer.report import FileRejected, ImportAmbiguous, Report
 from analytics.importer.run import import_file
 from analytics.importer.undo import UndoRefused, UndoResult, undo_import
-from analytics.importer.validation import SEGMENTS, validate
+from analytics.importer.validation import SEGMENTS, known_values, validate
 
 __all__ = [
     "DATE_FORMATS",
@@ -94,8 +95,10 @@ __all__ = [
     "UndoResult",
     "detect_date_format",
     "detect_decimal_comma",
+    "ecb_wide_to_long",
     "header_signature",
     "import_file",
+    "known_values",
     "map_columns",
     "normalise",
     "parse_dates",

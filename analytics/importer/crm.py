@@ -11,6 +11,8 @@ import hashlib
 import pandas as pd
 
 from analytics import db
+from analytics.crm import stages
+from analytics.importer.columns import vocabulary
 from analytics.importer.references import (
     countries_of_customers,
     ids_from_names,
@@ -35,10 +37,11 @@ def prepare_opportunities(con, frame: pd.DataFrame, problems: Problems) -> None:
     ids_from_names(con, frame, problems, "rep_id", "rep_name", "reps")
     _required(frame, problems, "customer_id", "customer_name")
     _required(frame, problems, "rep_id", "rep_name")
-    from_stage = frame["stage"].map(STATUS_OF_STAGE).fillna("open")
+    status_of = stage_statuses(con, frame["stage"])
+    from_stage = frame["stage"].map(status_of).fillna("open")
     status = frame["status"] if "status" in frame else pd.Series("", frame.index)
     # A closed stage fixes the status; an open stage may stay on a deal marked won or lost.
-    closed_stage = frame["stage"].isin(list(STATUS_OF_STAGE))
+    closed_stage = frame["stage"].map(status_of).isin(["won", "lost"])
     contradicts = (status != "") & closed_stage & (status != from_stage)
     problems.add(
         contradicts,
@@ -52,6 +55,47 @@ def prepare_opportunities(con, frame: pd.DataFrame, problems: Problems) -> None:
     frame["forecast_category"] = category.where(
         category != "", frame["status"].map(FORECAST_OF_STATUS)
     )
+
+
+def stage_statuses(con, names: pd.Series) -> dict[str, str]:
+    """Stage -> the status of a deal in it: the stored funnel's, else what the CRM's stage
+    name means (vocabulary.toml: Closed Won, closedwon, Gewonnen… are won), else open."""
+    canonical = vocabulary()["stages"]
+    out = {s.name: s.status for s in stages.funnel(con)}
+    for name in names.dropna().unique():
+        if name not in out:
+            out[name] = STATUS_OF_STAGE.get(canonical.get(str(name).lower(), ""), "open")
+    return out
+
+
+def new_funnel(con, valid: pd.DataFrame) -> tuple[tuple[stages.Stage, ...], list[str]]:
+    """The funnel after this import and the stages it adds: the stored funnel (none stored:
+    the default's stages that stored deals are in) with the file's new stages put in by
+    their probability (the median over the file's deals in the stage), else in the order
+    first seen. Nothing new: ((), [])."""
+    base = stages.stored(con)
+    if not base:
+        used = stages.used_stages(con)
+        base = tuple(s for s in stages.DEFAULT_FUNNEL if s.name in used)
+    known = {s.name for s in base}
+    fresh = [n for n in valid["stage"].drop_duplicates() if n and n not in known]
+    if not fresh:
+        return (), []
+    status_of = stage_statuses(con, valid["stage"])
+    chance = (
+        valid.groupby("stage")["probability"].median()
+        if "probability" in valid
+        else pd.Series(dtype="float64")
+    )
+    new = [
+        stages.Stage(
+            name,
+            status_of[name],
+            None if pd.isna(chance.get(name, None)) else float(chance[name]),
+        )
+        for name in fresh
+    ]
+    return stages.merged(base, new), fresh
 
 
 def prepare_activities(con, frame: pd.DataFrame, problems: Problems) -> None:

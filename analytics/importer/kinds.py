@@ -285,6 +285,13 @@ KINDS: dict[str, Kind] = {
                 F("close_date", "date", aliases=("expected close date",)),
                 # Derived from the stage when absent: Closed Won is won, Closed Lost lost.
                 F("status", "status", False),
+                # Orders the company's own stages in its funnel (stored per stage).
+                F(
+                    "probability",
+                    "percent",
+                    False,
+                    ("probability (%)", "win probability", "deal probability"),
+                ),
                 F(
                     "snapshot_date",
                     "date",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from analytics import awaiting as held_lines
 from analytics import costs, db, fx, rollups
+from analytics.crm import stages
 from analytics.importer import undo
 from analytics.importer.kinds import KEYS, TABLES
 from analytics.importer.report import Report
@@ -29,8 +30,11 @@ def load(
     import_id: str | None = None,
     held: pd.DataFrame | None = None,
     awaiting: pd.DataFrame | None = None,
+    funnel: tuple = (),
 ) -> int:
     """Insert (or for master data upsert) in one transaction with the derived tables.
+
+    `funnel` (opportunities bringing new stages): the funnel to store with them.
 
     For orders and rates, `held` (every row of the file that is stored after the load, with
     `_inserted` true for the rows this load adds) is recorded under import_id, for undo.
@@ -65,6 +69,8 @@ def load(
                 costed = costs.apply(con)
                 if costed:
                     rollups.rebuild_sales_rollups(con)
+        if funnel:
+            stages.write(con, funnel)
         if snapshots is not None and len(snapshots):
             _insert(
                 con, "opportunity_snapshots", snapshots, upsert=["snapshot_date", "opportunity_id"]

@@ -46,6 +46,7 @@ class Report:
     mapping_name: str | None = None  # the saved mapping applied, if any
     # Orders: the lines kept awaiting an exchange rate ({"lines": n, "currencies": [...]}).
     awaiting_rate: dict = dataclasses.field(default_factory=dict)
+    new_stages: list[str] = dataclasses.field(default_factory=list)  # added to the funnel
     import_id: str | None = None  # in import_log; `python -m analytics import-undo ID`
 
     def to_dict(self) -> dict:

@@ -22,6 +22,7 @@ from analytics.importer.changes import (
 from analytics.importer.columns import header_signature, map_columns
 from analytics.importer.crm import (
     created_references,
+    new_funnel,
     prepare_activities,
     prepare_opportunities,
 )
@@ -139,6 +140,7 @@ def import_file(
         if kind == "orders":
             updated = np.zeros(0, dtype=bool)
             report.awaiting_rate = awaiting_report(held)
+        funnel, report.new_stages = new_funnel(con, valid) if kind == "opportunities" else ((), [])
         snapshots = snapshot_rows(valid) if kind == "opportunities" else None
         new_snapshots = new_snapshot_rows(con, snapshots) if snapshots is not None else 0
         if snapshots is not None and len(snapshots):
@@ -159,7 +161,12 @@ def import_file(
         if report.rows_loaded == 0:
             report.status, report.message = "rejected", "No row could be loaded: see the reasons."
         elif commit:
-            if report.unchanged == report.rows_loaded and not created and not new_snapshots:
+            if (
+                report.unchanged == report.rows_loaded
+                and not created
+                and not new_snapshots
+                and not funnel
+            ):
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
@@ -175,6 +182,7 @@ def import_file(
                         kind, rows, unchanged, held, held_unchanged if held is not None else None
                     ),
                     awaiting=held[~held_unchanged] if held is not None else None,
+                    funnel=funnel,
                 )
                 report.status = "loaded"
                 report.message = f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows."
@@ -186,7 +194,12 @@ def import_file(
                 report.message += awaiting_message(report.awaiting_rate)
         else:
             report.status = "validated"
-            if report.unchanged == report.rows_loaded and not created and not new_snapshots:
+            if (
+                report.unchanged == report.rows_loaded
+                and not created
+                and not new_snapshots
+                and not funnel
+            ):
                 report.message = (
                     f"All {report.rows_loaded:,} loadable rows are already stored "
                     "with these values: loading changes nothing."

@@ -15,8 +15,9 @@ import pandas as pd
 from babel.numbers import list_currencies
 
 from analytics import db, fx
+from analytics.crm import stages
 from analytics.crm.stages import FORECAST_CATEGORIES as FORECAST
-from analytics.crm.stages import STAGES, STATUSES
+from analytics.crm.stages import STATUSES
 from analytics.filters import CHANNELS
 from analytics.importer.columns import Mapping, map_columns, vocabulary
 from analytics.importer.kinds import KINDS
@@ -236,19 +237,27 @@ def validate(
             )
             frame[name] = upper
         elif f.type == "stage":
-            # The sales stages the funnel knows, in order, and the two a closed deal may
-            # carry. A stage outside them would fall out of the funnel unseen, so it is
-            # rejected instead.
-            # CRMs' own default stage names map onto them (vocabulary.toml).
-            canonical = {stage.lower(): stage for stage in STAGES} | vocabulary()["stages"]
-            stage = text.str.strip().str.lower().map(canonical)
+            # The company's own stage names are kept (they become its funnel); a name the
+            # stored funnel has in another case or spacing takes the stored spelling.
+            spaced = text.str.replace(r"\s+", " ", regex=True).str.strip()
+            known = {s.name.lower(): s.name for s in stages.funnel(con)}
+            frame[name] = spaced.map(lambda v, k=known: k.get(v.lower(), v))
+        elif f.type == "percent":
+            # A probability: "20", "20 %" or "20%" is 20 %; a column whose every value lies
+            # from 0 to 1 (HubSpot's 0.2) holds fractions, as no funnel tops out at 1 %.
+            percent = text.str.endswith("%")
+            number = parse_numbers(text.str.rstrip("%").str.strip(), detected.decimal_comma)
+            problems.add(present & number.isna(), name, "not a number")
+            plain = number[present & ~percent].dropna()
+            fractions = len(plain) > 0 and bool(((plain >= 0) & (plain <= 1)).all())
+            number = number.where(percent | fractions, number / 100)
+            number = number.where(~percent, number / 100)
             problems.add(
-                present & stage.isna(),
+                present & number.notna() & ((number < 0) | (number > 1)),
                 name,
-                f"must be one of: {', '.join(STAGES)}, or a default stage of Salesforce, "
-                "HubSpot, Dynamics 365 or Odoo",
+                "a probability must be from 0 % to 100 %",
             )
-            frame[name] = stage.fillna("")
+            frame[name] = number
         else:
             choices = {
                 "segment": SEGMENTS,

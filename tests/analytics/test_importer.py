@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from analytics import importer, rollups
+from analytics.crm import stages
 
 CORPUS = Path(__file__).parent / "import_corpus"
 CASES = sorted(p.name for p in CORPUS.glob("*.csv"))
@@ -436,7 +437,7 @@ def test_an_export_without_a_snapshot_date_is_the_pipeline_of_the_import_day(fix
     assert report.snapshot["dates"] == [f"{dt.date.today():%Y-%m-%d}"]
 
 
-def test_opportunity_stages_are_the_funnels_or_rejected(fixture_con):
+def test_opportunity_stages_keep_the_companys_names(fixture_con):
     fixture_con.execute("INSERT INTO reps VALUES ('R1', 'Rita', 'A', 'Americas', NULL)")
     data = (
         "opportunity_id,customer_id,rep_id,country,currency,amount,stage,forecast,created,close_date,status\n"
@@ -445,17 +446,16 @@ def test_opportunity_stages_are_the_funnels_or_rejected(fixture_con):
         "OP3,C1,R1,US,USD,1000,closed won,commit,2024-01-02,2024-01-09,won\n"
     )
     report = importer.import_file(fixture_con, "opportunities", data.encode(), "crm.csv")
-    assert report.rejected == [
-        {
-            "line": 3,
-            "column": "stage",
-            "value": "Discovery",
-            "reason": "must be one of: Prospecting, Qualification, Proposal, "
-            "Negotiation, Closed Won, Closed Lost, or a default stage of Salesforce, "
-            "HubSpot, Dynamics 365 or Odoo",
-        }
-    ]
+    # No deal stored yet: the file's stages are the funnel, in the order first seen.
+    assert report.rejected == []
+    assert report.new_stages == ["Negotiation", "Discovery", "Closed Won"]
     stored = fixture_con.execute(
         "SELECT opportunity_id, stage FROM opportunities ORDER BY 1"
     ).fetchall()
-    assert stored == [("OP1", "Negotiation"), ("OP3", "Closed Won")]
+    # The funnel's own spelling for a stage it has; a new one kept as the file writes it.
+    assert stored == [("OP1", "Negotiation"), ("OP2", "Discovery"), ("OP3", "Closed Won")]
+    assert [(s.name, s.status) for s in stages.funnel(fixture_con)] == [
+        ("Negotiation", "open"),
+        ("Discovery", "open"),
+        ("Closed Won", "won"),
+    ]

@@ -100,6 +100,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
             ]
         ),
         "create": [
+            "funnel_stages",
             "order_lines_awaiting_rate",
             "plan_rates",
             "product_cost_lines",
