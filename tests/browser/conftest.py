@@ -178,14 +178,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-_CALL_FAILED = pytest.StashKey[bool]()
+CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     if report.when == "call":
-        item.stash[_CALL_FAILED] = report.failed
+        item.stash[CALL_FAILED] = report.failed
     return report
 
 
@@ -343,7 +343,7 @@ def app_page(
     try:
         yield page
     finally:
-        if request.node.stash.get(_CALL_FAILED, False):
+        if request.node.stash.get(CALL_FAILED, False):
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
             try:
                 page.screenshot(path=str(screenshot_dir / f"FAILED-{name}.png"), full_page=True)
