@@ -3,6 +3,7 @@ filters ask for (figures by hand on the tiny fixture store; no out-of-scope row 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
@@ -372,3 +373,183 @@ def test_report_is_built_within_the_users_scope(demo_db_path, tmp_path, monkeypa
     assert "Western Europe" in text
     for region in ("Americas", "Asia Pacific", "Middle East", "Northern Europe"):
         assert region not in text, region
+
+
+# --- every entry point a page, export or CLI uses, swept for anything outside the reach ---
+
+ME = "R0005"  # a Western Europe rep with a quota in the demo store
+
+
+def _everything_in(value, seen=None):
+    """Every DataFrame and string inside a result (dicts, dataclasses, lists, tuples); not
+    the filters a result carries back, which are the caller's own (crafted) request."""
+    seen = set() if seen is None else seen
+    if id(value) in seen or isinstance(value, Filters | Scope):
+        return
+    seen.add(id(value))
+    if isinstance(value, pd.DataFrame):
+        yield value
+    elif isinstance(value, pd.Series):
+        yield value.to_frame()
+    elif isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _everything_in(key, seen)
+            yield from _everything_in(item, seen)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            yield from _everything_in(item, seen)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _everything_in(getattr(value, field.name), seen)
+
+
+def _entry_points(cur, rep_id: str):
+    """(name, result) of every analytics call the pages, exports and CLI make, on `cur`, with
+    filters and arguments that ask for more than the reach (crafted links do the same)."""
+    from analytics import markets
+    from analytics.crm import activity, changes, forecast, rep
+    from analytics.crm import scope as crm_scope
+    from analytics.forecast import batch, landing, projection
+    from analytics.forecast import figures as fc_figures
+
+    store = catalog.load(cur)
+    quarter = max(periods.full_quarters(store.first_date, store.last_date), key=lambda q: q.start)
+    previous = periods.quarter(periods.add_months(quarter.start, -3))
+    wide = Filters(period=quarter, comparison=previous)
+    crafted = Filters(
+        period=quarter,
+        comparison=previous,
+        regions=("Americas", "Western Europe"),
+        countries=("US", "DE", "JP"),
+    )
+    every_code = [c for (c,) in cur.execute("SELECT country_code FROM main.countries").fetchall()]
+    calls = {}
+    for label, filters in (("wide", wide), ("crafted", crafted)):
+        calls[f"overview.kpis {label}"] = lambda f=filters: overview.kpis(cur, f)
+        calls[f"overview.monthly {label}"] = lambda f=filters: overview.monthly_revenue_by_region(
+            cur, f
+        )
+        calls[f"overview.countries {label}"] = lambda f=filters: overview.revenue_by_country(cur, f)
+        calls[f"markets.scorecards {label}"] = lambda f=filters: markets.scorecards(cur, f)
+        calls[f"markets.mix {label}"] = lambda f=filters: [
+            markets.mix(cur, f, by) for by in ("region", "country")
+        ]
+        calls[f"markets.top_accounts {label}"] = lambda f=filters: markets.top_accounts(
+            cur, f, 1000
+        )
+        calls[f"markets.global_accounts {label}"] = lambda f=filters: markets.global_accounts(
+            cur, f
+        )
+        calls[f"markets.products_sold {label}"] = lambda f=filters: markets.products_sold(cur, f)
+        calls[f"review.build {label}"] = lambda f=filters: review.build(
+            cur, quarter, "last_year", f
+        )
+        scope = Scope.from_filters(filters)
+        calls[f"crm.reps {label}"] = lambda s=scope: crm_scope.reps(cur, s)
+        calls[f"crm.attainment {label}"] = lambda s=scope: attainment.attainment_view(
+            cur, quarter, s
+        )
+        calls[f"crm.pipeline {label}"] = lambda s=scope: deals.pipeline_view(cur, s)
+        calls[f"crm.activity {label}"] = lambda s=scope: [
+            activity.activity_impact(cur, quarter, s, by) for by in ("rep", "account")
+        ]
+    sold = markets.products_sold(cur, wide)
+    product = sold["product_id"].iloc[0]
+    calls["markets.price_position"] = lambda: markets.price_position(cur, wide, product)
+    scenario = pricing.Scenario(
+        countries=tuple(every_code), baseline_start=quarter.start, baseline_end=quarter.end
+    )
+    results, _ = pricing.run(cur, scenario)
+    currencies = sorted(set(results["currency_code"]) | {"EUR"})
+    spots = pricing.spot_rates(cur, currencies)
+    returns = pricing.log_returns(cur, currencies, store.last_date, 250)
+    prices = pricing.list_prices(cur, product, store.last_date)
+    calls["pricing.run"] = lambda: results
+    calls["pricing.products"] = lambda: pricing.products(cur)
+    calls["pricing.list_prices"] = lambda: prices
+    calls["pricing.price_corridor"] = lambda: pricing.price_corridor(prices, spots, "EUR")
+    calls["pricing.margin_at_risk"] = lambda: pricing.margin_at_risk(
+        results, scenario, spots, returns, 90, 500
+    )
+    calls["quality"] = lambda: [
+        quality.coverage(cur),
+        quality.orphans(cur),
+        quality.unconverted_lines(cur),
+    ]
+    in_progress = crm_scope.quarter_in_progress(cur)
+    snapshots = crm_scope.snapshot_dates(cur)
+    calls["crm.forecast_view"] = lambda: forecast.forecast_view(cur, in_progress, Scope())
+    calls["crm.pipeline_changes"] = lambda: changes.pipeline_changes(
+        cur, snapshots[-5], snapshots[-1], in_progress, Scope()
+    )
+    # The Rep view asked for every rep of the store, as a crafted t_rep link would.
+    every_rep = [r for (r,) in cur.execute("SELECT rep_id FROM main.reps").fetchall()]
+    calls["crm.rep_view"] = lambda: [rep.rep_view(cur, in_progress, Scope(), r) for r in every_rep]
+    calls["forecast.projection"] = lambda: projection.project(cur, snapshots[-1], Scope())
+    forecasts = batch.forecast_store(
+        cur, store.last_date, levels=("total", "region", "country"), repetitions=50
+    )
+    calls["forecast.store"] = lambda: [(s.history.level, s.history.group) for s in forecasts.series]
+    calls["forecast.landing"] = lambda: [
+        landing.year_end_landing(cur, forecasts, level) for level in ("region", "country")
+    ]
+    calls["forecast.track_record"] = lambda: fc_figures.track_record(
+        forecasts.series[-1], 6, fc_figures.shown_in(cur, "EUR", store.last_date)
+    )
+    return {name: call() for name, call in calls.items()}
+
+
+@pytest.mark.parametrize("rep_id", [None, ME], ids=["regional viewer", "rep"])
+def test_every_entry_point_finds_nothing_outside_the_reach(demo_db_path, rep_id):
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    try:
+        cur = con.cursor()
+        access.restrict(cur, access.Reach(("Western Europe",), (), rep_id))
+        countries = con.execute("SELECT country_code, name, region FROM countries").fetchall()
+        inside = {c for c, _, r in countries if r == "Western Europe"}
+        customers = con.execute("SELECT customer_id, name, country_code FROM customers").fetchall()
+        reps = con.execute("SELECT rep_id, name, region FROM reps").fetchall()
+        held = {r for r, _, region in reps if region == "Western Europe"}
+        held |= {r for (r,) in cur.execute("SELECT DISTINCT rep_id FROM opportunities").fetchall()}
+        if rep_id is not None:
+            held = {rep_id}
+        out = {
+            "country_code": {c for c, _, _ in countries if c not in inside},
+            "customer_id": {c for c, _, country in customers if country not in inside},
+            "rep_id": {r for r, _, _ in reps if r not in held},
+        }
+        # Names a result must not hold anywhere: countries, regions, accounts, reps outside.
+        forbidden = (
+            {n for c, n, _ in countries if c not in inside}
+            | {r for _, _, r in countries if r != "Western Europe"}
+            | (
+                {n for _, n, c in customers if c not in inside}
+                - {n for _, n, c in customers if c in inside}
+            )
+            | ({n for r, n, _ in reps if r not in held} - {n for r, n, _ in reps if r in held})
+        )
+        results = _entry_points(cur, rep_id)
+        assert len(results) == 40
+        for name, result in results.items():
+            for item in _everything_in(result):
+                if isinstance(item, str):
+                    assert item not in forbidden, (name, item)
+                    continue
+                for column, outside in out.items():
+                    if column in item.columns:
+                        leaked = set(item[column].dropna()) & outside
+                        assert not leaked, (name, column, sorted(leaked)[:5])
+                text = item.select_dtypes(include=["object", "string"])
+                for column in text.columns:
+                    leaked = set(text[column].dropna().astype(str)) & forbidden
+                    assert not leaked, (name, column, sorted(leaked)[:5])
+        # The sweep is not empty: the reach's own figures are there.
+        assert set(results["overview.countries wide"]["country_code"]) <= inside
+        assert not results["overview.countries wide"].empty
+        if rep_id is not None:
+            board = results["crm.attainment wide"]["leaderboard"]
+            assert board["rep_id"].tolist() == [rep_id]
+    finally:
+        con.close()
