@@ -195,12 +195,12 @@ def reps_con(fixture_con):
 
 
 def test_a_rep_sees_only_their_own_quota_deals_and_activities(reps_con, scoped):
-    everyone = attainment.attainment(reps_con, Q1, Scope())
+    everyone = attainment.attainment(reps_con, Q1, Scope(), basis="reported")
     assert dict(zip(everyone["rep_id"], everyone["attainment"], strict=True)) == pytest.approx(
         {"R1": R1_BOOKED / 1000, "R2": R2_BOOKED / 2000}
     )
     bob = scoped(access.Reach((), (), "R2"))
-    board = attainment.attainment_view(bob, Q1, Scope())
+    board = attainment.attainment_view(bob, Q1, Scope(), basis="reported")
     mine = board["leaderboard"]
     assert mine["rep_id"].tolist() == ["R2"] and mine["name"].tolist() == ["Bob"]
     assert mine["quota_eur"].tolist() == [2000.0]
@@ -209,7 +209,7 @@ def test_a_rep_sees_only_their_own_quota_deals_and_activities(reps_con, scoped):
     assert board["total"]["quota_eur"] == 2000.0 and board["total"]["reps"] == 1
     assert attainment.rollup(mine, "team")["quota_eur"].tolist() == [2000.0]
     # Crafted: a scope naming Ann's region finds nothing of hers.
-    assert attainment.attainment(bob, Q1, Scope(regions=("Americas",))).empty
+    assert attainment.attainment(bob, Q1, Scope(regions=("Americas",)), "reported").empty
     for table, column in (
         ("reps", "rep_id"),
         ("quotas", "rep_id"),
