@@ -10,12 +10,20 @@ The access file ($SALES_ATLAS_ACCESS, TOML) is an interface deployments rely on:
     email = "anna@example.com"
     role = "viewer"               # viewer | analyst | admin
     regions = ["Western Europe"]  # optional; countries = ["DE", "AT"] also allowed
+    rep = "R0012"                 # optional: a sales rep, who sees only their own deals and quota
 
 A user's reach is the union of their regions' countries and their countries; no regions and
 no countries means every country. The reach is enforced on the cursor (`restrict`): every
 table that carries a country, or hangs off one that does, is shadowed by a temporary view
 holding only the reach's rows, so every query run on that cursor — page, export or CLI —
 sees nothing else, whatever filters it was given.
+
+A user with `rep` (a rep_id of the reps table) is a sales rep. Reps must not see each other's
+quota, so their cursor holds one rep — themselves: their own quota, deals, their snapshots and
+activities. Sales (order lines, accounts, markets) still follow the regions and countries: the
+revenue of a territory is not a colleague's secret. Every CRM figure — attainment, pipeline,
+coverage, the leaderboard's and team's totals — is then the rep's own. Team roll-ups of quota
+are not offered: in a small team the team's quota less one's own is a colleague's quota.
 """
 
 from __future__ import annotations
@@ -64,38 +72,47 @@ class UnknownUser(UserError):
 
 @dataclasses.dataclass(frozen=True)
 class Reach:
-    """The regions and countries a user may see; both empty means everything."""
+    """The regions and countries a user may see, and the rep whose deals and quota they see
+    (None: every rep's); all empty means everything."""
 
     regions: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
+    rep: str | None = None
 
     @property
     def everything(self) -> bool:
+        return not self.regions and not self.countries and self.rep is None
+
+    @property
+    def every_country(self) -> bool:
         return not self.regions and not self.countries
 
     def describe(self) -> str:
-        if self.everything:
-            return "all regions and countries"
-        parts = []
-        if self.regions:
-            parts.append(", ".join(self.regions))
-        if self.countries:
-            parts.append(", ".join(self.countries))
-        return " and ".join(parts)
+        places = "all regions and countries"
+        if not self.every_country:
+            places = " and ".join(
+                ", ".join(part) for part in (self.regions, self.countries) if part
+            )
+        if self.rep is None:
+            return places
+        return f"{places}; own deals and quota only (rep {self.rep})"
 
     def key(self) -> str:
         """A stable text naming the reach, for cache keys."""
         if self.everything:
             return "all"
-        return "r=" + "|".join(self.regions) + ";c=" + "|".join(self.countries)
+        key = "r=" + "|".join(self.regions) + ";c=" + "|".join(self.countries)
+        return key if self.rep is None else f"{key};p={self.rep}"
 
     @classmethod
     def from_key(cls, key: str) -> Reach:
         if key == "all":
             return cls()
-        regions, countries = (part.split("=", 1)[1] for part in key.split(";", 1))
+        parts = dict(part.split("=", 1) for part in key.split(";"))
         return cls(
-            tuple(r for r in regions.split("|") if r), tuple(c for c in countries.split("|") if c)
+            tuple(r for r in parts["r"].split("|") if r),
+            tuple(c for c in parts["c"].split("|") if c),
+            parts.get("p"),
         )
 
 
@@ -143,9 +160,14 @@ def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
 
 
 def parse(
-    text: str, known_regions: Iterable[str], known_countries: Iterable[str], name: str = "access"
+    text: str,
+    known_regions: Iterable[str],
+    known_countries: Iterable[str],
+    name: str = "access",
+    known_reps: Iterable[str] = (),
 ) -> AccessFile:
-    """Read and check an access file's text against the store's regions and countries."""
+    """Read and check an access file's text against the store's regions, countries and
+    reps."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:
@@ -159,7 +181,7 @@ def parse(
     header = identity.get("header", DEFAULT_HEADER)
     if not isinstance(header, str) or not header.strip():
         raise AccessFileError(f"{name}: [identity] header must name an HTTP header.")
-    regions, countries = set(known_regions), set(known_countries)
+    regions, countries, reps = set(known_regions), set(known_countries), set(known_reps)
     users: dict[str, User] = {}
     entries = data.get("users", [])
     if not isinstance(entries, list) or not entries:
@@ -173,7 +195,7 @@ def parse(
         role = entry.get("role")
         if role not in ROLES:
             raise AccessFileError(f"{where}: unknown role {role!r}; use one of {', '.join(ROLES)}.")
-        unknown = [k for k in entry if k not in ("email", "role", "regions", "countries")]
+        unknown = [k for k in entry if k not in ("email", "role", "regions", "countries", "rep")]
         if unknown:
             raise AccessFileError(f"{where}: unknown key(s) {', '.join(unknown)}.")
         user_regions = _strings(entry, "regions", where)
@@ -190,10 +212,16 @@ def parse(
                 f"{where}: unknown country code(s) {', '.join(bad)} (ISO 3166 alpha-2 codes "
                 "of the store's countries table)."
             )
+        user_rep = entry.get("rep")
+        if user_rep is not None and (not isinstance(user_rep, str) or user_rep not in reps):
+            raise AccessFileError(
+                f"{where}: rep {user_rep!r} is not a rep_id of the store's reps table "
+                '(e.g. rep = "R0012").'
+            )
         key = email.strip().lower()
         if key in users:
             raise AccessFileError(f"{where}: listed twice.")
-        users[key] = User(key, role, Reach(user_regions, user_countries))
+        users[key] = User(key, role, Reach(user_regions, user_countries, user_rep))
     return AccessFile(source, header, users)
 
 
@@ -211,14 +239,15 @@ def load(path: Path, cur: duckdb.DuckDBPyConnection) -> AccessFile:
             f"The access file {path} ({ENV_VAR}) cannot be read: {problem.strerror}."
         ) from problem
     rows = db.query_rows(cur, "SELECT country_code, region FROM countries")
-    return parse(text, {r for _, r in rows}, {c for c, _ in rows}, str(path))
+    reps = [r for (r,) in db.query_rows(cur, "SELECT rep_id FROM reps")]
+    return parse(text, {r for _, r in rows}, {c for c, _ in rows}, str(path), reps)
 
 
 # --- enforcement --------------------------------------------------------------------------
 
-# table -> the rows of it a reach holds, in terms of $countries (the reach's country codes)
-# and of tables restricted before it (names resolve to the temporary views).
-_RESTRICTED = {
+# table -> the rows of it a reach's places hold, in terms of $countries (the reach's country
+# codes) and of tables restricted before it (names resolve to the temporary views).
+_BY_PLACE = {
     "countries": "country_code IN (SELECT unnest($countries))",
     "order_lines": "country_code IN (SELECT unnest($countries))",
     "order_lines_awaiting_rate": "country_code IN (SELECT unnest($countries))",
@@ -242,6 +271,15 @@ _RESTRICTED = {
     "reps": "list_contains($regions, region) OR rep_id IN (SELECT rep_id FROM opportunities)",
     "quotas": "rep_id IN (SELECT rep_id FROM reps)",
 }
+
+# A rep's reach: only their own deals and activities, and of the reps only themselves (so
+# their own quota); applied after, and together with, the places' rule.
+_BY_REP = {
+    "opportunities": "rep_id = $rep",
+    "activities": "rep_id = $rep",
+    "reps": "rep_id = $rep",
+}
+_ORDER = ("countries", *(t for t in _BY_PLACE if t != "countries"))
 
 # Tables with no country of their own, rebuilt for a reach from the restricted order lines
 # (only the Data page's coverage reads currency_daily, so the scan is rare).
@@ -269,31 +307,69 @@ def restrict(cur: duckdb.DuckDBPyConnection, reach: Reach) -> None:
     Each restricted table is shadowed by a temporary view of the same name (temporary
     objects are resolved before the database's own), which reads the stored table by its
     fully qualified name. Values are literals fixed here from the store's own country codes
-    and the access file's checked region names, because a view cannot hold parameters.
+    and the access file's region names and rep_id (checked against the store when the file
+    was read), because a view cannot hold parameters.
     """
     if reach.everything:
         return
     catalog = db.query_rows(cur, "SELECT current_database()")[0][0]
-    values = {
-        "countries": reach_countries(cur, reach),
-        "regions": list(reach.regions),
-    }
-    for table, condition in _RESTRICTED.items():
-        for name, items in values.items():
-            condition = condition.replace(f"${name}", _list_literal(items))
+    conditions: dict[str, list[str]] = {}
+    if not reach.every_country:
+        values = {
+            "countries": _list_literal(reach_countries(cur, reach)),
+            "regions": _list_literal(list(reach.regions)),
+        }
+        for table, condition in _BY_PLACE.items():
+            for name, literal in values.items():
+                condition = condition.replace(f"${name}", literal)
+            conditions[table] = [condition]
+    if reach.rep is not None:
+        conditions.pop("reps", None)  # a rep is in their own reach whatever their region
+        for table, condition in _BY_REP.items():
+            condition = condition.replace("$rep", _text_literal(reach.rep))
+            conditions.setdefault(table, []).append(condition)
+        # The quota and snapshots follow the reps and deals just restricted.
+        conditions.setdefault("quotas", [_BY_PLACE["quotas"]])
+        conditions.setdefault("opportunity_snapshots", [_BY_PLACE["opportunity_snapshots"]])
+    for table in sorted(conditions, key=_ORDER.index):
+        where = " AND ".join(f"({c})" for c in conditions[table])
         db.execute(
             cur,
             f"CREATE OR REPLACE TEMP VIEW {db.identifier(table)} AS "
-            f"SELECT * FROM {_quote(catalog)}.main.{db.identifier(table)} WHERE {condition}",
+            f"SELECT * FROM {_quote(catalog)}.main.{db.identifier(table)} WHERE {where}",
         )
-    for table, select in _DERIVED.items():
-        db.execute(cur, f"CREATE OR REPLACE TEMP VIEW {db.identifier(table)} AS {select}")
+    if not reach.every_country:
+        for table, select in _DERIVED.items():
+            db.execute(cur, f"CREATE OR REPLACE TEMP VIEW {db.identifier(table)} AS {select}")
+    if reach.rep is not None:
+        db.execute(
+            cur,
+            "CREATE OR REPLACE TEMP VIEW own_rep AS SELECT rep_id, name FROM reps "
+            f"WHERE rep_id = {_text_literal(reach.rep)}",
+        )
+
+
+def own_rep(cur: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(rep_id, name) when `cur` is restricted to one rep's deals and quota, else None: the
+    figures built on it say whose quota they show."""
+    restricted = db.query_rows(
+        cur,
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'own_rep'",
+    )[0][0]
+    if not restricted:
+        return None
+    rows = db.query_rows(cur, "SELECT rep_id, name FROM own_rep")
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _text_literal(item: str) -> str:
+    return "'" + item.replace("'", "''") + "'"
+
+
 def _list_literal(items: list[str]) -> str:
     # Typed so that an empty list still compares with VARCHAR columns.
-    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]::VARCHAR[]"
+    return "[" + ", ".join(_text_literal(item) for item in items) + "]::VARCHAR[]"

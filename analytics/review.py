@@ -16,7 +16,9 @@ plan basis, else reported (attainment_basis; analytics.crm.attainment's one defi
 can scope them like revenue: under a country, product-line or channel filter the quota is
 that of every rep in the selected regions (company-wide without a region filter), the
 review says so (quota_scope) and shows no attainment, and no pipeline share of quota or
-coverage when deals are narrowed to countries the quota does not follow.
+coverage when deals are narrowed to countries the quota does not follow. A sales rep
+signed in sees only their own quota and deals (analytics.access): the quota and attainment
+are theirs, and the review names them (quota_holder).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import bridge, catalog, db, fx, metrics, sales
+from analytics import access, bridge, catalog, db, fx, metrics, sales
 from analytics.crm import attainment, pipeline
 from analytics.crm.scope import Scope, snapshot_on_or_before
 from analytics.filters import Filters, dimension_conditions
@@ -84,6 +86,12 @@ def quota_scope(filters: Filters) -> str | None:
         f"Quotas are set per rep, not per {' or '.join(ignored)}: the quota shown is that of "
         f"{whose}, so no attainment or share of quota is shown against the filtered revenue."
     )
+
+
+def quota_holder(cur: duckdb.DuckDBPyConnection) -> str | None:
+    """ "Name (rep_id)" of the one rep whose quota a rep's restricted cursor holds, else None."""
+    own = access.own_rep(cur)
+    return None if own is None else f"{own[1]} ({own[0]})"
 
 
 def base_period(current: Period, vs: str) -> Period:
@@ -178,7 +186,8 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
     return Review(
         filters=scope,
         vs=vs,
-        headline=_headline(effects, items, regions) | {"quota_scope": quota_scope(scope)},
+        headline=_headline(effects, items, regions)
+        | {"quota_scope": quota_scope(scope), "quota_holder": quota_holder(cur)},
         bridge=effects,
         items=items,
         regions=regions,

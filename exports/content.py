@@ -65,7 +65,8 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
         (
             "Quota attainment",
             formatting.percent(h["attainment"]),
-            f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota",
+            f"{money(h['booked_eur'], 'EUR')} booked of {money(h['quota_eur'], 'EUR')} quota"
+            + (f" ({h['quota_holder']}'s own)" if h.get("quota_holder") else ""),
         )
         if not h.get("quota_scope")
         else ("Quota (per rep)", money(h["quota_eur"], "EUR"), h["quota_scope"]),

@@ -36,7 +36,8 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     """The scenario the inputs describe; None (with a message on screen) when it cannot run."""
     state = st.session_state
     codes = [code for code, _, _ in catalog.countries]
-    state.setdefault("p_markets", [c for c in DEFAULT_MARKETS if c in codes])
+    # A user scoped to markets none of the defaults is in starts on their own (up to six).
+    state.setdefault("p_markets", [c for c in DEFAULT_MARKETS if c in codes] or codes[:6])
     # A loaded scenario may name markets outside this user's scope: they are not offered.
     outside = [c for c in state["p_markets"] if c not in codes]
     if outside:

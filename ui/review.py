@@ -142,8 +142,9 @@ def headline(data: Review) -> None:
             "Attainment",
             formatting.percent(h["attainment"]),
             help=f"Quota attainment: booked {formatting.money(h['booked_eur'], 'EUR')} of "
-            f"{formatting.money(h['quota_eur'], 'EUR')} quota by the reps in scope (EUR, "
-            f"booked {crm_attainment.BASES[review.attainment_basis(data.filters)]}).",
+            f"{formatting.money(h['quota_eur'], 'EUR')} quota by "
+            + (f"{h['quota_holder']}, your own" if h.get("quota_holder") else "the reps in scope")
+            + f" (EUR, booked {crm_attainment.BASES[review.attainment_basis(data.filters)]}).",
             border=True,
         )
     p = data.pipeline
@@ -426,9 +427,15 @@ def pipeline(data: Review, font_scale: float = 1.0) -> None:
         f"snapshot of {p['snapshot_date']:%d %b %Y}",
     )
     _show(fig, "review_pipeline", font_scale)
+    whose = data.headline.get("quota_holder")
     st.caption(
-        _pipeline_note(data) + " Quota: the reps in the selected regions, in EUR, "
-        "converted at the snapshot day's rate."
+        _pipeline_note(data)
+        + (
+            f" Deals and quota: {whose}'s own"
+            if whose
+            else " Quota: the reps in the selected regions"
+        )
+        + ", in EUR, converted at the snapshot day's rate."
     )
     if data.headline.get("quota_scope"):
         st.caption(data.headline["quota_scope"])

@@ -14,8 +14,11 @@ def activity_impact(
     cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope, by: str
 ) -> pd.DataFrame:
     """Activities in the period per rep or per account next to the revenue booked in it
-    (order lines, reported in the currency) and the open pipeline (latest rates)."""
+    (order lines, reported in the currency) and the open pipeline (latest rates). Per rep,
+    only the reps of the reps table: a user's reach may hold order lines booked by reps it
+    does not hold (analytics.access), whose revenue must not show as a row without a name."""
     key = {"rep": "rep_id", "account": "customer_id"}[by]
+    known = "WHERE k.key IN (SELECT rep_id FROM reps)" if by == "rep" else ""
     name = {
         "rep": "(SELECT name FROM reps WHERE rep_id = k.key)",
         "account": "(SELECT name FROM customers WHERE customer_id = k.key)",
@@ -56,6 +59,7 @@ def activity_impact(
                coalesce(acts.meetings, 0) AS meetings, coalesce(revenue.revenue, 0) AS revenue,
                coalesce(pipe.pipeline, 0) AS pipeline
         FROM k LEFT JOIN acts USING (key) LEFT JOIN revenue USING (key) LEFT JOIN pipe USING (key)
+        {known}
         ORDER BY revenue DESC
         """,
         params

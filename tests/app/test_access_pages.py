@@ -36,6 +36,12 @@ countries = ["DE"]
 [[users]]
 email = "admin@example.com"
 role = "admin"
+
+[[users]]
+email = "rep@example.com"
+role = "viewer"
+regions = ["Western Europe"]
+rep = "R0005"
 """
 
 
@@ -162,3 +168,43 @@ def test_an_admin_views_as_a_scoped_user(signed_in, demo_db_path):
     at.sidebar.selectbox(key="a_view_as").select("we@example.com").run()
     shown = set(at.dataframe[0].value["Country"])
     assert shown <= _region_countries(demo_db_path, "Western Europe")
+
+
+def _rep_names(db_path: Path) -> dict[str, str]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return dict(con.execute("SELECT rep_id, name FROM reps").fetchall())
+
+
+@pytest.mark.parametrize(
+    "view", ["Attainment", "Rep view", "Activity vs impact", "Pipeline changes", "Forecast"]
+)
+def test_a_rep_sees_only_their_own_quota_and_deals(signed_in, demo_db_path, view):
+    names = _rep_names(demo_db_path)
+    own = names["R0005"]
+    # A crafted link naming a colleague of the same team (R0003) changes nothing.
+    at = signed_in("rep@example.com", "team.py", t_view=view, t_rep="R0003")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("own deals and quota only (rep R0005)" in c.value for c in at.sidebar.caption)
+    shown = set()
+    for frame in at.dataframe:
+        if "Rep" in frame.value.columns:
+            shown |= set(frame.value["Rep"])
+    assert shown <= {own}, shown
+    if view in ("Attainment", "Activity vs impact"):
+        assert shown == {own}
+    if view == "Attainment":
+        assert "Reps at or above quota" in [m.label for m in at.metric]
+        assert next(m for m in at.metric if m.label == "Reps at or above quota").value.endswith(
+            " of 1"
+        )
+    if view == "Rep view":
+        box = next(b for b in at.selectbox if b.key == "t_rep")
+        assert box.options == [f"{own} · Western Europe team"] and box.value == "R0005"
+
+
+def test_a_reps_review_names_whose_quota_it_is(signed_in, demo_db_path):
+    at = signed_in("rep@example.com", "review.py")
+    assert not at.exception and not at.error
+    own = _rep_names(demo_db_path)["R0005"]
+    attainment = next(m for m in at.metric if m.label == "Attainment")
+    assert f"quota by {own} (R0005), your own" in attainment.help

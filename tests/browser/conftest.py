@@ -6,6 +6,8 @@ use: two Playwright sync sessions cannot run in one thread):
 - `chromium_path`: /usr/bin/chromium; skips when missing, or fails under CI /
   SALES_ATLAS_REQUIRE_BROWSER=1.
 - `app_server`: base URL of the app, started once per session on a copy of the demo database.
+- `serve_app(workdir, demo_db_path, env, args, port)`: the same as a context manager, for a
+  test module that needs the app started differently (an access file, a secrets file).
 - `chromium_browser`: a headless chromium, once per session.
 - `app_page`: a fresh 1400x1000 page per test; `app_page.requests_seen` lists every request
   URL and `app_page.page_errors` every uncaught JavaScript error. A failing test leaves a
@@ -22,6 +24,7 @@ Every test under this folder is marked `browser` (deselect with `-m "not browser
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -175,14 +178,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-_CALL_FAILED = pytest.StashKey[bool]()
+CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     if report.when == "call":
-        item.stash[_CALL_FAILED] = report.failed
+        item.stash[CALL_FAILED] = report.failed
     return report
 
 
@@ -205,7 +208,7 @@ def screenshot_dir() -> Path:
     return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -226,16 +229,21 @@ def _server_failure(message: str, log_path: Path) -> str:
     return f"{message}\n--- streamlit output ({log_path}) ---\n{log}"
 
 
-@pytest.fixture(scope="session")
-def app_server(
-    chromium_path: Path, demo_db_path: Path, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def serve_app(
+    workdir: Path,
+    demo_db_path: Path,
+    env: dict[str, str] | None = None,
+    args: Iterable[str] = (),
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Base URL (http://127.0.0.1:<port>) of the app, served for the whole session.
+    """Serve the app with `streamlit run` on 127.0.0.1 while in the block; yields its base URL.
 
-    The server gets its own copy of the demo database, so that other tests can open the
-    original while the server holds its file lock.
+    The server gets its own copy of the demo database in `workdir`, so that other tests can
+    open the original while the server holds its file lock. `env` is added to the server's
+    environment (e.g. SALES_ATLAS_ACCESS), `args` to its command line (e.g.
+    `--secrets.files`); `port` is chosen free when not given.
     """
-    workdir = tmp_path_factory.mktemp("app_server")
     db_path = workdir / demo_db_path.name
     shutil.copyfile(demo_db_path, db_path)
     wal = demo_db_path.with_name(demo_db_path.name + ".wal")
@@ -243,7 +251,7 @@ def app_server(
         shutil.copyfile(wal, db_path.with_name(db_path.name + ".wal"))
     log_path = workdir / "streamlit.log"
 
-    port = _free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable,
@@ -259,12 +267,14 @@ def app_server(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *args,
     ]
     env = {
         **os.environ,
         "SALES_ATLAS_DB": str(db_path),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -292,6 +302,15 @@ def app_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    chromium_path: Path, demo_db_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL (http://127.0.0.1:<port>) of the app, served for the whole session."""
+    with serve_app(tmp_path_factory.mktemp("app_server"), demo_db_path) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
@@ -324,7 +343,7 @@ def app_page(
     try:
         yield page
     finally:
-        if request.node.stash.get(_CALL_FAILED, False):
+        if request.node.stash.get(CALL_FAILED, False):
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
             try:
                 page.screenshot(path=str(screenshot_dir / f"FAILED-{name}.png"), full_page=True)
