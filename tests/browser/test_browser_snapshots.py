@@ -18,10 +18,10 @@ import pytest
 from conftest import (
     REPO_ROOT,
     SERVER_START_TIMEOUT_S,
-    _free_port,
     _health,
     _server_failure,
     app_script,
+    free_port,
     open_app,
 )
 from playwright.sync_api import expect
@@ -72,7 +72,7 @@ HELD_IMPORT = textwrap.dedent(
 @contextmanager
 def _serve(db_path: Path, log_path: Path) -> Iterator[str]:
     """`streamlit run app.py` on `db_path`, as the app_server fixture starts it."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
