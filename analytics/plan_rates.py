@@ -44,6 +44,18 @@ FROM range({FIRST_YEAR}, {LAST_YEAR + 1}) y CROSS JOIN range(1, 5) q
 """
 
 
+# Grain: quarter x currency: the plan rates that value an amount of that quarter in the
+# reporting currency $currency, as amount / plan_local * plan_reporting. Joined on
+# (quarter_start, currency_code); a missing row means a missing plan rate (see `check`).
+FACTORS_SQL = f"""
+SELECT make_date(l.year, 3 * l.quarter - 2, 1) AS quarter_start, l.currency_code,
+       l.units_per_eur AS plan_local, r.units_per_eur AS plan_reporting
+FROM ({RESOLVED_SQL}) l
+JOIN ({RESOLVED_SQL}) r
+  ON r.year = l.year AND r.quarter = l.quarter AND r.currency_code = $currency
+"""
+
+
 def quarter_of(day: dt.date) -> int:
     return (day.month - 1) // 3 + 1
 
