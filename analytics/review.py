@@ -582,3 +582,62 @@ def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> d
         # Deals follow the countries, the quota does not: a ratio of the two means nothing.
         result |= dict.fromkeys(("coverage", "commit_share", "best_case_share", "pipeline_share"))
     return result
+
+
+# --- the headline figures for automation ----------------------------------------------------
+
+
+def figures(data: Review) -> dict:
+    """The headline figures of a review as plain values (None where there is none): what
+    `python -m analytics figures` prints and the page shows.
+
+    revenue is on the review's basis (reported; constant = at the base period's average
+    rates; plan = at the quarter's plan rates); comparison_revenue is the budget vs budget,
+    else the base period (reported, or at its own plan rates on the plan basis); growth =
+    revenue / comparison_revenue - 1. The bridge effects are the budget bridge vs budget,
+    else the reported bridge from the base period."""
+    h, basis = data.headline, data.filters.basis
+    revenue = {"reported": h["revenue"], "constant": h["revenue_cc"], "plan": h["revenue_plan"]}[
+        basis
+    ]
+    if data.vs == "budget":
+        comparison = h["budget"]
+    else:
+        comparison = h["revenue_base_plan"] if basis == "plan" else h["revenue_base"]
+    effects = data.budget_bridge if data.vs == "budget" else data.bridge
+    bridge_effects = (
+        {}
+        if effects is None
+        else {e: float(a) for e, a in zip(effects["effect"], effects["amount"], strict=True)}
+    )
+
+    def plain(value):
+        return None if value is None or pd.isna(value) else float(value)
+
+    out = {
+        "period": data.quarter.label,
+        "compare": data.vs,
+        "comparison_label": data.vs_label,
+        "currency": data.currency,
+        "basis": basis,
+        "basis_label": data.basis_label,
+        "scope": data.scope(),
+        "revenue": plain(revenue),
+        "comparison_revenue": plain(comparison),
+        "growth": plain(metrics.growth(revenue, comparison))
+        if revenue is not None and comparison
+        else None,
+        "revenue_reported": plain(h["revenue"]),
+        "revenue_constant": plain(h["revenue_cc"]),
+        "revenue_plan": plain(h["revenue_plan"]),
+        "bridge": {e: plain(bridge_effects.get(e)) for e in bridge.EFFECTS},
+    }
+    if data.vs == "budget":
+        out |= {
+            "budget": plain(h["budget"]),
+            "variance": plain(h["variance"]),
+            "variance_operating": plain(h["variance_operating"]),
+            "variance_fx": plain(h["variance_fx"]),
+            "budget_note": h["budget_note"],
+        }
+    return out
