@@ -223,6 +223,7 @@ def budget_cells(
     currency = currency.strip().upper()
     if filters is not None and filters.channels:
         raise ValueError("Budgets have no channel: a budget bridge cannot follow a channel filter.")
+    sales.check_reporting_currency(con, currency, current.start, current.end)
     year, quarter_no = current.start.year, plan_rates.quarter_of(current.start)
     last = quarter(add_months(current.start, -12))
     rates = plan_rates.rates_for(con, year, quarter_no)
@@ -236,7 +237,8 @@ def budget_cells(
                sum(s.units) AS units, sum(s.net_amount_local) AS local,
                sum(s.net_amount_eur * f.units_per_eur) AS reported
         FROM sales_daily s
-        JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency
+        -- Last year's rows need no reporting rate: they are valued at this quarter's plan.
+        LEFT JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency
         WHERE (s.order_date BETWEEN $c_start AND $c_end OR s.order_date BETWEEN $l_start AND $l_end)
           {"".join(" AND " + c for c in dims)}
         GROUP BY ALL
