@@ -150,3 +150,44 @@ def convert(
     if gaps:
         raise PlanRateMissing(missing_message(gaps))
     return amount / rates[from_currency] * rates[to_currency]
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """A table of plan rates (columns year, quarter, currency_code, units_per_eur; quarter
+    empty for the whole year) as the plan_rates import reads it: the Data page's editor
+    saves through the importer, so an edit is checked exactly as a file is (a year of
+    2026.5 is written as such and rejected there, never rounded here)."""
+
+    def cell(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, (int, float)):
+            return f"{value:.15g}"
+        return str(value).strip()
+
+    rows = ["year,currency,units_per_eur,quarter"]
+    for year, quarter, currency, rate in frame[
+        ["year", "quarter", "currency_code", "units_per_eur"]
+    ].itertuples(index=False):
+        rows.append(",".join(cell(v) for v in (year, currency, rate, quarter)))
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def delete_others(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame) -> int:
+    """Delete the stored plan rates whose (year, quarter, currency) is not in `kept` (rows
+    removed in the Data page's editor); returns how many were deleted."""
+    keys = kept[["year", "quarter", "currency_code"]].copy()
+    keys["year"] = keys["year"].astype("int64")
+    keys["quarter"] = keys["quarter"].astype("Int64")
+    con.register("kept_plan_rates", keys)
+    try:
+        before = db.query_rows(con, "SELECT count(*) FROM plan_rates")[0][0]
+        db.execute(
+            con,
+            "DELETE FROM plan_rates p WHERE NOT EXISTS (SELECT 1 FROM kept_plan_rates k "
+            "WHERE k.year = p.year AND k.quarter IS NOT DISTINCT FROM p.quarter "
+            "AND k.currency_code = p.currency_code)",
+        )
+        return before - db.query_rows(con, "SELECT count(*) FROM plan_rates")[0][0]
+    finally:
+        con.unregister("kept_plan_rates")

@@ -250,3 +250,28 @@ def test_operating_plus_fx_is_actual_minus_budget_on_the_demo(demo_db_path, quar
     assert regions["variance_operating"].sum() == pytest.approx(
         f["variance_operating"], abs=1e-9 * scale
     )
+
+
+def test_an_edited_table_saves_through_the_importer_and_deletes_removed_rows(fixture_con):
+    """The Data page editor's save: the edited table as a plan_rates file, then the rows
+    removed from the table deleted."""
+    load_plan(fixture_con)  # USD 1.10 and GBP 0.85 for 2024, USD 1.05 for Q1
+    edited = plan_rates.stored(fixture_con)
+    edited = edited[edited["currency_code"] != "GBP"].reset_index(drop=True)  # GBP deleted
+    edited.loc[edited["quarter"].isna(), "units_per_eur"] = 1.12  # USD's year rate edited
+    edited.loc[len(edited)] = [2025, 3, "CHF", 0.93]  # a row added
+    report = importer.import_file(fixture_con, "plan_rates", plan_rates.to_csv(edited), "table")
+    assert (report.status, report.rows_rejected) == ("loaded", 0), report.rejected
+    assert plan_rates.delete_others(fixture_con, edited) == 1
+    assert plan_rates.stored(fixture_con).to_dict("records") == [
+        {"year": 2024, "quarter": None, "currency_code": "USD", "units_per_eur": 1.12},
+        {"year": 2024, "quarter": 1, "currency_code": "USD", "units_per_eur": 1.05},
+        {"year": 2025, "quarter": 3, "currency_code": "CHF", "units_per_eur": 0.93},
+    ]
+    # A half year is written as such, so the importer rejects it instead of rounding it.
+    half = edited.assign(year=edited["year"].astype("float64"))
+    half.loc[0, "year"] = 2024.5
+    checked = importer.import_file(
+        fixture_con, "plan_rates", plan_rates.to_csv(half), "table", commit=False
+    )
+    assert any(r["reason"] == "must be a whole number" for r in checked.rejected)
