@@ -71,7 +71,7 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
         if not h.get("quota_scope")
         else ("Quota (per rep)", money(h["quota_eur"], "EUR"), h["quota_scope"]),
     ]
-    if data.filters.basis != "reported":
+    if data.filters.basis == "plan":  # constant currency has its own row already
         fig = review.figures(data)
         rows.insert(
             1,

@@ -173,21 +173,22 @@ def headline(data: Review) -> None:
 
 
 def basis_and_budget(data: Review) -> None:
-    """The figures on the sidebar's basis (what `python -m analytics figures` prints) and,
-    vs budget, the variance split into operating (at plan rates) and FX."""
+    """The figures at plan rates (what `python -m analytics figures --basis plan` prints):
+    vs budget, the budget at plan rates, actuals at plan rates and the variance split into
+    operating and FX; on the plan basis vs a quarter, revenue at plan rates and its growth.
+    (The constant basis is the headline's second card already.)"""
     fig, cur = review.figures(data), data.currency
-    if data.filters.basis != "reported":
-        cards = st.columns(4)
-        cards[0].metric(
-            f"Net revenue ({cur}, {data.basis_label})",
-            _money(fig["revenue"], cur),
-            **components.delta(formatting.change(fig["growth"], "money")),
-            delta_description=f"vs {data.vs_label}",
-            help=f"{data.vs_label}: {_money(fig['comparison_revenue'], cur)}"
-            + (" (at its own quarter's plan rates)." if data.filters.basis == "plan" else "."),
-            border=True,
-        )
     if data.vs != "budget":
+        if data.filters.basis == "plan":
+            st.columns(4)[0].metric(
+                f"Revenue at plan rates ({cur})",
+                _money(fig["revenue"], cur),
+                **components.delta(formatting.change(fig["growth"], "money")),
+                delta_description=f"vs {data.base.label}",
+                help=f"Each quarter at its own plan rates; {data.base.label}: "
+                f"{_money(fig['comparison_revenue'], cur)}.",
+                border=True,
+            )
         return
     h = data.headline
     if h["budget_note"]:

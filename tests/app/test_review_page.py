@@ -197,8 +197,9 @@ def test_the_cli_figures_equal_the_pages_vs_budget_at_plan_rates(
     )  # fmt: skip
     assert not at.exception and not at.error
     money, signed = formatting.money, formatting.signed_money
-    assert metric(at, "Net revenue (USD, at plan rates)") == money(figures["revenue"], "USD")
-    shown = next(m for m in at.metric if m.label == "Net revenue (USD, at plan rates)")
+    # At plan rates vs budget, the CLI's revenue and growth are the actual at plan rates.
+    assert metric(at, "Actual at plan rates (USD)") == money(figures["revenue"], "USD")
+    shown = next(m for m in at.metric if m.label == "Actual at plan rates (USD)")
     assert shown.delta == formatting.change(figures["growth"], "money")
     assert metric(at, "Net revenue (USD, reported)") == money(figures["revenue_reported"], "USD")
     assert metric(at, "Budget (USD, at plan rates)") == money(figures["comparison_revenue"], "USD")
@@ -208,6 +209,24 @@ def test_the_cli_figures_equal_the_pages_vs_budget_at_plan_rates(
         figures["revenue_reported"] - figures["budget"], rel=1e-12
     )
     assert "Budget to actual" in [h.value for h in at.subheader]
+
+
+def test_the_cli_figures_equal_the_pages_at_plan_rates_vs_last_year(
+    demo_db_path, monkeypatch, capsys
+):
+    figures = _cli_figures(
+        demo_db_path,
+        capsys,
+        "--period", "2026-Q2", "--compare", "prior_year", "--currency", "GBP", "--basis", "plan",
+    )  # fmt: skip
+    at = open_review(
+        demo_db_path, monkeypatch, quarter="2026Q2", vs="last_year", currency="GBP", basis="plan"
+    )
+    assert not at.exception and not at.error
+    shown = next(m for m in at.metric if m.label == "Revenue at plan rates (GBP)")
+    assert shown.value == formatting.money(figures["revenue"], "GBP")
+    assert shown.delta == formatting.change(figures["growth"], "money")
+    assert "variance_operating" not in figures and figures["bridge"]["fx"] is not None
 
 
 def test_a_channel_shows_no_budget_comparison(demo_db_path, monkeypatch):
