@@ -136,22 +136,6 @@ def check(cur: duckdb.DuckDBPyConnection, needed_sql: str, params: dict, currenc
         raise PlanRateMissing(missing_message((int(y), int(q), c) for y, q, c in rows))
 
 
-def convert(
-    cur: duckdb.DuckDBPyConnection,
-    amount: float,
-    from_currency: str,
-    to_currency: str,
-    year: int,
-    quarter: int,
-) -> float:
-    """`amount` of `from_currency` in `to_currency` at the plan rates of year/quarter."""
-    rates = rates_for(cur, year, quarter)
-    gaps = [(year, quarter, c) for c in (from_currency, to_currency) if c not in rates]
-    if gaps:
-        raise PlanRateMissing(missing_message(gaps))
-    return amount / rates[from_currency] * rates[to_currency]
-
-
 def to_csv(frame: pd.DataFrame) -> bytes:
     """A table of plan rates (columns year, quarter, currency_code, units_per_eur; quarter
     empty for the whole year) as the plan_rates import reads it: the Data page's editor
