@@ -45,33 +45,44 @@ def section(version: str) -> None:
         stored, column_config=config, num_rows="dynamic", hide_index=True, key=EDITOR_KEY
     )
     if st.button("Save plan rates", key="d_plan_rates_save"):
-        save(edited)
+        save(version, stored, edited)
 
 
-def save(edited: pd.DataFrame) -> None:
-    """Check the edited table as the importer checks a file; when every row passes, load it
-    and delete the rows removed from the table. A rejected row writes nothing."""
+def _keys(frame: pd.DataFrame) -> set[tuple]:
+    return {
+        (int(y), None if pd.isna(q) else int(q), str(c).strip().upper())
+        for y, q, c in frame[["year", "quarter", "currency_code"]].itertuples(index=False)
+        if not pd.isna(y)
+    }
+
+
+def save(version: str, stored: pd.DataFrame, edited: pd.DataFrame) -> None:
+    """Check the edited table as the importer checks a file (on the current snapshot, writing
+    nothing); when every row passes and something changed, load it and delete the rows
+    removed from the table, as one write (the store's next snapshot)."""
     kept = edited.dropna(how="all")
-    if kept.empty:  # every row deleted: nothing to import, only deletions
-        with errors.section() as attempt, cache.writer() as con:
-            deleted = plan_rates.delete_others(con, kept)
-        if not attempt.failed:
-            cache.audit("import", f"plan_rates table: {deleted} deleted, none left")
-            st.success(f"Plan rates saved: none left ({deleted} deleted).")
-        return
+    removed = len(_keys(stored) - _keys(kept))
     data = plan_rates.to_csv(kept)
     name = "Data page: plan rates table"
-    with errors.section() as attempt, cache.writer() as con:
-        checked = importer.import_file(con, "plan_rates", data, name, commit=False)
-        if checked.rows_rejected or checked.status == "rejected":
-            st.error(f"Nothing saved: {checked.message}")
-            st.dataframe(checked.rejected_frame(), hide_index=True, width="stretch")
-            return
-        result = importer.import_file(con, "plan_rates", data, name)
-        deleted = plan_rates.delete_others(con, kept) if result.status != "rejected" else 0
+    checked = None
+    with errors.section() as attempt:
+        if not kept.empty:
+            with cache.cursor(version) as cur:
+                checked = importer.import_file(cur, "plan_rates", data, name, commit=False)
     if attempt.failed:
         return
-    cache.audit(
-        "import", f"plan_rates table: {result.status}, {len(kept):,} rows, {deleted} deleted"
-    )
+    if checked is not None and (checked.rows_rejected or checked.status == "rejected"):
+        st.error(f"Nothing saved: {checked.message}")
+        st.dataframe(checked.rejected_frame(), hide_index=True, width="stretch")
+        return
+    if removed == 0 and (checked is None or checked.unchanged == checked.rows_loaded):
+        st.info("Nothing to save: the table holds the stored plan rates.")
+        return
+    with errors.section() as attempt, cache.writer() as con:
+        result = importer.import_file(con, "plan_rates", data, name) if not kept.empty else None
+        deleted = plan_rates.delete_others(con, kept)
+    if attempt.failed:
+        return
+    status = result.status if result is not None else "none left"
+    cache.audit("import", f"plan_rates table: {status}, {len(kept):,} rows, {deleted} deleted")
     st.success(f"Plan rates saved: {len(kept):,} rows ({deleted} deleted).")
