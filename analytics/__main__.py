@@ -1,5 +1,5 @@
 """Command line: python -m analytics build-demo | init | import | import-undo | fx-update | bench |
-report | forecast."""
+report | figures | forecast."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analytics import access, bench, catalog, db, demo, fx, importer, periods, review, state, store
 from analytics.errors import UserError
-from analytics.filters import Filters
+from analytics.filters import BASES, Filters
 
 
 def _build_demo(args: argparse.Namespace) -> int:
@@ -187,7 +187,7 @@ def _report(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        filters = Filters(period=quarter, comparison=quarter, currency=currency)
+        filters = Filters(period=quarter, comparison=quarter, currency=currency, basis=args.basis)
         data = review.build(con, quarter, REPORT_COMPARISONS[args.compare], filters)
         # The deck and the HTML report end with the forecast and year-end landing.
         forecast = None
@@ -210,6 +210,84 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.format} {quarter.label}",
         )
     print(out)
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    """The quarterly review's headline figures, from the functions the Review page uses."""
+    path = Path(args.db) if args.db else db.database_path()
+    if not path.exists():
+        print(f"error: {path} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        quarter = periods.parse_quarter_key(args.period)
+    except ValueError as problem:
+        print(f"error: --period: {problem}", file=sys.stderr)
+        return 2
+    con = db.connect(path, read_only=True)
+    try:
+        user = _report_user(con, args.user)
+        access.restrict(con, user.reach)
+        store_catalog = catalog.load(con)
+        if not store_catalog.has_sales:
+            print(f"error: {path} holds no sales yet; import order lines first.", file=sys.stderr)
+            return 2
+        if quarter not in periods.full_quarters(store_catalog.first_date, store_catalog.last_date):
+            print(
+                f"error: {quarter.label} is not a complete quarter in {path} (the data runs "
+                f"from {store_catalog.first_date:%d %b %Y} to {store_catalog.last_date:%d %b %Y}).",
+                file=sys.stderr,
+            )
+            return 2
+        currency = args.currency.upper()
+        if currency not in store_catalog.currencies:
+            print(
+                f"error: no exchange rates for {currency} in {path}; choose one of "
+                f"{', '.join(store_catalog.currencies)}.",
+                file=sys.stderr,
+            )
+            return 2
+        regions = tuple(args.region or ())
+        countries = tuple(c.upper() for c in args.country or ())
+        known = {code for code, _, _ in store_catalog.countries}
+        unknown = [r for r in regions if r not in store_catalog.regions] + [
+            c for c in countries if c not in known
+        ]
+        if unknown:
+            print(
+                f"error: unknown (or outside your access) region or country: {', '.join(unknown)}.",
+                file=sys.stderr,
+            )
+            return 2
+        filters = Filters(
+            period=quarter,
+            comparison=quarter,
+            currency=currency,
+            basis=args.basis,
+            regions=regions,
+            countries=countries,
+        )
+        data = review.build(con, quarter, REPORT_COMPARISONS[args.compare], filters)
+        result = review.figures(data)
+    except (UserError, ValueError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, allow_nan=False, indent=1))
+        return 0
+    print(
+        f"{result['period']} vs {result['comparison_label']} · {currency}, {result['basis_label']}"
+    )
+    print(f"{result['scope']}")
+    for name, value in result.items():
+        if isinstance(value, float):
+            print(
+                f"{name:<20} {value:>20,.2f}" if name != "growth" else f"{name:<20} {value:>20.4%}"
+            )
+    for effect, amount in result["bridge"].items():
+        print(f"bridge {effect:<13} {'–' if amount is None else f'{amount:,.2f}':>20}")
     return 0
 
 
@@ -373,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--quarter", required=True, help="a complete quarter, e.g. 2026-Q3")
     pack.add_argument("--compare", required=True, choices=list(REPORT_COMPARISONS))
     pack.add_argument("--currency", default="EUR", help="reporting currency (default EUR)")
+    pack.add_argument("--basis", default="reported", choices=list(BASES))
     pack.add_argument("--format", required=True, choices=["pptx", "pdf", "html"])
     pack.add_argument("--out", required=True, help="file to write")
     pack.add_argument(
@@ -380,6 +459,23 @@ def main(argv: list[str] | None = None) -> int:
         help=f"build it within this user's regions and countries (needs {access.ENV_VAR})",
     )
     pack.set_defaults(run=_report)
+
+    numbers = commands.add_parser(
+        "figures", help="the quarterly review's headline figures (as the Review page shows them)"
+    )
+    numbers.add_argument("--db", help="database file")
+    numbers.add_argument("--period", required=True, help="a complete quarter, e.g. 2026-Q3")
+    numbers.add_argument("--compare", required=True, choices=list(REPORT_COMPARISONS))
+    numbers.add_argument("--currency", default="EUR", help="reporting currency (default EUR)")
+    numbers.add_argument("--basis", default="reported", choices=list(BASES))
+    numbers.add_argument("--region", action="append", help="a region (repeat for several)")
+    numbers.add_argument("--country", action="append", help="an ISO country code (repeatable)")
+    numbers.add_argument(
+        "--user",
+        help=f"the figures within this user's regions and countries (needs {access.ENV_VAR})",
+    )
+    numbers.add_argument("--json", action="store_true", help="print JSON (null, never NaN)")
+    numbers.set_defaults(run=_figures)
 
     ahead = commands.add_parser("forecast", help="statistical forecast of monthly net revenue")
     ahead.add_argument("--db", help="database file")

@@ -25,9 +25,10 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import db, sales
+from analytics import db, plan_rates, sales
 from analytics.filters import Filters, dimension_conditions
 from analytics.fx import RateUnavailable
+from analytics.periods import Period, add_months, quarter
 
 EFFECTS = ("base", "volume", "mix", "price", "new", "fx", "current")
 DateRange = tuple[dt.date, dt.date]
@@ -186,3 +187,140 @@ def constant_currency_revenue(
             f"{b_end:%d %b %Y}: constant-currency revenue needs one. Choose another base period."
         )
     return float(sum(amount * rate for _, amount, rate in rows))
+
+
+# --- budget to actual ------------------------------------------------------------------------
+
+BUDGET_BRIDGE_DEFINITION = (
+    "Budget to actual, in the reporting currency. The budget (EUR, per country and product "
+    "line) is converted at the quarter's plan rate; actuals at plan rates convert each "
+    "currency at the quarter's plan rates. A budget has no units, so each cell (country x "
+    "product line) is given a budget price: its revenue in the same quarter last year, "
+    "valued at this quarter's plan rates, per net unit; budget units = budget / that price. "
+    "Then volume = (units - budget units) x the budget's average price; mix = the cells' "
+    "units at their budget prices less units x that average; price = units x (price at plan "
+    "rates - budget price), over cells with units in both; new = actuals at plan rates of "
+    "the other cells less their budget (cells with no price last year, or net returns now); "
+    "FX = reported - actuals at plan rates. Budget + volume + mix + price + new = actuals "
+    "at plan rates (the operating variance is the four effects), + FX = reported."
+)
+
+
+def budget_cells(
+    con: duckdb.DuckDBPyConnection,
+    current: Period,
+    currency: str = "EUR",
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """Per (country, product line) with a budget or sales: budget (at the quarter's plan
+    rates), q1, a1 (actuals at plan rates), r1 (reported) in `current`; q_ly and a_ly (the
+    same quarter last year at `current`'s plan rates); price_budget (a_ly / q_ly, NaN
+    without positive units and revenue), q_budget (budget / price_budget), continuing.
+
+    Grain: one row per cell. Raises PlanRateMissing when a currency sold in either quarter,
+    or the reporting currency, has no plan rate for `current`; ValueError under a channel
+    filter (budgets have no channel)."""
+    currency = currency.strip().upper()
+    if filters is not None and filters.channels:
+        raise ValueError("Budgets have no channel: a budget bridge cannot follow a channel filter.")
+    sales.check_reporting_currency(con, currency, current.start, current.end)
+    year, quarter_no = current.start.year, plan_rates.quarter_of(current.start)
+    last = quarter(add_months(current.start, -12))
+    rates = plan_rates.rates_for(con, year, quarter_no)
+    scope = filters if filters is not None else Filters(period=current, comparison=last)
+    dims, params = dimension_conditions(scope, alias="s.")
+    sold = db.query(
+        con,
+        f"""
+        SELECT s.country_code, s.product_line, s.currency_code,
+               s.order_date BETWEEN $c_start AND $c_end AS is_current,
+               sum(s.units) AS units, sum(s.net_amount_local) AS local,
+               sum(s.net_amount_eur * f.units_per_eur) AS reported
+        FROM sales_daily s
+        -- Last year's rows need no reporting rate: they are valued at this quarter's plan.
+        LEFT JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency
+        WHERE (s.order_date BETWEEN $c_start AND $c_end OR s.order_date BETWEEN $l_start AND $l_end)
+          {"".join(" AND " + c for c in dims)}
+        GROUP BY ALL
+        """,
+        params
+        | {
+            "currency": currency,
+            "c_start": current.start,
+            "c_end": current.end,
+            "l_start": last.start,
+            "l_end": last.end,
+        },
+    )
+    gaps = {(year, quarter_no, c) for c in {*sold["currency_code"], currency} if c not in rates}
+    if gaps:
+        raise plan_rates.PlanRateMissing(plan_rates.missing_message(gaps))
+    sold["at_plan"] = [
+        local / rates[code] * rates[currency]
+        for local, code in zip(sold["local"], sold["currency_code"], strict=True)
+    ]
+    keys = ["country_code", "product_line"]
+    now = sold[sold["is_current"]].groupby(keys)[["units", "at_plan", "reported"]].sum()
+    now.columns = ["q1", "a1", "r1"]
+    before = sold[~sold["is_current"]].groupby(keys)[["units", "at_plan"]].sum()
+    before.columns = ["q_ly", "a_ly"]
+    budget_dims, budget_params = dimension_conditions(scope, alias="b.")
+    budget = db.query(
+        con,
+        f"""
+        SELECT b.country_code, b.product_line, sum(b.budget_revenue_eur) AS budget_eur
+        FROM budgets b WHERE b.quarter_start = $quarter_start
+          {"".join(" AND " + c for c in budget_dims)}
+        GROUP BY ALL
+        """,
+        budget_params | {"quarter_start": current.start},
+    ).set_index(keys)
+    cells = budget.join([now, before], how="outer").reset_index()
+    cells["budget"] = cells["budget_eur"].astype("float64").fillna(0.0) * rates[currency]
+    for column in ("q1", "a1", "r1", "q_ly", "a_ly"):
+        cells[column] = cells[column].astype("float64").fillna(0.0)
+    priced = (cells["q_ly"] > 0) & (cells["a_ly"] > 0) & (cells["budget"] > 0)
+    cells["price_budget"] = (cells["a_ly"] / cells["q_ly"]).where(priced)
+    cells["q_budget"] = (cells["budget"] / cells["price_budget"]).where(priced, 0.0)
+    cells["continuing"] = priced & (cells["q1"] > 0)
+    return cells.drop(columns="budget_eur").sort_values(keys, ignore_index=True)
+
+
+def budget_bridge_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The budget bridge's effects (BUDGET_BRIDGE_DEFINITION) from budget_cells' rows:
+    effect, amount with rows base (the budget), volume, mix, price, new, fx, current
+    (reported). base + the five = current exactly (up to float rounding)."""
+    budget, a1, r1 = cells["budget"].sum(), cells["a1"].sum(), cells["r1"].sum()
+    priced = cells["price_budget"].notna()
+    budget_priced, q_budget = cells.loc[priced, "budget"].sum(), cells["q_budget"].sum()
+    cont = cells[cells["continuing"]]
+    if q_budget > 0:
+        asp_budget = budget_priced / q_budget
+        q1 = cells["q1"].sum()
+        volume = (q1 - q_budget) * asp_budget
+        mix = float((cont["q1"] * cont["price_budget"]).sum()) - q1 * asp_budget
+        price = float((cont["a1"] - cont["q1"] * cont["price_budget"]).sum())
+        new = float(cells.loc[~cells["continuing"], "a1"].sum()) - (budget - budget_priced)
+    else:  # no cell has a budget price: the whole operating variance is new business
+        volume = mix = price = 0.0
+        new = a1 - budget
+    amounts = {
+        "base": budget,
+        "volume": volume,
+        "mix": mix,
+        "price": price,
+        "new": new,
+        "fx": r1 - a1,
+        "current": r1,
+    }
+    return pd.DataFrame({"effect": list(EFFECTS), "amount": [float(amounts[e]) for e in EFFECTS]})
+
+
+def budget_bridge(
+    con: duckdb.DuckDBPyConnection,
+    current: Period,
+    currency: str = "EUR",
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """Bridge from the quarter's budget to its reported revenue (see budget_cells)."""
+    return budget_bridge_from_cells(budget_cells(con, current, currency, filters))

@@ -19,7 +19,7 @@ PERIOD_PRESETS = {
     "l12m": "Last 12 months",
     "custom": "Custom range",
 }
-BASES = {"reported": "Reported", "constant": "Constant currency"}
+BASES = {"reported": "Reported", "constant": "Constant currency", "plan": "At plan rates"}
 # "unassigned": order lines imported without a channel from customers without a segment.
 CHANNELS = ("key account", "distributor", "direct", "web", "unassigned")
 
@@ -92,7 +92,7 @@ class Filters:
 
     def __post_init__(self):
         if self.basis not in BASES:
-            raise ValueError(f"Unknown basis {self.basis!r}; choose reported or constant.")
+            raise ValueError(f"Unknown basis {self.basis!r}; choose one of {', '.join(BASES)}.")
         unknown = set(self.channels) - set(CHANNELS)
         if unknown:
             raise ValueError(f"Unknown channel(s): {', '.join(sorted(unknown))}.")

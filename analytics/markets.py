@@ -37,6 +37,11 @@ def basis_note(filters: Filters) -> str:
             f"Growth vs {filters.comparison.label} at constant currency: "
             f"{filters.period.label} valued at {filters.comparison.label} average ECB rates"
         )
+    if filters.basis == "plan":
+        return (
+            f"Growth vs {filters.comparison.label} at plan rates: both periods valued at the "
+            "plan rates of their own quarters (set by finance)"
+        )
     return (
         f"Growth vs {filters.comparison.label} at reported rates (each order at its day's ECB rate)"
     )
@@ -102,15 +107,18 @@ def _finish(
     dim = LEVELS[level]
     frame = frame.copy()
     constant_basis = filters.basis == "constant"
-    basis = "cc" if constant_basis else "reported"
+    basis = {"constant": "cc", "plan": "plan"}.get(filters.basis, "reported")
     frame["revenue"] = frame[f"revenue_{basis}"]
     frame["gross_margin_pct"] = frame[f"gross_margin_pct_{basis}"]
     frame["margin_coverage"] = frame[f"margin_coverage_{basis}"]
     growth_reported = metrics.growth(frame["revenue_reported"], frame["revenue_prior"])
     frame["growth_prior_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_prior"])
     # Growth on the chosen basis, as the Overview shows it: at constant currency the
-    # period's revenue at the comparison period's rates against the comparison, reported.
+    # period's revenue at the comparison period's rates against the comparison, reported;
+    # at plan rates both periods at their own quarters' plan rates.
     frame["growth_prior"] = frame["growth_prior_cc"] if constant_basis else growth_reported
+    if filters.basis == "plan":
+        frame["growth_prior"] = metrics.growth(frame["revenue_plan"], frame["revenue_prior_plan"])
     frame["fx_effect"] = growth_reported - frame["growth_prior_cc"]
     frame["growth_last_year"] = metrics.growth(
         frame["revenue_reported"], frame["revenue_last_year"]
@@ -167,12 +175,14 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
     year_ago = last_year(filters.period)
     start = min(filters.comparison.start, year_ago.start)
+    at_plan = filters.basis == "plan"
     src, params = sales.source(
-        dataclasses.replace(filters, basis="constant"), start, filters.period.end
+        dataclasses.replace(filters, basis="constant"), start, filters.period.end, plan=at_plan
     )
     shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage")
     reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
     constant = {"revenue": "revenue_constant", "cost": "cost_constant"}
+    plan = {"revenue": "revenue_plan", "cost": "cost_plan"}
     revenue = (("net_revenue", "revenue"),)
     figures = ", ".join(
         [
@@ -182,6 +192,14 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
             metrics.select_list(revenue, reported, "cmp", "_prior"),
             metrics.select_list(revenue, reported, "ly", "_last_year"),
         ]
+        + (
+            [
+                metrics.select_list(shown, plan, "cur", "_plan"),
+                metrics.select_list(revenue, plan, "cmp", "_prior_plan"),
+            ]
+            if at_plan
+            else []
+        )
     )
     frame = db.query(
         cur,
@@ -207,10 +225,11 @@ def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
         },
     )
     money = ["revenue_reported", "revenue_prior", "revenue_cc", "revenue_last_year", "revenue_eur"]
+    bases = ("reported", "cc", "plan") if at_plan else ("reported", "cc")
+    if at_plan:
+        money += ["revenue_plan", "revenue_prior_plan"]
     frame[money] = frame[money].astype("float64").fillna(0.0)
-    margins = [
-        f"{m}_{b}" for m in ("gross_margin_pct", "margin_coverage") for b in ("reported", "cc")
-    ]
+    margins = [f"{m}_{b}" for m in ("gross_margin_pct", "margin_coverage") for b in bases]
     frame[margins] = frame[margins].astype("float64")
     return frame
 
@@ -572,3 +591,5 @@ def check_rates(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     sales.check_rates(
         cur, dataclasses.replace(filters, basis="constant"), start, filters.period.end
     )
+    if filters.basis == "plan":
+        sales.check_plan_rates(cur, filters, filters.comparison.start, filters.period.end)

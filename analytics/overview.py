@@ -52,14 +52,16 @@ def sales_by(
 
     Grain: one row per combination of `dimensions` (allow-listed columns of the converted
     sales source), or a single row when there are none. The current period is valued on the
-    filters' basis; the comparison period is always reported.
+    filters' basis; the comparison period is reported, except at plan rates, where both
+    periods are at the plan rates of their own quarters.
     """
     group = [db.identifier(d) for d in dimensions]
     src, params = sales.source(
         filters, min(filters.comparison.start, filters.period.start), filters.period.end
     )
     flags, flag_params = _period_flags(filters)
-    basis = "constant" if filters.basis == "constant" else "reported"
+    basis = filters.basis
+    prior_basis = "plan" if basis == "plan" else "reported"
     select_group = ", ".join(group) + ", " if group else ""
     group_by = "GROUP BY " + ", ".join(group) if group else ""
     shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage", "units")
@@ -67,7 +69,10 @@ def sales_by(
         shown, {"revenue": f"revenue_{basis}", "cost": f"cost_{basis}"}, "is_current"
     )
     prior = metrics.select_list(
-        shown, {"revenue": "revenue_reported", "cost": "cost_reported"}, "is_comparison", "_prior"
+        shown,
+        {"revenue": f"revenue_{prior_basis}", "cost": f"cost_{prior_basis}"},
+        "is_comparison",
+        "_prior",
     )
     sql = f"""
         SELECT {select_group} {current}, {prior}
@@ -197,10 +202,11 @@ def monthly_revenue_by_region(cur: duckdb.DuckDBPyConnection, filters: Filters) 
     """Net revenue per month and region over the TREND_MONTHS months ending with the period.
 
     Grain: month x region. On the constant basis every month is valued at the comparison
-    period's average rates, so the line shows volume and price without currency moves.
+    period's average rates, so the line shows volume and price without currency moves; at
+    plan rates each month at its own quarter's plan rates.
     """
     src, params = sales.source(filters, trend_start(filters), filters.period.end)
-    basis = "constant" if filters.basis == "constant" else "reported"
+    basis = filters.basis
     return db.query(
         cur,
         f"""

@@ -44,6 +44,18 @@ FROM range({FIRST_YEAR}, {LAST_YEAR + 1}) y CROSS JOIN range(1, 5) q
 """
 
 
+# Grain: quarter x currency: the plan rates that value an amount of that quarter in the
+# reporting currency $currency, as amount / plan_local * plan_reporting. Joined on
+# (quarter_start, currency_code); a missing row means a missing plan rate (see `check`).
+FACTORS_SQL = f"""
+SELECT make_date(l.year, 3 * l.quarter - 2, 1) AS quarter_start, l.currency_code,
+       l.units_per_eur AS plan_local, r.units_per_eur AS plan_reporting
+FROM ({RESOLVED_SQL}) l
+JOIN ({RESOLVED_SQL}) r
+  ON r.year = l.year AND r.quarter = l.quarter AND r.currency_code = $currency
+"""
+
+
 def quarter_of(day: dt.date) -> int:
     return (day.month - 1) // 3 + 1
 
@@ -124,17 +136,42 @@ def check(cur: duckdb.DuckDBPyConnection, needed_sql: str, params: dict, currenc
         raise PlanRateMissing(missing_message((int(y), int(q), c) for y, q, c in rows))
 
 
-def convert(
-    cur: duckdb.DuckDBPyConnection,
-    amount: float,
-    from_currency: str,
-    to_currency: str,
-    year: int,
-    quarter: int,
-) -> float:
-    """`amount` of `from_currency` in `to_currency` at the plan rates of year/quarter."""
-    rates = rates_for(cur, year, quarter)
-    gaps = [(year, quarter, c) for c in (from_currency, to_currency) if c not in rates]
-    if gaps:
-        raise PlanRateMissing(missing_message(gaps))
-    return amount / rates[from_currency] * rates[to_currency]
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """A table of plan rates (columns year, quarter, currency_code, units_per_eur; quarter
+    empty for the whole year) as the plan_rates import reads it: the Data page's editor
+    saves through the importer, so an edit is checked exactly as a file is (a year of
+    2026.5 is written as such and rejected there, never rounded here)."""
+
+    def cell(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, (int, float)):
+            return f"{value:.15g}"
+        return str(value).strip()
+
+    rows = ["year,currency,units_per_eur,quarter"]
+    for year, quarter, currency, rate in frame[
+        ["year", "quarter", "currency_code", "units_per_eur"]
+    ].itertuples(index=False):
+        rows.append(",".join(cell(v) for v in (year, currency, rate, quarter)))
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def delete_others(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame) -> int:
+    """Delete the stored plan rates whose (year, quarter, currency) is not in `kept` (rows
+    removed in the Data page's editor); returns how many were deleted."""
+    keys = kept[["year", "quarter", "currency_code"]].copy()
+    keys["year"] = keys["year"].astype("int64")
+    keys["quarter"] = keys["quarter"].astype("Int64")
+    con.register("kept_plan_rates", keys)
+    try:
+        before = db.query_rows(con, "SELECT count(*) FROM plan_rates")[0][0]
+        db.execute(
+            con,
+            "DELETE FROM plan_rates p WHERE NOT EXISTS (SELECT 1 FROM kept_plan_rates k "
+            "WHERE k.year = p.year AND k.quarter IS NOT DISTINCT FROM p.quarter "
+            "AND k.currency_code = p.currency_code)",
+        )
+        return before - db.query_rows(con, "SELECT count(*) FROM plan_rates")[0][0]
+    finally:
+        con.unregister("kept_plan_rates")

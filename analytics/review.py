@@ -9,10 +9,16 @@ Comparison bases:
   bridge start from the same quarter last year, because a budget has no units or prices
   to bridge from.
 
-Budgets and quotas are held in EUR. Budgets are converted at the quarter's average ECB
-rate. Quota attainment is booked EUR revenue of the reps in the selected regions over their
-EUR quota (a ratio, so currency-neutral), booked on the review's basis: at plan rates on the
-plan basis, else reported (attainment_basis; analytics.crm.attainment's one definition). Quotas are set per rep, so only a region filter
+Budgets and quotas are held in EUR. Budgets are made at plan rates, so a budget is
+converted at the quarter's plan rate of the reporting currency (analytics.plan_rates), and
+the variance to budget splits into operating (actuals at plan rates - budget) and FX
+(reported - actuals at plan rates), which add up to reported - budget exactly. The bridge
+from budget to actual is bridge.budget_bridge. Budgets are set per country and product
+line: under a channel filter there is no budget for the filtered revenue, so none is shown
+(budget_note says why). Quota attainment is booked EUR revenue of the reps in the selected
+regions over their EUR quota (a ratio, so currency-neutral), booked on the review's basis:
+at plan rates on the plan basis, else reported (attainment_basis; analytics.crm.attainment's
+one definition). Quotas are set per rep, so only a region filter
 can scope them like revenue: under a country, product-line or channel filter the quota is
 that of every rep in the selected regions (company-wide without a region filter), the
 review says so (quota_scope) and shows no attainment, and no pipeline share of quota or
@@ -29,10 +35,10 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from analytics import access, bridge, catalog, db, fx, metrics, sales
+from analytics import access, bridge, catalog, db, fx, metrics, plan_rates, sales
 from analytics.crm import attainment, pipeline
 from analytics.crm.scope import Scope, snapshot_on_or_before
-from analytics.filters import Filters, dimension_conditions
+from analytics.filters import BASES, Filters, dimension_conditions
 from analytics.periods import (
     Period,
     add_months,
@@ -110,7 +116,7 @@ def base_period(current: Period, vs: str) -> Period:
 class Review:
     """Everything one quarterly review shows. Money is in filters.currency."""
 
-    filters: Filters  # period = the quarter, comparison = the base period, basis reported
+    filters: Filters  # period = the quarter, comparison = the base period
     vs: str
     headline: dict[str, float | None]
     bridge: pd.DataFrame  # effect, amount
@@ -122,6 +128,9 @@ class Review:
     data_date: dt.date
     data_source: str
     rates: str
+    # vs budget: bridge.budget_bridge's effects (base = the budget); None otherwise or when
+    # there is no budget for the selection (headline["budget_note"] says why).
+    budget_bridge: pd.DataFrame | None = None
 
     @property
     def quarter(self) -> Period:
@@ -155,20 +164,27 @@ class Review:
         ]
         return " · ".join(parts) or "All regions, countries, product lines and channels"
 
+    @property
+    def basis_label(self) -> str:
+        return BASES[self.filters.basis].lower()
+
     def stamp(self) -> str:
         """The line every slide and export carries: what, against what, in what, from where."""
         return (
-            f"{self.quarter.label} vs {self.vs_label} · {self.currency} · {self.scope()} · "
+            f"{self.quarter.label} vs {self.vs_label} · {self.currency}, {self.basis_label} · "
+            f"{self.scope()} · "
             f"Data to {self.data_date:%d %b %Y} ({self.data_source}) · Rates: {self.rates}"
         )
 
 
 def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Filters) -> Review:
     """The quarterly review of `current` vs `vs` under the dimension filters and currency of
-    `filters` (its period and basis are replaced). Raises RateUnavailable or ValueError with
-    a message for the user when the figures cannot be computed."""
+    `filters` (its period is replaced; its basis says which revenue `figures` leads with).
+    The bridge, drivers and movers are reported (FX is one of their effects). Raises
+    RateUnavailable, PlanRateMissing or ValueError with a message for the user when the
+    figures cannot be computed."""
     base = base_period(current, vs)
-    scope = dataclasses.replace(filters, period=current, comparison=base, basis="reported")
+    scope = dataclasses.replace(filters, period=current, comparison=base)
     items = bridge.bridge_items(
         cur, (base.start, base.end), (current.start, current.end), scope.currency, scope
     )
@@ -183,11 +199,19 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
     movers = drivers(items, "country")
     rate_status = fx.rate_status(cur)
     data_date = db.query_rows(cur, "SELECT max(order_date) FROM sales_daily")[0][0]
+    headline = _headline(effects, items, regions) | {
+        "quota_scope": quota_scope(scope),
+        "quota_holder": quota_holder(cur),
+        "budget_note": budget_note(cur, scope),
+    }
+    to_budget = None
+    if vs == "budget" and headline["budget_note"] is None:
+        to_budget = bridge.budget_bridge(cur, current, scope.currency, scope)
     return Review(
         filters=scope,
         vs=vs,
-        headline=_headline(effects, items, regions)
-        | {"quota_scope": quota_scope(scope), "quota_holder": quota_holder(cur)},
+        budget_bridge=to_budget,
+        headline=headline,
         bridge=effects,
         items=items,
         regions=regions,
@@ -236,8 +260,14 @@ def _headline(effects: pd.DataFrame, items: pd.DataFrame, regions: pd.DataFrame)
         "margin_pct": pick("margin_pct"),
         "margin_pct_base": pick("margin_pct_base"),
         "margin_coverage": pick("margin_coverage"),
+        "revenue_plan": pick("revenue_plan"),
+        "revenue_base_plan": pick("revenue_base_plan"),
         "budget": pick("budget"),
         "vs_budget": pick("vs_budget"),
+        "vs_budget_operating": pick("vs_budget_operating"),
+        "variance": pick("variance"),
+        "variance_operating": pick("variance_operating"),
+        "variance_fx": pick("variance_fx"),
         "attainment": pick("attainment"),
         "booked_eur": pick("booked_eur"),
         "quota_eur": pick("quota_eur"),
@@ -379,17 +409,45 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
 
     Columns: region, revenue, revenue_base, growth, revenue_cc, growth_cc, fx_effect (pp of
     growth as a fraction), margin_pct (over the revenue with a known unit cost),
-    margin_coverage (that revenue's share), margin_pct_base, margin_change, budget, vs_budget,
+    margin_coverage (that revenue's share), margin_pct_base, margin_change, revenue_plan
+    (the quarter at its plan rates), revenue_base_plan (the base at its own plan rates, on
+    the plan basis), budget (at the quarter's plan rate; NaN under a channel filter or
+    without the reporting currency's plan rate), vs_budget (reported / budget - 1),
+    vs_budget_operating (at plan rates / budget - 1), variance (reported - budget) =
+    variance_operating (at plan rates - budget) + variance_fx (reported - at plan rates),
     booked_eur, quota_eur, attainment, vs_comparison (growth, or vs_budget when vs is
     "budget"). Grain: one row per region with sales in either period.
+
+    Actuals at plan rates need every currency sold in the quarter to have a plan rate:
+    vs budget (or on the plan basis) a missing one raises PlanRateMissing; otherwise the
+    plan columns and the split are left empty.
     """
     sales.check_reporting_currency(
         cur, filters.currency, filters.comparison.start, filters.period.end
     )
     sales.check_constant_rates(cur, filters, filters.period.start, filters.period.end)
+    at_plan = True
+    try:
+        sales.check_plan_rates(cur, filters, filters.period.start, filters.period.end)
+    except plan_rates.PlanRateMissing:
+        if vs == "budget" or filters.basis == "plan":
+            raise
+        at_plan = False
+    base_at_plan = filters.basis == "plan"
+    if base_at_plan:
+        sales.check_plan_rates(cur, filters, filters.comparison.start, filters.comparison.end)
     src, params = sales.source(
-        dataclasses.replace(filters, basis="constant"), filters.comparison.start, filters.period.end
+        dataclasses.replace(filters, basis="constant"),
+        filters.comparison.start,
+        filters.period.end,
+        plan=at_plan,
     )
+    plan = {"revenue": "revenue_plan"}
+    plan_figures = [metrics.select_list((("net_revenue", "revenue"),), plan, "cur", "_plan")]
+    if base_at_plan:
+        plan_figures.append(
+            metrics.select_list((("net_revenue", "revenue"),), plan, "base", "_base_plan")
+        )
     reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
     figures = ", ".join(
         [
@@ -406,6 +464,7 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
                 "base",
                 "_base",
             ),
+            *(plan_figures if at_plan else []),
         ]
     )
     frame = db.query(
@@ -429,6 +488,11 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
         },
     )
     money = ["revenue", "revenue_cc", "revenue_base"]
+    for column in ("revenue_plan", "revenue_base_plan"):
+        if column in frame:
+            money.append(column)
+        else:
+            frame[column] = float("nan")
     frame[money] = frame[money].astype("float64").fillna(0.0)
     margins = ["margin_pct", "margin_pct_base", "margin_coverage"]
     frame[margins] = frame[margins].astype("float64")
@@ -438,7 +502,12 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     frame["growth_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_base"])
     frame["fx_effect"] = frame["growth"] - frame["growth_cc"]
     frame["margin_change"] = frame["margin_pct"] - frame["margin_pct_base"]
+    frame["budget"] = frame["budget"].astype("float64")
     frame["vs_budget"] = metrics.growth(frame["revenue"], frame["budget"])
+    frame["vs_budget_operating"] = metrics.growth(frame["revenue_plan"], frame["budget"])
+    frame["variance_operating"] = frame["revenue_plan"] - frame["budget"]
+    frame["variance_fx"] = (frame["revenue"] - frame["revenue_plan"]).where(frame["budget"].notna())
+    frame["variance"] = frame["revenue"] - frame["budget"]
     frame["attainment"] = attainment.attainment_of(frame["booked_eur"], frame["quota_eur"])
     if quota_scope(filters):
         frame["attainment"] = float("nan")
@@ -447,31 +516,46 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)
 
 
+CHANNEL_BUDGET_NOTE = (
+    "Budgets are set per country and product line, not per channel: there is no budget for "
+    "the {channels} channel, so no comparison with budget is shown."
+)
+
+
+def budget_note(cur: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
+    """None when the quarter's budget exists at the filtered grain in the reporting
+    currency; else why no vs-budget figure is shown (a channel filter, or no plan rate for
+    the reporting currency)."""
+    if filters.channels:
+        return CHANNEL_BUDGET_NOTE.format(channels=", ".join(filters.channels))
+    year, quarter_no = filters.period.start.year, plan_rates.quarter_of(filters.period.start)
+    if filters.currency not in plan_rates.rates_for(cur, year, quarter_no):
+        return plan_rates.missing_message([(year, quarter_no, filters.currency)])
+    return None
+
+
 def _budgets(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Budget per region and in total, in the reporting currency at the quarter's average
-    EUR rate. Channels are not budgeted, so a channel filter leaves the budget whole."""
-    scope = dataclasses.replace(filters, channels=())
-    conditions, params = dimension_conditions(scope, alias="b.")
+    """Budget per region and in total, in the reporting currency at the quarter's plan rate
+    (the rates the EUR budget was made at: EUR -> R is x plan[R]). Empty when budget_note
+    gives a reason (a channel filter, or no plan rate for the reporting currency)."""
+    if budget_note(cur, filters) is not None:
+        return pd.DataFrame({"region": pd.Series(dtype="str"), "budget": pd.Series(dtype=float)})
+    conditions, params = dimension_conditions(filters, alias="b.")
     where = " AND ".join(["b.quarter_start = $quarter_start", *conditions])
+    rate = plan_rates.rates_for(
+        cur, filters.period.start.year, plan_rates.quarter_of(filters.period.start)
+    )[filters.currency]
     return db.query(
         cur,
         f"""
-        WITH avg_rates AS ({sales.AVERAGE_RATES_SQL})
         SELECT coalesce(c.region, '{TOTAL}') AS region,
-               sum(b.budget_revenue_eur) * any_value(a.rate) AS budget
+               sum(b.budget_revenue_eur) * $plan_rate AS budget
         FROM budgets b
         JOIN countries c USING (country_code)
-        JOIN avg_rates a ON a.currency_code = 'EUR'
         WHERE {where}
         GROUP BY ROLLUP (c.region)
         """,
-        params
-        | {
-            "quarter_start": filters.period.start,
-            "currency": filters.currency,
-            "base_start": filters.period.start,
-            "base_end": filters.period.end,
-        },
+        params | {"quarter_start": filters.period.start, "plan_rate": rate},
     )
 
 
@@ -507,3 +591,62 @@ def next_quarter_pipeline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> d
         # Deals follow the countries, the quota does not: a ratio of the two means nothing.
         result |= dict.fromkeys(("coverage", "commit_share", "best_case_share", "pipeline_share"))
     return result
+
+
+# --- the headline figures for automation ----------------------------------------------------
+
+
+def figures(data: Review) -> dict:
+    """The headline figures of a review as plain values (None where there is none): what
+    `python -m analytics figures` prints and the page shows.
+
+    revenue is on the review's basis (reported; constant = at the base period's average
+    rates; plan = at the quarter's plan rates); comparison_revenue is the budget vs budget,
+    else the base period (reported, or at its own plan rates on the plan basis); growth =
+    revenue / comparison_revenue - 1. The bridge effects are the budget bridge vs budget,
+    else the reported bridge from the base period."""
+    h, basis = data.headline, data.filters.basis
+    revenue = {"reported": h["revenue"], "constant": h["revenue_cc"], "plan": h["revenue_plan"]}[
+        basis
+    ]
+    if data.vs == "budget":
+        comparison = h["budget"]
+    else:
+        comparison = h["revenue_base_plan"] if basis == "plan" else h["revenue_base"]
+    effects = data.budget_bridge if data.vs == "budget" else data.bridge
+    bridge_effects = (
+        {}
+        if effects is None
+        else {e: float(a) for e, a in zip(effects["effect"], effects["amount"], strict=True)}
+    )
+
+    def plain(value):
+        return None if value is None or pd.isna(value) else float(value)
+
+    out = {
+        "period": data.quarter.label,
+        "compare": data.vs,
+        "comparison_label": data.vs_label,
+        "currency": data.currency,
+        "basis": basis,
+        "basis_label": data.basis_label,
+        "scope": data.scope(),
+        "revenue": plain(revenue),
+        "comparison_revenue": plain(comparison),
+        "growth": plain(metrics.growth(revenue, comparison))
+        if revenue is not None and comparison
+        else None,
+        "revenue_reported": plain(h["revenue"]),
+        "revenue_constant": plain(h["revenue_cc"]),
+        "revenue_plan": plain(h["revenue_plan"]),
+        "bridge": {e: plain(bridge_effects.get(e)) for e in bridge.EFFECTS},
+    }
+    if data.vs == "budget":
+        out |= {
+            "budget": plain(h["budget"]),
+            "variance": plain(h["variance"]),
+            "variance_operating": plain(h["variance_operating"]),
+            "variance_fx": plain(h["variance_fx"]),
+            "budget_note": h["budget_note"],
+        }
+    return out

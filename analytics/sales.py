@@ -1,4 +1,5 @@
-"""Sales converted to the reporting currency: reported (each day's rate) or at constant currency.
+"""Sales converted to the reporting currency: reported (each day's rate), at constant
+currency, or at plan rates.
 
 Reported: a line's EUR amount times the reporting currency's rate on the order date (the
 EUR amount was converted at that same date's rate at load time, so this equals
@@ -6,6 +7,8 @@ local / rate[local] * rate[reporting] as DESIGN.md defines it).
 
 Constant currency: local revenue of each currency times the average rate of a base period,
 the mean over the base period's ECB publication days of units_per_eur[R] / units_per_eur[c].
+At plan rates: local revenue / plan[c] * plan[R], with the plan rates of the quarter the
+amount falls in (analytics.plan_rates: a quarter's own rate, else its year's; EUR is 1).
 Costs are in EUR, so they are converted the same way as currency EUR.
 """
 
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from analytics import db
+from analytics import db, plan_rates
 from analytics.filters import Filters, dimension_conditions
 from analytics.fx import RateUnavailable
 from analytics.periods import Period, add_months
@@ -96,43 +99,83 @@ def check_constant_rates(
         )
 
 
+def check_plan_rates(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, start: dt.date, end: dt.date
+) -> None:
+    """Raise PlanRateMissing unless every currency sold in [start, end] under the filters,
+    and the reporting currency, has a plan rate for each quarter it is sold in."""
+    conditions, params = dimension_conditions(filters, alias="s.")
+    where = " AND ".join(["s.order_date BETWEEN $start AND $end", *conditions])
+    plan_rates.check(
+        cur,
+        f"SELECT DISTINCT year(s.order_date) AS year, quarter(s.order_date) AS quarter, "
+        f"s.currency_code FROM sales_daily s WHERE {where}",
+        params | {"start": start, "end": end},
+        filters.currency,
+    )
+
+
 def check_rates(
     cur: duckdb.DuckDBPyConnection, filters: Filters, start: dt.date, end: dt.date
 ) -> None:
-    """Every rate the figures for [start, end] need exists, or a RateUnavailable says which."""
+    """Every rate the figures for [start, end] need exists, or a RateUnavailable (or, at plan
+    rates, a PlanRateMissing) says which."""
     check_reporting_currency(cur, filters.currency, start, end)
     if filters.basis == "constant":
         check_constant_rates(cur, filters, start, end)
+    if filters.basis == "plan":
+        check_plan_rates(cur, filters, start, end)
 
 
-def source(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
+# Joined as `p` to rows with order_date and currency_code (alias given as {a}): the plan
+# rates of the row's quarter; NULL columns for a currency without one.
+PLAN_JOIN = f"""
+        LEFT JOIN ({plan_rates.FACTORS_SQL}) p
+          ON p.quarter_start = CAST(date_trunc('quarter', {{a}}order_date) AS DATE)
+         AND p.currency_code = {{a}}currency_code"""
+
+
+def source(
+    filters: Filters, start: dt.date, end: dt.date, plan: bool | None = None
+) -> tuple[str, dict]:
     """A subquery over sales_daily for [start, end] under the dimension filters.
 
     Grain: sales_daily (day x country x currency x channel x product line), plus the
-    country's region and both conversions: revenue_reported / known_revenue_reported /
-    cost_reported always, and the same *_constant (at the comparison period's average rates)
-    when the basis is constant. known_revenue is the revenue of the lines with a known unit
-    cost, the base of every margin figure. Call `check_rates` first: the joins assume every rate exists.
+    country's region and the conversions: revenue_reported / known_revenue_reported /
+    cost_reported always, the same *_constant (at the comparison period's average rates)
+    when the basis is constant, and *_plan (at the plan rates of each row's quarter) when
+    the basis is plan or `plan` is true. known_revenue is the revenue of the lines with a
+    known unit cost, the base of every margin figure. Call `check_rates` (and, for `plan`,
+    `check_plan_rates`) first: the joins assume every rate exists.
     """
+    plan = filters.basis == "plan" if plan is None else plan
     conditions, params = dimension_conditions(filters, alias="s.")
     where = " AND ".join(["s.order_date BETWEEN $start AND $end", *conditions])
     params |= {"start": start, "end": end, "currency": filters.currency}
     constant_cte, constant_cols, constant_join = "", "", ""
+    # A group is one day and one currency, so its known-cost local revenue is exactly its
+    # known EUR at that day's rate (each line's EUR was converted at it); a group whose
+    # every line has a cost takes its local sum as is, so such figures stay bit-identical.
+    known_local = """CASE WHEN s.known_cost_net_eur = s.net_amount_eur THEN s.net_amount_local
+                    ELSE s.known_cost_net_eur * l.units_per_eur END"""
     if filters.basis == "constant":
         params |= {"base_start": filters.comparison.start, "base_end": filters.comparison.end}
         constant_cte = f"WITH avg_rates AS ({AVERAGE_RATES_SQL})"
-        # A group is one day and one currency, so its known-cost local revenue is exactly its
-        # known EUR at that day's rate (each line's EUR was converted at it); a group whose
-        # every line has a cost takes its local sum as is, so such figures stay bit-identical.
-        constant_cols = """,
+        constant_cols = f""",
                s.net_amount_local * a.rate AS revenue_constant,
-               CASE WHEN s.known_cost_net_eur = s.net_amount_eur THEN s.net_amount_local
-                    ELSE s.known_cost_net_eur * l.units_per_eur END * a.rate
-                   AS known_revenue_constant,
+               {known_local} * a.rate AS known_revenue_constant,
                s.cost_eur * a_eur.rate AS cost_constant"""
         constant_join = """
         JOIN avg_rates a ON a.currency_code = s.currency_code
-        JOIN avg_rates a_eur ON a_eur.currency_code = 'EUR'
+        JOIN avg_rates a_eur ON a_eur.currency_code = 'EUR'"""
+    if plan:
+        constant_cols += f""",
+               s.net_amount_local / p.plan_local * p.plan_reporting AS revenue_plan,
+               {known_local} / p.plan_local * p.plan_reporting AS known_revenue_plan,
+               s.cost_eur * p.plan_reporting AS cost_plan"""
+        constant_join += PLAN_JOIN.format(a="s.")
+    if constant_cols:
+        constant_join += """
         LEFT JOIN fx_daily l ON l.rate_date = s.order_date AND l.currency_code = s.currency_code"""
     sql = f"""
         {constant_cte}
@@ -155,6 +198,7 @@ def order_lines(
     *,
     filters: Filters | None = None,
     base_rates: tuple[dt.date, dt.date] | None = None,
+    plan: bool = False,
     conditions: Sequence[str] = (),
     params: dict | None = None,
     key: str = "lines",
@@ -168,7 +212,8 @@ def order_lines(
     unit cost) and, with `base_rates` = (start, end), revenue_constant and
     known_revenue_constant (local
     revenue at that span's average rates; NULL for a currency without one, so a caller can
-    name it). `filters` narrows by its dimensions
+    name it) and, with `plan`, revenue_plan, known_revenue_plan and cost_plan (at the plan
+    rates of the line's quarter; NULL without one: call check_plan_rates). `filters` narrows by its dimensions
     (its periods and currency are not read); `conditions` (on alias o., with `params`) add
     to that. Lines on a day without a reporting rate drop out: call check_reporting_currency
     first. `key` names the date parameters, so two of these can share one query.
@@ -195,6 +240,14 @@ def order_lines(
                    AS known_revenue_constant"""
         constant_join = f"""
         LEFT JOIN ({AVERAGE_RATES_SQL}) a ON a.currency_code = o.currency_code"""
+    if plan:
+        constant_cols += """,
+               o.net_amount_local / p.plan_local * p.plan_reporting AS revenue_plan,
+               CASE WHEN o.unit_cost_eur IS NOT NULL
+                    THEN o.net_amount_local / p.plan_local * p.plan_reporting END
+                   AS known_revenue_plan,
+               o.quantity * o.unit_cost_eur * p.plan_reporting AS cost_plan"""
+        constant_join += PLAN_JOIN.format(a="o.")
     # The rate table is cut to the reporting currency first, so the join builds on a few
     # thousand rows and the scan stays close to a plain scan of the dates read.
     sql = f"""
@@ -337,6 +390,7 @@ def summarised(
     *,
     filters: Filters | None = None,
     base_rates: DateRange | None = None,
+    plan: bool = False,
     conditions: Sequence[str] = (),
     params: dict | None = None,
     key: str = "summary",
@@ -353,7 +407,9 @@ def summarised(
     with a known unit cost; NULL on a line without), the items' *_sold sums over positive
     quantities and, with `currency`, revenue_reported, known_revenue_reported and
     cost_reported and, with `base_rates`, revenue_constant, known_revenue_constant (and
-    revenue_constant_sold for items) as `order_lines` defines them.
+    revenue_constant_sold for items) and, with `plan` (and `currency`), revenue_plan,
+    known_revenue_plan, cost_plan (and revenue_plan_sold for items) as `order_lines`
+    defines them (a month lies in one quarter, so a summary row takes its quarter's rates).
     Summed, every figure equals its line-level sum. `conditions` (alias o.) apply to the
     rows; they may name key columns only. `use_summary=False` reads only order_lines (the
     definition the summaries are tested against).
@@ -371,6 +427,10 @@ def summarised(
         if base_rates is not None
         else ""
     )
+    if plan:
+        if currency is None:
+            raise ValueError("Figures at plan rates need a reporting currency.")
+        rate_join += PLAN_JOIN.format(a="o.")
 
     def converted(eur: str, cost: str, local: str, sold: str) -> str:
         cols = ""
@@ -383,6 +443,13 @@ def summarised(
             cols += ", o.known_net_local * a.rate AS known_revenue_constant"
             if kind == "items":
                 cols += f", {sold} * a.rate AS revenue_constant_sold"
+        if plan:
+            at_plan = "/ p.plan_local * p.plan_reporting"
+            cols += f", {local} {at_plan} AS revenue_plan"
+            cols += f", o.known_net_local {at_plan} AS known_revenue_plan"
+            cols += f", {cost} * p.plan_reporting AS cost_plan"
+            if kind == "items":
+                cols += f", {sold} {at_plan} AS revenue_plan_sold"
         return cols
 
     parts = []

@@ -34,6 +34,7 @@ SETTINGS = {
 REVIEW_SETTINGS = {
     "default (last quarter vs prior, EUR)": {},
     "vs budget, USD": {"vs": "budget", "currency": "USD"},
+    "vs budget, USD, at plan rates": {"vs": "budget", "currency": "USD", "basis": "plan"},
     "vs last year, GBP, Western Europe + Sensors": {
         "vs": "last_year",
         "currency": "GBP",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics import formatting, periods, review
+from analytics import bridge, formatting, periods, review
 from analytics.review import EFFECT_LABELS, Review
 
 PRODUCT = "Sales Atlas"
@@ -60,7 +60,8 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
         (
             "Revenue vs budget",
             change(h["vs_budget"]),
-            f"budget {money(h['budget'], cur)} (EUR budget at the quarter's average rate)",
+            h["budget_note"]
+            or f"budget {money(h['budget'], cur)} (EUR budget at the quarter's plan rate)",
         ),
         (
             "Quota attainment",
@@ -71,6 +72,16 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
         if not h.get("quota_scope")
         else ("Quota (per rep)", money(h["quota_eur"], "EUR"), h["quota_scope"]),
     ]
+    if data.filters.basis == "plan":  # constant currency has its own row already
+        fig = review.figures(data)
+        rows.insert(
+            1,
+            (
+                f"Net revenue ({data.basis_label})",
+                money(fig["revenue"], cur),
+                f"{change(fig['growth'])} vs {data.vs_label}",
+            ),
+        )
     if p["snapshot_date"] is None:
         rows.append((f"{p['quarter']} pipeline", "–", "no pipeline snapshot"))
     else:
@@ -91,6 +102,46 @@ def headline_rows(data: Review) -> list[tuple[str, str, str]]:
 
 def _minus(a, b):
     return None if a is None or b is None else a - b
+
+
+BUDGET_TITLE = "Budget to actual: operating and FX"
+
+
+def budget_rows(data: Review) -> list[tuple[str, str, str]]:
+    """vs budget: (step, amount, note) for the budget at plan rates, the variance split into
+    operating and FX, and the budget bridge's effects, amounts exact; [] for other
+    comparisons, one row saying why when there is no budget for the selection."""
+    if data.vs != "budget":
+        return []
+    h, cur = data.headline, data.currency
+    if h["budget_note"]:
+        return [("Budget", "–", h["budget_note"])]
+
+    def exact(value, signed=False) -> str:
+        text = formatting.money(value, cur, compact=False)
+        return "+" + text if signed and value is not None and value > 0 else text
+
+    rows = [
+        ("Budget", exact(h["budget"]), "EUR budget at the quarter's plan rate"),
+        (
+            "Actual at plan rates",
+            exact(h["revenue_plan"]),
+            f"{formatting.change(h['vs_budget_operating'], 'money') or '–'} vs budget",
+        ),
+        ("Operating variance", exact(h["variance_operating"], True), "at plan rates − budget"),
+        ("FX variance", exact(h["variance_fx"], True), "reported − at plan rates"),
+        ("Reported − budget", exact(h["variance"], True), "operating + FX"),
+    ]
+    if data.budget_bridge is not None:
+        for effect, amount in zip(
+            data.budget_bridge["effect"], data.budget_bridge["amount"], strict=True
+        ):
+            if effect not in ("base", "current"):
+                rows.append((f"Bridge: {EFFECT_LABELS[effect]}", exact(amount, True), ""))
+    return rows
+
+
+BUDGET_NOTE = bridge.BUDGET_BRIDGE_DEFINITION
 
 
 def bridge_rows(data: Review) -> list[tuple[str, str]]:
@@ -116,6 +167,8 @@ def scorecard_table(data: Review) -> tuple[list[str], list[list[str]]]:
         "Gross margin",
         "Budget",
         "vs budget",
+        "Operating var.",
+        "FX var.",
         "Attainment",
     ]
     rows = []
@@ -131,6 +184,8 @@ def scorecard_table(data: Review) -> tuple[list[str], list[list[str]]]:
                 formatting.percent(r.margin_pct),
                 formatting.money(r.budget, cur),
                 formatting.change(r.vs_budget, "money") or "–",
+                formatting.money(r.variance_operating, cur),
+                formatting.money(r.variance_fx, cur),
                 formatting.percent(r.attainment),
             ]
         )

@@ -15,12 +15,14 @@ from analytics import review
 from analytics.forecast.figures import Summary
 from analytics.review import Review
 from exports.content import (
+    BUDGET_TITLE,
     GAIN,
     LOSS,
     MUTED,
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    budget_rows,
     forecast_landing_table,
     forecast_note,
     headline_rows,
@@ -142,6 +144,18 @@ def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
         left=Inches(9.0),
         width=Inches(3.8),
     )
+
+    if data.vs == "budget":
+        page = slide(f"{BUDGET_TITLE} ({data.currency})")
+        rows = [list(r) for r in budget_rows(data)]
+        table(
+            page,
+            ["Step", f"Amount ({data.currency})", "Note"],
+            rows,
+            Inches(1.3),
+            Inches(0.4),
+            Pt(13),
+        )
 
     page = slide(f"Regional scorecard — {data.quarter.label} vs {data.vs_label}")
     header, rows = scorecard_table(data)

@@ -16,11 +16,14 @@ from analytics.forecast.figures import Summary
 from analytics.review import Review
 from exports.content import (
     BRIDGE_NOTE,
+    BUDGET_NOTE,
+    BUDGET_TITLE,
     GAIN,
     LOSS,
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    budget_rows,
     forecast_landing_table,
     forecast_note,
     headline_rows,
@@ -57,6 +60,17 @@ def to_html(data: Review, forecast: Summary | None = None) -> str:
             _svg_columns(waterfall_parts(data), data.currency)
             + _html_table(["Step", f"Amount ({data.currency})"], bridge_rows(data))
             + f"<p>{e(BRIDGE_NOTE)}</p>",
+        ),
+        *(
+            [
+                (
+                    f"{BUDGET_TITLE} ({data.currency})",
+                    _html_table(["Step", f"Amount ({data.currency})", "Note"], budget_rows(data))
+                    + (f"<p>{e(BUDGET_NOTE)}</p>" if data.budget_bridge is not None else ""),
+                )
+            ]
+            if data.vs == "budget"
+            else []
         ),
         ("Regional scorecard", _html_table(header, rows)),
         (

@@ -9,8 +9,11 @@ from analytics import formatting
 from analytics.review import Review
 from exports.content import (
     BRIDGE_NOTE,
+    BUDGET_NOTE,
+    BUDGET_TITLE,
     PRODUCT,
     bridge_rows,
+    budget_rows,
     headline_rows,
     movers_table,
     scorecard_table,
@@ -98,6 +101,12 @@ def to_pdf(data: Review, figures: dict) -> bytes:
             for value in row:
                 cells.cell(clean(value))
     pdf.multi_cell(0, 4.5, clean(BRIDGE_NOTE))
+
+    if data.vs == "budget":
+        page(f"{BUDGET_TITLE} ({data.currency})")
+        table(["Step", f"Amount ({data.currency})", "Note"], budget_rows(data), (50, 45, 145))
+        if data.budget_bridge is not None:
+            pdf.multi_cell(0, 4.5, clean(BUDGET_NOTE))
 
     page(f"Regional scorecard — {data.quarter.label} vs {data.vs_label}")
     table(*scorecard_table(data))

@@ -17,6 +17,8 @@ def source_caption(filters: Filters, catalog: Catalog) -> str:
     order lines it leaves out because they await an exchange rate."""
     if filters.basis == "constant":
         basis = f"constant currency at {filters.comparison.label} average ECB rates"
+    elif filters.basis == "plan":
+        basis = "at plan rates (each quarter's plan rate per currency, set by finance)"
     else:
         basis = "reported at each order day's ECB rate"
     held = awaiting.describe(cache.awaiting_rate(cache.database_version(), filters))

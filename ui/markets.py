@@ -161,7 +161,7 @@ def _growth(value) -> str:
 
 def growth_label(scope: Filters) -> str:
     """The one growth column's name: what it compares, on which basis."""
-    basis = "constant currency" if scope.basis == "constant" else "reported"
+    basis = {"constant": "constant currency", "plan": "at plan rates"}.get(scope.basis, "reported")
     return f"Growth vs {scope.comparison.label} ({basis})"
 
 

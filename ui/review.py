@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import formatting, periods, review
+from analytics import bridge, formatting, periods, review
 from analytics.crm import attainment as crm_attainment
 from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
@@ -126,8 +126,9 @@ def headline(data: Review) -> None:
     second[0].metric(
         "Revenue vs budget",
         formatting.change(h["vs_budget"], "money") or "No budget",
-        help=f"Budget {data.quarter.label}: {_money(h['budget'], cur)} (EUR budget at the "
-        "quarter's average ECB rate).",
+        help=h["budget_note"]
+        or f"Budget {data.quarter.label}: {_money(h['budget'], cur)} (EUR budget at the "
+        "quarter's plan rate).",
         border=True,
     )
     if h.get("quota_scope"):
@@ -170,6 +171,76 @@ def headline(data: Review) -> None:
             help=_pipeline_note(data),
             border=True,
         )
+
+
+def basis_and_budget(data: Review) -> None:
+    """The figures at plan rates (what `python -m analytics figures --basis plan` prints):
+    vs budget, the budget at plan rates, actuals at plan rates and the variance split into
+    operating and FX; on the plan basis vs a quarter, revenue at plan rates and its growth.
+    (The constant basis is the headline's second card already.)"""
+    fig, cur = review.figures(data), data.currency
+    if data.vs != "budget":
+        if data.filters.basis == "plan":
+            st.columns(4)[0].metric(
+                f"Revenue at plan rates ({cur})",
+                _money(fig["revenue"], cur),
+                **components.delta(formatting.change(fig["growth"], "money")),
+                delta_description=f"vs {data.base.label}",
+                help=f"Each quarter at its own plan rates; {data.base.label}: "
+                f"{_money(fig['comparison_revenue'], cur)}.",
+                border=True,
+            )
+        return
+    h = data.headline
+    if h["budget_note"]:
+        st.info(h["budget_note"])
+        return
+    cards = st.columns(4)
+    cards[0].metric(
+        f"Budget ({cur}, at plan rates)",
+        _money(fig["budget"], cur),
+        help="The EUR budget at the quarter's plan rate: budgets are made at plan rates.",
+        border=True,
+    )
+    cards[1].metric(
+        f"Actual at plan rates ({cur})",
+        _money(fig["revenue_plan"], cur),
+        **components.delta(formatting.change(h["vs_budget_operating"], "money")),
+        delta_description="vs budget",
+        help="Each currency's revenue at the quarter's plan rates, as the budget was made.",
+        border=True,
+    )
+    cards[2].metric(
+        "Operating variance",
+        formatting.signed_money(fig["variance_operating"], cur),
+        help="Actual at plan rates minus budget: the gap currencies do not explain.",
+        border=True,
+    )
+    cards[3].metric(
+        "FX variance",
+        formatting.signed_money(fig["variance_fx"], cur),
+        help="Reported minus actual at plan rates: the gap from actual rates differing from "
+        f"plan. Operating + FX = {formatting.signed_money(fig['variance'], cur)}, reported "
+        "minus budget.",
+        border=True,
+    )
+
+
+def budget_bridge_chart(data: Review, font_scale: float = 1.0) -> None:
+    """Budget to actual: budget, volume, mix, price, new, FX, reported (vs budget only)."""
+    if data.budget_bridge is None:
+        return
+    fig = charts.bridge_waterfall(
+        data.budget_bridge,
+        EFFECT_LABELS | {"base": f"Budget {data.quarter.label}", "current": "Actual"},
+        data.currency,
+        f"Budget to actual {data.quarter.label} — {data.currency}, budget at plan rates",
+        from_zero=font_scale != 1.0,
+    )
+    _show(fig, "review_budget_bridge", font_scale)
+
+
+BUDGET_BRIDGE_NOTE = bridge.BUDGET_BRIDGE_DEFINITION
 
 
 def _minus(a, b):
@@ -280,6 +351,9 @@ def scorecard(data: Review) -> None:
             "Margin change (pp)": frame["margin_change"] * 100,
             f"Budget ({cur})": frame["budget"],
             "vs budget": frame["vs_budget"],
+            f"At plan rates ({cur})": frame["revenue_plan"].round(0),
+            f"Operating variance ({cur})": frame["variance_operating"].round(0),
+            f"FX variance ({cur})": frame["variance_fx"].round(0),
             "Quota attainment": frame["attainment"],
         }
     )

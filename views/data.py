@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import access, cache, errors
 from ui import data as view
+from ui import plan_rates as plan_rates_view
 
 st.title("Data")
 version = cache.database_version()
@@ -55,3 +56,5 @@ st.subheader("Data quality")
 view.quality(summary)
 st.subheader("Exchange rates")
 view.rates(summary["rates"])
+st.subheader("Plan rates")
+plan_rates_view.section(version)

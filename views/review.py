@@ -36,14 +36,16 @@ if presenting:
     st.stop()
 
 st.caption(
-    "This page picks its own quarter and shows reported and constant-currency figures side "
-    "by side, so the sidebar's period and currency basis do not apply; its regions, "
-    "countries, product lines, channels and reporting currency do."
+    "This page picks its own quarter, so the sidebar's period does not apply; its regions, "
+    "countries, product lines, channels, reporting currency and basis do. Reported and "
+    "constant-currency figures are shown side by side, the sidebar's basis beside them; the "
+    "bridges are reported (FX is one of their effects)."
 )
 view.present_button()
 
 st.subheader(f"{data.quarter.label} vs {data.vs_label}")
 view.headline(data)
+view.basis_and_budget(data)
 st.caption(data.stamp())
 
 st.subheader("Revenue bridge")
@@ -51,6 +53,12 @@ view.bridge_chart(data)
 st.caption(view.BRIDGE_NOTE)
 view.bridge_drivers(data)
 st.caption(data.stamp())
+
+if data.budget_bridge is not None:
+    st.subheader("Budget to actual")
+    view.budget_bridge_chart(data)
+    st.caption(view.BUDGET_BRIDGE_NOTE)
+    st.caption(data.stamp())
 
 st.subheader("Regional scorecard")
 view.scorecard(data)

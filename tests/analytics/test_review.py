@@ -140,6 +140,10 @@ def _plan(con):
         "INSERT INTO budgets VALUES ('US', 'Sensors', DATE '2024-01-08', 1000), "
         "('GB', 'Sensors', DATE '2024-01-08', 400), ('DE', 'Software', DATE '2024-01-08', 50)"
     )
+    # The rates the budgets were made at (finance's plan for 2024).
+    con.execute(
+        "INSERT INTO plan_rates VALUES (2024, NULL, 'USD', 1.05), (2024, NULL, 'GBP', 0.85)"
+    )
 
 
 def test_region_scorecard_by_hand_in_usd(fixture_con):
@@ -155,9 +159,13 @@ def test_region_scorecard_by_hand_in_usd(fixture_con):
     # Costs in EUR at the day's rate: current (5 x 20 - 1 x 10) x 1.20, base 10 x 20 x 1.08.
     assert americas["margin_pct"] == pytest.approx(1 - 90 * 1.20 / 240)
     assert americas["margin_pct_base"] == pytest.approx(1 - 200 * 1.08 / 450)
-    # Budget 1000 EUR at the period's average USD rate (8 and 9 Jan: 1.20 and 1.00).
-    assert americas["budget"] == pytest.approx(1000 * 1.10)
-    assert americas["vs_budget"] == pytest.approx(240 / 1100 - 1)
+    # Budget 1000 EUR at the plan rate it was made at (USD 1.05), not the quarter's rates.
+    assert americas["budget"] == pytest.approx(1000 * 1.05)
+    assert americas["vs_budget"] == pytest.approx(240 / 1050 - 1)
+    # USD into USD at plan rates is still 240: no FX variance, all of the gap is operating.
+    assert americas["revenue_plan"] == pytest.approx(240)
+    assert americas["variance_operating"] == pytest.approx(240 - 1050)
+    assert americas["variance_fx"] == pytest.approx(0)
     assert americas["vs_comparison"] == americas["vs_budget"]
     # R1 booked every current line: 250 - 50 + 100 + 300 EUR against a 500 EUR quota; R2's
     # zero quota is left out rather than divided by.
@@ -166,7 +174,12 @@ def test_region_scorecard_by_hand_in_usd(fixture_con):
     gb_usd = 240 / 0.80 * 1.00  # 240 GBP on 9 Jan, in USD
     total = frame.loc["Total"]
     assert total["revenue"] == pytest.approx(240 + gb_usd + 100 * 1.00)
-    assert total["budget"] == pytest.approx(1450 * 1.10)
+    assert total["budget"] == pytest.approx(1450 * 1.05)
+    # 240 GBP at plan: / 0.85 * 1.05; 100 EUR at plan: * 1.05.
+    at_plan = 240 + 240 / 0.85 * 1.05 + 100 * 1.05
+    assert total["revenue_plan"] == pytest.approx(at_plan)
+    assert total["variance_operating"] == pytest.approx(at_plan - 1450 * 1.05)
+    assert total["variance_fx"] == pytest.approx(total["revenue"] - at_plan)
     assert pd.isna(frame.loc["Western Europe", "growth"])  # nothing sold there in the base
 
 

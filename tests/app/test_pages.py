@@ -102,6 +102,37 @@ def test_constant_currency_basis_is_labelled(demo_db_path, monkeypatch):
     assert any("constant currency at" in c.value for c in at.caption)
 
 
+@pytest.mark.parametrize("page_file", PAGES)
+def test_every_page_renders_at_plan_rates(demo_db_path, monkeypatch, page_file):
+    at = open_app(demo_db_path, monkeypatch, currency="USD", basis="plan")
+    assert at.radio(key="f_basis").value == "plan"
+    at.switch_page(f"views/{page_file}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_the_overview_at_plan_rates_is_labelled_and_converts_at_each_years_plan(
+    demo_db_path, monkeypatch
+):
+    at = open_app(demo_db_path, monkeypatch, currency="USD", basis="plan")
+    assert any("at plan rates (each quarter's plan rate" in c.value for c in at.caption)
+    # The last full quarter (Q3 2026) by hand: each line's local amount / its currency's
+    # 2026 plan rate x USD's (the demo has no quarterly plan rates).
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        plan = dict(
+            con.execute(
+                "SELECT currency_code, units_per_eur FROM plan_rates WHERE year = 2026"
+            ).fetchall()
+        )
+        local = con.execute(
+            "SELECT currency_code, sum(net_amount_local) FROM order_lines "
+            "WHERE order_date BETWEEN DATE '2026-07-01' AND DATE '2026-09-30' GROUP BY 1"
+        ).fetchall()
+    plan["EUR"] = 1.0
+    expected = sum(amount / plan[code] * plan["USD"] for code, amount in local)
+    assert table_revenue(at, "USD") == pytest.approx(expected, abs=0.5 * len(at.dataframe[0].value))
+
+
 def test_filters_are_mirrored_in_the_url(demo_db_path, monkeypatch):
     at = open_app(demo_db_path, monkeypatch, currency="gbp", region="Americas")
     assert at.selectbox(key="f_currency").value == "GBP"

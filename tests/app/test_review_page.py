@@ -165,3 +165,74 @@ def test_present_button_opens_the_first_slide(demo_db_path, monkeypatch):
     assert at.query_params["present"] == "1" and at.query_params["slide"] == "1"
     assert at.title[0].value == "Q2 2026 vs Q2 2025 (same quarter last year)"
     assert len(at.metric) == 10
+
+
+def _cli_figures(db_path: Path, capsys, *args: str) -> dict:
+    from analytics.__main__ import main
+
+    capsys.readouterr()
+    assert main(["figures", "--db", str(db_path), "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("params", "flags"),
+    [
+        ({}, []),
+        ({"region": "Western Europe"}, ["--region", "Western Europe"]),
+    ],
+)
+def test_the_cli_figures_equal_the_pages_vs_budget_at_plan_rates(
+    demo_db_path, monkeypatch, capsys, params, flags
+):
+    figures = _cli_figures(
+        demo_db_path,
+        capsys,
+        "--period", "2026-Q3", "--compare", "budget", "--currency", "USD", "--basis", "plan",
+        *flags,
+    )  # fmt: skip
+    at = open_review(
+        demo_db_path, monkeypatch, quarter="2026Q3", vs="budget", currency="USD", basis="plan",
+        **params,
+    )  # fmt: skip
+    assert not at.exception and not at.error
+    money, signed = formatting.money, formatting.signed_money
+    # At plan rates vs budget, the CLI's revenue and growth are the actual at plan rates.
+    assert metric(at, "Actual at plan rates (USD)") == money(figures["revenue"], "USD")
+    shown = next(m for m in at.metric if m.label == "Actual at plan rates (USD)")
+    assert shown.delta == formatting.change(figures["growth"], "money")
+    assert metric(at, "Net revenue (USD, reported)") == money(figures["revenue_reported"], "USD")
+    assert metric(at, "Budget (USD, at plan rates)") == money(figures["comparison_revenue"], "USD")
+    assert metric(at, "Operating variance") == signed(figures["variance_operating"], "USD")
+    assert metric(at, "FX variance") == signed(figures["variance_fx"], "USD")
+    assert figures["variance_operating"] + figures["variance_fx"] == pytest.approx(
+        figures["revenue_reported"] - figures["budget"], rel=1e-12
+    )
+    assert "Budget to actual" in [h.value for h in at.subheader]
+
+
+def test_the_cli_figures_equal_the_pages_at_plan_rates_vs_last_year(
+    demo_db_path, monkeypatch, capsys
+):
+    figures = _cli_figures(
+        demo_db_path,
+        capsys,
+        "--period", "2026-Q2", "--compare", "prior_year", "--currency", "GBP", "--basis", "plan",
+    )  # fmt: skip
+    at = open_review(
+        demo_db_path, monkeypatch, quarter="2026Q2", vs="last_year", currency="GBP", basis="plan"
+    )
+    assert not at.exception and not at.error
+    shown = next(m for m in at.metric if m.label == "Revenue at plan rates (GBP)")
+    assert shown.value == formatting.money(figures["revenue"], "GBP")
+    assert shown.delta == formatting.change(figures["growth"], "money")
+    assert "variance_operating" not in figures and figures["bridge"]["fx"] is not None
+
+
+def test_a_channel_shows_no_budget_comparison(demo_db_path, monkeypatch):
+    """Before: "Revenue vs budget −98.6 %", the web channel against the company's budget."""
+    at = open_review(demo_db_path, monkeypatch, quarter="2026Q3", vs="budget", channel="web")
+    assert not at.exception and not at.error
+    assert metric(at, "Revenue vs budget") == "No budget"
+    assert any("not per channel" in i.value for i in at.info)
+    assert "Budget to actual" not in [h.value for h in at.subheader]

@@ -63,3 +63,18 @@ def test_review_page_and_presentation_mode(app_server, app_page, screenshot_dir)
     expect(page.locator('section[data-testid="stSidebar"]')).to_be_visible()
     assert external_requests(page.requests_seen) == []
     assert page.page_errors == []
+
+
+def test_review_vs_budget_at_plan_rates(app_server, app_page, screenshot_dir):
+    page = app_page
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    open_app(page, f"{app_server}/review?quarter=2026Q3&vs=budget&currency=USD&basis=plan")
+    expect(page.get_by_text("Budget to actual", exact=True)).to_be_visible(timeout=FIRST_PAINT_MS)
+    main = page.locator('[data-testid="stMain"]')
+    for label in ("Operating variance", "FX variance", "Actual at plan rates (USD)"):
+        expect(main.get_by_text(label, exact=True)).to_be_visible()
+    stamp = main.locator('[data-testid="stCaptionContainer"]').filter(has_text="Data to").first
+    expect(stamp).to_contain_text("USD, at plan rates")
+    sidebar = page.locator('section[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("At plan rates", exact=True)).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "review_vs_budget_plan.png"), full_page=True)

@@ -306,3 +306,48 @@ def test_html_forecast_section(demo_db_path, data, forecast):
     assert text.count("Data to") >= 7
     assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text)
     assert "<h2>Forecast" not in html.to_html(data)  # no forecast given: no section
+
+
+@pytest.fixture(scope="module")
+def vs_budget(demo_db_path) -> review.Review:
+    quarter = periods.parse_quarter_key("2026Q3")
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        filters = Filters(period=quarter, comparison=quarter, currency="USD", basis="plan")
+        return review.build(con, quarter, "budget", filters)
+
+
+def test_every_export_vs_budget_carries_the_basis_and_the_operating_fx_split(vs_budget):
+    figures = review.figures(vs_budget)
+    money = formatting.money
+
+    def signed(value):
+        return ("+" if value > 0 else "") + money(value, "USD", compact=False)
+
+    expected = [
+        money(figures["budget"], "USD", compact=False),
+        signed(figures["variance_operating"]),
+        signed(figures["variance_fx"]),
+    ]
+    assert "USD, at plan rates" in vs_budget.stamp()
+    page = html.to_html(vs_budget)
+    assert content.BUDGET_TITLE in page and vs_budget.stamp() in page
+    assert all(text in page for text in expected), expected
+    presentation = Presentation(io.BytesIO(deck.to_pptx(vs_budget)))
+    slide = next(
+        s for s in presentation.slides if slide_texts(s)[0].startswith(content.BUDGET_TITLE)
+    )
+    cells = [
+        cell.text_frame.text
+        for shape in slide.shapes
+        if shape.has_table
+        for row in shape.table.rows
+        for cell in row.cells
+    ]
+    assert all(text in cells for text in expected)
+    assert [c for c in cells if c.endswith("variance")] == ["Operating variance", "FX variance"]
+    width, height = presentation.slide_width, presentation.slide_height
+    assert all(
+        s.left + s.width <= width and s.top + s.height <= height
+        for slide in presentation.slides
+        for s in slide.shapes
+    )
