@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import formatting, fx, importer
 from exports import tables
-from ui import access, cache, components, errors
+from ui import access, cache, components, errors, text
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -81,7 +81,11 @@ def options(data: bytes) -> importer.Options | None:
     shown = raw.detected.describe()
     st.caption(
         f"Read as {shown['format']}"
-        + (f", {shown['encoding']}, delimiter “{shown['delimiter']}”" if shown["encoding"] else "")
+        + (
+            f", {text.md(shown['encoding'])}, delimiter “{text.md(shown['delimiter'])}”"
+            if shown["encoding"]
+            else ""
+        )
         + f" · {len(raw.rows):,} rows · the first 20:"
     )
     st.dataframe(preview, hide_index=True, width="stretch")
@@ -99,7 +103,7 @@ def report(result: importer.Report, key: str) -> None:
     if detected:
         st.caption(
             "Read with: "
-            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in detected.items() if v)
+            + ", ".join(f"{k.replace('_', ' ')} {text.md(v)}" for k, v in detected.items() if v)
         )
     notes = []
     if result.created:
@@ -115,7 +119,7 @@ def report(result: importer.Report, key: str) -> None:
             f"open deals ({snap['new_or_changed']:,} new or changed)"
         )
     if result.ignored_columns:
-        notes.append("Columns not used: " + ", ".join(result.ignored_columns))
+        notes.append("Columns not used: " + ", ".join(map(text.md, result.ignored_columns)))
     if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
         notes.append(
             f"Import id `{result.import_id}`: `python -m analytics import-undo "
@@ -239,7 +243,7 @@ def quality(summary: dict) -> None:
 
 
 def rates(status: fx.RateStatus) -> None:
-    st.markdown(f"**Rates in use:** {status.label} · {status.currency_count} currencies")
+    st.markdown(f"**Rates in use:** {text.md(status.label)} · {status.currency_count} currencies")
     if not access.can("fetch_rates"):
         st.caption(access.refusal("fetch_rates"))
         return
@@ -258,4 +262,4 @@ def rates(status: fx.RateStatus) -> None:
         st.rerun()
     if "d_rates_message" in st.session_state:
         ok, message = st.session_state.pop("d_rates_message")
-        (st.success if ok else st.warning)(message)
+        (st.success if ok else st.warning)(text.md(message))

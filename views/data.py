@@ -3,7 +3,7 @@ summary and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import access, cache, errors
+from ui import access, cache, errors, text
 from ui import data as view
 
 st.title("Data")
@@ -18,7 +18,7 @@ else:
 if "d_result" in st.session_state:
     result = st.session_state.pop("d_result")
     (st.success if result.status in ("loaded", "unchanged") else st.error)(
-        f"{result.file_name}: {result.message}"
+        text.md(f"{result.file_name}: {result.message}")
     )
     view.report(result, "d_done")
 if data is not None:
@@ -27,9 +27,9 @@ if data is not None:
         with errors.section():
             checked = cache.check_import(version, kind, data, file_name, chosen)
             if checked.status == "rejected":
-                st.error(checked.message)
+                st.error(text.md(checked.message))
             else:
-                st.info(checked.message + " Nothing is written until you load.")
+                st.info(text.md(checked.message) + " Nothing is written until you load.")
             view.report(checked, "d_check")
             count = checked.rows_loaded
             if st.button(

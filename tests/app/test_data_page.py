@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.test_markup import as_shown
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "analytics" / "import_corpus"
 ORDERS = (
@@ -53,7 +55,8 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
 
     at.file_uploader[0].set_value(("orders.csv", ORDERS, "text/csv")).run()
     assert not at.exception
-    assert any("delimiter “;”" in c.value for c in at.caption)  # detected, shown to correct
+    # detected, shown to correct
+    assert any("delimiter “;”" in as_shown(c.value) for c in at.caption)
     assert at.info[0].value.startswith("1 of 2 rows can be loaded")
     rejected = at.dataframe[1].value
     assert list(rejected["line"]) == [3] and list(rejected["column"]) == ["country"]
@@ -62,7 +65,7 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
 
     at.button(key="d_load").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value == "orders.csv: Loaded 1 of 2 rows."
+    assert as_shown(at.success[0].value) == "orders.csv: Loaded 1 of 2 rows."
     assert metric(at, "Order lines") == "1"
     history = next(d.value for d in at.dataframe if "File" in d.value.columns)
     assert list(history["File"]) == ["orders.csv"] and list(history["Status"]) == ["loaded"]
@@ -77,7 +80,7 @@ def test_ambiguous_dates_are_asked_for_then_load(empty_store, tmp_path, monkeypa
     at = open_data(store, monkeypatch)
     data = (CORPUS / "ambiguous_dates.csv").read_bytes().replace(b"2024", b"2025")
     at.file_uploader[0].set_value(("a.csv", data, "text/csv")).run()
-    assert "could be DD/MM/YYYY or MM/DD/YYYY" in at.error[0].value
+    assert "could be DD/MM/YYYY or MM/DD/YYYY" in as_shown(at.error[0].value)
     at.selectbox(key="d_dates").set_value("DD/MM/YYYY").run()
     assert not at.error
     assert at.info[0].value.startswith("2 of 2 rows can be loaded")
@@ -88,7 +91,7 @@ def test_a_non_csv_file_is_refused_plainly(empty_store, monkeypatch):
     at.file_uploader[0].set_value(("x.csv", (CORPUS / "not_csv.csv").read_bytes(), "text/csv"))
     at.run()
     assert not at.exception
-    assert "not a text (CSV) file" in at.error[0].value
+    assert "not a text (CSV) file" in as_shown(at.error[0].value)
 
 
 def test_demo_store_quality_and_rates(demo_db_path, monkeypatch):
