@@ -364,12 +364,32 @@ def audit_log() -> pd.DataFrame:
 # --- data page ------------------------------------------------------------------------------
 
 
+# The Data page's two reads of an upload are keyed by its upload id, not its bytes: hashing a
+# 200 MB file on every rerun costs time, and the cache then keeps only the small answers.
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Reading the file…")
+def preview_file(upload_id: str, _data: bytes, options) -> dict:
+    """What the reader detects in an upload, its row count and its first 20 rows."""
+    raw = importer.read_file(_data, options)
+    preview = raw.rows.head(20).drop(columns=["_line", "_width"])
+    preview.columns = [h or f"(column {i + 1})" for i, h in enumerate(raw.header)]
+    return {
+        "detected": raw.detected.describe(),
+        "sheets": raw.detected.sheets,
+        "rows": len(raw.rows),
+        "preview": preview,
+    }
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
-def check_import(version: str, kind: str, data: bytes, file_name: str, options) -> importer.Report:
+def check_import(
+    version: str, kind: str, upload_id: str, _data: bytes, file_name: str, options
+) -> importer.Report:
     """What loading the file would do, without writing anything (checked against the whole
     store: an import is an admin's, whatever their own reach)."""
     with unrestricted_cursor() as cur:
-        return importer.import_file(cur, kind, data, file_name, options, commit=False)
+        return importer.import_file(cur, kind, _data, file_name, options, commit=False)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)

@@ -19,8 +19,8 @@ DELIMITERS = {DETECT: None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t", "Pi
 DECIMALS = {DETECT: None, "Point (1,234.56)": False, "Comma (1.234,56)": True}
 
 
-def upload() -> tuple[str, bytes | None, str | None]:
-    """Kind, file bytes and file name (None until a file is chosen)."""
+def upload() -> tuple[str, bytes | None, str | None, str | None]:
+    """Kind, file bytes, file name and upload id (None until a file is chosen)."""
     left, right = st.columns([2, 1])
     kind = left.selectbox(
         "What the file holds",
@@ -49,11 +49,12 @@ def upload() -> tuple[str, bytes | None, str | None]:
         key=f"d_file_{st.session_state.get('d_nonce', 0)}",  # a new key empties it after a load
     )
     if file is None:
-        return kind, None, None
-    return kind, file.getvalue(), file.name
+        return kind, None, None, None
+    # The upload's own buffer, not a copy: Streamlit holds the file in memory already.
+    return kind, file.getvalue(), file.name, file.file_id
 
 
-def options(data: bytes) -> importer.Options | None:
+def options(data: bytes, upload_id: str) -> importer.Options | None:
     """The reading options: detected, and correctable by the user. None if unreadable."""
     cols = st.columns(5)
     encoding = cols[0].selectbox("Encoding", ENCODINGS, key="d_encoding")
@@ -69,16 +70,14 @@ def options(data: bytes) -> importer.Options | None:
         date_format=None if date_format == DETECT else date_format,
     )
     with errors.section() as attempt:
-        raw = importer.read_file(data, chosen)
+        read = cache.preview_file(upload_id, data, chosen)
+        if read["sheets"]:
+            sheet = cols[4].selectbox("Sheet", read["sheets"], key="d_sheet")
+            chosen = dataclasses.replace(chosen, sheet=sheet)
+            read = cache.preview_file(upload_id, data, chosen)
     if attempt.failed:
         return None
-    if raw.detected.sheets:
-        sheet = cols[4].selectbox("Sheet", raw.detected.sheets, key="d_sheet")
-        chosen = dataclasses.replace(chosen, sheet=sheet)
-        raw = importer.read_file(data, chosen)
-    preview = raw.rows.head(20).drop(columns=["_line", "_width"])
-    preview.columns = [h or f"(column {i + 1})" for i, h in enumerate(raw.header)]
-    shown = raw.detected.describe()
+    shown = read["detected"]
     st.caption(
         f"Read as {shown['format']}"
         + (
@@ -86,9 +85,9 @@ def options(data: bytes) -> importer.Options | None:
             if shown["encoding"]
             else ""
         )
-        + f" · {len(raw.rows):,} rows · the first 20:"
+        + f" · {read['rows']:,} rows · the first 20:"
     )
-    st.dataframe(preview, hide_index=True, width="stretch")
+    st.dataframe(read["preview"], hide_index=True, width="stretch")
     return chosen
 
 

@@ -11,7 +11,7 @@ version = cache.database_version()
 
 st.subheader("Import a file")
 if access.can("import"):
-    kind, data, file_name = view.upload()
+    kind, data, file_name, upload_id = view.upload()
 else:
     st.caption(access.refusal("import"))
     data = None
@@ -22,10 +22,10 @@ if "d_result" in st.session_state:
     )
     view.report(result, "d_done")
 if data is not None:
-    chosen = view.options(data)
+    chosen = view.options(data, upload_id)
     if chosen is not None:
         with errors.section():
-            checked = cache.check_import(version, kind, data, file_name, chosen)
+            checked = cache.check_import(version, kind, upload_id, data, file_name, chosen)
             if checked.status == "rejected":
                 st.error(text.md(checked.message))
             else:
