@@ -22,11 +22,18 @@ import pandas as pd
 # which make the browser fetch a font. Commas, quotes and the like mean nothing and stay bare.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$&:/@])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# GFM links bare URLs and e-mail addresses after the escapes are read (in the text itself), so
+# a backslash does not stop them: a zero-width space after each ':', after "www" and before
+# each '@' does (it also stops `:emoji:` shortcodes), and shows nothing.
+_LINK_LITERALS = re.compile(r"(?i)(:|\bwww(?=\.)|(?=@))")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def md(value: object) -> str:
     """`value` as markdown that shows exactly its characters, on one line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    plain = _LINE_BREAKS.sub(" ", str(value))
+    unlinked = _LINK_LITERALS.sub(lambda m: m.group() + ZERO_WIDTH_SPACE, plain)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def shorten(value: object, limit: int = 80) -> str:

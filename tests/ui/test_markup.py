@@ -49,8 +49,12 @@ LIVE_MARKDOWN = (
 LIVE_PLOTLY = ("<b>B", "<a href", "<script", "Q%{y}Q")
 
 
+# GFM's bare links, found in the text once escapes are read (so escaping does not stop them).
+BARE_LINKS = re.compile(r"(?i)(https?://|www\.)[-\w]|[-.\w+]+@[-\w]+\.\w")
+
+
 def live_in_markdown(source: str) -> list[str]:
-    """The payload's fragments that `source` leaves live as markdown."""
+    """The payload's fragments that `source` leaves live as markdown, and bare links."""
     live, i = [], 0
     while i < len(source):
         if source[i] == "\\" and i + 1 < len(source):
@@ -60,13 +64,14 @@ def live_in_markdown(source: str) -> list[str]:
             live.append(source[i])
             i += 1
     unescaped = "".join(live)
-    return [fragment for fragment in LIVE_MARKDOWN if fragment in unescaped]
+    found = [fragment for fragment in LIVE_MARKDOWN if fragment in unescaped]
+    return found + [m.group() for m in BARE_LINKS.finditer(re.sub(r"\\(.)", r"\1", source))]
 
 
 def as_shown(markdown: str) -> str:
     """What a reader sees of markdown that escapes its punctuation (CommonMark drops the
     backslash): the text tests compare with what the product meant to say."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(text.ZERO_WIDTH_SPACE, "")
 
 
 def strings(value) -> list[str]:
@@ -111,7 +116,10 @@ def named(name: str) -> str:
 
 
 def test_the_checks_see_live_markup_in_the_raw_payload():
-    assert live_in_markdown(PAYLOAD) == list(LIVE_MARKDOWN)
+    assert live_in_markdown(PAYLOAD)[: len(LIVE_MARKDOWN)] == list(LIVE_MARKDOWN)
+    # Bare URLs and addresses are links even with every character escaped.
+    assert live_in_markdown(r"https\:\/\/evil\.example") == ["https://e"]
+    assert live_in_markdown(r"www\.evil\.example x\@evil\.example") == ["www.e", "x@evil.e"]
     assert len(live_in_figure(go.Figure(go.Bar(x=[1], y=[PAYLOAD])))) == len(LIVE_PLOTLY)
     shown = go.Bar(x=[1], y=[2], customdata=[["key", PAYLOAD]], hovertemplate="%{customdata[1]}")
     assert len(live_in_figure(go.Figure(shown))) == len(LIVE_PLOTLY)
@@ -124,19 +132,28 @@ def test_the_checks_see_live_markup_in_the_raw_payload():
 
 @pytest.mark.parametrize(
     "value",
-    [PAYLOAD, "a\\" + PAYLOAD, "line one\n# heading\r\n- item", "1. first", "> quote", "|a|b|"],
+    [
+        PAYLOAD,
+        "a\\" + PAYLOAD,
+        "line one\n# heading\r\n- item",
+        "1. first",
+        "> quote",
+        "|a|b|",
+        "see www.evil.example or mail boss@evil.example, HTTPS://EVIL.EXAMPLE",
+    ],
 )
 def test_md_leaves_nothing_live_and_keeps_every_character(value):
     escaped = text.md(value)
     assert live_in_markdown(escaped) == []
-    # Unescaping by CommonMark's rule gives the characters back (line breaks become spaces).
-    assert re.sub(r"\\(.)", r"\1", escaped) == re.sub(r"[\r\n]+", " ", value)
+    # Read back, the characters are the value's (line breaks become spaces).
+    assert as_shown(escaped) == re.sub(r"[\r\n]+", " ", value)
     assert "\n" not in escaped
 
 
 def test_md_escapes_the_characters_markup_is_made_of_and_nothing_else():
-    special = "\\`*_{}[]<>()#+-.!|~$&:/@"
+    special = "\\`*_{}[]<>()#+-.!|~$&/"
     assert text.md(special) == "".join("\\" + c for c in special)
+    assert text.md(":@") == "\\:\u200b\u200b\\@"
     assert text.md(",;?%'\"=^") == ",;?%'\"=^"
     assert text.md("Müller GmbH 42 ÄÖÜ €") == "Müller GmbH 42 ÄÖÜ €"
 
