@@ -13,7 +13,7 @@ import dataclasses
 import streamlit as st
 
 from analytics import access
-from ui import cache
+from ui import cache, text
 
 LOCAL_MODE = "no sign-in: everyone who can open this address sees everything"
 
@@ -54,7 +54,7 @@ def _refuse(listed: access.AccessFile, email: str | None) -> None:
         )
     else:
         st.error(
-            f"{email} has no access to Sales Atlas. Ask an administrator to add you to the "
+            f"{text.md(email)} has no access to Sales Atlas. Ask an administrator to add you to the "
             "access file."
         )
         if listed.source == "oidc":
@@ -112,7 +112,9 @@ def scope_line(user: access.User) -> None:
     """The scope, stated next to the filters."""
     if access.access_path() is None:
         return
-    st.caption(f"Signed in as {user.email} · {user.role} · sees {user.reach.describe()}")
+    st.caption(
+        f"Signed in as {text.md(user.email)} · {user.role} · sees {text.md(user.reach.describe())}"
+    )
 
 
 def can(right: str) -> bool:

@@ -366,24 +366,31 @@ def audit_log() -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner="Checking every row…")
 def check_import(
-    version: str, kind: str, data: bytes, file_name: str, options, mapping: dict | None = None
+    version: str,
+    kind: str,
+    upload_id: str,
+    _data: bytes,
+    file_name: str,
+    options,
+    mapping: dict | None = None,
 ) -> importer.Report:
     """What loading the file would do, without writing anything (checked against the whole
     store: an import is an admin's, whatever their own reach). `mapping`: field -> the
-    file's column ("" = not in the file), as the mapping step chose."""
+    file's column ("" = not in the file), as the mapping step chose. Keyed by the upload's
+    id, not its bytes: hashing a 200 MB file on every rerun costs time."""
     with unrestricted_cursor() as cur:
         return importer.import_file(
-            cur, kind, data, file_name, options, commit=False, mapping=mapping
+            cur, kind, _data, file_name, options, commit=False, mapping=mapping
         )
 
 
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=2, show_spinner="Reading the file…")
-def read_upload(data: bytes, options) -> importer.RawTable:
+def read_upload(upload_id: str, _data: bytes, options) -> importer.RawTable:
     """The uploaded file's header and rows, read once for the reading options and the
     mapping step (a resource, not pickled per rerun: an export may have a million rows;
-    two entries: a workbook is read once without and once with its sheet).
-    Shared: callers must not change it."""
-    return importer.read_file(data, options)
+    two entries: a workbook is read once without and once with its sheet). Keyed by the
+    upload's id, not its bytes. Shared: callers must not change it."""
+    return importer.read_file(_data, options)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)

@@ -9,7 +9,7 @@ from analytics import awaiting, formatting
 from analytics.catalog import Catalog
 from analytics.filters import BASES, Filters
 from exports import tables
-from ui import cache
+from ui import cache, text
 
 
 def source_caption(filters: Filters, catalog: Catalog) -> str:
@@ -24,8 +24,13 @@ def source_caption(filters: Filters, catalog: Catalog) -> str:
     held = awaiting.describe(cache.awaiting_rate(cache.database_version(), filters))
     return (
         f"{filters.currency}, {basis} · {filters.period.label} vs {filters.comparison.label} · "
-        f"Data: {catalog.data_source} · Rates: {catalog.rates.label}"
+        + sources(catalog)
     ) + (f" · {held}" if held else "")
+
+
+def sources(catalog: Catalog) -> str:
+    """'Data: … · Rates: …' as markdown: the data source names uploaded files."""
+    return f"Data: {text.md(catalog.data_source)} · Rates: {text.md(catalog.rates.label)}"
 
 
 def margin_coverage_note(coverage: float | None) -> str | None:

@@ -12,7 +12,7 @@ import streamlit as st
 from analytics import formatting, fx, importer
 from analytics.crm import stages as crm_stages
 from exports import tables
-from ui import access, cache, components, errors
+from ui import access, cache, components, errors, text
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -21,8 +21,8 @@ DELIMITERS = {DETECT: None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t", "Pi
 DECIMALS = {DETECT: None, "Point (1,234.56)": False, "Comma (1.234,56)": True}
 
 
-def upload() -> tuple[str, bytes | None, str | None]:
-    """Kind, file bytes and file name (None until a file is chosen)."""
+def upload() -> tuple[str, bytes | None, str | None, str | None]:
+    """Kind, file bytes, file name and upload id (None until a file is chosen)."""
     left, right = st.columns([2, 1])
     kind = left.selectbox(
         "What the file holds",
@@ -51,11 +51,12 @@ def upload() -> tuple[str, bytes | None, str | None]:
         key=f"d_file_{st.session_state.get('d_nonce', 0)}",  # a new key empties it after a load
     )
     if file is None:
-        return kind, None, None
-    return kind, file.getvalue(), file.name
+        return kind, None, None, None
+    # The upload's own buffer, not a copy: Streamlit holds the file in memory already.
+    return kind, file.getvalue(), file.name, file.file_id
 
 
-def options(data: bytes) -> importer.Options | None:
+def options(data: bytes, upload_id: str) -> importer.Options | None:
     """The reading options: detected, and correctable by the user. None if unreadable."""
     cols = st.columns(5)
     encoding = cols[0].selectbox("Encoding", ENCODINGS, key="d_encoding")
@@ -71,19 +72,23 @@ def options(data: bytes) -> importer.Options | None:
         date_format=None if date_format == DETECT else date_format,
     )
     with errors.section() as attempt:
-        raw = cache.read_upload(data, chosen)
+        raw = cache.read_upload(upload_id, data, chosen)
     if attempt.failed:
         return None
     if raw.detected.sheets:
         sheet = cols[4].selectbox("Sheet", raw.detected.sheets, key="d_sheet")
         chosen = dataclasses.replace(chosen, sheet=sheet)
-        raw = cache.read_upload(data, chosen)
+        raw = cache.read_upload(upload_id, data, chosen)
     preview = raw.rows.head(20).drop(columns=["_line", "_width"])
     preview.columns = [h or f"(column {i + 1})" for i, h in enumerate(raw.header)]
     shown = raw.detected.describe()
     st.caption(
         f"Read as {shown['format']}"
-        + (f", {shown['encoding']}, delimiter “{shown['delimiter']}”" if shown["encoding"] else "")
+        + (
+            f", {text.md(shown['encoding'])}, delimiter “{text.md(shown['delimiter'])}”"
+            if shown["encoding"]
+            else ""
+        )
         + f" · {len(raw.rows):,} rows · the first 20:"
     )
     st.dataframe(preview, hide_index=True, width="stretch")
@@ -94,13 +99,15 @@ NOT_IN_FILE = "(not in this file)"
 PREVIEW_ROWS = 5
 
 
-def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> dict[str, str]:
+def mapping(
+    version: str, kind: str, upload_id: str, data: bytes, chosen: importer.Options
+) -> dict[str, str]:
     """Which of the file's columns holds each field: suggested (a saved mapping for files
     with these column names, else names and content), each changeable; the first rows as
     they would be read, the columns left unused, and a way to save the mapping under a
     name. Returns field -> column ("" = not in the file), for the check and the load."""
     spec = importer.KINDS[kind]
-    raw = cache.read_upload(data, chosen)
+    raw = cache.read_upload(upload_id, data, chosen)
     if kind == "rates":  # as the import reads it: the ECB history layout as rows
         raw = importer.ecb_wide_to_long(
             dataclasses.replace(raw, detected=dataclasses.replace(raw.detected))
@@ -115,14 +122,15 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
         )
     except importer.FileRejected as problem:  # it names a column spelt otherwise here
         st.warning(
-            f"The saved mapping “{saved[0]}” does not fit this file ({problem}) The fields "
+            f"The saved mapping “{text.md(saved[0])}” does not fit this file "
+            f"({text.md(str(problem))}) The fields "
             "below are suggested afresh."
         )
         saved = None
         suggested = importer.suggest_columns(spec, raw, set(countries), set(currencies))
     if saved:
         st.info(
-            f"Saved mapping “{saved[0]}” is preselected: it was saved for files with these "
+            f"Saved mapping “{text.md(saved[0])}” is preselected: it was saved for files with these "
             "column names. Change any field below if this file differs."
         )
     else:
@@ -147,7 +155,7 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
             + ". The others are derived from it."
         )
     columns = [NOT_IN_FILE, *dict.fromkeys(h for h in raw.header if h.strip())]
-    basis = {"the mapping": f"saved mapping “{saved[0]}”" if saved else "the mapping"}
+    basis = {"the mapping": f"saved mapping “{text.md(saved[0])}”" if saved else "the mapping"}
     chosen_columns: dict[str, str] = {}
 
     def boxes(rows: list[dict], where) -> None:
@@ -186,7 +194,8 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
     )
     st.dataframe(preview, hide_index=True, width="stretch")
     st.caption(
-        "Columns not used: " + (", ".join(unused) if unused else "none — every column is read.")
+        "Columns not used: "
+        + (", ".join(map(text.md, unused)) if unused else "none — every column is read.")
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     name = left.text_input(
@@ -201,7 +210,9 @@ def mapping(version: str, kind: str, data: bytes, chosen: importer.Options) -> d
             st.error("Give the mapping a name, for example the system and report it comes from.")
         else:
             cache.save_mapping(name, kind, signature, chosen_columns)
-            st.success(f"Saved as “{name.strip()}”: offered again for files with these columns.")
+            st.success(
+                f"Saved as “{text.md(name.strip())}”: offered again for files with these columns."
+            )
     return chosen_columns
 
 
@@ -276,7 +287,7 @@ def funnel(version: str) -> None:
         counts = cache.save_funnel(edited, renamed)
     if attempt.failed:
         return
-    done = [f"Funnel saved: {' › '.join(s.name for s in edited if s.status == 'open')}."]
+    done = [f"Funnel saved: {' › '.join(text.md(s.name) for s in edited if s.status == 'open')}."]
     if counts["renamed"]:
         done.append(f"{counts['renamed']:,} deals carry the new stage names.")
     if counts["restatused"]:
@@ -296,7 +307,7 @@ def report(result: importer.Report, key: str) -> None:
     if detected:
         st.caption(
             "Read with: "
-            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in detected.items() if v)
+            + ", ".join(f"{k.replace('_', ' ')} {text.md(v)}" for k, v in detected.items() if v)
         )
     notes = []
     if result.created:
@@ -312,9 +323,12 @@ def report(result: importer.Report, key: str) -> None:
             f"open deals ({snap['new_or_changed']:,} new or changed)"
         )
     if result.new_stages:
-        notes.append("New funnel stages (see Sales funnel below): " + ", ".join(result.new_stages))
+        notes.append(
+            "New funnel stages (see Sales funnel below): "
+            + ", ".join(map(text.md, result.new_stages))
+        )
     if result.ignored_columns and key != "d_check":  # the mapping step lists them above
-        notes.append("Columns not used: " + ", ".join(result.ignored_columns))
+        notes.append("Columns not used: " + ", ".join(map(text.md, result.ignored_columns)))
     if result.status == "loaded" and result.import_id and result.kind in ("orders", "rates"):
         notes.append(
             f"Import id `{result.import_id}`: `python -m analytics import-undo "
@@ -445,7 +459,7 @@ def quality(summary: dict) -> None:
 
 
 def rates(status: fx.RateStatus) -> None:
-    st.markdown(f"**Rates in use:** {status.label} · {status.currency_count} currencies")
+    st.markdown(f"**Rates in use:** {text.md(status.label)} · {status.currency_count} currencies")
     if not access.can("fetch_rates"):
         st.caption(access.refusal("fetch_rates"))
         return
@@ -464,4 +478,4 @@ def rates(status: fx.RateStatus) -> None:
         st.rerun()
     if "d_rates_message" in st.session_state:
         ok, message = st.session_state.pop("d_rates_message")
-        (st.success if ok else st.warning)(message)
+        (st.success if ok else st.warning)(text.md(message))

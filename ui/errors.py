@@ -23,6 +23,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.errors import UserError
+from ui import text
 
 log = logging.getLogger("sales_atlas")
 
@@ -41,7 +42,7 @@ def page() -> Iterator[None]:
     except ScriptControlException:
         raise
     except UserError as problem:
-        st.error(str(problem))
+        st.error(text.md(problem))  # plain text: it may quote a file's values
     except Exception:
         log.exception("A page failed")
         st.error(SOMETHING_WENT_WRONG)
@@ -70,7 +71,7 @@ def section(*also: type[Exception], then: Callable[[], object] | None = None) ->
         raise
     except (UserError, *also) as problem:
         attempt.problem = problem
-        st.error(str(problem))
+        st.error(text.md(problem))
         if then is not None:
             then()
 

@@ -17,7 +17,7 @@ from analytics.catalog import Catalog
 from analytics.crm.scope import Scope
 from analytics.filters import BASES, PERIOD_PRESETS, Filters, comparison_period, resolve_period
 from analytics.periods import Period
-from ui import access, cache
+from ui import access, cache, text
 
 # session_state key -> URL parameter
 URL_KEYS = {
@@ -57,32 +57,61 @@ def _seed_from_url(catalog: Catalog) -> list[str]:
             if v in allowed[key]:
                 continue
             if restricted and v in anywhere.get(key, ()):
-                st.session_state.setdefault("f_url_outside", []).append(f"{URL_KEYS[key]} “{v}”")
+                st.session_state.setdefault("f_url_outside", []).append(_asked(URL_KEYS[key], v))
             else:
-                problems.append(f"{URL_KEYS[key]} “{v}”")
+                problems.append(_asked(URL_KEYS[key], v))
         if known:
             st.session_state[key] = known
     if "period" in params:
         if params["period"] in PERIOD_PRESETS:
             st.session_state["f_period"] = params["period"]
         else:
-            problems.append(f"period “{params['period']}”")
+            problems.append(_asked("period", params["period"]))
     if "range" in params:
         try:
             start, end = (dt.date.fromisoformat(v) for v in params["range"].split("_", 1))
             if start > end:
                 raise ValueError
-            st.session_state["f_range"] = (start, end)
         except ValueError:
-            problems.append(f"range “{params['range']}” (expected YYYY-MM-DD_YYYY-MM-DD)")
+            problems.append(_asked("range", params["range"]) + " (expected YYYY-MM-DD_YYYY-MM-DD)")
+        else:
+            st.session_state["f_range"] = _within_data(start, end, catalog)
     for key, choices in (("f_currency", catalog.currencies), ("f_basis", tuple(BASES))):
         value = params.get(URL_KEYS[key])
         if value is not None:
             if value.upper() in choices or value in choices:
                 st.session_state[key] = value.upper() if key == "f_currency" else value
             else:
-                problems.append(f"{URL_KEYS[key]} “{value}”")
+                problems.append(_asked(URL_KEYS[key], value))
     return problems
+
+
+def _asked(param: str, value: str) -> str:
+    """A link's parameter and value as markdown text: the value is whatever the link said
+    (cut short, should it be long)."""
+    return f"{param} “{text.from_link(value)}”"
+
+
+def _within_data(start: dt.date, end: dt.date, catalog: Catalog) -> tuple[dt.date, dt.date]:
+    """A range cut to the days the store has sales for (the date widget refuses any other);
+    a note says so. A range wholly outside them becomes the whole span."""
+    first, last = catalog.first_date, catalog.last_date
+    if first <= start and end <= last:
+        return start, end
+    span = f"{first.isoformat()} to {last.isoformat()}"
+    if end < first or start > last:
+        clamped = (first, last)
+        how = f"lies outside the sales data ({span}), so the whole span is shown"
+    else:
+        clamped = (max(start, first), min(end, last))
+        how = (
+            f"runs outside the sales data ({span}), so it was cut to "
+            f"{clamped[0].isoformat()} to {clamped[1].isoformat()}"
+        )
+    st.session_state["f_url_notes"] = [
+        f"This link's range {start.isoformat()}_{end.isoformat()} {how}."
+    ]
+    return clamped
 
 
 def _write_to_url() -> None:
@@ -114,7 +143,9 @@ def sidebar_filters(catalog: Catalog) -> Filters:
     state.setdefault("f_period", "last_quarter")
     state.setdefault("f_currency", "EUR")
     state.setdefault("f_basis", "reported")
-    state.setdefault("f_range", (dt.date(catalog.last_date.year, 1, 1), catalog.last_date))
+    # The year to date, or what of it the store holds (the date widget refuses days outside).
+    year_start = max(dt.date(catalog.last_date.year, 1, 1), catalog.first_date)
+    state.setdefault("f_range", (year_start, catalog.last_date))
 
     with st.sidebar:
         st.header("Filters")
@@ -129,9 +160,14 @@ def sidebar_filters(catalog: Catalog) -> Filters:
                 "This link asked for values the data does not hold, so they were left out: "
                 + ", ".join(state["f_url_problems"])
             )
+        for note in state.get("f_url_notes", ()):
+            st.warning(note)
         st.selectbox("Period", list(PERIOD_PRESETS), format_func=PERIOD_PRESETS.get, key="f_period")
         custom = None
         if state["f_period"] == "custom":
+            # A range chosen before the store changed (an import undone) may lie outside it.
+            first, last = catalog.first_date, catalog.last_date
+            state["f_range"] = tuple(min(max(day, first), last) for day in state["f_range"])
             chosen = st.date_input(
                 "From – to",
                 min_value=catalog.first_date,

@@ -21,7 +21,7 @@ from analytics.forecast.batch import MAX_MONTHS, SeriesForecast, StoreForecast
 from analytics.forecast.figures import LEVEL_LABELS, WEB, Shown
 from analytics.forecast.series import TOTAL, NoHistory
 from analytics.review import Review
-from ui import cache, components
+from ui import cache, components, links, text
 from ui.charts import forecast as charts
 
 VIEWS = ("Forecast", "Year-end landing", "Pipeline projection", "Web channel")
@@ -37,6 +37,7 @@ def _url_choice(key: str, options: list[str], default: str) -> None:
     if key not in state:
         asked = st.query_params.get(key)
         state[key] = asked if asked in options else default
+        links.not_a_choice(key, None if asked in options else asked, str(default))
     elif state[key] not in options:
         state[key] = default
 
@@ -106,7 +107,7 @@ def find(store: StoreForecast, level: str, group: str) -> SeriesForecast | None:
         if (lv, g) == (level, group):
             components.empty_state(
                 "History too short to forecast",
-                f"{g}: {why} Seasonal naive, the simplest model, forecasts a month by the same "
+                f"{text.md(g)}: {why} Seasonal naive, the simplest model, forecasts a month by the same "
                 "month a year earlier, so it needs a year and a month of sales.",
             )
             return None
@@ -250,7 +251,8 @@ def track_record_view(
     if most < 1:
         components.empty_state(
             "No track record yet",
-            f"{label} has {len(item.history.values)} months of history; re-making a past "
+            f"{text.md(label)} has {len(item.history.values)} months of history; re-making a "
+            "past "
             f"forecast with {item.chosen} needs more months before it.",
         )
         return
@@ -399,7 +401,8 @@ def projection_view(
     missing = sorted({s for q in quarters for s in q.unmeasured_stages})
     if missing:
         st.warning(
-            f"No closed deals in the history for stage {', '.join(missing)}, so its win and "
+            f"No closed deals in the history for stage {', '.join(map(text.md, missing))}, so "
+            "its win and "
             "slippage rates cannot be measured and the projection is left out."
         )
     st.caption(

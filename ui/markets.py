@@ -8,7 +8,7 @@ import streamlit as st
 from analytics import formatting, markets
 from analytics.catalog import Catalog
 from analytics.filters import Filters
-from ui import cache, charts, components
+from ui import cache, charts, components, links, text
 
 URL_REGION, URL_COUNTRY = "m_region", "m_country"
 
@@ -23,10 +23,14 @@ def drill_state(catalog: Catalog, selected: Filters) -> tuple[str | None, str | 
         country = st.query_params.get(URL_COUNTRY)
         codes = {code: r for code, _, r in catalog.countries}
         if country and country not in codes:
-            st.warning(f"This link asked for country “{country}”, which has no sales here.")
+            st.warning(
+                f"This link asked for country “{text.from_link(country)}”, which has no sales here."
+            )
             country = None
         if region and region not in catalog.regions:
-            st.warning(f"This link asked for region “{region}”, which has no sales here.")
+            st.warning(
+                f"This link asked for region “{text.from_link(region)}”, which has no sales here."
+            )
             region = None
         if country:
             region = codes[country]
@@ -57,7 +61,7 @@ def breadcrumbs(catalog: Catalog, region: str | None, country: str | None) -> No
     for i, (label, r, c) in enumerate(crumbs):
         last = i == len(crumbs) - 1
         columns[i].button(
-            label if last else f"‹ {label}",
+            text.md(label) if last else f"‹ {text.md(label)}",
             key=f"crumb_{i}",
             disabled=last,
             on_click=_go,
@@ -75,6 +79,9 @@ def detail_section() -> str:
     if "m_section" not in state:
         asked = st.query_params.get("m_detail")
         state["m_section"] = asked if asked in DETAIL_SECTIONS else DETAIL_SECTIONS[0]
+        links.not_a_choice(
+            "m_detail", None if asked in DETAIL_SECTIONS else asked, state["m_section"]
+        )
     section = st.segmented_control(
         "Details", DETAIL_SECTIONS, key="m_section", label_visibility="collapsed", required=True
     )

@@ -13,7 +13,7 @@ from analytics import formatting, pricing
 from analytics.catalog import Catalog
 from analytics.fx import RateUnavailable
 from analytics.periods import add_months
-from ui import access, cache, charts, components
+from ui import access, cache, charts, components, text
 
 DEFAULT_MARKETS = ("US", "GB", "CH", "JP", "CN", "TR")
 MODES = ("By hand", "Replay an episode")
@@ -42,7 +42,9 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     outside = [c for c in state["p_markets"] if c not in codes]
     if outside:
         state["p_markets"] = [c for c in state["p_markets"] if c in codes]
-        st.warning("Markets outside your scope were left out: " + ", ".join(outside) + ".")
+        st.warning(
+            "Markets outside your scope were left out: " + ", ".join(map(text.md, outside)) + "."
+        )
     last = catalog.last_date
     state.setdefault("p_range", (add_months(last, -12) + dt.timedelta(days=1), last))
     reference = cache.pricing_reference(version)
@@ -98,7 +100,7 @@ def builder(catalog: Catalog, version: str, currency: str) -> pricing.Scenario |
     try:
         results, _ = cache.pricing_run(version, probe.to_json())
     except (ValueError, RateUnavailable) as problem:
-        st.error(str(problem))
+        st.error(text.md(problem))
         return None
     currencies = sorted(set(results["currency_code"]) - {"EUR"})
     if currency != "EUR" and currency not in currencies:
@@ -291,7 +293,7 @@ def _per_market(results: pd.DataFrame, catalog: Catalog) -> tuple[dict, dict]:
         for row in results.itertuples():
             code = row.country_code
             left, mid, right = st.columns([2, 1, 1])
-            left.markdown(f"**{catalog.country_name(code)}** · {row.currency_code}")
+            left.markdown(f"**{text.md(catalog.country_name(code))}** · {row.currency_code}")
             state.setdefault(f"p_pt_{code}", None)
             state.setdefault(f"p_el_{code}", None)
             override_pt = mid.number_input(
@@ -374,7 +376,7 @@ def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scena
     if totals.get("no_units"):
         st.warning(
             "Left out, because their baseline has no net units (returns outweigh sales): "
-            + ", ".join(catalog.country_name(c) for c in totals["no_units"])
+            + ", ".join(text.md(catalog.country_name(c)) for c in totals["no_units"])
         )
     st.plotly_chart(
         charts.margin_bars(
@@ -683,10 +685,10 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
                 try:
                     with cache.state_store() as con:
                         pricing.save_scenario(con, name, scenario, cache.current_user().email)
-                    st.session_state["p_notice"] = f"Saved “{name.strip()}”."
+                    st.session_state["p_notice"] = f"Saved “{text.md(name.strip())}”."
                     st.rerun()
                 except ValueError as problem:
-                    st.error(str(problem))
+                    st.error(text.md(problem))
         else:
             st.caption(access.refusal("save_scenarios"))
         if st.session_state.get("p_notice"):
@@ -710,7 +712,7 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
         if may_save and delete.button("Delete", key="p_delete", width="stretch"):
             with cache.state_store() as con:
                 pricing.delete_scenario(con, chosen, cache.current_user().email)
-            st.session_state["p_notice"] = f"Deleted “{labels[chosen]}”."
+            st.session_state["p_notice"] = f"Deleted “{text.md(labels[chosen])}”."
             st.rerun()
 
     st.markdown("**Compare side by side**")
@@ -730,7 +732,9 @@ def saved_section(version: str, scenario: pricing.Scenario | None) -> None:
         try:
             _, totals = cache.pricing_run(version, chosen_scenario.to_json())
         except (ValueError, RateUnavailable) as problem:
-            st.warning(f"“{labels[scenario_id]}” cannot be computed any more: {problem}")
+            st.warning(
+                f"“{text.md(labels[scenario_id])}” cannot be computed any more: " + text.md(problem)
+            )
             continue
         rows.append(
             {

@@ -13,7 +13,7 @@ from analytics.crm.pipeline import rate_rule as pipeline_rule
 from analytics.periods import Period
 from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from exports import content, deck, html, images, pdf
-from ui import cache, charts, components
+from ui import cache, charts, components, links, text
 from ui import forecast as forecast_view
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
@@ -46,11 +46,15 @@ def selection(quarters: list[Period], show_controls: bool) -> tuple[Period, str]
     vs, bad_vs = _from_state_or_url("r_vs", URL_VS, list(COMPARISONS))
     if bad_quarter:
         st.warning(
-            f"The link asked for quarter “{bad_quarter}”, which is not a complete quarter in "
+            f"The link asked for quarter “{text.from_link(bad_quarter)}”, which is not a complete "
+            "quarter in "
             f"this data; showing {labels[quarter_key]}."
         )
     if bad_vs:
-        st.warning(f"The link asked to compare with “{bad_vs}”, which is not a choice here.")
+        st.warning(
+            f"The link's {URL_VS} “{text.from_link(bad_vs)}” is not a comparison here; "
+            f"comparing with {COMPARISONS[vs].lower()}."
+        )
     if show_controls:
         st.session_state["r_quarter"], st.session_state["r_vs"] = quarter_key, vs
         left, right = st.columns([1, 3])
@@ -577,11 +581,14 @@ def present_button() -> None:
 
 
 def current_slide() -> int:
+    asked = st.query_params.get(URL_SLIDE, "1")
     try:
-        number = int(st.query_params.get(URL_SLIDE, "1"))
+        number = int(asked)
     except ValueError:
         number = 1
-    return min(max(number, 1), len(SLIDES))
+    shown = min(max(number, 1), len(SLIDES))
+    links.not_a_choice(URL_SLIDE, None if str(shown) == asked else asked, f"slide {shown}")
+    return shown
 
 
 def presentation(data: Review) -> None:
@@ -594,7 +601,7 @@ def presentation(data: Review) -> None:
         "Next quarter": f"Pipeline for {data.pipeline['quarter']}",
     }
     st.title(titles.get(name, f"{name} — {data.quarter.label}"))
-    st.caption(data.stamp())
+    st.caption(text.md(data.stamp()))
     # The slide buttons sit under the title, where no slide's content can push them below
     # the bottom of a 900 px screen.
     back, position, forward, leave = st.columns([1, 2, 1, 1])

@@ -11,7 +11,7 @@ from analytics.crm import attainment as crm_attainment
 from analytics.crm import deals as crm_deals
 from analytics.crm.scope import Scope
 from analytics.periods import Period
-from ui import charts, components
+from ui import charts, components, links, text
 
 VIEWS = ("Attainment", "Pipeline", "Pipeline changes", "Forecast", "Activity vs impact", "Rep view")
 CHART_CONFIG = {"displaylogo": False}
@@ -55,6 +55,7 @@ def view_choice() -> str:
     if "t_view" not in state:
         asked = st.query_params.get("t_view")
         state["t_view"] = asked if asked in VIEWS else VIEWS[0]
+        links.not_a_choice("t_view", None if asked in VIEWS else asked, VIEWS[0])
     chosen = st.segmented_control(
         "View", VIEWS, key="t_view", label_visibility="collapsed", required=True
     )
@@ -70,6 +71,7 @@ def quarter_choice(quarters: list[Period]) -> Period:
     if state.get("t_quarter") not in keys:  # first visit, or a view without that quarter
         asked = (st.query_params.get("t_quarter") or "").upper()
         state["t_quarter"] = asked if asked in keys else keys[0]
+        links.not_a_choice("t_quarter", None if asked in keys else asked, labels[keys[0]])
     st.columns([1, 3])[0].selectbox("Quarter", keys, format_func=labels.get, key="t_quarter")
     st.query_params["t_quarter"] = state["t_quarter"]
     return quarters[keys.index(state["t_quarter"])]
@@ -573,8 +575,8 @@ def rep_view(data: dict, quarter: Period, currency: str) -> None:
 def scope_note(scope: Scope, data_source: str, rates: str) -> str:
     """Which sidebar filters apply here (quotas and deals carry no product line or channel;
     the quarter is chosen on the page) and where the figures come from."""
-    where = ", ".join([*scope.regions, *scope.countries]) or "all regions"
+    where = ", ".join(map(text.md, [*scope.regions, *scope.countries])) or "all regions"
     return (
         f"{where} · {scope.currency} · the sidebar's period, product line, channel and basis "
-        f"do not apply here · Data: {data_source} · Rates: {rates}"
+        f"do not apply here · Data: {text.md(data_source)} · Rates: {text.md(rates)}"
     )

@@ -3,7 +3,7 @@ summary and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import access, cache, errors
+from ui import access, cache, errors, text
 from ui import data as view
 from ui import plan_rates as plan_rates_view
 
@@ -12,26 +12,26 @@ version = cache.database_version()
 
 st.subheader("Import a file")
 if access.can("import"):
-    kind, data, file_name = view.upload()
+    kind, data, file_name, upload_id = view.upload()
 else:
     st.caption(access.refusal("import"))
     data = None
 if "d_result" in st.session_state:
     result = st.session_state.pop("d_result")
     (st.success if result.status in ("loaded", "unchanged") else st.error)(
-        f"{result.file_name}: {result.message}"
+        text.md(f"{result.file_name}: {result.message}")
     )
     view.report(result, "d_done")
 if data is not None:
-    chosen = view.options(data)
+    chosen = view.options(data, upload_id)
     if chosen is not None:
-        columns = view.mapping(version, kind, data, chosen)
+        columns = view.mapping(version, kind, upload_id, data, chosen)
         with errors.section():
-            checked = cache.check_import(version, kind, data, file_name, chosen, columns)
+            checked = cache.check_import(version, kind, upload_id, data, file_name, chosen, columns)
             if checked.status == "rejected":
-                st.error(checked.message)
+                st.error(text.md(checked.message))
             else:
-                st.info(checked.message + " Nothing is written until you load.")
+                st.info(text.md(checked.message) + " Nothing is written until you load.")
             view.report(checked, "d_check")
             count = checked.rows_loaded
             if st.button(

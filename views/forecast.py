@@ -18,7 +18,7 @@ shown = view.shown_in(version, store, filters.current().currency)
 st.caption(
     f"Forecast as of {store.window.as_of:%d %b %Y} from the complete months to "
     f"{store.window.last_month:%b %Y}, for every sale you may see (the sidebar's currency "
-    f"applies, its other filters do not) · Data: {catalog.data_source} · Rates: {catalog.rates.label}"
+    f"applies, its other filters do not) · {components.sources(catalog)}"
 )
 chosen = view.view_choice()
 

@@ -3,7 +3,7 @@ price position and global key accounts."""
 
 import streamlit as st
 
-from ui import cache, charts, components, errors, filters
+from ui import cache, charts, components, errors, filters, text
 from ui import markets as view
 
 st.title("Markets")
@@ -92,7 +92,7 @@ st.caption(caption)
 # A fragment: switching the section (or the product) reruns the section alone.
 @errors.fragment
 def detail_section() -> None:
-    where = catalog.country_name(country) if country else "all markets selected"
+    where = text.md(catalog.country_name(country)) if country else "all markets selected"
     section = view.detail_section()
     if section == "Top accounts":
         st.subheader(f"Top accounts — {where}, {scope.period.label}")

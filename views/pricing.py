@@ -3,7 +3,7 @@ price corridor, saved scenarios."""
 
 import streamlit as st
 
-from ui import cache, components, errors, filters
+from ui import cache, components, errors, filters, text
 from ui import pricing as view
 
 st.title("Pricing lab")
@@ -27,7 +27,7 @@ def scenario_sections() -> None:
     if scenario is not None:
         problems = scenario.problems()
         for problem in problems:
-            st.error(problem)
+            st.error(text.md(problem))
         if problems:
             scenario = None
 

@@ -4,7 +4,7 @@ pipeline; presentation mode and the exported deck."""
 
 import streamlit as st
 
-from ui import cache, components, errors, filters, periods
+from ui import cache, components, errors, filters, periods, text
 from ui import review as view
 
 version = cache.database_version()
@@ -46,27 +46,27 @@ view.present_button()
 st.subheader(f"{data.quarter.label} vs {data.vs_label}")
 view.headline(data)
 view.basis_and_budget(data)
-st.caption(data.stamp())
+st.caption(text.md(data.stamp()))
 
 st.subheader("Revenue bridge")
 view.bridge_chart(data)
 st.caption(view.BRIDGE_NOTE)
 view.bridge_drivers(data)
-st.caption(data.stamp())
+st.caption(text.md(data.stamp()))
 
 if data.budget_bridge is not None:
     st.subheader("Budget to actual")
     view.budget_bridge_chart(data)
     st.caption(view.BUDGET_BRIDGE_NOTE)
-    st.caption(data.stamp())
+    st.caption(text.md(data.stamp()))
 
 st.subheader("Regional scorecard")
 view.scorecard(data)
-st.caption(data.stamp())
+st.caption(text.md(data.stamp()))
 
 st.subheader("Top movers")
 view.movers(data)
-st.caption(data.stamp())
+st.caption(text.md(data.stamp()))
 
 st.subheader(f"Pipeline for {data.pipeline['quarter']}")
 view.pipeline(data)

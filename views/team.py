@@ -3,7 +3,7 @@ against impact, and one rep's quarter."""
 
 import streamlit as st
 
-from ui import cache, components, errors, filters, periods
+from ui import cache, components, errors, filters, periods, text
 from ui import team as view
 
 st.title("Team & pipeline")
@@ -78,7 +78,9 @@ def views() -> None:
         if "t_rep" not in state:
             asked = st.query_params.get("t_rep")
             if asked and asked not in names:
-                st.warning(f"The link names rep “{asked}”, who is not in this selection.")
+                st.warning(
+                    f"The link's t_rep “{text.from_link(asked)}” names no rep in this selection."
+                )
             state["t_rep"] = asked if asked in names else next(iter(names), None)
         elif state["t_rep"] not in names:  # the region filter changed under the chosen rep
             state["t_rep"] = next(iter(names), None)

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.test_markup import as_shown
 from ui import access as ui_access
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +104,8 @@ def test_every_page_renders_for_a_scoped_viewer(signed_in, page):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert any(
-        "we@example.com · viewer · sees Western Europe" in c.value for c in at.sidebar.caption
+        "we@example.com · viewer · sees Western Europe" in as_shown(c.value)
+        for c in at.sidebar.caption
     )
 
 

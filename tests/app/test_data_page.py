@@ -12,6 +12,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.test_markup import as_shown
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "analytics" / "import_corpus"
 ORDERS = (
@@ -60,7 +62,8 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
 
     at.file_uploader[0].set_value(("orders.csv", ORDERS, "text/csv")).run()
     assert not at.exception
-    assert any("delimiter “;”" in c.value for c in at.caption)  # detected, shown to correct
+    # detected, shown to correct
+    assert any("delimiter “;”" in as_shown(c.value) for c in at.caption)
     assert at.info[0].value.startswith("1 of 2 rows can be loaded")
     rejected = frame_with(at, "reason")
     assert list(rejected["line"]) == [3] and list(rejected["column"]) == ["country"]
@@ -69,7 +72,7 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
 
     at.button(key="d_load").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value == "orders.csv: Loaded 1 of 2 rows."
+    assert as_shown(at.success[0].value) == "orders.csv: Loaded 1 of 2 rows."
     assert metric(at, "Order lines") == "1"
     history = next(d.value for d in at.dataframe if "File" in d.value.columns)
     assert list(history["File"]) == ["orders.csv"] and list(history["Status"]) == ["loaded"]
@@ -84,7 +87,7 @@ def test_ambiguous_dates_are_asked_for_then_load(empty_store, tmp_path, monkeypa
     at = open_data(store, monkeypatch)
     data = (CORPUS / "ambiguous_dates.csv").read_bytes().replace(b"2024", b"2025")
     at.file_uploader[0].set_value(("a.csv", data, "text/csv")).run()
-    assert "could be DD/MM/YYYY or MM/DD/YYYY" in at.error[0].value
+    assert "could be DD/MM/YYYY or MM/DD/YYYY" in as_shown(at.error[0].value)
     at.selectbox(key="d_dates").set_value("DD/MM/YYYY").run()
     assert not at.error
     assert at.info[0].value.startswith("2 of 2 rows can be loaded")
@@ -95,7 +98,7 @@ def test_a_non_csv_file_is_refused_plainly(empty_store, monkeypatch):
     at.file_uploader[0].set_value(("x.csv", (CORPUS / "not_csv.csv").read_bytes(), "text/csv"))
     at.run()
     assert not at.exception
-    assert "not a text (CSV) file" in at.error[0].value
+    assert "not a text (CSV) file" in as_shown(at.error[0].value)
 
 
 def test_demo_store_quality_and_rates(demo_db_path, monkeypatch):
@@ -144,8 +147,8 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
         for c in at.caption
     )
     assert at.expander[0].label == "Optional fields: 1 of 13 found in the file (country)"
-    assert (
-        "for order lines: order_id, product_id, customer_id or customer_name." in at.error[0].value
+    assert "for order lines: order_id, product_id, customer_id or customer_name." in as_shown(
+        at.error[0].value
     )
 
     field_box(at, "order_id").set_value("Beleg")
@@ -160,17 +163,17 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
     assert list(preview["net_amount"]) == ["50,00", "10,00", "30,00"]
     assert list(preview["country"]) == ["DE", "Frankreich", "FR"]
     assert "unit_price" not in preview.columns
-    assert any(c.value == "Columns not used: Notiz" for c in at.caption)
-    assert at.info[0].value.startswith("3 of 3 rows can be loaded")
+    assert any(as_shown(c.value) == "Columns not used: Notiz" for c in at.caption)
+    assert as_shown(at.info[0].value).startswith("3 of 3 rows can be loaded")
 
     at.text_input(key=next(k for k in at.session_state if k.startswith("d_map_name_"))).input(
         "Beleg export"
     )
     at.button(key="d_map_save").click().run()
-    assert any(s.value.startswith("Saved as “Beleg export”") for s in at.success)
+    assert any(as_shown(s.value).startswith("Saved as “Beleg export”") for s in at.success)
     at.button(key="d_load").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value == "beleg.csv: Loaded 3 of 3 rows."
+    assert as_shown(at.success[0].value) == "beleg.csv: Loaded 3 of 3 rows."
     audit = frame_with(at, "What")
     saved = audit[audit["What"] == "mapping save"]["Detail"].tolist()
     assert saved == [
@@ -198,13 +201,13 @@ def test_mapping_suggested_changed_saved_and_offered_again(empty_store, tmp_path
     again = UNFAMILIAR.split(b"\n")[0] + b"\nM-4;13.01.2025;C3;P1;4;80,00;EUR;DE;\n"
     at.file_uploader[0].set_value(("beleg2.csv", again, "text/csv")).run()
     assert not at.exception
-    assert at.info[0].value.startswith("Saved mapping “Beleg export” is preselected")
+    assert as_shown(at.info[0].value).startswith("Saved mapping “Beleg export” is preselected")
     assert field_box(at, "net_amount").value == "Wert"
     assert field_box(at, "unit_price").value == "(not in this file)"
     assert field_box(at, "order_id").value == "Beleg"
-    assert at.info[1].value.startswith("1 of 1 rows can be loaded")
+    assert as_shown(at.info[1].value).startswith("1 of 1 rows can be loaded")
     at.button(key="d_load").click().run()
-    assert at.success[0].value == "beleg2.csv: Loaded 1 of 1 rows."
+    assert as_shown(at.success[0].value) == "beleg2.csv: Loaded 1 of 1 rows."
     with duckdb.connect(str(store), read_only=True) as con:
         assert con.execute(
             "SELECT unit_price_local, net_amount_eur FROM order_lines WHERE order_id = 'M-4'"

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import db
 from analytics.db import QueryTimeout
 from analytics.fx import RateUnavailable
+from tests.ui.test_markup import as_shown
 from ui.errors import SOMETHING_WENT_WRONG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def on_screen(at: AppTest) -> str:
 def test_a_user_error_shows_its_message_on_every_page(store, monkeypatch, page_file, problem):
     at = failing_page(page_file, problem, monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == [str(problem)]
+    assert [as_shown(e.value) for e in at.error] == [str(problem)]
 
 
 @pytest.mark.parametrize("page_file", PAGES)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.test_markup import as_shown
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,7 +22,7 @@ def open_markets(db_path: Path, monkeypatch, **params) -> AppTest:
 
 
 def crumbs(at: AppTest) -> list[str]:
-    return [b.label for b in at.button if b.key and b.key.startswith("crumb_")]
+    return [as_shown(b.label) for b in at.button if b.key and b.key.startswith("crumb_")]
 
 
 def test_top_level_shows_every_section(demo_db_path, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import state
+from tests.ui.test_markup import as_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,7 +97,7 @@ def test_bad_inputs_get_a_clear_message(demo_db_path, monkeypatch):
     at = open_lab(demo_db_path, monkeypatch)
     at.number_input(key="p_shock_USD").set_value(-100.0).run()
     assert not at.exception
-    assert "USD shock of -100%" in at.error[0].value
+    assert "USD shock of -100%" in as_shown(at.error[0].value)
     assert not any(h.value.startswith("4 ·") for h in at.subheader)  # no results shown
     at.number_input(key="p_shock_USD").set_value(0.0).run()
     at.multiselect(key="p_markets").set_value([]).run()
@@ -123,7 +124,7 @@ def test_save_reload_compare_and_delete(writable_db, monkeypatch):
     at.text_input(key="p_save_name").set_value("Dollar -10").run()
     at.button(key="p_save").click().run()
     ok(at)
-    assert at.success[0].value == "Saved “Dollar -10”."
+    assert as_shown(at.success[0].value) == "Saved “Dollar -10”."
     at.number_input(key="p_shock_USD").set_value(5.0)
     at.number_input(key="p_pt").set_value(100.0).run()
     at.text_input(key="p_save_name").set_value("Dollar +5, full pass-through").run()

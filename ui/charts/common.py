@@ -10,6 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from analytics import formatting
+from ui import text
 
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
@@ -32,8 +33,9 @@ MONEY_TICKS = "~s"
 
 
 def layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    """The shared look, and the title as plain text (callers put names from the data in it)."""
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}},
+        title={"text": text.plot(title), "x": 0, "xanchor": "left", "font": {"size": 17}},
         font={"family": FONT, "size": 13},
         height=height,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts.common import GAIN, MONEY_TICKS, TOTAL_COLOUR, layout
+from ui.text import plot_column
 
 ACTUAL_COLOUR = "#1b2631"
 FORECAST_COLOUR = TOTAL_COLOUR
@@ -116,7 +117,7 @@ def landing_chart(landings: pd.DataFrame, title: str, axis_title: str) -> go.Fig
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
-            y=frame["group"],
+            y=plot_column(frame["group"]),
             x=frame["landing"],
             orientation="h",
             name="Landing (actual + forecast)",
@@ -133,7 +134,7 @@ def landing_chart(landings: pd.DataFrame, title: str, axis_title: str) -> go.Fig
     budget = frame[frame["budget"].notna()]
     fig.add_trace(
         go.Scatter(
-            y=budget["group"],
+            y=plot_column(budget["group"]),
             x=budget["budget"],
             mode="markers",
             name="Budget",

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts.common import MONEY_TICKS, REGION_COLOURS, layout
+from ui.text import plot, plot_column
 
 
 def market_bars(
@@ -21,9 +22,9 @@ def market_bars(
     fig = go.Figure(
         go.Bar(
             x=rows["revenue"],
-            y=rows[label],
+            y=plot_column(rows[label]),
             orientation="h",
-            customdata=rows[[key]],
+            customdata=rows[[key]],  # raw: what a click selects
             marker={
                 "color": growth,
                 "colorscale": "RdBu",
@@ -68,10 +69,13 @@ def opportunity_bubbles(frame: pd.DataFrame, currency: str, period_label: str) -
             x=rows["addressable_market"],
             y=rows["penetration"] * 100,
             mode="markers+text",
-            text=rows["country_code"],
+            text=plot_column(rows["country_code"]),
             textposition="middle center",
             textfont={"size": 10, "color": "#1a1a1a"},
-            customdata=rows[["country_code", "country", "revenue"]],
+            # customdata[0] raw (what a click selects); the name as shown in the hover text
+            customdata=rows[["country_code", "country", "revenue"]].assign(
+                country=plot_column(rows["country"])
+            ),
             marker={
                 "size": size,
                 "sizemode": "area",
@@ -134,11 +138,11 @@ def mix_bars(frame: pd.DataFrame, by: str, part: str, title: str) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=rows["share"] * 100,
-                y=list(order),
-                name=str(name),
+                y=[plot(market) for market in order],
+                name=plot(name),
                 orientation="h",
                 marker={"color": colour},
-                hovertemplate=f"%{{y}} — {name}: %{{x:.1f}}%<extra></extra>",
+                hovertemplate=f"%{{y}} — {plot(name)}: %{{x:.1f}}%<extra></extra>",
             )
         )
     fig.update_xaxes(title="Share of net revenue (%)", range=[0, 100], ticksuffix="%")
@@ -156,10 +160,12 @@ def price_index_bars(frame: pd.DataFrame, currency: str, title: str) -> go.Figur
     fig = go.Figure(
         go.Bar(
             x=rows["price_index"],
-            y=rows["country"],
+            y=plot_column(rows["country"]),
             orientation="h",
             marker={"color": colours},
-            customdata=rows[["avg_price_reporting", "avg_price_local", "currency_code"]],
+            customdata=rows[["avg_price_reporting", "avg_price_local", "currency_code"]].assign(
+                currency_code=plot_column(rows["currency_code"])
+            ),
             hovertemplate=(
                 "%{y}<br>Index: %{x:.0f}<br>Average net price: %{customdata[0]:,.2f} "
                 + currency

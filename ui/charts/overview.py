@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from analytics.periods import Period
 from ui.charts.common import MONEY_TICKS, REGION_COLOURS, layout
+from ui.text import plot, plot_column
 
 
 def revenue_trend(
@@ -21,11 +22,11 @@ def revenue_trend(
             go.Scatter(
                 x=rows["month"],
                 y=rows["revenue"],
-                name=region,
+                name=plot(region),
                 mode="lines+markers",
                 line={"color": colour, "width": 2.5},
                 marker={"size": 5},
-                hovertemplate=f"%{{x|%b %Y}}<br>{region}: %{{y:,.0f}} {currency}<extra></extra>",
+                hovertemplate=f"%{{x|%b %Y}}<br>{plot(region)}: %{{y:,.0f}} {currency}<extra></extra>",
             )
         )
     fig.add_vrect(
@@ -69,7 +70,7 @@ def country_map(
         go.Choropleth(
             locations=countries["iso3"],
             z=values,
-            customdata=countries[["country"]],
+            customdata=plot_column(countries["country"]).to_frame(),
             locationmode="ISO-3",
             marker={"line": {"color": "white", "width": 0.5}},
             colorbar={"title": {"text": bar_title}, "thickness": 12},

@@ -6,11 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts.common import LOSS, MONEY_TICKS, TOTAL_COLOUR, layout
+from ui.text import plot_column
 
 
 def margin_bars(results: pd.DataFrame, currency: str, title: str) -> go.Figure:
     """Gross margin per market, baseline next to scenario, largest change first."""
-    rows = results.assign(label=results["country"] + " (" + results["currency_code"] + ")")
+    rows = results.assign(
+        label=plot_column(results["country"] + " (" + results["currency_code"] + ")")
+    )
     rows = rows.reindex(rows["margin_change"].abs().sort_values().index)
     fig = go.Figure()
     for column, name, colour in (
@@ -124,14 +127,16 @@ def price_corridor_chart(
     )
     fig.add_trace(
         go.Scatter(
-            x=rows["country"],
+            x=plot_column(rows["country"]),
             y=rows["price"],
             mode="markers",
             marker={
                 "size": 10,
                 "color": [LOSS if c in outside else TOTAL_COLOUR for c in rows["country"]],
             },
-            customdata=rows[["list_price_local", "currency_code"]],
+            customdata=rows[["list_price_local", "currency_code"]].assign(
+                currency_code=plot_column(rows["currency_code"])
+            ),
             hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency}"
             "<br>List price %{customdata[0]:,.2f} %{customdata[1]}<extra></extra>",
         )

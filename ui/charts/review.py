@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts.common import GAIN, LOSS, MONEY_TICKS, TOTAL_COLOUR, amount_label, layout
+from ui.text import plot, plot_column
 
 
 def bridge_waterfall(
@@ -25,7 +26,7 @@ def bridge_waterfall(
     ends = {"base", "current"}
     fig = go.Figure(
         go.Waterfall(
-            x=[labels[e] for e in bridge["effect"]],
+            x=[plot(labels[e]) for e in bridge["effect"]],
             y=bridge["amount"],  # a "total" bar ignores its y and shows the running sum
             measure=[
                 "absolute" if e == "base" else "total" if e == "current" else "relative"
@@ -94,12 +95,12 @@ def signed_bars(
     fig = go.Figure(
         go.Bar(
             x=rows[value],
-            y=rows[label],
+            y=plot_column(rows[label]),
             orientation="h",
             marker={"color": [GAIN if v >= 0 else LOSS for v in rows[value]]},
             text=[amount_label(v, signed=True) for v in rows[value]],
             textposition="auto",
-            customdata=rows[[hover]] if hover else None,
+            customdata=plot_column(rows[hover]).to_frame() if hover else None,
             hovertemplate=f"%{{y}}: %{{x:,.0f}} {currency}"
             + ("<br>%{customdata[0]}" if hover else "")
             + "<extra></extra>",

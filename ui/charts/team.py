@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts.common import GAIN, LOSS, MONEY_TICKS, TOTAL_COLOUR, amount_label, layout
+from ui.text import plot_column
 
 
 def attainment_bars(
@@ -14,10 +15,11 @@ def attainment_bars(
     """Attainment per rep, team or region (best on top) against a 100 % line; with `ytd`,
     a lighter year-to-date bar beside each."""
     rows = frame.sort_values("attainment")
+    names = plot_column(rows[label])
     fig = go.Figure(
         go.Bar(
             x=rows["attainment"] * 100,
-            y=rows[label],
+            y=names,
             orientation="h",
             name="Quarter",
             marker={
@@ -35,7 +37,7 @@ def attainment_bars(
         fig.add_trace(
             go.Bar(
                 x=year.to_numpy() * 100,
-                y=rows[label],
+                y=names,
                 orientation="h",
                 name="Year to date",
                 marker={"color": "#9aa5b1"},
@@ -80,7 +82,7 @@ def stage_funnel(frame: pd.DataFrame, currency: str, title: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=frame["amount"],
-            y=frame["stage"],
+            y=plot_column(frame["stage"].astype(str)),
             orientation="h",
             text=text,
             textposition="auto",
@@ -102,7 +104,7 @@ def activity_scatter(frame: pd.DataFrame, currency: str, what: str, title: str) 
             y=frame["revenue"],
             mode="markers",
             marker={"size": 9, "color": "#2e86ab", "opacity": 0.7},
-            customdata=frame[["name", "pipeline"]],
+            customdata=frame[["name", "pipeline"]].assign(name=plot_column(frame["name"])),
             hovertemplate="%{customdata[0]}<br>%{x} activities<br>Revenue %{y:,.0f} "
             + currency
             + "<br>Open pipeline %{customdata[1]:,.0f} "
