@@ -28,6 +28,7 @@ from analytics import (
     importer,
     markets,
     overview,
+    plan_rates,
     pricing,
     quality,
     review,
@@ -453,6 +454,13 @@ def data_quality(version: str) -> dict:
             "history": quality.import_history(cur),
             "rates": fx.rate_status(cur),
         }
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=4, show_spinner=False)
+def stored_plan_rates(version: str) -> pd.DataFrame:
+    """The plan rates the Data page lists (and admins edit)."""
+    with cursor(version) as cur:
+        return plan_rates.stored(cur)
 
 
 # --- team and pipeline ----------------------------------------------------------------------

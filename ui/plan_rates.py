@@ -13,14 +13,9 @@ from ui import access, cache, components, errors
 EDITOR_KEY = "d_plan_rates"
 
 
-def _stored(version: str) -> pd.DataFrame:
-    with cache.cursor(version) as cur:
-        return plan_rates.stored(cur)
-
-
 def section(version: str) -> None:
     """The stored plan rates; an editable table with a save button for admins."""
-    stored = _stored(version)
+    stored = cache.stored_plan_rates(version)
     st.caption(
         "Plan (budget) rates set by finance: 1 EUR = units per EUR, for a year or (quarter "
         "1-4) one quarter of it, whose own rate wins over the year's. EUR is 1. Budgets are "
@@ -38,7 +33,8 @@ def section(version: str) -> None:
         ),
     }
     if not access.can("import"):
-        st.caption(access.refusal("import"))
+        # not the upload's refusal again: a viewer reads it once, above
+        st.caption("Shown read-only: admins (data owners) edit plan rates.")
         components.table_with_downloads(stored, config, "plan_rates", "d_plan_rates_view")
         return
     edited = st.data_editor(

@@ -355,9 +355,9 @@ def scorecard(data: Review) -> None:
             "Margin change (pp)": frame["margin_change"] * 100,
             f"Budget ({cur})": frame["budget"],
             "vs budget": frame["vs_budget"],
-            f"At plan rates ({cur})": frame["revenue_plan"].round(0),
-            f"Operating variance ({cur})": frame["variance_operating"].round(0),
-            f"FX variance ({cur})": frame["variance_fx"].round(0),
+            f"At plan rates ({cur})": frame["revenue_plan"],
+            f"Operating variance ({cur})": frame["variance_operating"],
+            f"FX variance ({cur})": frame["variance_fx"],
             "Quota attainment": frame["attainment"],
         }
     )

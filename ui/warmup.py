@@ -116,6 +116,8 @@ class Warmup(threading.Thread):
             currencies = sorted({filters.currency for _, filters in views})
             self._step("forecast", warm_forecast, self.version, catalog, currencies)
             self._step("data", cache.data_quality, self.version)
+            self._step("data: plan rates", cache.stored_plan_rates, self.version)
+            self._step("data: funnel", cache.funnel_for_editing, self.version)
         LOG.info(
             "Warm-up of %s %s in %.1f s: %d steps, %d failed",
             self.store_version,
