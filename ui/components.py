@@ -21,11 +21,17 @@ def source_caption(filters: Filters, catalog: Catalog) -> str:
         basis = "at plan rates (each quarter's plan rate per currency, set by finance)"
     else:
         basis = "reported at each order day's ECB rate"
-    held = awaiting.describe(cache.awaiting_rate(cache.database_version(), filters))
+    held = awaiting_note(filters)
     return (
         f"{filters.currency}, {basis} · {filters.period.label} vs {filters.comparison.label} · "
         + sources(catalog)
     ) + (f" · {held}" if held else "")
+
+
+def awaiting_note(filters: Filters) -> str | None:
+    """The order lines awaiting an exchange rate that a figure over these filters (both
+    periods, its dimensions) leaves out, with the fix; None when there are none."""
+    return awaiting.describe(cache.awaiting_rate(cache.database_version(), filters)) or None
 
 
 def sources(catalog: Catalog) -> str:

@@ -11,8 +11,9 @@ import streamlit as st
 
 from analytics import formatting, pricing
 from analytics.catalog import Catalog
+from analytics.filters import Filters
 from analytics.fx import RateUnavailable
-from analytics.periods import add_months
+from analytics.periods import Period, add_months
 from ui import access, cache, charts, components, text
 
 DEFAULT_MARKETS = ("US", "GB", "CH", "JP", "CN", "TR")
@@ -334,6 +335,17 @@ def load_into_widgets(scenario: pricing.Scenario) -> None:
 
 
 # --- results --------------------------------------------------------------------------------
+
+
+def awaiting_rate(scenario: pricing.Scenario, currency: str) -> None:
+    """The baseline's order lines left out until their rates arrive (the scenario's markets
+    and baseline window, not the sidebar's)."""
+    window = Period(scenario.baseline_start, scenario.baseline_end, "the baseline")
+    held = components.awaiting_note(
+        Filters(window, window, countries=tuple(scenario.countries), currency=currency)
+    )
+    if held:
+        st.warning(held)
 
 
 def results_section(results: pd.DataFrame, totals: dict, scenario: pricing.Scenario, catalog):

@@ -340,6 +340,13 @@ def bridge_drivers(data: Review) -> None:
         )
 
 
+def awaiting_rate(data: Review) -> None:
+    """The order lines of the review's two quarters left out until their rates arrive."""
+    held = components.awaiting_note(data.filters)
+    if held:
+        st.warning(held)
+
+
 def scorecard(data: Review) -> None:
     """Region x headline metrics with conditional colours; downloadable."""
     frame, cur = data.regions, data.currency

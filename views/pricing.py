@@ -40,6 +40,7 @@ def scenario_sections() -> None:
             scenario = None
         else:
             view.results_section(results, totals, scenario, catalog)
+            view.awaiting_rate(scenario, currency)
 
             st.subheader("5 · Margin at risk")
             view.margin_at_risk_section(version, scenario)

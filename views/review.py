@@ -47,6 +47,7 @@ st.subheader(f"{data.quarter.label} vs {data.vs_label}")
 view.headline(data)
 view.basis_and_budget(data)
 st.caption(text.md(data.stamp()))
+view.awaiting_rate(data)
 
 st.subheader("Revenue bridge")
 view.bridge_chart(data)

@@ -73,3 +73,21 @@ def test_overview_captions_and_the_data_page_name_the_held_lines(with_held_lines
 def test_a_store_without_held_lines_says_nothing(demo_db_path, monkeypatch):
     at = open_app(demo_db_path, monkeypatch)
     assert not any("awaiting an exchange rate" in c.value for c in at.caption)
+
+
+def test_the_review_and_the_pricing_lab_name_the_held_lines(with_held_lines, monkeypatch):
+    path, _, day = with_held_lines
+    note = f"Not included: 2 order lines awaiting an exchange rate — ARS 1,000.00 ({day:%d %b %Y})"
+    review = open_app(path, monkeypatch, "views/review.py")
+    assert any(note in w.value for w in review.warning), [w.value for w in review.warning]
+
+    # The lab's baseline (its own markets and window) holds the lines once Germany is in it.
+    lab = open_app(path, monkeypatch)
+    lab.session_state["p_markets"] = ["DE", "US"]
+    lab.switch_page("views/pricing.py").run()
+    assert not lab.exception, [e.value for e in lab.exception]
+    assert any(note in w.value for w in lab.warning), [w.value for w in lab.warning]
+    lab = open_app(path, monkeypatch)
+    lab.session_state["p_markets"] = ["US", "JP"]
+    lab.switch_page("views/pricing.py").run()
+    assert not any("awaiting an exchange rate" in w.value for w in lab.warning)
