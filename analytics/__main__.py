@@ -145,6 +145,30 @@ REPORT_COMPARISONS = {
 }
 
 
+def _quarter_inputs(con, path, quarter, currency: str):
+    """The store's catalog and the reporting currency for a quarter's figures (report and
+    figures share these checks), or the reason they cannot be computed."""
+    store_catalog = catalog.load(con)
+    if not store_catalog.has_sales:
+        return store_catalog, None, f"{path} holds no sales yet; import order lines first."
+    if quarter not in periods.full_quarters(store_catalog.first_date, store_catalog.last_date):
+        return (
+            store_catalog,
+            None,
+            f"{quarter.label} is not a complete quarter in {path} (the data runs "
+            f"from {store_catalog.first_date:%d %b %Y} to {store_catalog.last_date:%d %b %Y}).",
+        )
+    currency = currency.upper()
+    if currency not in store_catalog.currencies:
+        return (
+            store_catalog,
+            None,
+            f"no exchange rates for {currency} in {path}; choose one of "
+            f"{', '.join(store_catalog.currencies)}.",
+        )
+    return store_catalog, currency, None
+
+
 def _report(args: argparse.Namespace) -> int:
     """The quarterly review's PPTX, PDF or HTML, built as the Quarterly review page builds it."""
     # Imported here: the store commands need neither python-pptx, fpdf nor plotly.
@@ -167,25 +191,9 @@ def _report(args: argparse.Namespace) -> int:
         user = _report_user(con, args.user)
         # From here on every query on `con` sees only the user's regions and countries.
         access.restrict(con, user.reach)
-        store_catalog = catalog.load(con)
-        if not store_catalog.has_sales:
-            print(f"error: {path} holds no sales yet; import order lines first.", file=sys.stderr)
-            return 2
-        quarters = periods.full_quarters(store_catalog.first_date, store_catalog.last_date)
-        if quarter not in quarters:
-            print(
-                f"error: {quarter.label} is not a complete quarter in {path} (the data runs "
-                f"from {store_catalog.first_date:%d %b %Y} to {store_catalog.last_date:%d %b %Y}).",
-                file=sys.stderr,
-            )
-            return 2
-        currency = args.currency.upper()
-        if currency not in store_catalog.currencies:
-            print(
-                f"error: no exchange rates for {currency} in {path}; choose one of "
-                f"{', '.join(store_catalog.currencies)}.",
-                file=sys.stderr,
-            )
+        _, currency, problem = _quarter_inputs(con, path, quarter, args.currency)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 2
         filters = Filters(period=quarter, comparison=quarter, currency=currency, basis=args.basis)
         data = review.build(con, quarter, REPORT_COMPARISONS[args.compare], filters)
@@ -228,24 +236,9 @@ def _figures(args: argparse.Namespace) -> int:
     try:
         user = _report_user(con, args.user)
         access.restrict(con, user.reach)
-        store_catalog = catalog.load(con)
-        if not store_catalog.has_sales:
-            print(f"error: {path} holds no sales yet; import order lines first.", file=sys.stderr)
-            return 2
-        if quarter not in periods.full_quarters(store_catalog.first_date, store_catalog.last_date):
-            print(
-                f"error: {quarter.label} is not a complete quarter in {path} (the data runs "
-                f"from {store_catalog.first_date:%d %b %Y} to {store_catalog.last_date:%d %b %Y}).",
-                file=sys.stderr,
-            )
-            return 2
-        currency = args.currency.upper()
-        if currency not in store_catalog.currencies:
-            print(
-                f"error: no exchange rates for {currency} in {path}; choose one of "
-                f"{', '.join(store_catalog.currencies)}.",
-                file=sys.stderr,
-            )
+        store_catalog, currency, problem = _quarter_inputs(con, path, quarter, args.currency)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 2
         regions = tuple(args.region or ())
         countries = tuple(c.upper() for c in args.country or ())
