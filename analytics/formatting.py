@@ -97,17 +97,22 @@ def _with_symbol(digits: str, negative: bool, currency: str, locale: str) -> str
 
 
 def money(
-    value: float | None, currency: str, compact: bool = True, locale: str = DEFAULT_LOCALE
+    value: float | None,
+    currency: str,
+    compact: bool = True,
+    locale: str = DEFAULT_LOCALE,
+    cents: bool = False,
 ) -> str:
     """'€12.3M', 'CHF 845.2k', '-$1.2k' — compact for KPIs; whole units with the locale's
-    grouping otherwise ('SEK 1,234,567')."""
+    grouping otherwise ('SEK 1,234,567'), or with two decimals when `cents` ('SEK
+    1,234,567.89', for figures that must reconcile to the cent)."""
     if _is_missing(value):
         return "–"
-    if compact:
+    if compact and not cents:
         magnitude, suffix = scaled(abs(value))
         digits = number(magnitude, 1 if suffix else 0, locale) + suffix
     else:
-        digits = number(abs(value), 0, locale)
+        digits = number(abs(value), 2 if cents else 0, locale)
     return _with_symbol(digits, value < 0 and _nonzero(digits), currency, locale)
 
 

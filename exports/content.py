@@ -105,6 +105,61 @@ def _minus(a, b):
 
 
 BUDGET_TITLE = "Budget to actual: operating and FX"
+BUDGET_REGIONS_TITLE = "Gap to budget by region: operating and FX"
+# The basis of every budget figure: the budget and the operating part at plan rates, the
+# FX part the rest of the way to reported revenue.
+BUDGET_BASIS = "at plan rates; FX to reported"
+
+
+def budget_title(data: Review) -> str:
+    """The budget slide's title: what, the quarter, the currency and the basis."""
+    return f"{BUDGET_TITLE} — {data.quarter.label}, {data.currency} {BUDGET_BASIS}"
+
+
+def budget_regions_title(data: Review) -> str:
+    return f"{BUDGET_REGIONS_TITLE} — {data.quarter.label}, {data.currency} {BUDGET_BASIS}"
+
+
+def budget_bridge_labels(data: Review) -> dict[str, str]:
+    return EFFECT_LABELS | {"base": f"Budget {data.quarter.label}", "current": "Actual"}
+
+
+def _exact(value, currency: str, signed: bool = False) -> str:
+    """Money to the cent (the deck's budget figures reconcile to the screen's exactly)."""
+    if value is None or pd.isna(value):
+        return "–"
+    text = formatting.money(value, currency, cents=True)
+    return "+" + text if signed and value > 0 and not formatting.is_zero(text) else text
+
+
+def budget_region_table(data: Review) -> tuple[list[str], list[list[str]]]:
+    """vs budget, per region and in total: budget, actual at plan rates, the operating and
+    FX variance and their sum (reported − budget), to the cent; ([], []) for other
+    comparisons or without a budget for the selection. A region with sales but no budget
+    shows "–" for every budget figure."""
+    if data.vs != "budget" or data.headline["budget_note"]:
+        return [], []
+    cur = data.currency
+    header = [
+        "Region",
+        f"Budget ({cur})",
+        f"Actual at plan rates ({cur})",
+        f"Operating variance ({cur})",
+        f"FX variance ({cur})",
+        f"Reported − budget ({cur})",
+    ]
+    rows = [
+        [
+            r.region,
+            _exact(r.budget, cur),
+            _exact(r.revenue_plan, cur),
+            _exact(r.variance_operating, cur, True),
+            _exact(r.variance_fx, cur, True),
+            _exact(r.variance, cur, True),
+        ]
+        for r in data.regions.itertuples()
+    ]
+    return header, rows
 
 
 def budget_rows(data: Review) -> list[tuple[str, str, str]]:
@@ -118,8 +173,7 @@ def budget_rows(data: Review) -> list[tuple[str, str, str]]:
         return [("Budget", "–", h["budget_note"])]
 
     def exact(value, signed=False) -> str:
-        text = formatting.money(value, cur, compact=False)
-        return "+" + text if signed and value is not None and value > 0 else text
+        return _exact(value, cur, signed)
 
     rows = [
         ("Budget", exact(h["budget"]), "EUR budget at the quarter's plan rate"),
@@ -216,11 +270,15 @@ def movers_table(data: Review, kind: str, n: int = 5) -> tuple[list[str], list[l
     return header, rows
 
 
-def waterfall_parts(data: Review) -> list[tuple[str, float, float, str]]:
-    """(label, low, high, colour) of each waterfall bar."""
-    labels = bridge_labels(data)
+def waterfall_parts(
+    data: Review, effects: pd.DataFrame | None = None, labels: dict[str, str] | None = None
+) -> list[tuple[str, float, float, str]]:
+    """(label, low, high, colour) of each waterfall bar: the revenue bridge, or `effects`
+    (the budget bridge) with their `labels`."""
+    if effects is None:
+        effects, labels = data.bridge, bridge_labels(data)
     parts, running = [], 0.0
-    for effect, amount in zip(data.bridge["effect"], data.bridge["amount"], strict=True):
+    for effect, amount in zip(effects["effect"], effects["amount"], strict=True):
         if effect in ("base", "current"):
             parts.append((labels[effect], 0.0, amount, TOTAL_COLOUR))
             running = amount

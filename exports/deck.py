@@ -15,14 +15,17 @@ from analytics import review
 from analytics.forecast.figures import Summary
 from analytics.review import Review
 from exports.content import (
-    BUDGET_TITLE,
     GAIN,
     LOSS,
     MUTED,
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    budget_bridge_labels,
+    budget_region_table,
+    budget_regions_title,
     budget_rows,
+    budget_title,
     forecast_landing_table,
     forecast_note,
     headline_rows,
@@ -108,31 +111,7 @@ def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
     table(page, ["Metric", "Value", "Comparison"], rows, Inches(1.3), Inches(0.52), Pt(16))
 
     page = slide(f"Revenue bridge {data.base.label} → {data.quarter.label} ({data.currency})")
-    parts = waterfall_parts(data)
-    chart_data = CategoryChartData(number_format="#,##0")
-    chart_data.categories = [label for label, *_ in parts]
-    # A waterfall as stacked columns: an invisible base carries each bar to its level.
-    is_total = [colour == TOTAL_COLOUR for *_, colour in parts]
-    chart_data.add_series(
-        "Base", [0 if t else low for (_, low, _, _), t in zip(parts, is_total, strict=True)]
-    )
-    chart_data.add_series(
-        "Total", [high if t else 0 for (_, _, high, _), t in zip(parts, is_total, strict=True)]
-    )
-    chart_data.add_series("Increase", [high - low if c == GAIN else 0 for _, low, high, c in parts])
-    chart_data.add_series("Decrease", [high - low if c == LOSS else 0 for _, low, high, c in parts])
-    frame = page.shapes.add_chart(
-        XL_CHART_TYPE.COLUMN_STACKED, Inches(0.5), BODY_TOP, Inches(8.3), Inches(5.5), chart_data
-    )
-    chart = frame.chart
-    chart.has_legend = False
-    chart.plots[0].gap_width = 40
-    chart.plots[0].overlap = 100
-    for series, colour in zip(chart.series, (None, TOTAL_COLOUR, GAIN, LOSS), strict=True):
-        _fill(series, colour)
-    chart.value_axis.has_major_gridlines = True
-    chart.value_axis.tick_labels.font.size = Pt(11)
-    chart.category_axis.tick_labels.font.size = Pt(12)
+    _waterfall(page, waterfall_parts(data))
     rows = [list(r) for r in bridge_rows(data)]
     table(
         page,
@@ -146,16 +125,36 @@ def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
     )
 
     if data.vs == "budget":
-        page = slide(f"{BUDGET_TITLE} ({data.currency})")
+        page = slide(budget_title(data))
         rows = [list(r) for r in budget_rows(data)]
-        table(
-            page,
-            ["Step", f"Amount ({data.currency})", "Note"],
-            rows,
-            Inches(1.3),
-            Inches(0.4),
-            Pt(13),
-        )
+        if data.budget_bridge is None:  # no budget for the selection: the row says why
+            table(
+                page,
+                ["Step", f"Amount ({data.currency})", "Note"],
+                rows,
+                Inches(1.3),
+                Inches(0.4),
+                Pt(13),
+            )
+        else:
+            _waterfall(
+                page,
+                waterfall_parts(data, data.budget_bridge, budget_bridge_labels(data)),
+                width=Inches(7.4),
+            )
+            table(
+                page,
+                ["Step", f"Amount ({data.currency})"],
+                [row[:2] for row in rows],
+                BODY_TOP,
+                Inches(0.42),
+                Pt(12),
+                left=Inches(8.1),
+                width=Inches(4.7),
+            )
+            page = slide(budget_regions_title(data))
+            header, rows = budget_region_table(data)
+            table(page, header, rows, Inches(1.3), Inches(0.45), Pt(13))
 
     page = slide(f"Regional scorecard — {data.quarter.label} vs {data.vs_label}")
     header, rows = scorecard_table(data)
@@ -265,6 +264,39 @@ def _forecast_slide(slide, table, summary: Summary) -> None:
     header, rows = forecast_landing_table(summary)
     table(page, header, rows, BODY_TOP, Inches(0.42), Pt(11), left=Inches(6.7), width=Inches(6.1))
     _text(page, forecast_note(summary), Inches(0.5), Inches(5.7), Inches(12.3), Inches(1.1), Pt(11))
+
+
+def _waterfall(page, parts, width=None) -> None:
+    """A waterfall (waterfall_parts' bars) as a native stacked-column chart: an invisible
+    base carries each bar to its level."""
+    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data.categories = [label for label, *_ in parts]
+    is_total = [colour == TOTAL_COLOUR for *_, colour in parts]
+    chart_data.add_series(
+        "Base", [0 if t else low for (_, low, _, _), t in zip(parts, is_total, strict=True)]
+    )
+    chart_data.add_series(
+        "Total", [high if t else 0 for (_, _, high, _), t in zip(parts, is_total, strict=True)]
+    )
+    chart_data.add_series("Increase", [high - low if c == GAIN else 0 for _, low, high, c in parts])
+    chart_data.add_series("Decrease", [high - low if c == LOSS else 0 for _, low, high, c in parts])
+    frame = page.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_STACKED,
+        Inches(0.5),
+        BODY_TOP,
+        width or Inches(8.3),
+        Inches(5.5),
+        chart_data,
+    )
+    chart = frame.chart
+    chart.has_legend = False
+    chart.plots[0].gap_width = 40
+    chart.plots[0].overlap = 100
+    for series, colour in zip(chart.series, (None, TOTAL_COLOUR, GAIN, LOSS), strict=True):
+        _fill(series, colour)
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.tick_labels.font.size = Pt(11)
+    chart.category_axis.tick_labels.font.size = Pt(12)
 
 
 def _text(page, text, left, top, width, height, size, bold=False, colour=None):

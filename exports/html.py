@@ -17,13 +17,16 @@ from analytics.review import Review
 from exports.content import (
     BRIDGE_NOTE,
     BUDGET_NOTE,
-    BUDGET_TITLE,
     GAIN,
     LOSS,
     PRODUCT,
     TOTAL_COLOUR,
     bridge_rows,
+    budget_bridge_labels,
+    budget_region_table,
+    budget_regions_title,
     budget_rows,
+    budget_title,
     forecast_landing_table,
     forecast_note,
     headline_rows,
@@ -64,10 +67,23 @@ def to_html(data: Review, forecast: Summary | None = None) -> str:
         *(
             [
                 (
-                    f"{BUDGET_TITLE} ({data.currency})",
-                    _html_table(["Step", f"Amount ({data.currency})", "Note"], budget_rows(data))
+                    budget_title(data),
+                    (
+                        ""
+                        if data.budget_bridge is None
+                        else _svg_columns(
+                            waterfall_parts(data, data.budget_bridge, budget_bridge_labels(data)),
+                            data.currency,
+                        )
+                    )
+                    + _html_table(["Step", f"Amount ({data.currency})", "Note"], budget_rows(data))
                     + (f"<p>{e(BUDGET_NOTE)}</p>" if data.budget_bridge is not None else ""),
-                )
+                ),
+                *(
+                    [(budget_regions_title(data), _html_table(*budget_region_table(data)))]
+                    if data.budget_bridge is not None
+                    else []
+                ),
             ]
             if data.vs == "budget"
             else []

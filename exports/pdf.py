@@ -10,10 +10,12 @@ from analytics.review import Review
 from exports.content import (
     BRIDGE_NOTE,
     BUDGET_NOTE,
-    BUDGET_TITLE,
     PRODUCT,
     bridge_rows,
+    budget_region_table,
+    budget_regions_title,
     budget_rows,
+    budget_title,
     headline_rows,
     movers_table,
     scorecard_table,
@@ -34,8 +36,9 @@ FONT_CANDIDATES = (
 
 
 def to_pdf(data: Review, figures: dict) -> bytes:
-    """A landscape A4 PDF: headline, bridge, regional scorecard, movers, pipeline; the
-    figures (Plotly, keyed bridge, countries, pipeline) embedded as images."""
+    """A landscape A4 PDF: headline, bridge, vs budget the budget to actual and the gap to
+    budget by region, regional scorecard, movers, pipeline; the figures (Plotly, keyed
+    bridge, budget_bridge, countries, pipeline) embedded as images."""
     from fpdf import FPDF
 
     images = chart_images(figures)
@@ -103,10 +106,14 @@ def to_pdf(data: Review, figures: dict) -> bytes:
     pdf.multi_cell(0, 4.5, clean(BRIDGE_NOTE))
 
     if data.vs == "budget":
-        page(f"{BUDGET_TITLE} ({data.currency})")
+        page(budget_title(data))
+        if "budget_bridge" in images:
+            pdf.image(io.BytesIO(images["budget_bridge"]), w=170)
         table(["Step", f"Amount ({data.currency})", "Note"], budget_rows(data), (50, 45, 145))
         if data.budget_bridge is not None:
             pdf.multi_cell(0, 4.5, clean(BUDGET_NOTE))
+            page(budget_regions_title(data))
+            table(*budget_region_table(data))
 
     page(f"Regional scorecard — {data.quarter.label} vs {data.vs_label}")
     table(*scorecard_table(data))

@@ -15,6 +15,7 @@ from analytics.review import COMPARISONS, EFFECT_LABELS, Review
 from exports import content, deck, html, images, pdf
 from ui import cache, charts, components, links, text
 from ui import forecast as forecast_view
+from ui.charts import review as review_charts
 
 URL_QUARTER, URL_VS, URL_PRESENT, URL_SLIDE = "quarter", "vs", "present", "slide"
 CHART_CONFIG = {"displaylogo": False}
@@ -236,12 +237,41 @@ def budget_bridge_chart(data: Review, font_scale: float = 1.0) -> None:
         return
     fig = charts.bridge_waterfall(
         data.budget_bridge,
-        EFFECT_LABELS | {"base": f"Budget {data.quarter.label}", "current": "Actual"},
+        content.budget_bridge_labels(data),
         data.currency,
-        f"Budget to actual {data.quarter.label} — {data.currency}, budget at plan rates",
+        review_charts.budget_bridge_title(data),
         from_zero=font_scale != 1.0,
     )
     _show(fig, "review_budget_bridge", font_scale)
+
+
+def budget_by_region(data: Review) -> None:
+    """The gap to budget per region and in total, split into operating and FX (vs budget,
+    the presentation's slide): the scorecard's figures, to the cent."""
+    if data.headline["budget_note"]:
+        st.info(data.headline["budget_note"])
+        return
+    frame, cur = data.regions, data.currency
+    table = pd.DataFrame(
+        {
+            "Region": frame["region"],
+            f"Budget ({cur})": frame["budget"],
+            f"Actual at plan rates ({cur})": frame["revenue_plan"],
+            f"Operating variance ({cur})": frame["variance_operating"],
+            f"FX variance ({cur})": frame["variance_fx"],
+            f"Reported − budget ({cur})": frame["variance"],
+        }
+    )
+    amounts = [c for c in table.columns if c.endswith(f"({cur})")]
+    styled = (
+        table.style.format(dict.fromkeys(amounts, "{:,.2f}"), na_rep="–")
+        .map(_sign_colour, subset=amounts[2:])
+        .apply(
+            lambda row: ["font-weight: 700" if row["Region"] == review.TOTAL else ""] * len(row),
+            axis=1,
+        )
+    )
+    st.dataframe(styled, hide_index=True, width="stretch", key="review_budget_regions")
 
 
 BUDGET_BRIDGE_NOTE = bridge.BUDGET_BRIDGE_DEFINITION
@@ -549,6 +579,17 @@ def _show(fig, key: str, font_scale: float) -> None:
 # --- presentation mode ----------------------------------------------------------------------
 
 SLIDES = ("Headline", "Revenue bridge", "Regional scorecard", "Top movers", "Next quarter")
+# Vs budget, after the revenue bridge: the gap to budget split into operating and FX, in
+# total with the budget bridge, then per region.
+BUDGET_SLIDES = ("Budget to actual", "Gap to budget by region")
+
+
+def slides(data: Review) -> tuple[str, ...]:
+    """The presentation's slides for this review, in order."""
+    if data.vs != "budget":
+        return SLIDES
+    return (*SLIDES[:2], *BUDGET_SLIDES, *SLIDES[2:])
+
 
 PRESENTATION_CSS = """
 <style>
@@ -587,13 +628,13 @@ def present_button() -> None:
     )
 
 
-def current_slide() -> int:
+def current_slide(count: int) -> int:
     asked = st.query_params.get(URL_SLIDE, "1")
     try:
         number = int(asked)
     except ValueError:
         number = 1
-    shown = min(max(number, 1), len(SLIDES))
+    shown = min(max(number, 1), count)
     links.not_a_choice(URL_SLIDE, None if str(shown) == asked else asked, f"slide {shown}")
     return shown
 
@@ -601,11 +642,17 @@ def current_slide() -> int:
 def presentation(data: Review) -> None:
     """One section per slide, large type, no sidebar, the stamp on every slide."""
     st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
-    number = current_slide()
-    name = SLIDES[number - 1]
+    shown = slides(data)
+    number = current_slide(len(shown))
+    name = shown[number - 1]
     titles = {
         "Headline": f"{data.quarter.label} vs {data.vs_label}",
         "Next quarter": f"Pipeline for {data.pipeline['quarter']}",
+        # The budget slides name their currency and basis in the title, not only the stamp.
+        "Budget to actual": f"Budget to actual — {data.quarter.label}, {data.currency} "
+        f"{content.BUDGET_BASIS}",
+        "Gap to budget by region": f"Gap to budget by region — {data.quarter.label}, "
+        f"{data.currency} {content.BUDGET_BASIS}",
     }
     st.title(titles.get(name, f"{name} — {data.quarter.label}"))
     st.caption(text.md(data.stamp()))
@@ -620,12 +667,12 @@ def presentation(data: Review) -> None:
         key="r_prev",
         width="stretch",
     )
-    position.markdown(f"**Slide {number} of {len(SLIDES)}** · {name}")
+    position.markdown(f"**Slide {number} of {len(shown)}** · {name}")
     forward.button(
         "Next ▶",
         on_click=go_to_slide,
         args=(number + 1,),
-        disabled=number == len(SLIDES),
+        disabled=number == len(shown),
         key="r_next",
         width="stretch",
     )
@@ -634,6 +681,11 @@ def presentation(data: Review) -> None:
         headline(data)
     elif name == "Revenue bridge":
         bridge_chart(data, font_scale=1.4)
+    elif name == "Budget to actual":
+        basis_and_budget(data)
+        budget_bridge_chart(data, font_scale=1.4)
+    elif name == "Gap to budget by region":
+        budget_by_region(data)
     elif name == "Regional scorecard":
         scorecard(data)
     elif name == "Top movers":

@@ -237,3 +237,55 @@ def test_a_channel_shows_no_budget_comparison(demo_db_path, monkeypatch):
     assert metric(at, "Revenue vs budget") == "No budget"
     assert any("not per channel" in i.value for i in at.info)
     assert "Budget to actual" not in [h.value for h in at.subheader]
+
+
+def test_presentation_vs_budget_has_the_split_slides(demo_db_path, monkeypatch, capsys):
+    """Vs budget the slides after the revenue bridge show the gap to budget split into
+    operating and FX: in total with the budget bridge, then per region, the screen's (and
+    the CLI's) figures."""
+    from tests.ui.test_charts import values as decoded
+
+    figures = _cli_figures(
+        demo_db_path,
+        capsys,
+        "--period", "2026-Q3", "--compare", "budget", "--currency", "USD", "--basis", "plan",
+    )  # fmt: skip
+    link = {"quarter": "2026Q3", "vs": "budget", "currency": "USD", "basis": "plan"}
+    at = open_review(demo_db_path, monkeypatch, present="1", slide="3", **link)
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Budget to actual — Q3 2026, USD at plan rates; FX to reported"
+    assert any("Slide 3 of 7" in m.value for m in at.markdown)
+    money, signed = formatting.money, formatting.signed_money
+    assert metric(at, "Budget (USD, at plan rates)") == money(figures["budget"], "USD")
+    assert metric(at, "Actual at plan rates (USD)") == money(figures["revenue_plan"], "USD")
+    assert metric(at, "Operating variance") == signed(figures["variance_operating"], "USD")
+    assert metric(at, "FX variance") == signed(figures["variance_fx"], "USD")
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = chart["data"][0]
+    assert figures["bridge"]["base"] == pytest.approx(figures["budget"], abs=0.005)
+    assert decoded(bars["y"]) == pytest.approx(
+        [figures["bridge"][e] for e in ("base", "volume", "mix", "price", "new", "fx")]
+        + [figures["revenue_reported"]],
+        abs=0.005,
+    )
+    assert chart["layout"]["yaxis"]["range"][0] == 0  # the whole axis on the big screen
+
+    at.button(key="r_next").click().run()
+    assert at.title[0].value == (
+        "Gap to budget by region — Q3 2026, USD at plan rates; FX to reported"
+    )
+    table = at.dataframe[0].value
+    total = table[table["Region"] == "Total"].iloc[0]
+    assert total["Budget (USD)"] == pytest.approx(figures["budget"], abs=0.005)
+    assert total["Actual at plan rates (USD)"] == pytest.approx(figures["revenue_plan"], abs=0.005)
+    assert total["Operating variance (USD)"] == pytest.approx(
+        figures["variance_operating"], abs=0.005
+    )
+    assert total["FX variance (USD)"] == pytest.approx(figures["variance_fx"], abs=0.005)
+    regions = table[table["Region"] != "Total"]
+    assert regions["Operating variance (USD)"].sum() == pytest.approx(
+        figures["variance_operating"], abs=0.01
+    )
+    assert regions["FX variance (USD)"].sum() == pytest.approx(figures["variance_fx"], abs=0.01)
+    at.button(key="r_next").click().run()
+    assert at.title[0].value == "Regional scorecard — Q3 2026"

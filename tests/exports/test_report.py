@@ -14,7 +14,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from analytics import formatting, periods, review
+from analytics import formatting, periods, plan_rates, review
 from analytics.filters import Filters
 from exports import content, deck, html, images, pdf
 
@@ -316,26 +316,69 @@ def vs_budget(demo_db_path) -> review.Review:
         return review.build(con, quarter, "budget", filters)
 
 
-def test_every_export_vs_budget_carries_the_basis_and_the_operating_fx_split(vs_budget):
-    figures = review.figures(vs_budget)
-    money = formatting.money
+def _budget_split_by_region(db_path, quarter, currency: str) -> dict[str, tuple]:
+    """Per region and in total, computed here from the tables: (budget, actual at plan
+    rates, reported), the budget and the actuals at the quarter's plan rates."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rates = plan_rates.rates_for(con, quarter.start.year, plan_rates.quarter_of(quarter.start))
+        sold = con.execute(
+            "SELECT c.region, o.currency_code, sum(o.net_amount_local), "
+            "sum(o.net_amount_eur * f.units_per_eur) FROM order_lines o "
+            "JOIN countries c USING (country_code) "
+            "JOIN fx_daily f ON f.rate_date = o.order_date AND f.currency_code = ? "
+            "WHERE o.order_date BETWEEN ? AND ? GROUP BY ALL",
+            [currency, quarter.start, quarter.end],
+        ).fetchall()
+        budgets = con.execute(
+            "SELECT c.region, sum(b.budget_revenue_eur) FROM budgets b "
+            "JOIN countries c USING (country_code) WHERE b.quarter_start = ? GROUP BY ALL",
+            [quarter.start],
+        ).fetchall()
+    out: dict[str, list[float]] = {}
+    for region, code, local, reported in sold:
+        row = out.setdefault(region, [0.0, 0.0, 0.0])
+        row[1] += local / rates[code] * rates[currency]
+        row[2] += reported
+    for region, eur in budgets:
+        out.setdefault(region, [0.0, 0.0, 0.0])[0] += eur * rates[currency]
+    out[review.TOTAL] = [sum(row[i] for row in out.values()) for i in range(3)]
+    return {region: tuple(row) for region, row in out.items()}
 
-    def signed(value):
-        return ("+" if value > 0 else "") + money(value, "USD", compact=False)
+
+def _cents(text: str) -> float:
+    """'+$1,234.56' / '-$1,234.56' -> the amount."""
+    return float(re.sub(r"[^0-9.\-]", "", text))
+
+
+def test_every_export_vs_budget_carries_the_basis_and_the_operating_fx_split(
+    demo_db_path, vs_budget
+):
+    figures = review.figures(vs_budget)
+
+    def exact(value, signed=False):
+        text = formatting.money(value, "USD", cents=True)
+        return ("+" if signed and value > 0 else "") + text
 
     expected = [
-        money(figures["budget"], "USD", compact=False),
-        signed(figures["variance_operating"]),
-        signed(figures["variance_fx"]),
+        exact(figures["budget"]),
+        exact(figures["variance_operating"], True),
+        exact(figures["variance_fx"], True),
     ]
     assert "USD, at plan rates" in vs_budget.stamp()
     page = html.to_html(vs_budget)
-    assert content.BUDGET_TITLE in page and vs_budget.stamp() in page
+    assert content.budget_title(vs_budget) in page and vs_budget.stamp() in page
+    assert content.budget_regions_title(vs_budget) in page
     assert all(text in page for text in expected), expected
     presentation = Presentation(io.BytesIO(deck.to_pptx(vs_budget)))
-    slide = next(
-        s for s in presentation.slides if slide_texts(s)[0].startswith(content.BUDGET_TITLE)
-    )
+    titles = [slide_texts(s)[0] for s in presentation.slides]
+    at = titles.index(content.budget_title(vs_budget))
+    # After the revenue bridge: the total split with its bridge, then the split per region;
+    # each title names the quarter, the currency and the basis.
+    assert titles[at - 1].startswith("Revenue bridge")
+    assert titles[at + 1] == content.budget_regions_title(vs_budget)
+    for title in titles[at : at + 2]:
+        assert "Q3 2026" in title and "USD" in title and "at plan rates" in title
+    slide = presentation.slides[at]
     cells = [
         cell.text_frame.text
         for shape in slide.shapes
@@ -345,6 +388,47 @@ def test_every_export_vs_budget_carries_the_basis_and_the_operating_fx_split(vs_
     ]
     assert all(text in cells for text in expected)
     assert [c for c in cells if c.endswith("variance")] == ["Operating variance", "FX variance"]
+
+    # The slide's native waterfall gives back the budget bridge: budget, the five effects
+    # (the operating four and FX) and the reported revenue.
+    chart = next(s.chart for s in slide.shapes if s.has_chart)
+    effects = vs_budget.budget_bridge
+    labels = content.budget_bridge_labels(vs_budget)
+    assert list(chart.plots[0].categories) == [labels[e] for e in effects["effect"]]
+    _, total, up, down = (list(s.values) for s in chart.plots[0].series)
+    shown = {
+        e: total[i] if e in ("base", "current") else up[i] - down[i]
+        for i, e in enumerate(effects["effect"])
+    }
+    assert shown["base"] == pytest.approx(figures["budget"], abs=0.005)
+    assert shown["current"] == pytest.approx(figures["revenue_reported"], abs=0.005)
+    assert shown["fx"] == pytest.approx(figures["variance_fx"], abs=0.005)
+    operating = sum(shown[e] for e in ("volume", "mix", "price", "new"))
+    assert operating == pytest.approx(figures["variance_operating"], abs=0.01)
+
+    # The per-region slide: every region's budget, actual at plan rates and the split,
+    # to the cent, as computed here from the tables; the total is review.figures'.
+    independent = _budget_split_by_region(demo_db_path, vs_budget.quarter, "USD")
+    table = next(s for s in presentation.slides[at + 1].shapes if s.has_table).table
+    rows = [[c.text_frame.text for c in row.cells] for row in list(table.rows)[1:]]
+    assert [r[0] for r in rows] == list(vs_budget.regions["region"])
+    assert set(independent) == {r[0] for r in rows}
+    for region, budget, at_plan, operating, fx, gap in rows:
+        want_budget, want_plan, want_reported = independent[region]
+        assert _cents(budget) == pytest.approx(want_budget, abs=0.005), region
+        assert _cents(at_plan) == pytest.approx(want_plan, abs=0.005), region
+        assert _cents(operating) == pytest.approx(want_plan - want_budget, abs=0.01), region
+        assert _cents(fx) == pytest.approx(want_reported - want_plan, abs=0.01), region
+        assert _cents(gap) == pytest.approx(want_reported - want_budget, abs=0.01), region
+    total = rows[-1]
+    assert total[0] == review.TOTAL
+    assert total[1:] == [
+        exact(figures["budget"]),
+        exact(figures["revenue_plan"]),
+        exact(figures["variance_operating"], True),
+        exact(figures["variance_fx"], True),
+        exact(figures["variance"], True),
+    ]
     width, height = presentation.slide_width, presentation.slide_height
     assert all(
         s.left + s.width <= width and s.top + s.height <= height

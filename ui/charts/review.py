@@ -144,9 +144,17 @@ def pipeline_bars(pipeline: dict, currency: str, title: str) -> go.Figure:
     return layout(fig, title, height=380)
 
 
+def budget_bridge_title(data) -> str:
+    """The budget bridge chart's title: the quarter, the currency and the basis."""
+    return (
+        f"Budget to actual {data.quarter.label} — {data.currency}, budget and operating "
+        "effects at plan rates, FX to reported"
+    )
+
+
 def review_figures(data) -> dict[str, go.Figure]:
-    """The quarterly review's charts as the PDF embeds them (keys bridge, countries and,
-    when there is a pipeline snapshot, pipeline). `data` is an analytics.review.Review."""
+    """The quarterly review's charts as the PDF embeds them (keys bridge, countries,
+    budget_bridge vs budget and, when there is a pipeline snapshot, pipeline). `data` is an analytics.review.Review."""
     from analytics import review
     from exports import content
 
@@ -167,6 +175,13 @@ def review_figures(data) -> dict[str, go.Figure]:
             f"Countries: largest gains and losses — {data.currency}, {period}",
         ),
     }
+    if data.budget_bridge is not None:
+        figures["budget_bridge"] = bridge_waterfall(
+            data.budget_bridge,
+            content.budget_bridge_labels(data),
+            data.currency,
+            budget_bridge_title(data),
+        )
     if data.pipeline["snapshot_date"] is not None:
         figures["pipeline"] = pipeline_bars(
             data.pipeline,
