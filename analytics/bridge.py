@@ -47,19 +47,21 @@ def bridge_items(
     currency: str = "EUR",
     filters: Filters | None = None,
     use_summary: bool = True,
+    checked: bool = False,
 ) -> pd.DataFrame:
     """Per (product, country): q0, r0 (base), q1, r1, cc1 (current), and `continuing`.
 
     Grain: one row per item sold in either period. Reads item_monthly where it can
     (`use_summary=False`: order_lines only). Raises RateUnavailable when the
     reporting currency lacks a rate on a day with sales, or a currency sold in the current
-    period has no rate during the base period.
+    period has no rate during the base period. `checked`: the caller has checked the
+    reporting currency's rates over both periods (sales.check_reporting_currency).
     """
     (b_start, b_end), (c_start, c_end) = base, current
     if b_start > b_end or c_start > c_end:
         raise ValueError("A period's start must not be after its end.")
     currency = currency.strip().upper()
-    for start, end in (base, current):
+    for start, end in () if checked else (base, current):
         sales.check_reporting_currency(con, currency, start, end)
     lines, params = sales.summarised(
         con,
@@ -211,6 +213,7 @@ def budget_cells(
     current: Period,
     currency: str = "EUR",
     filters: Filters | None = None,
+    checked: bool = False,
 ) -> pd.DataFrame:
     """Per (country, product line) with a budget or sales: budget (at the quarter's plan
     rates), q1, a1 (actuals at plan rates), r1 (reported) in `current`; q_ly and a_ly (the
@@ -219,11 +222,13 @@ def budget_cells(
 
     Grain: one row per cell. Raises PlanRateMissing when a currency sold in either quarter,
     or the reporting currency, has no plan rate for `current`; ValueError under a channel
-    filter (budgets have no channel)."""
+    filter (budgets have no channel). `checked`: the caller has checked the reporting
+    currency's rates over `current` (sales.check_reporting_currency)."""
     currency = currency.strip().upper()
     if filters is not None and filters.channels:
         raise ValueError("Budgets have no channel: a budget bridge cannot follow a channel filter.")
-    sales.check_reporting_currency(con, currency, current.start, current.end)
+    if not checked:
+        sales.check_reporting_currency(con, currency, current.start, current.end)
     year, quarter_no = current.start.year, plan_rates.quarter_of(current.start)
     last = quarter(add_months(current.start, -12))
     rates = plan_rates.rates_for(con, year, quarter_no)
@@ -321,6 +326,7 @@ def budget_bridge(
     current: Period,
     currency: str = "EUR",
     filters: Filters | None = None,
+    checked: bool = False,
 ) -> pd.DataFrame:
     """Bridge from the quarter's budget to its reported revenue (see budget_cells)."""
-    return budget_bridge_from_cells(budget_cells(con, current, currency, filters))
+    return budget_bridge_from_cells(budget_cells(con, current, currency, filters, checked))

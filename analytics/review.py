@@ -185,8 +185,17 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
     figures cannot be computed."""
     base = base_period(current, vs)
     scope = dataclasses.replace(filters, period=current, comparison=base)
+    # One check of the reporting currency's rates from the base to the quarter's end serves
+    # the bridge and the scorecard, and one look-up of the plan rates the budget figures.
+    sales.check_reporting_currency(cur, scope.currency, base.start, current.end)
+    terms = budget_terms(cur, scope)
     items = bridge.bridge_items(
-        cur, (base.start, base.end), (current.start, current.end), scope.currency, scope
+        cur,
+        (base.start, base.end),
+        (current.start, current.end),
+        scope.currency,
+        scope,
+        checked=True,
     )
     if items.empty or items["q0"].sum() <= 0:
         raise ValueError(
@@ -195,18 +204,18 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
         )
     items = _label_items(cur, items)
     effects = bridge.bridge_from_items(items)
-    regions = region_scorecard(cur, scope, vs)
+    regions = region_scorecard(cur, scope, vs, terms, checked=True)
     movers = drivers(items, "country")
     rate_status = fx.rate_status(cur)
     data_date = db.query_rows(cur, "SELECT max(order_date) FROM sales_daily")[0][0]
     headline = _headline(effects, items, regions) | {
         "quota_scope": quota_scope(scope),
         "quota_holder": quota_holder(cur),
-        "budget_note": budget_note(cur, scope),
+        "budget_note": terms[0],
     }
     to_budget = None
     if vs == "budget" and headline["budget_note"] is None:
-        to_budget = bridge.budget_bridge(cur, current, scope.currency, scope)
+        to_budget = bridge.budget_bridge(cur, current, scope.currency, scope, checked=True)
     return Review(
         filters=scope,
         vs=vs,
@@ -403,7 +412,13 @@ def account_movers(
 TOTAL = "Total"
 
 
-def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) -> pd.DataFrame:
+def region_scorecard(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    vs: str,
+    terms: tuple[str | None, float | None] | None = None,
+    checked: bool = False,
+) -> pd.DataFrame:
     """Region x headline metrics for the quarter (filters.period) vs its base
     (filters.comparison), plus budget and quota attainment; a last row TOTAL.
 
@@ -420,11 +435,14 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
 
     Actuals at plan rates need every currency sold in the quarter to have a plan rate:
     vs budget (or on the plan basis) a missing one raises PlanRateMissing; otherwise the
-    plan columns and the split are left empty.
+    plan columns and the split are left empty. `terms` is budget_terms' answer when the
+    caller has it; `checked`: the caller has checked the reporting currency's rates from
+    the base's start to the quarter's end.
     """
-    sales.check_reporting_currency(
-        cur, filters.currency, filters.comparison.start, filters.period.end
-    )
+    if not checked:
+        sales.check_reporting_currency(
+            cur, filters.currency, filters.comparison.start, filters.period.end
+        )
     sales.check_constant_rates(cur, filters, filters.period.start, filters.period.end)
     at_plan = True
     try:
@@ -436,12 +454,7 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     base_at_plan = filters.basis == "plan"
     if base_at_plan:
         sales.check_plan_rates(cur, filters, filters.comparison.start, filters.comparison.end)
-    src, params = sales.source(
-        dataclasses.replace(filters, basis="constant"),
-        filters.comparison.start,
-        filters.period.end,
-        plan=at_plan,
-    )
+    src, params = _scorecard_source(filters, at_plan)
     plan = {"revenue": "revenue_plan"}
     plan_figures = [metrics.select_list((("net_revenue", "revenue"),), plan, "cur", "_plan")]
     if base_at_plan:
@@ -471,21 +484,10 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
         cur,
         f"""
         SELECT coalesce(region, '{TOTAL}') AS region, {figures}
-        FROM (
-            SELECT *, order_date BETWEEN $p_start AND $p_end AS cur,
-                   order_date BETWEEN $c_start AND $c_end AS base
-            FROM ({src})
-            WHERE order_date BETWEEN $p_start AND $p_end OR order_date BETWEEN $c_start AND $c_end
-        )
+        FROM ({src})
         GROUP BY ROLLUP (region)
         """,
-        params
-        | {
-            "p_start": filters.period.start,
-            "p_end": filters.period.end,
-            "c_start": filters.comparison.start,
-            "c_end": filters.comparison.end,
-        },
+        params,
     )
     money = ["revenue", "revenue_cc", "revenue_base"]
     for column in ("revenue_plan", "revenue_base_plan"):
@@ -496,7 +498,9 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     frame[money] = frame[money].astype("float64").fillna(0.0)
     margins = ["margin_pct", "margin_pct_base", "margin_coverage"]
     frame[margins] = frame[margins].astype("float64")
-    frame = frame.merge(_budgets(cur, filters), on="region", how="left")
+    frame = frame.merge(
+        _budgets(cur, filters, terms or budget_terms(cur, filters)), on="region", how="left"
+    )
     frame = frame.merge(_attainment(cur, filters), on="region", how="left")
     frame["growth"] = metrics.growth(frame["revenue"], frame["revenue_base"])
     frame["growth_cc"] = metrics.growth(frame["revenue_cc"], frame["revenue_base"])
@@ -516,35 +520,102 @@ def region_scorecard(cur: duckdb.DuckDBPyConnection, filters: Filters, vs: str) 
     return pd.concat([regions, frame[frame["region"] == TOTAL]], ignore_index=True)
 
 
+def _scorecard_source(filters: Filters, at_plan: bool) -> tuple[str, dict]:
+    """The scorecard's rows: sales_daily of the quarter and its base under the dimension
+    filters, summed per region x currency x quarter x period (cur / base), with the reported
+    figures (sales.source's definitions: each day's rate, then summed) and, on those sums,
+    revenue_constant (local x the base period's average rate) and, with `at_plan`,
+    revenue_plan (local / plan[c] x plan[R] of the rows' quarter).
+
+    Constant and plan revenue are linear in a currency's local revenue at one rate, so they
+    are applied once per currency and quarter rather than on each of the quarter's ~10^5
+    daily rows (the same sums up to float rounding, ~1e-15 relative); the joins to the rate
+    tables are then on a few hundred rows. A currency without an average or plan rate gets
+    NULL there: region_scorecard checks the rates first, as sales.source requires.
+    Grain: one row per (region, currency_code, quarter_start, cur, base)."""
+    conditions, params = dimension_conditions(filters, alias="s.")
+    period, base = filters.period, filters.comparison
+    where = " AND ".join(
+        [
+            "(s.order_date BETWEEN $p_start AND $p_end OR s.order_date BETWEEN $c_start AND $c_end)",
+            *conditions,
+        ]
+    )
+    plan_column = (
+        ", d.net_amount_local / p.plan_local * p.plan_reporting AS revenue_plan" if at_plan else ""
+    )
+    plan_join = (
+        f"""
+        LEFT JOIN ({plan_rates.FACTORS_SQL}) p
+          ON p.quarter_start = d.quarter_start AND p.currency_code = d.currency_code"""
+        if at_plan
+        else ""
+    )
+    sql = f"""
+        WITH days AS (
+            SELECT c.region, s.currency_code,
+                   CAST(date_trunc('quarter', s.order_date) AS DATE) AS quarter_start,
+                   s.order_date BETWEEN $p_start AND $p_end AS cur,
+                   s.order_date BETWEEN $c_start AND $c_end AS base,
+                   sum(s.net_amount_local) AS net_amount_local,
+                   sum(s.net_amount_eur * f.units_per_eur) AS revenue_reported,
+                   sum(s.known_cost_net_eur * f.units_per_eur) AS known_revenue_reported,
+                   sum(s.cost_eur * f.units_per_eur) AS cost_reported
+            FROM sales_daily s
+            JOIN countries c ON c.country_code = s.country_code
+            JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency
+            WHERE {where}
+            GROUP BY ALL
+        ),
+        avg_rates AS ({sales.AVERAGE_RATES_SQL})
+        SELECT d.*, d.net_amount_local * a.rate AS revenue_constant{plan_column}
+        FROM days d
+        LEFT JOIN avg_rates a ON a.currency_code = d.currency_code{plan_join}
+    """
+    return sql, params | {
+        "currency": filters.currency,
+        "p_start": period.start,
+        "p_end": period.end,
+        "c_start": base.start,
+        "c_end": base.end,
+        "base_start": base.start,
+        "base_end": base.end,
+    }
+
+
 CHANNEL_BUDGET_NOTE = (
     "Budgets are set per country and product line, not per channel: there is no budget for "
     "the {channels} channel, so no comparison with budget is shown."
 )
 
 
-def budget_note(cur: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
-    """None when the quarter's budget exists at the filtered grain in the reporting
-    currency; else why no vs-budget figure is shown (a channel filter, or no plan rate for
-    the reporting currency)."""
+def budget_terms(
+    cur: duckdb.DuckDBPyConnection, filters: Filters
+) -> tuple[str | None, float | None]:
+    """(budget_note, the reporting currency's plan rate for the quarter): the rate when the
+    quarter's budget exists at the filtered grain in the reporting currency (the note is
+    None); else why no vs-budget figure is shown (a channel filter, or no plan rate for
+    the reporting currency) and no rate."""
     if filters.channels:
-        return CHANNEL_BUDGET_NOTE.format(channels=", ".join(filters.channels))
+        return CHANNEL_BUDGET_NOTE.format(channels=", ".join(filters.channels)), None
     year, quarter_no = filters.period.start.year, plan_rates.quarter_of(filters.period.start)
-    if filters.currency not in plan_rates.rates_for(cur, year, quarter_no):
-        return plan_rates.missing_message([(year, quarter_no, filters.currency)])
-    return None
+    rate = plan_rates.rates_for(cur, year, quarter_no).get(filters.currency)
+    if rate is None:
+        return plan_rates.missing_message([(year, quarter_no, filters.currency)]), None
+    return None, rate
 
 
-def _budgets(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def _budgets(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, terms: tuple[str | None, float | None]
+) -> pd.DataFrame:
     """Budget per region and in total, in the reporting currency at the quarter's plan rate
-    (the rates the EUR budget was made at: EUR -> R is x plan[R]). Empty when budget_note
+    (the rates the EUR budget was made at: EUR -> R is x plan[R]). Empty when budget_terms
     gives a reason (a channel filter, or no plan rate for the reporting currency)."""
-    if budget_note(cur, filters) is not None:
+    note, rate = terms
+    if note is not None:
         return pd.DataFrame({"region": pd.Series(dtype="str"), "budget": pd.Series(dtype=float)})
     conditions, params = dimension_conditions(filters, alias="b.")
     where = " AND ".join(["b.quarter_start = $quarter_start", *conditions])
-    rate = plan_rates.rates_for(
-        cur, filters.period.start.year, plan_rates.quarter_of(filters.period.start)
-    )[filters.currency]
     return db.query(
         cur,
         f"""

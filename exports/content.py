@@ -108,16 +108,16 @@ BUDGET_TITLE = "Budget to actual: operating and FX"
 BUDGET_REGIONS_TITLE = "Gap to budget by region: operating and FX"
 # The basis of every budget figure: the budget and the operating part at plan rates, the
 # FX part the rest of the way to reported revenue.
-BUDGET_BASIS = "at plan rates; FX to reported"
+BUDGET_BASIS = "at plan rates + FX"
 
 
 def budget_title(data: Review) -> str:
     """The budget slide's title: what, the quarter, the currency and the basis."""
-    return f"{BUDGET_TITLE} — {data.quarter.label}, {data.currency} {BUDGET_BASIS}"
+    return f"{BUDGET_TITLE} — {data.quarter.label} · {data.currency}, {BUDGET_BASIS}"
 
 
 def budget_regions_title(data: Review) -> str:
-    return f"{BUDGET_REGIONS_TITLE} — {data.quarter.label}, {data.currency} {BUDGET_BASIS}"
+    return f"{BUDGET_REGIONS_TITLE} — {data.quarter.label} · {data.currency}, {BUDGET_BASIS}"
 
 
 def budget_bridge_labels(data: Review) -> dict[str, str]:

@@ -649,10 +649,10 @@ def presentation(data: Review) -> None:
         "Headline": f"{data.quarter.label} vs {data.vs_label}",
         "Next quarter": f"Pipeline for {data.pipeline['quarter']}",
         # The budget slides name their currency and basis in the title, not only the stamp.
-        "Budget to actual": f"Budget to actual — {data.quarter.label}, {data.currency} "
+        "Budget to actual": f"Budget to actual — {data.quarter.label} · {data.currency}, "
         f"{content.BUDGET_BASIS}",
-        "Gap to budget by region": f"Gap to budget by region — {data.quarter.label}, "
-        f"{data.currency} {content.BUDGET_BASIS}",
+        "Gap to budget by region": f"Gap to budget by region — {data.quarter.label} · "
+        f"{data.currency}, {content.BUDGET_BASIS}",
     }
     st.title(titles.get(name, f"{name} — {data.quarter.label}"))
     st.caption(text.md(data.stamp()))

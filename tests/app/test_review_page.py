@@ -253,7 +253,7 @@ def test_presentation_vs_budget_has_the_split_slides(demo_db_path, monkeypatch, 
     link = {"quarter": "2026Q3", "vs": "budget", "currency": "USD", "basis": "plan"}
     at = open_review(demo_db_path, monkeypatch, present="1", slide="3", **link)
     assert not at.exception and not at.error
-    assert at.title[0].value == "Budget to actual — Q3 2026, USD at plan rates; FX to reported"
+    assert at.title[0].value == "Budget to actual — Q3 2026 · USD, at plan rates + FX"
     assert any("Slide 3 of 7" in m.value for m in at.markdown)
     money, signed = formatting.money, formatting.signed_money
     assert metric(at, "Budget (USD, at plan rates)") == money(figures["budget"], "USD")
@@ -271,9 +271,7 @@ def test_presentation_vs_budget_has_the_split_slides(demo_db_path, monkeypatch, 
     assert chart["layout"]["yaxis"]["range"][0] == 0  # the whole axis on the big screen
 
     at.button(key="r_next").click().run()
-    assert at.title[0].value == (
-        "Gap to budget by region — Q3 2026, USD at plan rates; FX to reported"
-    )
+    assert at.title[0].value == "Gap to budget by region — Q3 2026 · USD, at plan rates + FX"
     table = at.dataframe[0].value
     total = table[table["Region"] == "Total"].iloc[0]
     assert total["Budget (USD)"] == pytest.approx(figures["budget"], abs=0.005)

@@ -78,3 +78,22 @@ def test_review_vs_budget_at_plan_rates(app_server, app_page, screenshot_dir):
     sidebar = page.locator('section[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("At plan rates", exact=True)).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "review_vs_budget_plan.png"), full_page=True)
+
+    # Presentation mode vs budget: after the revenue bridge, the gap to budget split into
+    # operating and FX with the budget bridge, then per region.
+    open_app(
+        page,
+        f"{app_server}/review?quarter=2026Q3&vs=budget&currency=USD&basis=plan&present=1&slide=3",
+    )
+    expect(page.get_by_text("Slide 3 of 7")).to_have_count(1, timeout=FIRST_PAINT_MS)
+    heading = page.locator("h1").filter(has_text="Budget to actual")
+    expect(heading).to_contain_text("Q3 2026 · USD, at plan rates + FX")
+    for label in ("Operating variance", "FX variance"):
+        expect(main.get_by_text(label, exact=True)).to_be_visible()
+    expect(main.locator(".js-plotly-plot").first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "review_present_budget.png"))
+    wait_for_app_idle(page)
+    page.get_by_role("button", name="Next ▶").click()
+    expect(page.get_by_text("Slide 4 of 7")).to_have_count(1)
+    expect(main.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "review_present_budget_regions.png"))
