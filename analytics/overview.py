@@ -44,17 +44,11 @@ def _period_flags(filters: Filters) -> tuple[str, dict]:
     )
 
 
-def sales_by(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """Net revenue, gross margin % and units in the period and the comparison period (the
-    latter suffixed _prior), by the given dimensions, through the metric definitions.
-
-    Grain: one row per combination of `dimensions` (allow-listed columns of the converted
-    sales source), or a single row when there are none. The current period is valued on the
-    filters' basis; the comparison period is reported, except at plan rates, where both
-    periods are at the plan rates of their own quarters.
-    """
+def _sales_sql(
+    filters: Filters, dimensions: tuple[str, ...] = (), totals: bool = False
+) -> tuple[str, dict]:
+    """The SQL of `sales_by`; with `totals`, grouped by GROUPING SETS ((dimensions), ()),
+    so the same statement also gives the all-rows total, with is_total true on that row."""
     group = [db.identifier(d) for d in dimensions]
     src, params = sales.source(
         filters, min(filters.comparison.start, filters.period.start), filters.period.end
@@ -63,7 +57,11 @@ def sales_by(
     basis = filters.basis
     prior_basis = "plan" if basis == "plan" else "reported"
     select_group = ", ".join(group) + ", " if group else ""
-    group_by = "GROUP BY " + ", ".join(group) if group else ""
+    if totals and group:
+        select_group += f"GROUPING({', '.join(group)}) > 0 AS is_total, "
+        group_by = f"GROUP BY GROUPING SETS (({', '.join(group)}), ())"
+    else:
+        group_by = "GROUP BY " + ", ".join(group) if group else ""
     shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage", "units")
     current = metrics.select_list(
         shown, {"revenue": f"revenue_{basis}", "cost": f"cost_{basis}"}, "is_current"
@@ -80,7 +78,12 @@ def sales_by(
         WHERE is_current OR is_comparison
         {group_by}
     """
-    frame = db.query(cur, sql, params | flag_params)
+    return sql, params | flag_params
+
+
+def _sales_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """sales_by's columns as numbers: no sales is 0 revenue and 0 units, a margin without a
+    base stays NaN."""
     frame[["revenue", "revenue_prior"]] = (
         frame[["revenue", "revenue_prior"]].astype("float64").fillna(0.0)
     )
@@ -90,38 +93,45 @@ def sales_by(
     return frame
 
 
-def order_counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
-    """Distinct orders in the period and in the comparison period (grain: one row)."""
+def sales_by(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, dimensions: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Net revenue, gross margin % and units in the period and the comparison period (the
+    latter suffixed _prior), by the given dimensions, through the metric definitions.
+
+    Grain: one row per combination of `dimensions` (allow-listed columns of the converted
+    sales source), or a single row when there are none. The current period is valued on the
+    filters' basis; the comparison period is reported, except at plan rates, where both
+    periods are at the plan rates of their own quarters.
+    """
+    sql, params = _sales_sql(filters, dimensions)
+    return _sales_types(db.query(cur, sql, params))
+
+
+def _order_counts_sql(filters: Filters) -> tuple[str, dict]:
+    """One row: orders_cur, orders_cmp (see order_counts)."""
     conditions, params = dimension_conditions(filters, product_line="list")
     flags, flag_params = _period_flags(filters)
     where = " AND ".join(["(is_current OR is_comparison)", *conditions])
-    row = db.query_rows(
-        cur,
-        f"""
-        SELECT coalesce(sum(order_count) FILTER (WHERE is_current), 0),
-               coalesce(sum(order_count) FILTER (WHERE is_comparison), 0)
+    sql = f"""
+        SELECT coalesce(sum(order_count) FILTER (WHERE is_current), 0) AS orders_cur,
+               coalesce(sum(order_count) FILTER (WHERE is_comparison), 0) AS orders_cmp
         FROM (SELECT *, {flags} FROM orders_daily
               WHERE order_date BETWEEN least($cmp_start, $cur_start) AND $cur_end)
         WHERE {where}
-        """,
-        params | flag_params,
-    )[0]
+    """
+    return sql, params | flag_params
+
+
+def order_counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
+    """Distinct orders in the period and in the comparison period (grain: one row)."""
+    sql, params = _order_counts_sql(filters)
+    row = db.query_rows(cur, sql, params)[0]
     return int(row[0]), int(row[1])
 
 
-def active_customers(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
-) -> tuple[int, int]:
-    """Distinct customers with a matching order line in the period and in the comparison period.
-
-    Grain: one row per period. Exact, not estimated: account_monthly holds one row per
-    customer and month (and key) it sold in, so a customer is active in a period iff it has a
-    row in one of the period's whole months or a line on one of its remaining days. Each
-    period is split into whole months (read from the summary) and edge days (read from
-    order_lines, which is in date order, so at most two months' lines are read); the distinct
-    count is taken over the union. `use_summary=False` reads only order_lines (the definition
-    the summary path is tested against).
-    """
+def _active_customers_sql(filters: Filters, use_summary: bool = True) -> tuple[str, dict]:
+    """One row: customers_cur, customers_cmp (see active_customers)."""
     bound: dict = {}
     parts = []
     for name, period in (("cur", filters.period), ("cmp", filters.comparison)):
@@ -145,17 +155,30 @@ def active_customers(
             parts.append(
                 f"SELECT '{name}' AS period, o.customer_id FROM order_lines o WHERE {where}"
             )
-    rows = db.query_rows(
-        cur,
-        f"""
-        SELECT period, count(DISTINCT customer_id)
+    sql = f"""
+        SELECT count(DISTINCT customer_id) FILTER (WHERE period = 'cur') AS customers_cur,
+               count(DISTINCT customer_id) FILTER (WHERE period = 'cmp') AS customers_cmp
         FROM ({" UNION ALL ".join(parts)})
-        GROUP BY period
-        """,
-        bound,
-    )
-    counts = dict(rows)
-    return int(counts.get("cur", 0)), int(counts.get("cmp", 0))
+    """
+    return sql, bound
+
+
+def active_customers(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> tuple[int, int]:
+    """Distinct customers with a matching order line in the period and in the comparison period.
+
+    Grain: one row. Exact, not estimated: account_monthly holds one row per customer and
+    month (and key) it sold in, so a customer is active in a period iff it has a row in one
+    of the period's whole months or a line on one of its remaining days. Each period is
+    split into whole months (read from the summary) and edge days (read from order_lines,
+    which is in date order, so at most two months' lines are read); the distinct count is
+    taken over the union. `use_summary=False` reads only order_lines (the definition the
+    summary path is tested against).
+    """
+    sql, params = _active_customers_sql(filters, use_summary)
+    row = db.query_rows(cur, sql, params)[0]
+    return int(row[0]), int(row[1])
 
 
 def _change(metric_kind: str, current: float, prior: float) -> float | None:
@@ -166,17 +189,47 @@ def _change(metric_kind: str, current: float, prior: float) -> float | None:
     return None if pd.isna(change) else change
 
 
+def figures(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, pd.DataFrame]:
+    """The KPI row ("kpis") and revenue by country ("countries") in one statement.
+
+    Each interaction on the Overview pays a fixed cost per statement sent (planning, the
+    round trip, a result frame), which at 1M lines was most of its time: the sales totals
+    and the per-country sales come from one GROUPING SETS aggregate, the order and
+    customer counts ride along as a one-row CROSS JOIN, and the country names are joined
+    in SQL, so the figures take one statement where they took five. The values are those of
+    sales_by, order_counts and active_customers (tests/analytics/test_overview.py)."""
+    sales_sql, params = _sales_sql(filters, ("country_code",), totals=True)
+    orders_sql, orders_params = _order_counts_sql(filters)
+    customers_sql, customers_params = _active_customers_sql(filters)
+    frame = db.query(
+        cur,
+        f"""
+        WITH by_country AS ({sales_sql}),
+             counts AS (SELECT * FROM ({orders_sql}) CROSS JOIN ({customers_sql}))
+        SELECT b.*, n.iso3, n.name AS country, n.region, counts.*
+        FROM by_country b LEFT JOIN countries n USING (country_code) CROSS JOIN counts
+        """,
+        params | orders_params | customers_params,
+    )
+    frame = _sales_types(frame)
+    total = frame["is_total"]
+    totals = frame[total].iloc[0]
+    countries = frame[~total].reset_index(drop=True)
+    return {"kpis": _kpi_frame(totals), "countries": _country_frame(countries)}
+
+
 def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """The KPI row: one row per metric in KPI_ROW with current, comparison and change."""
-    totals = sales_by(cur, filters).iloc[0]
-    orders = order_counts(cur, filters)
-    customers = active_customers(cur, filters)
+    return figures(cur, filters)["kpis"]
+
+
+def _kpi_frame(totals: pd.Series) -> pd.DataFrame:
     values = {
         "net_revenue": (totals.revenue, totals.revenue_prior),
         "gross_margin_pct": (totals.gross_margin_pct, totals.gross_margin_pct_prior),
         "units": (totals.units, totals.units_prior),
-        "orders": orders,
-        "active_customers": customers,
+        "orders": (totals.orders_cur, totals.orders_cmp),
+        "active_customers": (totals.customers_cur, totals.customers_cmp),
     }
     rows = []
     for name in KPI_ROW:
@@ -224,9 +277,10 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
 
     Sorted by revenue in the period, largest first.
     """
-    frame = sales_by(cur, filters, ("country_code",))
-    names = db.query(cur, "SELECT country_code, iso3, name AS country, region FROM countries")
-    frame = frame.merge(names, on="country_code", how="left")
+    return figures(cur, filters)["countries"]
+
+
+def _country_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["growth"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
     frame["share"] = metrics.ratio(frame["revenue"], frame["revenue"].sum())
     columns = [

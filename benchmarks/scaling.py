@@ -4,14 +4,19 @@ run (issue 19).
 
 Usage:
     python benchmarks/scaling.py [--sizes 1000000 10000000 50000000] [--repeats 5]
+                                 [--store SIZE=PATH ...] [--workdir DIR]
                                  [--keep] [--json results.json]
 
-For each size it builds benchmarks/scaling_<rows>.duckdb with the demo generator in a child
-process (reporting build time and the child's peak RSS), or reuses one already there, then
-times every page query (analytics.bench.page_queries, median of --repeats after a warm-up)
-and the peers. The exponent between two sizes is log(t2 / t1) / log(n2 / n1): 0 means flat,
-1 means the query grows with the lines. Stores of 50M lines and more (about 10 GB each) and
-the Parquet copies are deleted after their size is measured unless --keep.
+For each size it builds <workdir>/scaling_<rows>.duckdb with the demo generator in a child
+process (reporting build time and the child's peak RSS), or reuses one already there, or
+the store given for that size with --store (a store built beforehand, e.g. with
+`python -m analytics build-demo --rows 100000000 --db /work/big/b100m.duckdb`: opened
+read-only, never changed or deleted), then times every page query
+(analytics.bench.page_queries, median of --repeats after a warm-up) and the peers. The
+exponent between two sizes is log(t2 / t1) / log(n2 / n1), with n the store's actual line
+count: 0 means flat, 1 means the query grows with the lines. Stores this run built of 50M
+lines and more (about 10 GB each) and the Parquet copies (in --workdir) are deleted after
+their size is measured unless --keep.
 
 The peers hold order_lines the way a plain dashboard would: pandas and Polars as a frame in
 memory (loaded from Parquet once, load time reported, not counted in the query), DuckDB
@@ -44,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analytics import bench, db, markets, overview  # noqa: E402
+from analytics import bench, db, markets, overview, store  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
@@ -89,9 +94,11 @@ class Windows:
 
 
 def atlas_figures(cur, filters) -> dict:
-    """The headline figures as Sales Atlas computes them (EUR, reported)."""
-    kpis = overview.kpis(cur, filters).set_index("metric")
-    by_country = overview.revenue_by_country(cur, filters)
+    """The headline figures as Sales Atlas computes them (EUR, reported): the Overview's KPI
+    row and revenue by country (one call, as the page makes it) and the top accounts."""
+    page = overview.figures(cur, filters)
+    kpis = page["kpis"].set_index("metric")
+    by_country = page["countries"]
     top = markets.top_accounts(cur, filters, TOP)
     return {
         "kpis": {
@@ -211,10 +218,9 @@ def same_figures(engine: str, got: dict, want: dict) -> None:
         raise SystemExit(f"{engine} does not compute Sales Atlas's figures: {problems}")
 
 
-def export_parquet(path: Path) -> Path:
-    """order_lines' peer columns as Parquet beside the store (before the store is opened
+def export_parquet(path: Path, parquet: Path) -> Path:
+    """order_lines' peer columns as Parquet in the work folder (before the store is opened
     read-only by the app's connection, which cannot write files)."""
-    parquet = path.with_suffix(".parquet")
     if not parquet.exists():
         with duckdb.connect(str(path), read_only=True) as con:
             con.execute(
@@ -224,7 +230,7 @@ def export_parquet(path: Path) -> Path:
     return parquet
 
 
-def peers(cur, path: Path, filters, repeats: int, keep: bool) -> list[dict]:
+def peers(cur, parquet: Path, filters, repeats: int) -> list[dict]:
     """Time the headline figures in Sales Atlas and in each peer."""
     import polars as pl
 
@@ -232,7 +238,6 @@ def peers(cur, path: Path, filters, repeats: int, keep: bool) -> list[dict]:
         (filters.period.start, filters.period.end),
         (filters.comparison.start, filters.comparison.end),
     )
-    parquet = path.with_suffix(".parquet")
     want = atlas_figures(cur, filters)
     started = time.perf_counter()
     frame = pd.read_parquet(parquet, columns=list(PEER_COLUMNS))
@@ -261,38 +266,52 @@ def peers(cur, path: Path, filters, repeats: int, keep: bool) -> list[dict]:
         same_figures(engine, fn(), want)
         rows.append({"engine": engine, "median_ms": bench._median_ms(fn, repeats)})
     parquet_con.close()
-    if not keep:
-        parquet.unlink()
     return rows
 
 
 # --- the run -------------------------------------------------------------------------------
 
 
-def measure(rows: int, repeats: int, keep: bool) -> dict:
-    path = HERE / f"scaling_{rows}.duckdb"
-    result: dict = {"rows": rows, "load_before": _load()}
-    if path.exists():
+def measure(rows: int, repeats: int, keep: bool, workdir: Path, given: Path | None) -> dict:
+    path = given or workdir / f"scaling_{rows}.duckdb"
+    parquet = workdir / f"scaling_{rows}.parquet"
+    result: dict = {"rows": rows, "store": str(path), "load_before": _load()}
+    built = False
+    if given is not None:
+        if not os.path.lexists(given):
+            raise SystemExit(f"--store {rows}={given}: no such store.")
+        if store.needs_upgrade(given):
+            raise SystemExit(
+                f"--store {rows}={given} was made by an earlier version and lacks tables this "
+                "one reads. Upgrade a copy (cp -L, then python -m analytics bench on it "
+                "upgrades it) or rebuild it; this run opens stores read-only."
+            )
+        print(f"Using {given} for {rows:,} lines (read-only)", flush=True)
+    elif path.exists():
         print(f"Reusing {path}", flush=True)
     else:
         print(f"Building {path} with {rows:,} lines…", flush=True)
         result["build"] = build(rows, path)
+        built = True
         print(f"  {result['build']}", flush=True)
-    export_parquet(path)
+    export_parquet(path, parquet)
     con = db.connect(path, read_only=True)
     cur = con.cursor()
+    result["lines"] = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
     result["floor_ms"] = bench.floor_ms(cur, repeats)
     result["queries"] = {}
     for scenario, label, fn, runs in bench.page_queries(cur, repeats):
         result["queries"][f"{scenario} | {label}"] = bench._median_ms(fn, min(runs, repeats))
         print(f"  {scenario} | {label}: {result['queries'][f'{scenario} | {label}']:.1f} ms")
     default = next(iter(bench.scenarios(cur).values()))
-    result["peers"] = peers(cur, path, default, repeats, keep)
+    result["peers"] = peers(cur, parquet, default, repeats)
     con.close()
     result["load_after"] = _load()
-    if rows >= BIG and not keep:
-        for p in (path, path.with_suffix(".duckdb.wal")):
-            p.unlink(missing_ok=True)
+    if not keep:
+        parquet.unlink()
+        if built and rows >= BIG:
+            for p in (path, path.with_suffix(".duckdb.wal")):
+                p.unlink(missing_ok=True)
     return result
 
 
@@ -301,20 +320,20 @@ def exponent(n1: int, t1: float, n2: int, t2: float) -> float:
 
 
 def report(results: list[dict]) -> str:
-    sizes = [r["rows"] for r in results]
+    sizes = [r["lines"] for r in results]
     names = [f"{n / 1e6:g}M" for n in sizes]
     steps = [f"exp {a}→{b}" for a, b in itertools.pairwise(names)]
-    out = ["## Builds\n", "| lines | build s | peak RSS GB | store GB | load average |"]
-    out.append("|---:|---:|---:|---:|---|")
+    out = ["## Stores\n", "| lines | store | build s | peak RSS GB | store GB | load average |"]
+    out.append("|---:|---|---:|---:|---:|---|")
     for r in results:
         b = r.get("build")
         if b:
             out.append(
-                f"| {r['rows']:,} | {b['build_s']:.0f} | {b['peak_rss_gb']:.2f} | "
-                f"{b['store_gb']:.2f} | {b['load']} |"
+                f"| {r['lines']:,} | {r['store']} | {b['build_s']:.0f} | {b['peak_rss_gb']:.2f} "
+                f"| {b['store_gb']:.2f} | {b['load']} |"
             )
         else:
-            out.append(f"| {r['rows']:,} | (reused) | – | – | – |")
+            out.append(f"| {r['lines']:,} | {r['store']} (reused) | – | – | – | – |")
 
     def table(title: str, rows: dict[str, list[float]]) -> None:
         out.extend(["", f"## {title}\n", "| query | " + " | ".join(names + steps) + " |"])
@@ -342,14 +361,45 @@ def report(results: list[dict]) -> str:
     return "\n".join(out)
 
 
+def store_arg(text: str) -> tuple[int, Path]:
+    """SIZE=PATH, e.g. 100000000=/work/big/b100m.duckdb (SIZE may be written 100M or 1e8)."""
+    size, sep, path = text.partition("=")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SIZE=PATH")
+    size = size.strip().upper()
+    scale = {"K": 10**3, "M": 10**6}.get(size[-1:], 1)
+    try:
+        rows = round(float(size[:-1] if scale > 1 else size) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: SIZE must be a number of lines") from None
+    return rows, Path(path).expanduser()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--sizes", type=int, nargs="+", help="default: 1M 10M 50M")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--store",
+        type=store_arg,
+        action="append",
+        default=[],
+        metavar="SIZE=PATH",
+        help="time this existing store for SIZE lines (read-only) instead of building one",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=HERE, help="where built stores and Parquet copies go"
+    )
     parser.add_argument("--keep", action="store_true", help="keep 50M+ stores and Parquet")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
-    results = [measure(rows, args.repeats, args.keep) for rows in sorted(args.sizes)]
+    given = dict(args.store)
+    sizes = set(args.sizes or ([] if given else DEFAULT_SIZES)) | set(given)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = [
+        measure(rows, args.repeats, args.keep, args.workdir, given.get(rows))
+        for rows in sorted(sizes)
+    ]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     print(report(results))
