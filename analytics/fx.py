@@ -132,6 +132,10 @@ def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
     MAX_RATE_AGE_DAYS old and no newer publication exists. EUR is 1.0 on every day.
     A currency replaced by the euro keeps its irrevocable conversion rate from the
     changeover on (see EURO_ADOPTIONS), so its old amounts stay convertible.
+
+    The rows are written in (currency, date) order: every converted figure reads one
+    currency's rates, and in that order a scan skips the row groups of the others (a
+    quarter's EUR rates read one row group of four instead of all, at every page query).
     """
     adoptions, params = _adoptions_sql()
     db.execute(con, "DELETE FROM fx_daily")
@@ -180,6 +184,14 @@ def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
         """,
         params,
     )
+    db.execute(
+        con,
+        "CREATE TEMP TABLE fx_daily_sorted AS "
+        "SELECT * FROM fx_daily ORDER BY currency_code, rate_date",
+    )
+    db.execute(con, "DELETE FROM fx_daily")
+    db.execute(con, "INSERT INTO fx_daily SELECT * FROM fx_daily_sorted")
+    db.execute(con, "DROP TABLE fx_daily_sorted")
 
 
 def known_currencies(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -160,3 +160,12 @@ def test_legacy_euro_currency_converts_at_its_fixed_rate_after_the_changeover():
         D(2023, 1, 1): 7.5345,
         D(2023, 1, 2): 7.5345,
     }
+
+
+def test_fx_daily_is_stored_in_currency_then_date_order(fixture_con):
+    # Physical order (a plain scan, no ORDER BY): what lets a scan for one currency skip
+    # the row groups of the others.
+    stored = fixture_con.execute("SELECT currency_code, rate_date FROM fx_daily").fetchall()
+    assert len(stored) > 40
+    assert stored == sorted(stored)
+    assert {c for c, _ in stored} == {"CHF", "EUR", "GBP", "USD"}

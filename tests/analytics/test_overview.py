@@ -135,3 +135,39 @@ def test_missing_constant_rate_names_the_currency(fixture_con):
     f = Filters(period=CURRENT, comparison=weekend, currency="USD", basis="constant")
     with pytest.raises(RateUnavailable, match="EUR, GBP, USD"):
         overview.check_rates(fixture_con, f)
+
+
+def test_days_without_a_rate_but_without_sales_are_no_error(fixture_con):
+    # CHF's last rate (5 Jan) carries to 15 Jan; 16-31 Jan have no CHF rate and no sales,
+    # so only the span reaching 1 Feb (a day with a sale) needs a rate it lacks.
+    sales.check_reporting_currency(fixture_con, "CHF", D(2024, 1, 4), D(2024, 1, 15))
+    sales.check_reporting_currency(fixture_con, "CHF", D(2024, 1, 8), D(2024, 1, 31))
+    with pytest.raises(RateUnavailable, match=r"CHF on 01 Feb 2024"):
+        sales.check_reporting_currency(fixture_con, "CHF", D(2024, 1, 16), D(2024, 2, 1))
+
+
+def test_figures_in_one_statement_equal_the_separate_queries(fixture_con):
+    f = filters()
+    page = overview.figures(fixture_con, f)
+    totals = overview.sales_by(fixture_con, f).iloc[0]
+    by_kpi = page["kpis"].set_index("metric")
+    assert by_kpi.loc["net_revenue", "current"] == pytest.approx(CURRENT_USD, rel=1e-12)
+    assert by_kpi.loc["net_revenue", "comparison"] == pytest.approx(BASE_USD, rel=1e-12)
+    assert by_kpi.loc["units", "current"] == totals.units == 5 - 1 + 4 + 3
+    assert (by_kpi.loc["orders", "current"], by_kpi.loc["orders", "comparison"]) == (3, 2)
+    assert tuple(by_kpi.loc["active_customers", ["current", "comparison"]]) == (3, 2)
+    assert overview.order_counts(fixture_con, f) == (3, 2)
+    assert overview.active_customers(fixture_con, f) == (3, 2)
+    countries = page["countries"].set_index("country_code")
+    assert countries["revenue"].sum() == pytest.approx(CURRENT_USD, rel=1e-12)
+    assert countries.loc["DE", "revenue"] == pytest.approx(100.0, rel=1e-12)
+    assert list(page["countries"]["revenue"]) == sorted(countries["revenue"], reverse=True)
+
+
+def test_figures_without_sales_are_zero_and_empty(fixture_con):
+    empty = Period(D(2023, 1, 1), D(2023, 1, 31), "Jan 2023")
+    page = overview.figures(fixture_con, filters(period=empty, comparison=empty))
+    assert page["countries"].empty
+    by_kpi = page["kpis"].set_index("metric")
+    assert list(by_kpi.loc[["net_revenue", "units", "orders"], "current"]) == [0, 0, 0]
+    assert by_kpi.loc["active_customers", "comparison"] == 0
