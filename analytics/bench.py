@@ -70,9 +70,8 @@ def scenarios(cur: duckdb.DuckDBPyConnection) -> dict[str, Filters]:
 def overview_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Overview rerun runs, in the page's order."""
     overview.check_rates(cur, filters)
-    overview.kpis(cur, filters)
+    overview.figures(cur, filters)
     overview.monthly_revenue_by_region(cur, filters)
-    overview.revenue_by_country(cur, filters)
 
 
 def markets_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, Callable]:
@@ -219,6 +218,9 @@ def page_queries(
                     cur, f
                 ),
                 "revenue_by_country": lambda f=filters: overview.revenue_by_country(cur, f),
+                "figures (KPI row + revenue by country, one statement)": lambda f=filters: (
+                    overview.figures(cur, f)
+                ),
                 "all Overview queries": lambda f=filters: overview_queries(cur, f),
                 "revenue_bridge (period vs comparison)": lambda f=filters: bridge.revenue_bridge(
                     cur,

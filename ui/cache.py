@@ -196,10 +196,8 @@ def overview_figures(version: str, filters: Filters) -> dict[str, pd.DataFrame]:
     """Everything the Overview shows for one set of filters (raises RateUnavailable)."""
     with cursor(version) as cur:
         overview.check_rates(cur, filters)
-        return {
-            "kpis": overview.kpis(cur, filters),
-            "trend": overview.monthly_revenue_by_region(cur, filters),
-            "countries": overview.revenue_by_country(cur, filters),
+        return overview.figures(cur, filters) | {
+            "trend": overview.monthly_revenue_by_region(cur, filters)
         }
 
 
