@@ -134,8 +134,9 @@ def release(con: duckdb.DuckDBPyConnection) -> int:
         )
         if latest is not None and released[1] < latest:
             rollups.sort_order_lines(con)
+        rollups.touch(con, "SELECT order_date FROM released_lines")
         costs.apply(con)  # a released line without a cost takes its product's standard cost
-        rollups.rebuild_sales_rollups(con)
+        rollups.refresh(con)
         return int(released[0])
     finally:
         db.execute(con, "DROP TABLE IF EXISTS released_lines")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
-from analytics import db
+from analytics import db, rollups
 
 # Each line the standard costs apply to: no known cost, or a standard cost already; the
 # cost valid on its day (ASOF: the latest valid_from on or before it), in EUR that day.
@@ -70,6 +70,11 @@ def apply(con: duckdb.DuckDBPyConnection) -> int:
             con, "SELECT count(*) FROM costed_lines WHERE stored IS DISTINCT FROM cost"
         )[0][0]
         if changed:
+            rollups.touch(  # their months, for the rollups the caller refreshes
+                con,
+                "SELECT o.order_date FROM order_lines o JOIN costed_lines k "
+                "USING (order_id, line_no) WHERE k.stored IS DISTINCT FROM k.cost",
+            )
             db.execute(
                 con,
                 """

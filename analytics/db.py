@@ -58,6 +58,7 @@ TABLES = frozenset(
         "split_orders",
         "item_monthly",
         "currency_daily",
+        "rep_monthly",
     }
 )
 

@@ -1,9 +1,9 @@
 """Data-quality summary of the store: what the data covers and what does not join up.
 
 The order-line figures read the summaries (analytics.rollups) rather than the lines: every
-line is counted in currency_daily (day x currency), account_monthly (its customer and rep)
-and item_monthly (its product), so the counts are the lines' own, without four full scans
-of order_lines per visit.
+line is counted in currency_daily (day x currency), account_monthly (its customer),
+item_monthly (its product) and rep_monthly (its rep), so the counts are the lines' own,
+without four full scans of order_lines per visit.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ ORPHAN_CHECKS = (
     ),
     (
         "Order lines with an unknown rep",
-        "SELECT CAST(coalesce(sum(line_count), 0) AS BIGINT) FROM account_monthly o WHERE o.rep_id IS NOT NULL "
-        "AND o.rep_id NOT IN (SELECT rep_id FROM reps)",
+        "SELECT CAST(coalesce(sum(line_count), 0) AS BIGINT) FROM rep_monthly o "
+        "WHERE o.rep_id IS NOT NULL AND o.rep_id NOT IN (SELECT rep_id FROM reps)",
     ),
     (
         "Opportunities with an unknown customer",

@@ -4,8 +4,9 @@ sales_daily and orders_daily serve the region, country, product-line and channel
 The summaries below serve the figures that used to read order_lines over a date window
 (issue 19). Their grain, and why each figure read from them stays exact:
 
-- account_monthly: month x customer x rep x country x currency x channel x product line,
-  with units, local, EUR and cost sums. Monthly, not daily: a customer x day grain is
+- account_monthly: month x customer x country x currency x channel x product line, with
+  units, local, EUR and cost sums (no rep: no figure reads accounts by rep; rep_monthly
+  keeps the lines per rep for the Data page's orphan check). Monthly, not daily: a customer x day grain is
   nearly as large as the lines (2.7M rows for 10M lines), while customers x months stops
   growing once customers order every month, so the table's size follows the customer base
   and the calendar, not the line count. What a month can give exactly:
@@ -26,14 +27,26 @@ The summaries below serve the figures that used to read order_lines over a date 
 - item_monthly: month x product x country x currency x channel (the bridge's items), with
   positive-quantity sums for the price position.
 - currency_daily: lines per day and currency (coverage and lines without a rate).
+- rep_monthly: lines per month, rep and country (lines of an unknown rep).
 
 A window that does not cover whole months reads its partial months from order_lines, which
 is kept in date order, so that part costs at most two months' lines whatever the history.
+
+Incremental refresh: a load that adds, removes or re-costs lines records the months of those
+lines (`touch`, `touch_orders`), and `refresh` deletes and re-inserts every derived table's
+rows of those months from the lines of those months, in the load's transaction. Every table
+here is a sum over the lines of one month (sales_daily, currency_daily: of one day), except
+what is per order (orders_daily, account_orders_monthly, split_orders: an order counts on
+its first line's date, and is split when its lines fall into two keys), so the months of
+every line of a touched order are touched too. The result equals a full rebuild row for row
+(tests/analytics/test_summaries.py); rows of a refreshed earlier month are appended after
+the later ones, which only widens the last row groups' date range.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import duckdb
 
@@ -45,7 +58,18 @@ SUMMARIES = {
     "account_orders_monthly": "month",
     "item_monthly": "month",
     "currency_daily": "order_date",
+    "rep_monthly": "month",
 }
+_ROLLUPS = {"sales_daily": "order_date", "orders_daily": "order_date"}
+
+# The months a load touched (first days), consumed by `refresh` in the same transaction.
+_TOUCHED = "rollup_months"
+
+# A refresh of more than this share of the stored months rebuilds everything instead: the
+# deletes of nearly every row cost more than truncating.
+_FULL_SHARE = 0.5
+
+Span = tuple[dt.date, dt.date]
 
 
 # Net sums of the lines with a known unit cost. When every line of a group has one, the
@@ -70,70 +94,188 @@ def sort_order_lines(con: duckdb.DuckDBPyConnection) -> None:
     db.execute(con, "DROP TABLE sorted_lines")
 
 
-def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection, since: dt.date | None = None) -> None:
-    """Rebuild sales_daily and orders_daily from order_lines, in date order, and the summaries.
+# --- what a load touched ---------------------------------------------------------------
 
-    With `since` (the first order date a load added, when every stored line before that
-    month is unchanged), the summaries keep their months before it and rebuild the rest.
-    """
-    db.execute(con, "DELETE FROM sales_daily")
+
+def _ensure_touched(con: duckdb.DuckDBPyConnection) -> None:
+    db.execute(con, f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (month DATE NOT NULL)")
+
+
+def touch_dates(con: duckdb.DuckDBPyConnection, dates: Iterable[dt.date]) -> None:
+    """Record the months of these order dates (lines a load adds) for `refresh`."""
+    months = sorted({d.replace(day=1) for d in dates})
+    _ensure_touched(con)
+    if months:
+        db.execute(con, f"INSERT INTO {_TOUCHED} SELECT unnest($months)::DATE", {"months": months})
+
+
+def touch(con: duckdb.DuckDBPyConnection, lines_sql: str, params: dict | None = None) -> None:
+    """Record the months of the rows `lines_sql` selects (a query with an order_date column,
+    e.g. the order lines a load re-costs), for `refresh`."""
+    _ensure_touched(con)
     db.execute(
         con,
-        f"""
-        INSERT INTO sales_daily
-        SELECT o.order_date, o.country_code, o.currency_code, o.channel, p.product_line,
-               sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
-               {_known("net_amount_eur")}
-        FROM order_lines o JOIN products p USING (product_id)
-        GROUP BY ALL
-        ORDER BY o.order_date
-        """,
+        f"INSERT INTO {_TOUCHED} SELECT DISTINCT CAST(date_trunc('month', order_date) AS DATE) "
+        f"FROM ({lines_sql})",
+        params or {},
     )
-    # An order's date, country, currency and channel are taken from its first line, so that
-    # an order whose lines disagree (possible in imported files) is still counted once.
-    db.execute(con, "DELETE FROM orders_daily")
-    db.execute(
+
+
+def touch_orders(
+    con: duckdb.DuckDBPyConnection, orders_sql: str, params: dict | None = None
+) -> None:
+    """Record the months of every stored line of the orders `orders_sql` selects (an order_id
+    column): call before removing lines, so an order's count moves off its old first day."""
+    touch(
         con,
-        """
-        INSERT INTO orders_daily
-        WITH orders AS (
-            SELECT o.order_id,
-                   arg_min(o.order_date, o.line_no) AS order_date,
-                   arg_min(o.country_code, o.line_no) AS country_code,
-                   arg_min(o.currency_code, o.line_no) AS currency_code,
-                   arg_min(o.channel, o.line_no) AS channel,
-                   list_sort(list_distinct(list(p.product_line))) AS product_lines
-            FROM order_lines o JOIN products p USING (product_id)
-            GROUP BY o.order_id
+        f"SELECT order_date FROM order_lines WHERE order_id IN (SELECT order_id FROM ({orders_sql}))",
+        params,
+    )
+
+
+def _spans(months: Iterable[dt.date]) -> list[Span]:
+    """Consecutive months as (first day, last day) spans."""
+    spans: list[Span] = []
+    for month in sorted(set(months)):
+        end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if spans and spans[-1][1] + dt.timedelta(days=1) == month:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((month, end))
+    return spans
+
+
+def _within(column: str, spans: list[Span] | None, bound: dict) -> str:
+    """`column` inside one of `spans` (TRUE for None: everything), bounds added to `bound`."""
+    if spans is None:
+        return "TRUE"
+    tests = []
+    for i, (start, end) in enumerate(spans):
+        tests.append(f"{column} BETWEEN $span_start_{i} AND $span_end_{i}")
+        bound |= {f"span_start_{i}": start, f"span_end_{i}": end}
+    return "(" + " OR ".join(tests) + ")" if tests else "FALSE"
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Rebuild every derived table for the months recorded by touch/touch_dates/touch_orders
+    (and the months of every line of an order with a line in one of them), inside the
+    caller's transaction; forget them. Returns the months rebuilt (none: nothing recorded)."""
+    exists = db.query_rows(
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $name",
+        {"name": _TOUCHED},
+    )[0][0]
+    if not exists:
+        return []
+    months = {r[0] for r in db.query_rows(con, f"SELECT DISTINCT month FROM {_TOUCHED}")}
+    db.execute(con, f"DROP TABLE {_TOUCHED}")
+    if not months:
+        return []
+    # An order's lines may lie in several months (imported files): take all of them, until
+    # no order of the months has a line outside them.
+    while True:
+        bound: dict = {}
+        inside = _within("order_date", _spans(months), bound)
+        more = {
+            r[0]
+            for r in db.query_rows(
+                con,
+                f"""
+                SELECT DISTINCT CAST(date_trunc('month', order_date) AS DATE) FROM order_lines
+                WHERE NOT {inside} AND order_id IN (SELECT order_id FROM order_lines WHERE {inside})
+                """,
+                bound,
+            )
+        }
+        if not more:
+            break
+        months |= more
+    stored = db.query_rows(
+        con, "SELECT count(DISTINCT date_trunc('month', order_date)) FROM sales_daily"
+    )[0][0]
+    if len(months) > _FULL_SHARE * max(stored, 1):
+        rebuild_sales_rollups(con)
+    else:
+        _rebuild(con, _spans(months), rollups=True)
+    return sorted(months)
+
+
+# --- rebuilding ------------------------------------------------------------------------
+
+
+def rebuild_sales_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild sales_daily, orders_daily and the summaries from all of order_lines."""
+    _rebuild(con, None, rollups=True)
+
+
+def rebuild_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the summaries (not sales_daily, orders_daily) from all of order_lines."""
+    _rebuild(con, None, rollups=False)
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, spans: list[Span] | None, rollups: bool) -> None:
+    """Delete the derived rows of `spans` (None: all) and insert them again from the order
+    lines of those days. Every span is whole months (see refresh)."""
+    bound: dict = {}
+    inside = _within("order_date", spans, bound)
+    lines = f"SELECT * FROM order_lines WHERE {inside}"
+    tables = {**(_ROLLUPS if rollups else {}), **SUMMARIES}
+    for table, column in tables.items():
+        if spans is None:
+            db.execute(con, f"DELETE FROM {table}")
+        else:
+            dates: dict = {}
+            db.execute(con, f"DELETE FROM {table} WHERE {_within(column, spans, dates)}", dates)
+    if rollups:
+        db.execute(
+            con,
+            f"""
+            INSERT INTO sales_daily
+            SELECT o.order_date, o.country_code, o.currency_code, o.channel, p.product_line,
+                   sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+                   coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
+                   {_known("net_amount_eur")}
+            FROM ({lines}) o JOIN products p USING (product_id)
+            GROUP BY ALL
+            ORDER BY o.order_date
+            """,
+            bound,
         )
-        SELECT order_date, country_code, currency_code, channel, product_lines, count(*)
-        FROM orders GROUP BY ALL ORDER BY order_date
-        """,
-    )
-    rebuild_summaries(con, since)
-
-
-def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = None) -> None:
-    """Rebuild account_monthly, account_orders_monthly, split_orders, item_monthly and
-    currency_daily from order_lines, from the month of `since` on (all of it when None)."""
-    start = dt.date(1, 1, 1) if since is None else since.replace(day=1)
-    for table, column in SUMMARIES.items():
-        db.execute(con, f"DELETE FROM {table} WHERE {column} >= $start", {"start": start})
-    lines = "SELECT * FROM order_lines WHERE order_date >= $start"
+        # An order's date, country, currency and channel are taken from its first line, so
+        # that an order whose lines disagree (possible in imported files) is counted once.
+        # Its lines all lie in `spans` (refresh takes every month of a touched order).
+        db.execute(
+            con,
+            f"""
+            INSERT INTO orders_daily
+            WITH orders AS (
+                SELECT o.order_id,
+                       arg_min(o.order_date, o.line_no) AS order_date,
+                       arg_min(o.country_code, o.line_no) AS country_code,
+                       arg_min(o.currency_code, o.line_no) AS currency_code,
+                       arg_min(o.channel, o.line_no) AS channel,
+                       list_sort(list_distinct(list(p.product_line))) AS product_lines
+                FROM ({lines}) o JOIN products p USING (product_id)
+                GROUP BY o.order_id
+            )
+            SELECT order_date, country_code, currency_code, channel, product_lines, count(*)
+            FROM orders GROUP BY ALL ORDER BY order_date
+            """,
+            bound,
+        )
     db.execute(
         con,
         f"""
         INSERT INTO account_monthly
         SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, o.customer_id,
-               o.rep_id, o.country_code, o.currency_code, o.channel, p.product_line,
+               o.country_code, o.currency_code, o.channel, p.product_line,
                sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
                coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
                {_known("net_amount_local")}, {_known("net_amount_eur")}
         FROM ({lines}) o LEFT JOIN products p USING (product_id)
         GROUP BY ALL ORDER BY month
         """,
-        {"start": start},
+        bound,
     )
     db.execute(
         con,
@@ -150,15 +292,19 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         FROM ({lines}) o
         GROUP BY ALL ORDER BY month
         """,
-        {"start": start},
+        bound,
     )
     db.execute(
         con,
-        f"""
-        INSERT INTO currency_daily
-        SELECT order_date, currency_code, count(*) FROM ({lines}) o GROUP BY ALL ORDER BY 1
-        """,
-        {"start": start},
+        f"INSERT INTO currency_daily SELECT order_date, currency_code, count(*) "
+        f"FROM ({lines}) o GROUP BY ALL ORDER BY 1",
+        bound,
+    )
+    db.execute(
+        con,
+        f"INSERT INTO rep_monthly SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS "
+        f"month, o.rep_id, o.country_code, count(*) FROM ({lines}) o GROUP BY ALL ORDER BY 1",
+        bound,
     )
     # One row per (order, key) the order's lines fall into; an order with two is split.
     db.execute(
@@ -171,7 +317,7 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         FROM ({lines}) o LEFT JOIN products p USING (product_id)
         GROUP BY ALL
         """,
-        {"start": start},
+        bound,
     )
     db.execute(
         con,
@@ -181,22 +327,25 @@ def rebuild_summaries(con: duckdb.DuckDBPyConnection, since: dt.date | None = No
         FROM order_keys GROUP BY ALL ORDER BY month
         """,
     )
-    # An order is split when it has two keys. With `since`, an order can also have a key
-    # in the months kept, found among the earlier lines (splits found before stay listed).
-    if since is None:
+    if spans is None:
         db.execute(con, "DELETE FROM split_orders")
+    else:
+        # The orders of the spans are judged again below (all their lines are in them); a
+        # split order whose lines were all removed is no longer stored.
+        db.execute(
+            con, "DELETE FROM split_orders WHERE order_id IN (SELECT order_id FROM order_keys)"
+        )
+        if db.query_rows(con, "SELECT count(*) FROM split_orders")[0][0]:
+            db.execute(
+                con,
+                "DELETE FROM split_orders s WHERE NOT EXISTS "
+                "(SELECT 1 FROM order_lines o WHERE o.order_id = s.order_id)",
+            )
     db.execute(
         con,
         """
         INSERT INTO split_orders
-        SELECT DISTINCT order_id FROM (
-            SELECT order_id FROM order_keys GROUP BY order_id HAVING count(*) > 1
-            UNION ALL
-            SELECT order_id FROM order_keys
-            SEMI JOIN (SELECT order_id FROM order_lines WHERE order_date < $start) USING (order_id)
-        )
-        WHERE order_id NOT IN (SELECT order_id FROM split_orders)
+        SELECT order_id FROM order_keys GROUP BY order_id HAVING count(*) > 1
         """,
-        {"start": start},
     )
     db.execute(con, "DROP TABLE order_keys")

@@ -352,7 +352,7 @@ _KNOWN_EUR = "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_eur END"
 _SUMMARIES = {
     "accounts": (
         "account_monthly",
-        ("customer_id", "rep_id", "country_code", "currency_code", "channel", "product_line"),
+        ("customer_id", "country_code", "currency_code", "channel", "product_line"),
         {
             "quantity": ("s.units", "o.quantity"),
             "net_amount_local": ("s.net_amount_local", "o.net_amount_local"),

@@ -292,6 +292,8 @@ _DERIVED_COLUMNS = {
     "account_monthly": "known_cost_net_eur",
     "item_monthly": "known_cost_net_eur",
 }
+# Derived tables with a column an earlier version had and this one dropped.
+_DROPPED_COLUMNS = {"account_monthly": "rep_id"}
 # Tables whose CHECK on a column must allow 'unassigned' (the importer's value for a line
 # or customer without a channel or segment); DuckDB cannot alter a CHECK.
 _UNASSIGNED_CHECKS = {"order_lines": "channel", "customers": "segment"}
@@ -339,6 +341,7 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         for table in {*rollups.SUMMARIES, "split_orders", *_DERIVED_COLUMNS}
         if table not in tables
         or (table in _DERIVED_COLUMNS and (table, _DERIVED_COLUMNS[table]) not in columns)
+        or (table, _DROPPED_COLUMNS.get(table)) in columns
     )
     create = sorted(table for table in _ADDED_TABLES if table not in tables)
     return {"recreate": recreate, "nullable": nullable, "rebuild": rebuild, "create": create}

@@ -53,14 +53,14 @@ def load(
             if awaiting is not None:
                 held_lines.hold(con, awaiting)
             costs.apply(con)  # lines without a cost take their product's standard cost
-            rollups.rebuild_sales_rollups(con)
+            rollups.refresh(con)  # the months of the lines added or re-costed
         elif kind == "rates":
             _insert(con, "fx_rates", rows.assign(source=source), upsert=False)
             fx.rebuild_fx_daily(con)
             # Lines awaiting these rates convert with them; standard costs in a currency
             # that had no rate on a line's day may now convert too.
             if not held_lines.release(con) and costs.apply(con):
-                rollups.rebuild_sales_rollups(con)
+                rollups.refresh(con)
         elif kind == "plan_rates":
             _replace_plan_rates(con, rows)
         else:
@@ -68,7 +68,7 @@ def load(
             if kind == "product_costs":
                 costed = costs.apply(con)
                 if costed:
-                    rollups.rebuild_sales_rollups(con)
+                    rollups.refresh(con)
         if funnel:
             stages.write(con, funnel)
         if snapshots is not None and len(snapshots):
@@ -84,6 +84,7 @@ def _insert_order_lines(con, rows: pd.DataFrame) -> None:
     latest = db.query_rows(con, "SELECT max(order_date) FROM order_lines")[0][0]
     rows = rows.sort_values(["order_date", "order_id", "line_no"], kind="stable")
     _insert(con, "order_lines", rows, upsert=False)
+    rollups.touch_dates(con, pd.to_datetime(rows["order_date"]).dt.date)
     if latest is not None and len(rows) and rows["order_date"].min() < latest:
         rollups.sort_order_lines(con)
 

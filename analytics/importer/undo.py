@@ -119,6 +119,8 @@ def undo_import(con, import_id: str) -> UndoResult:
         )
         gone = f"EXISTS ({mine} AND {same('h', 's')} AND NOT {elsewhere})"
         removed = db.query_rows(con, f"SELECT count(*) FROM {stored} s WHERE {gone}", params)[0][0]
+        if kind == "orders":  # the months of the orders losing lines, for the rollups
+            rollups.touch_orders(con, f"SELECT order_id FROM {stored} s WHERE {gone}", params)
         db.execute(con, f"DELETE FROM {stored} s WHERE {gone}", params)
         if kind == "orders" and awaiting.exists(con):
             # Its lines still awaiting a rate go too (they are held apart, analytics.awaiting).
@@ -131,7 +133,7 @@ def undo_import(con, import_id: str) -> UndoResult:
         db.execute(con, "UPDATE import_log SET status = 'undone' WHERE import_id = $id", params)
         if kind == "orders":
             costs.forget_removed_lines(con)
-            rollups.rebuild_sales_rollups(con)
+            rollups.refresh(con)
         else:
             fx.rebuild_fx_daily(con)
     what = "order lines" if kind == "orders" else "rates"

@@ -169,7 +169,7 @@ def test_a_failure_mid_load_leaves_the_store_exactly_as_before(fixture_con, monk
         con.execute("DELETE FROM sales_daily")  # half done …
         raise RuntimeError("disk full")  # … then it fails
 
-    monkeypatch.setattr(rollups, "rebuild_sales_rollups", broken)
+    monkeypatch.setattr(rollups, "refresh", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         importer.import_file(fixture_con, "orders", (CORPUS / "returns.csv").read_bytes(), "r")
     assert snapshot(fixture_con) == before
