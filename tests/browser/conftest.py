@@ -15,7 +15,7 @@ use: two Playwright sync sessions cannot run in one thread):
 - `wait_for_app_idle`, `external_requests`: the helpers below, as fixtures.
 
 Tests assert with Playwright's auto-waiting `expect(...)` (default timeout `STEP_MS`; the first
-paint after opening a URL gets `FIRST_PAINT_MS`). `wait_for_app_idle` is only a pre-step before
+paint after opening a URL gets `FIRST_PAINT_MS`, a download `DOWNLOAD_MS`). `wait_for_app_idle` is only a pre-step before
 the next interaction: a widget change reaches the server asynchronously, so "idle" right after a
 click can still describe the run before it, and a loaded machine showed exactly that.
 
@@ -57,9 +57,15 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 60.0
-# CI machines are loaded: a page's first paint after a server start took tens of seconds there.
-FIRST_PAINT_MS = 60_000
-STEP_MS = 30_000
+# CI machines are loaded: a page's first paint after a server start took tens of seconds there,
+# and with two busy processes beside the suite (load 10-20 on two cores) a minute was not enough
+# for a first paint nor 30 s for a step. A longer wait only slows a run that fails anyway.
+FIRST_PAINT_MS = 120_000
+STEP_MS = 60_000
+# A download button's file is built on the server when clicked; Streamlit's own client waits
+# 180 s for it before it shows the user an error, so a test waits as long, not less. Under load
+# a CSV of twenty rows took over 60 s to arrive (three downloads failed so in one loaded run).
+DOWNLOAD_MS = 180_000
 expect.set_options(timeout=STEP_MS)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -98,7 +104,7 @@ def app_script() -> Path:
     return Path(os.environ.get("SALES_ATLAS_APP") or REPO_ROOT / "app.py").resolve()
 
 
-def wait_for_app_idle(page: Any, timeout: float = 60_000) -> None:
+def wait_for_app_idle(page: Any, timeout: float = FIRST_PAINT_MS) -> None:
     """Wait until the app is connected, its script run has finished and no spinner shows.
 
     Call after `page.goto(...)` and after every interaction that reruns the script.
@@ -148,7 +154,7 @@ def scroll_to(page: Any, locator: Any) -> None:
                 raise
 
 
-def download_text(page: Any, button: Any, timeout: float = 60_000) -> tuple[str, str]:
+def download_text(page: Any, button: Any, timeout: float = DOWNLOAD_MS) -> tuple[str, str]:
     """Click a download button; its (suggested file name, UTF-8 text without BOM)."""
     expect(button).to_be_enabled()
     button.scroll_into_view_if_needed()
@@ -354,7 +360,8 @@ def app_page(
 
 @pytest.fixture(name="wait_for_app_idle")
 def wait_for_app_idle_fixture() -> Callable[..., None]:
-    """`wait_for_app_idle(page, timeout=60000)`, for tests that take helpers as fixtures."""
+    """`wait_for_app_idle(page, timeout=FIRST_PAINT_MS)`, for tests that take helpers as
+    fixtures."""
     return wait_for_app_idle
 
 

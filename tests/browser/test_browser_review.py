@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from conftest import FIRST_PAINT_MS, external_requests, open_app, url_param, wait_for_app_idle
+from conftest import (
+    DOWNLOAD_MS,
+    FIRST_PAINT_MS,
+    external_requests,
+    open_app,
+    url_param,
+    wait_for_app_idle,
+)
 from playwright.sync_api import expect
 
 
@@ -20,11 +27,11 @@ def test_review_page_and_presentation_mode(app_server, app_page, screenshot_dir)
     page.screenshot(path=str(screenshot_dir / "review_page.png"))
 
     # The exports come from the running server: the PDF draws its charts with Chromium there.
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=DOWNLOAD_MS) as download:
         page.get_by_role("button", name="Download PDF").click()
     assert download.value.suggested_filename.endswith("_prior_quarter_EUR.pdf")
     assert download.value.path().read_bytes().startswith(b"%PDF")
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=DOWNLOAD_MS) as download:
         page.get_by_role("button", name="Download HTML report").click()
     report = download.value.path().read_text(encoding="utf-8")
     assert "<h2>Revenue bridge" in report and "https://" not in report
