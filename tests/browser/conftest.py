@@ -15,9 +15,10 @@ use: two Playwright sync sessions cannot run in one thread):
 - `wait_for_app_idle`, `external_requests`: the helpers below, as fixtures.
 
 Tests assert with Playwright's auto-waiting `expect(...)` (default timeout `STEP_MS`; the first
-paint after opening a URL gets `FIRST_PAINT_MS`, a download `DOWNLOAD_MS`). `wait_for_app_idle` is only a pre-step before
-the next interaction: a widget change reaches the server asynchronously, so "idle" right after a
-click can still describe the run before it, and a loaded machine showed exactly that.
+paint after opening a URL gets `FIRST_PAINT_MS`, a download `DOWNLOAD_MS`). `wait_for_app_idle`
+is only a pre-step before the next interaction: a widget change reaches the server
+asynchronously, so "idle" right after a click can still describe the run before it, and a
+loaded machine showed exactly that.
 
 Every test under this folder is marked `browser` (deselect with `-m "not browser"`).
 """
