@@ -33,4 +33,6 @@ with errors.page():
     catalog = cache.load_catalog(cache.database_version())
     if catalog.has_sales:
         st.session_state["filters"] = filters.sidebar_filters(catalog)
+        # A new store version is warmed for the views sessions are on before it is served.
+        warmup.note_view(page.url_path, st.session_state["filters"])
     page.run()

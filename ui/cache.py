@@ -12,11 +12,14 @@ import os
 import queue
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analytics import (
     access,
@@ -61,10 +64,10 @@ def current_user() -> access.User:
     raise RuntimeError("No signed-in user: ui.access.gate() must run before any page.")
 
 
-def store_version() -> str:
+def latest_store_version() -> str:
     """The snapshot the store names now, and its modification time: each write swaps in a
     new snapshot (a single-file store is changed in place only by older tools), so a write
-    gets fresh caches, and a session's next rerun after it opens the new snapshot."""
+    gets fresh caches."""
     path = db.database_path()
     try:
         return _snapshot_version(path)
@@ -75,6 +78,113 @@ def store_version() -> str:
 def _snapshot_version(path) -> str:
     current = db.current_file(path)
     return f"{current}@{current.stat().st_mtime_ns}"
+
+
+# --- which store version this process answers from (issue 17: no cold swap) ----------------
+
+SWITCH_AFTER_ENV = "SALES_ATLAS_SWITCH_AFTER_S"
+SWITCH_AFTER_S = 30.0  # data/README.md and the Data page state this bound
+OWN_VERSION_KEY = "store_version_written"  # session_state: the version this session wrote
+
+
+def _snapshot_file(version: str) -> str:
+    return version.rsplit("@", 1)[0]
+
+
+def _mtime_ns(version: str) -> int:
+    return int(version.rsplit("@", 1)[1])
+
+
+class ServedVersion:
+    """The store version a server answers from, held across a swap until it is warm.
+
+    Why: every cache entry is keyed by the store version, so the rerun after an import used
+    to meet cold caches for every session at once (twenty sessions, each page's queries
+    again; the tail of issue 17's load figure). With a warm-up attached (ui/warmup.py, a
+    real server only), a new version is warmed in the background while every session reads
+    on from the version the caches hold; the switch comes when the warm-up reports it ready,
+    or `bound_s` after the new version was first seen, whichever is first. Without a warm-up
+    (AppTest, SALES_ATLAS_WARMUP=off) a new version is served at once, as before. A served
+    snapshot that is gone from disk (a second write pruned it) is never held on to."""
+
+    def __init__(self, bound_s: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self.bound_s = bound_s
+        self.clock = clock
+        self.served: str | None = None
+        self.pending: str | None = None
+        self.pending_since = 0.0
+        self.warm: Callable[[str], None] | None = None  # starts the warm-up of a version
+        self._ready: set[str] = set()
+        self._lock = threading.Lock()
+
+    def bound(self) -> float:
+        if self.bound_s is not None:
+            return self.bound_s
+        return float(os.environ.get(SWITCH_AFTER_ENV, SWITCH_AFTER_S))
+
+    def ready(self, version: str) -> None:
+        """The warm-up of `version` is done: serve it from the next call on."""
+        with self._lock:
+            self._ready.add(version)
+
+    def serve_now(self, version: str) -> None:
+        """Serve `version` from now on, warm or not (an upgrade: the old one lacks tables)."""
+        with self._lock:
+            self.served, self.pending = version, None
+
+    def choose(self, latest: str) -> str:
+        """The version to answer from, given the one the store names now."""
+        start = None
+        with self._lock:
+            if (
+                self.served is None
+                or latest == self.served
+                or self.warm is None
+                or not os.path.exists(_snapshot_file(self.served))
+            ):
+                self.served, self.pending = latest, None
+            elif latest != self.pending:
+                self.pending, self.pending_since = latest, self.clock()
+                start = latest
+            elif latest in self._ready or self.clock() - self.pending_since >= self.bound():
+                self.served, self.pending = latest, None
+                self._ready.discard(latest)
+            served, warm = self.served, self.warm
+        if start is not None and warm is not None:
+            warm(start)  # outside the lock: it starts a thread, which calls ready() later
+        return served
+
+
+SERVED = ServedVersion()
+
+
+def _own_version() -> str | None:
+    """The version this session's own write made (None outside a script run or without)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return st.session_state.get(OWN_VERSION_KEY)
+
+
+def store_version() -> str:
+    """The store version this session reads: the one the server serves (see ServedVersion),
+    or the version of this session's own write while it is newer than that, so whoever
+    imports sees the import at once."""
+    served = SERVED.choose(latest_store_version())
+    own = _own_version()
+    if own is not None:
+        if _mtime_ns(own) > _mtime_ns(served) and os.path.exists(_snapshot_file(own)):
+            return own
+        del st.session_state[OWN_VERSION_KEY]  # served caught up (or a later write pruned it)
+    return served
+
+
+def _wrote() -> None:
+    """After a write swapped in a new snapshot: this session reads it from now on, and the
+    server starts warming it for everyone else."""
+    latest = latest_store_version()
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        st.session_state[OWN_VERSION_KEY] = latest
+    SERVED.choose(latest)
 
 
 def database_version() -> str:
@@ -99,6 +209,8 @@ def ensure_store() -> None:
             if store.needs_upgrade(path):
                 with st.spinner("Updating the store to this version…"):
                     store.upgrade(path)
+                # Served at once: this code needs the tables the older version lacks.
+                SERVED.serve_now(latest_store_version())
             _CHECKED.add(store_version())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,16 +227,17 @@ def ensure_store() -> None:
     bar.empty()
 
 
-@st.cache_resource(max_entries=1)
+# Two entries: the version served and the one being warmed before the switch (ServedVersion);
+# a third version drops the oldest connection.
+@st.cache_resource(max_entries=2)
 def _connection(store: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(store.rsplit("@", 1)[0], read_only=True)
+    return db.connect(_snapshot_file(store), read_only=True)
 
 
-@st.cache_resource(max_entries=1)
+@st.cache_resource(max_entries=2)
 def _restricted_cursors(store: str) -> dict[str, queue.SimpleQueue]:
     """Idle cursors already restricted to a reach, by reach (restricting costs ~60 ms, so a
-    cursor is kept for the next call). One entry: a new store version drops the old cursors
-    and with them the old connection."""
+    cursor is kept for the next call). Per store version, as the connections."""
     return {}
 
 
@@ -137,9 +250,11 @@ def writer():
     snapshot: every session, here and on other servers, reads on from the current one
     meanwhile, and its next rerun after the swap reads the new one (its version changes).
     Another write under way (the CLI's, another server's) refuses this one clearly
-    (store.WriterBusy), and nothing is changed."""
+    (store.WriterBusy), and nothing is changed. The writing session reads its write at
+    once; the others once the server has warmed it (ServedVersion)."""
     with store.writing(db.database_path()) as con:
         yield con
+    _wrote()
 
 
 @contextmanager

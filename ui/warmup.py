@@ -8,12 +8,17 @@ snapshot (cache.store_version changes), starts one background thread that comput
 each page's default view needs through the same ui/cache wrappers, so the results land in
 the very st.cache_data / st.cache_resource entries the pages read.
 
-What it warms, for the whole store (reach "all": local mode and unscoped users; a scoped
-user's reach is a different cache key, computed on their first visit as before): the
-default filters (last full quarter, EUR, reported) and each link named in
-SALES_ATLAS_WARM_LINKS (query strings separated by spaces, e.g. the link a team opens in its
-review meeting: "period=l12m&currency=USD&basis=constant"). SALES_ATLAS_WARMUP=off turns it
-off.
+What it warms: first the views sessions were on lately (each page a session ran, with its
+filters and its user's reach: `note_view`, app.py's call), then, for the whole store (reach
+"all": local mode and unscoped users), the default filters (last full quarter, EUR,
+reported) and each link named in SALES_ATLAS_WARM_LINKS (query strings separated by spaces,
+e.g. the link a team opens in its review meeting: "period=l12m&currency=USD&basis=constant").
+SALES_ATLAS_WARMUP=off turns it off.
+
+No cold swap: a watcher thread looks for a new store version every WATCH_S seconds, so the
+warm-up of a CLI import's snapshot starts before anyone clicks; meanwhile every session reads
+on from the version the caches hold (ui/cache.py: ServedVersion), and switches when this
+warm-up reports the new version ready, or after the bound (SALES_ATLAS_SWITCH_AFTER_S).
 
 Checked in streamlit 1.67: a cached function called from a thread without a
 ScriptRunContext computes and stores its value in the process-wide cache (the caches are
@@ -33,6 +38,7 @@ import os
 import threading
 import time
 import urllib.parse
+from collections import OrderedDict
 
 from streamlit.logger import get_logger
 from streamlit.runtime import Runtime
@@ -80,13 +86,24 @@ MODULES = (
 
 
 class Warmup(threading.Thread):
-    """One warm-up of one store version; `cancel()` stops it before its next step."""
+    """One warm-up of one store version; `cancel()` stops it before its next step.
 
-    def __init__(self, store_version: str, links: tuple[str, ...] = ()) -> None:
+    `views`: (reach key, filters, pages) sessions were on, warmed first; `on_done(version)`
+    is called when every step has run (not when cancelled)."""
+
+    def __init__(
+        self,
+        store_version: str,
+        links: tuple[str, ...] = (),
+        views: tuple[tuple[str, Filters, tuple[str, ...]], ...] = (),
+        on_done=None,
+    ) -> None:
         super().__init__(name=f"{THREAD_NAME} {store_version}", daemon=True)
         self.store_version = store_version
         self.version = f"{store_version}#{access.Reach().key()}"
         self.links = links
+        self.views = views
+        self.on_done = on_done
         self.done: list[str] = []  # the steps completed, for the log and the tests
         self.failed: list[str] = []
         self._cancelled = threading.Event()
@@ -101,6 +118,7 @@ class Warmup(threading.Thread):
     def run(self) -> None:
         started = time.perf_counter()
         self._step("imports", _import_modules)
+        self._warm_views()
         catalog = self._step("catalog", cache.load_catalog, self.version)
         if catalog is not None and catalog.has_sales:
             views = [("default", default_filters(catalog))]
@@ -126,6 +144,19 @@ class Warmup(threading.Thread):
             len(self.done),
             len(self.failed),
         )
+        if not self.cancelled and self.on_done is not None:
+            self.on_done(self.store_version)
+
+    def _warm_views(self) -> None:
+        """The views sessions were on, most recent first, for their own reach."""
+        pages = dict(PAGES)
+        for reach_key, filters, names in self.views:
+            version = f"{self.store_version}#{reach_key}"
+            catalog = self._step(f"catalog ({reach_key})", cache.load_catalog, version)
+            if catalog is None or not catalog.has_sales:
+                continue
+            for name in names:
+                self._step(f"{name} (seen, {reach_key})", pages[name], version, catalog, filters)
 
     def _step(self, name: str, function, *args):
         if self.cancelled:
@@ -281,14 +312,48 @@ PAGES = (
 )
 
 
+# --- the views sessions are on ----------------------------------------------------------
+
+RECENT_VIEWS = 12  # distinct (reach, filters) remembered, most recent first
+_SEEN_LOCK = threading.Lock()
+_SEEN: OrderedDict[tuple[str, Filters], set[str]] = OrderedDict()
+
+
+def note_view(page: str, filters: Filters) -> None:
+    """app.py's call after the sidebar: this session is on `page` (its url path, "" for the
+    Overview) with `filters` and its user's reach, so a new store version is warmed for it
+    before the switch."""
+    name = page or "overview"
+    if name not in dict(PAGES):
+        return  # the Forecast and Data pages do not depend on the filters: warmed per store
+    reach_key = cache.current_user().reach.key()
+    with _SEEN_LOCK:
+        pages = _SEEN.pop((reach_key, filters), set())
+        pages.add(name)
+        _SEEN[(reach_key, filters)] = pages
+        while len(_SEEN) > RECENT_VIEWS:
+            _SEEN.popitem(last=False)
+
+
+def seen_views() -> tuple[tuple[str, Filters, tuple[str, ...]], ...]:
+    with _SEEN_LOCK:
+        items = list(_SEEN.items())
+    order = [name for name, _ in PAGES]
+    return tuple(
+        (reach, filters, tuple(sorted(pages, key=order.index)))
+        for (reach, filters), pages in reversed(items)
+    )
+
+
 # --- one warm-up per process and store version ----------------------------------------------
 
 _LOCK = threading.Lock()
 _STARTED: set[str] = set()  # store versions warmed (or being warmed) by this process
 _CURRENT: list[Warmup] = []  # the latest warm-up, cancelled when a newer version starts
+WATCH_S = 1.0  # how often the watcher looks for a new store version (a stat of a link)
 
 
-def ensure_started(store_version: str) -> Warmup | None:
+def ensure_started(store_version: str, on_done=None) -> Warmup | None:
     """Start the warm-up of `store_version` unless this process already did; a warm-up of
     an older version still running is cancelled (its results would be keyed on a version
     nobody reads any more)."""
@@ -299,10 +364,40 @@ def ensure_started(store_version: str) -> Warmup | None:
         for older in _CURRENT:
             older.cancel()
         links = tuple(os.environ.get(LINKS_ENV, "").split())
-        warmup = Warmup(store_version, links)
+        warmup = Warmup(store_version, links, seen_views(), on_done)
         _CURRENT[:] = [warmup]
     warmup.start()
     return warmup
+
+
+def warm_before_switch(store_version: str) -> None:
+    """ServedVersion's hook: warm a new version, then tell it the version is ready."""
+    ensure_started(store_version, on_done=cache.SERVED.ready)
+
+
+def _watch() -> None:
+    """Notice a new store version (a CLI import, another server's write) without waiting
+    for a session's rerun, so its warm-up and the bound start at the swap."""
+    while True:
+        time.sleep(WATCH_S)
+        try:
+            cache.SERVED.choose(cache.latest_store_version())
+        except Exception:  # a missing snapshot, a store being rebuilt: the pages report it
+            LOG.debug("Store watcher: no version now", exc_info=True)
+
+
+_WATCHER: list[threading.Thread] = []
+
+
+def _attach() -> None:
+    """Once per process: hold new versions until warm, and watch for them."""
+    with _LOCK:
+        if _WATCHER:
+            return
+        cache.SERVED.warm = warm_before_switch
+        watcher = threading.Thread(target=_watch, name=f"{THREAD_NAME} watcher", daemon=True)
+        _WATCHER.append(watcher)
+    watcher.start()
 
 
 def _real_server() -> bool:
@@ -318,4 +413,5 @@ def start() -> None:
         return
     if not _real_server():
         return
+    _attach()
     ensure_started(cache.store_version())

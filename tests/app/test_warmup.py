@@ -154,5 +154,7 @@ def test_no_warm_up_under_apptest_or_when_switched_off(monkeypatch, demo_db_path
     warmup.start()
     assert calls == []
     monkeypatch.setenv("SALES_ATLAS_WARMUP", "on")
+    # The hold-until-warm hook and the store watcher are process-wide: not attached here.
+    monkeypatch.setattr(warmup, "_attach", lambda: calls.append("attached"))
     warmup.start()
-    assert calls == [cache.store_version()]
+    assert calls == ["attached", cache.store_version()]
