@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -42,9 +43,11 @@ from analytics.crm import activity, attainment, changes, deals, forecast, rep, s
 from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
 from analytics.filters import Filters
-from analytics.forecast import batch, landing, projection
-from analytics.forecast import figures as fc_figures
 from analytics.periods import Period
+
+if TYPE_CHECKING:
+    from analytics.forecast import batch, landing
+    from analytics.forecast import figures as fc_figures
 
 CACHE_TTL_S = 3600
 
@@ -638,6 +641,10 @@ def team_snapshot_dates(version: str) -> list[dt.date]:
 
 
 # --- statistical forecast -------------------------------------------------------------------
+# The forecast modules are imported by these wrappers, not at the top: they import statsmodels
+# (~1.6 s of CPU), which every page's first run in a fresh process paid through app.py's
+# import of this module, though only the Forecast page uses it (the warm-up imports it in the
+# background when it warms the forecast).
 
 
 @st.cache_resource(max_entries=16, show_spinner="Forecasting every series (once per store)…")
@@ -647,18 +654,24 @@ def forecast_store(version: str, as_of: dt.date) -> batch.StoreForecast:
 
     A resource, not data: the pages only read it, and unpickling its ~1.5 MB on every rerun
     (st.cache_data's copy) would cost each rerun for nothing."""
+    from analytics.forecast import batch
+
     with cursor(version) as cur:
         return batch.forecast_store(cur, as_of)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
 def forecast_landings(version: str, as_of: dt.date, level: str) -> list[landing.Landing]:
+    from analytics.forecast import landing
+
     with cursor(version) as cur:
         return landing.year_end_landing(cur, forecast_store(version, as_of), level)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def forecast_shown_in(version: str, currency: str, as_of: dt.date) -> fc_figures.Shown:
+    from analytics.forecast import figures as fc_figures
+
     with cursor(version) as cur:
         return fc_figures.shown_in(cur, currency, as_of)
 
@@ -667,6 +680,8 @@ def forecast_shown_in(version: str, currency: str, as_of: dt.date) -> fc_figures
 def forecast_track_record(
     version: str, as_of: dt.date, level: str, group: str, months_ago: int, currency: str
 ) -> pd.DataFrame:
+    from analytics.forecast import figures as fc_figures
+
     item = forecast_store(version, as_of).find(level, group)
     return fc_figures.track_record(item, months_ago, forecast_shown_in(version, currency, as_of))
 
@@ -674,6 +689,8 @@ def forecast_track_record(
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def pipeline_projection(version: str, scope: Scope) -> tuple | None:
     """(stage rates, the two quarters' projections) at the latest snapshot; None without one."""
+    from analytics.forecast import projection
+
     with cursor(version) as cur:
         snapshot = crm_scope.latest_snapshot(cur)
         return None if snapshot is None else projection.project(cur, snapshot, scope)
