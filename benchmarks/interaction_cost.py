@@ -25,7 +25,10 @@ streamlit process itself, so other load on the machine hardly moves it; latencie
 
 The server warms its caches for the default view and for the link the sessions open
 (SALES_ATLAS_WARM_LINKS, ui/warmup.py), as a deployment that names its meeting link does;
---no-warmup measures a cold server (SALES_ATLAS_WARMUP=off).
+--no-warmup measures a cold server (SALES_ATLAS_WARMUP=off). Once healthy, the server is
+primed by one request to /_stcore/script-health-check, as a deployment's readiness probe
+does (.streamlit/config.toml enables it): app.py's first run, which starts the warm-up,
+happens before the first session; --no-prime leaves that to the first session.
 - profile: the steps round under py-spy (pip install py-spy; not a requirement): the
   server's samples by inclusive cost (queries, charts, tables, caching, …) and by function
   of app.py, views/, ui/ and analytics/. The collapsed stacks are kept beside --out.
@@ -41,6 +44,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from capacity import events, procstat, runs
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-lines", type=int, default=1000, help="lines it imports")
     parser.add_argument("--save-at", type=float, help="sessions: scenario save at S seconds")
     parser.add_argument("--no-warmup", action="store_true", help="a cold server (no warm-up)")
+    parser.add_argument("--no-prime", action="store_true", help="no readiness probe at start")
     args = parser.parse_args(argv)
     writes = args.import_at is not None or args.save_at is not None
     if writes and args.mode != "sessions":
@@ -98,8 +103,17 @@ def _measure(args: argparse.Namespace, db: Path, folder: Path, result: dict) -> 
         {"SALES_ATLAS_WARMUP": "off"} if args.no_warmup else {"SALES_ATLAS_WARM_LINKS": LINK_QUERY}
     )
     result["warmup"] = not args.no_warmup
-    with AppServer(db, log, env=env) as server:
+    with AppServer(db, log, env=env, prime=not args.no_prime) as server:
         result["rss_mb_server_started"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
+        # The probe's own answer time, then the warm-up it started, which a server started
+        # before the meeting has finished by the time people arrive; the server's CPU up to
+        # the first session.
+        result["prime_s"] = None if server.prime_s is None else round(server.prime_s, 2)
+        if server.prime_s is not None:
+            started = time.monotonic()
+            procstat.wait_quiet(server.pid, timeout_s=600)
+            result["warmup_s_after_prime"] = round(time.monotonic() - started, 1)
+        result["cpu_s_before_sessions"] = round(procstat.cpu_seconds(server.pid), 2)
         ws_url = server.base_url.replace("http", "ws", 1) + "/_stcore/stream"
         if args.mode == "browser":
             from capacity import browser

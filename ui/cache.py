@@ -161,6 +161,14 @@ class ServedVersion:
 SERVED = ServedVersion()
 
 
+def new_data_note() -> str:
+    """What the Data page says after a load: who sees it when."""
+    return (
+        "You see the new data now; everyone else within "
+        f"{SERVED.bound():g} seconds, as soon as the server has prepared the pages in use."
+    )
+
+
 def _own_version() -> str | None:
     """The version this session's own write made (None outside a script run or without)."""
     if get_script_run_ctx(suppress_warning=True) is None:

@@ -21,6 +21,8 @@ if "d_result" in st.session_state:
     (st.success if result.status in ("loaded", "unchanged") else st.error)(
         text.md(f"{result.file_name}: {result.message}")
     )
+    if result.status == "loaded":
+        st.caption(cache.new_data_note())
     view.report(result, "d_done")
 if data is not None:
     chosen = view.options(data, upload_id)

@@ -33,11 +33,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _health(base_url: str) -> str | None:
+def _health(base_url: str, route: str = "health", timeout_s: float = 2) -> str | None:
     # No proxy: a proxy set in the environment must not see loopback traffic.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(f"{base_url}/_stcore/health", timeout=2) as response:
+        with opener.open(f"{base_url}/_stcore/{route}", timeout=timeout_s) as response:
             return response.read().decode().strip()
     except (urllib.error.URLError, OSError):
         return None
@@ -48,9 +48,18 @@ class AppServer:
     streamlit process itself (no wrapper), so /proc/PID counts its CPU time."""
 
     def __init__(
-        self, db: Path, log_path: Path, port: int | None = None, env: dict[str, str] | None = None
+        self,
+        db: Path,
+        log_path: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        prime: bool = False,
     ) -> None:
         self.db = db
+        # prime: once healthy, ask /_stcore/script-health-check as a deployment's readiness
+        # probe does (one run of app.py before any user: imports, store, warm-up started).
+        self.prime = prime
+        self.prime_s: float | None = None
         self.extra_env = env or {}
         self.log_path = log_path
         self.port = port or free_port()
@@ -92,6 +101,13 @@ class AppServer:
                 self.__exit__(None, None, None)
                 raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s")
             time.sleep(0.25)
+        if self.prime:
+            started = time.monotonic()
+            answer = _health(self.base_url, "script-health-check", START_TIMEOUT_S)
+            if answer != "ok":
+                self.__exit__(None, None, None)
+                raise RuntimeError(f"script health check answered {answer!r}: {self.log_path}")
+            self.prime_s = time.monotonic() - started
         return self
 
     def __exit__(self, *exc: object) -> None:

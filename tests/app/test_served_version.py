@@ -142,6 +142,10 @@ def test_the_session_that_imports_sees_its_import_at_once_the_others_once_warm(h
     new = cache.latest_store_version()
     assert served.warming == [new]
     assert order_lines(importer) == f"{served.lines + 2:,}"
+    note = "You see the new data now; everyone else within 3600 seconds"
+    assert any(c.value.startswith(note) for c in importer.caption), [
+        c.value for c in importer.caption
+    ]
     other.run()
     assert order_lines(other) == f"{served.lines:,}"
     served.ready(new)
