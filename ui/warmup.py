@@ -89,7 +89,8 @@ class Warmup(threading.Thread):
     """One warm-up of one store version; `cancel()` stops it before its next step.
 
     `views`: (reach key, filters, pages) sessions were on, warmed first; `on_done(version)`
-    is called when every step has run (not when cancelled)."""
+    is called once those, every page's default view and the Data page are warm (and the
+    forecast, when someone was on its page lately), never when cancelled."""
 
     def __init__(
         self,
@@ -132,10 +133,18 @@ class Warmup(threading.Thread):
                     self._step(f"{page} ({name})", warm, self.version, catalog, filters)
             # Once per store, not per filter: the forecast and the Data page ignore filters.
             currencies = sorted({filters.currency for _, filters in views})
-            self._step("forecast", warm_forecast, self.version, catalog, currencies)
             self._step("data", cache.data_quality, self.version)
             self._step("data: plan rates", cache.stored_plan_rates, self.version)
             self._step("data: funnel", cache.funnel_for_editing, self.version)
+            # The forecast (the slowest step: most of a minute on a loaded machine at 1M) holds
+            # the switch only when someone was on the Forecast page lately.
+            if forecast_seen():
+                self._step("forecast", warm_forecast, self.version, catalog, currencies)
+                self._ready()
+            else:
+                self._ready()
+                self._step("forecast", warm_forecast, self.version, catalog, currencies)
+        self._ready()
         LOG.info(
             "Warm-up of %s %s in %.1f s: %d steps, %d failed",
             self.store_version,
@@ -144,8 +153,12 @@ class Warmup(threading.Thread):
             len(self.done),
             len(self.failed),
         )
+
+    def _ready(self) -> None:
+        """Report the version ready (once, and never from a cancelled warm-up)."""
         if not self.cancelled and self.on_done is not None:
             self.on_done(self.store_version)
+            self.on_done = None
 
     def _warm_views(self) -> None:
         """The views sessions were on, most recent first, for their own reach."""
@@ -324,6 +337,8 @@ def note_view(page: str, filters: Filters) -> None:
     Overview) with `filters` and its user's reach, so a new store version is warmed for it
     before the switch."""
     name = page or "overview"
+    if name == "forecast":
+        _FORECAST_SEEN[0] = time.monotonic()
     if name not in dict(PAGES):
         return  # the Forecast and Data pages do not depend on the filters: warmed per store
     reach_key = cache.current_user().reach.key()
@@ -333,6 +348,14 @@ def note_view(page: str, filters: Filters) -> None:
         _SEEN[(reach_key, filters)] = pages
         while len(_SEEN) > RECENT_VIEWS:
             _SEEN.popitem(last=False)
+
+
+FORECAST_RECENT_S = 600.0
+_FORECAST_SEEN = [float("-inf")]  # when a session last ran the Forecast page
+
+
+def forecast_seen() -> bool:
+    return time.monotonic() - _FORECAST_SEEN[0] < FORECAST_RECENT_S
 
 
 def seen_views() -> tuple[tuple[str, Filters, tuple[str, ...]], ...]:

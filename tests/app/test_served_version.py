@@ -160,6 +160,7 @@ def test_a_new_version_is_warmed_for_the_views_sessions_are_on_and_then_reported
     held, monkeypatch
 ):
     monkeypatch.setattr(warmup, "_SEEN", type(warmup._SEEN)())
+    monkeypatch.setattr(warmup, "_FORECAST_SEEN", [float("-inf")])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["currency"] = "USD"
     at.run()
@@ -169,10 +170,25 @@ def test_a_new_version_is_warmed_for_the_views_sessions_are_on_and_then_reported
     assert (reach, filters.currency, pages) == ("all", "USD", ("overview", "markets"))
     done: list[str] = []
     job = warmup.Warmup(cache.store_version(), (), warmup.seen_views(), done.append)
+    at_ready: list[list[str]] = []
+    job.on_done = lambda version: (done.append(version), at_ready.append(list(job.done)))
     job.run()
     assert not job.failed, job.failed
-    assert {"overview (seen, all)", "markets (seen, all)"} <= set(job.done)
-    assert done == [cache.store_version()]
+    assert done == [cache.store_version()]  # reported once
+    # Ready once the views seen and the defaults are warm; the forecast (nobody was on its
+    # page) after the switch.
+    assert {"overview (seen, all)", "markets (seen, all)", "review (default)", "data"} <= set(
+        at_ready[0]
+    )
+    assert "forecast" not in at_ready[0] and "forecast" in job.done
+    # Someone on the Forecast page lately: the forecast holds the switch too.
+    at.switch_page("views/forecast.py").run()
+    assert not at.exception and warmup.forecast_seen()
+    at_ready.clear()
+    job = warmup.Warmup(cache.store_version(), (), (), None)
+    job.on_done = lambda version: at_ready.append(list(job.done))
+    job.run()
+    assert "forecast" in at_ready[0]
     # A cancelled warm-up never reports its version ready.
     again = warmup.Warmup(cache.store_version(), (), (), done.append)
     again.cancel()
