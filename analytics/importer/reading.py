@@ -343,9 +343,11 @@ def _read_csv_fast(text: str, delimiter: str, utf8: bytes | None = None):
         return None
     header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()]
     body = table.slice(1)
-    frame = pd.DataFrame(
-        {i: pd.Series(body.column(i).combine_chunks(), dtype="str") for i in range(len(header))}
-    )
+    # The columns keep Arrow's blocks of rows (no combined copy): a check that goes through
+    # the rows in chunks and drops the ones done frees their blocks as it goes.
+    frame = pd.DataFrame({i: pd.Series(body.column(i), dtype="str") for i in range(len(header))})
+    del table, body
+    pa.default_memory_pool().release_unused()  # the reader's scratch memory, back to the OS
     frame["_line"] = numbers[1:]
     frame["_width"] = len(header)
     return header, frame
