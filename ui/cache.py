@@ -42,6 +42,7 @@ from analytics.filters import Filters
 from analytics.forecast import batch, landing, projection
 from analytics.forecast import figures as fc_figures
 from analytics.periods import Period
+from ui import work
 
 CACHE_TTL_S = 3600
 
@@ -290,7 +291,9 @@ def pricing_margin_at_risk(
         # The window ends at the latest stored rate, where the simulation starts.
         end = fx.rate_status(cur).last_date
         returns = pricing.log_returns(cur, currencies, end, lookback_days)
-    return pricing.margin_at_risk(results, scenario, spots, returns, horizon, paths, seed)
+    return pricing.margin_at_risk(
+        results, scenario, spots, returns, horizon, paths, seed, progress=work.checkpoint
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
@@ -381,7 +384,14 @@ def check_import(
     id, not its bytes: hashing a 200 MB file on every rerun costs time."""
     with unrestricted_cursor() as cur:
         return importer.import_file(
-            cur, kind, _data, file_name, options, commit=False, mapping=mapping
+            cur,
+            kind,
+            _data,
+            file_name,
+            options,
+            commit=False,
+            mapping=mapping,
+            progress=work.checkpoint,  # a closed tab or a rerun stops the check between chunks
         )
 
 

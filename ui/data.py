@@ -12,7 +12,7 @@ import streamlit as st
 from analytics import formatting, fx, importer
 from analytics.crm import stages as crm_stages
 from exports import tables
-from ui import access, cache, components, errors, text
+from ui import access, cache, components, errors, text, work
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -358,8 +358,13 @@ def load(
 ) -> None:
     """Write the file into the store (read through the mapping `columns`) and keep the
     outcome for the next run."""
+    # A tab closed or a rerun during the check stops it at the bar's next update, before
+    # the load's transaction starts: nothing is written (ui.work).
+    progress = work.progress_bar("lines checked")
     with errors.section() as attempt, cache.writer() as con:
-        result = importer.import_file(con, kind, data, file_name, chosen, mapping=columns)
+        result = importer.import_file(
+            con, kind, data, file_name, chosen, mapping=columns, progress=progress
+        )
     if attempt.failed:
         return
     cache.audit("import", f"{kind} {file_name}: {result.status}, {result.rows_loaded:,} rows")
