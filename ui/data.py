@@ -48,6 +48,12 @@ def upload() -> tuple[str, bytes | None, str | None, str | None]:
     file = st.file_uploader(
         f"File (CSV, TXT, XLSX or Parquet; up to {UPLOAD_LIMIT_MB} MB)",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
+        help=(
+            f"An XLSX sheet is read up to {importer.MAX_XLSX_ROWS:,} rows and "
+            f"{importer.MAX_XLSX_CELLS:,} cells, a workbook up to "
+            f"{importer.MAX_XLSX_UNPACKED_BYTES / 1e6:,.0f} MB unpacked; a larger one is "
+            "refused before it is read (export it as CSV, which has no such limit)."
+        ),
         key=f"d_file_{st.session_state.get('d_nonce', 0)}",  # a new key empties it after a load
     )
     if file is None:
