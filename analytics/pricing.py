@@ -49,6 +49,7 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from statistics import NormalDist
 
 import duckdb
@@ -535,12 +536,19 @@ SIMULATION_CHUNK_VALUES = 4_000_000  # float32 draws per chunk: 16 MB, a few suc
 
 
 def final_multipliers(
-    returns: pd.DataFrame, horizon_days: int, paths: int = DEFAULT_PATHS, seed: int = 1
+    returns: pd.DataFrame,
+    horizon_days: int,
+    paths: int = DEFAULT_PATHS,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """S_horizon / S_start per path and currency, shape (paths, currencies): the last day of
     simulate_rates with the same seed, bit for bit, computed a block of paths at a time so
     that memory stays bounded (the whole array at the lab's maximum, 50,000 paths x 250
-    days x 29 currencies, is 1.4 GB per copy and the arithmetic made four)."""
+    days x 29 currencies, is 1.4 GB per copy and the arithmetic made four).
+
+    `progress(paths_done, paths)` is called after each block; it may raise to stop the
+    simulation (the Pricing lab's does when its session ends or reruns)."""
     factor = _daily_factor(returns)
     n = returns.shape[1]
     rng = np.random.default_rng(seed)
@@ -553,6 +561,8 @@ def final_multipliers(
         draws = rng.standard_normal((count, horizon_days, n), dtype=np.float32)
         steps = np.cumsum(draws @ factor.T, axis=1, dtype=np.float32)[:, -1, :]
         final[first : first + count] = np.exp(steps)
+        if progress is not None:
+            progress(first + count, paths)
     return final
 
 
@@ -576,13 +586,15 @@ def margin_at_risk(
     horizon_days: int = 90,
     paths: int = DEFAULT_PATHS,
     seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MarginAtRisk:
     """Gross margin across simulated rates at the horizon, starting from the scenario's
     rates, with its pass-through, elasticity, costs and hedges (so zero volatility gives back
     the scenario's own margin): the hedged share converts at its hedged rate on every path,
-    so only the unhedged share is at risk. Also against the margin at plan rates."""
+    so only the unhedged share is at risk. Also against the margin at plan rates.
+    `progress`: as final_multipliers takes it."""
     codes = list(returns.columns)
-    final = final_multipliers(returns, horizon_days, paths, seed)
+    final = final_multipliers(returns, horizon_days, paths, seed, progress)
     column = {code: i for i, code in enumerate(codes)}
 
     def path_rates(code: str, start: float) -> np.ndarray:

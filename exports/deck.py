@@ -6,7 +6,6 @@ import datetime as dt
 import io
 
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches, Pt
@@ -14,6 +13,7 @@ from pptx.util import Inches, Pt
 from analytics import review
 from analytics.forecast.figures import Summary
 from analytics.review import Review
+from exports.chart_data import TextChartData
 from exports.content import (
     GAIN,
     LOSS,
@@ -162,7 +162,7 @@ def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
 
     page = slide(f"Top movers — {data.base.label} → {data.quarter.label} ({data.currency})")
     movers = review.top_movers(data.country_movers)
-    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data = TextChartData(number_format="#,##0")
     chart_data.categories = [
         f"{c} ({r})" for c, r in zip(movers["country"], movers["reason"], strict=True)
     ]
@@ -202,7 +202,7 @@ def to_pptx(data: Review, forecast: Summary | None = None) -> bytes:
             Pt(20),
         )
     else:
-        chart_data = CategoryChartData(number_format="#,##0")
+        chart_data = TextChartData(number_format="#,##0")
         chart_data.categories = ["Commit", "Best case", "Pipeline", "Quota"]
         chart_data.add_series(
             f"{p['quarter']} ({data.currency})",
@@ -239,7 +239,7 @@ def _forecast_slide(slide, table, summary: Summary) -> None:
     cur = summary.shown.currency
     page = slide(f"Forecast — where {summary.year} will land ({cur})")
     frame = summary.total
-    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data = TextChartData(number_format="#,##0")
     chart_data.categories = [f"{m:%b %y}" for m in frame["month"]]
     for column, name in (
         ("actual", "Actual"),
@@ -269,7 +269,7 @@ def _forecast_slide(slide, table, summary: Summary) -> None:
 def _waterfall(page, parts, width=None) -> None:
     """A waterfall (waterfall_parts' bars) as a native stacked-column chart: an invisible
     base carries each bar to its level."""
-    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data = TextChartData(number_format="#,##0")
     chart_data.categories = [label for label, *_ in parts]
     is_total = [colour == TOTAL_COLOUR for *_, colour in parts]
     chart_data.add_series(

@@ -44,6 +44,7 @@ from analytics.crm import scope as crm_scope
 from analytics.crm.scope import Scope
 from analytics.filters import Filters
 from analytics.periods import Period
+from ui import work
 
 if TYPE_CHECKING:
     from analytics.forecast import batch, landing
@@ -414,7 +415,9 @@ def pricing_margin_at_risk(
         # The window ends at the latest stored rate, where the simulation starts.
         end = fx.rate_status(cur).last_date
         returns = pricing.log_returns(cur, currencies, end, lookback_days)
-    return pricing.margin_at_risk(results, scenario, spots, returns, horizon, paths, seed)
+    return pricing.margin_at_risk(
+        results, scenario, spots, returns, horizon, paths, seed, progress=work.checkpoint
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
@@ -505,7 +508,14 @@ def check_import(
     id, not its bytes: hashing a 200 MB file on every rerun costs time."""
     with unrestricted_cursor() as cur:
         return importer.import_file(
-            cur, kind, _data, file_name, options, commit=False, mapping=mapping
+            cur,
+            kind,
+            _data,
+            file_name,
+            options,
+            commit=False,
+            mapping=mapping,
+            progress=work.checkpoint,  # a closed tab or a rerun stops the check between chunks
         )
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from analytics import formatting, fx, importer
 from analytics.crm import stages as crm_stages
 from exports import tables
-from ui import access, cache, components, errors, text
+from ui import access, cache, components, errors, text, work
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml server.maxUploadSize
 DETECT = "Detect"
@@ -48,6 +48,12 @@ def upload() -> tuple[str, bytes | None, str | None, str | None]:
     file = st.file_uploader(
         f"File (CSV, TXT, XLSX or Parquet; up to {UPLOAD_LIMIT_MB} MB)",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
+        help=(
+            f"An XLSX sheet is read up to {importer.MAX_XLSX_ROWS:,} rows and "
+            f"{importer.MAX_XLSX_CELLS:,} cells, a workbook up to "
+            f"{importer.MAX_XLSX_UNPACKED_BYTES / 1e6:,.0f} MB unpacked; a larger one is "
+            "refused before it is read (export it as CSV, which has no such limit)."
+        ),
         key=f"d_file_{st.session_state.get('d_nonce', 0)}",  # a new key empties it after a load
     )
     if file is None:
@@ -358,8 +364,13 @@ def load(
 ) -> None:
     """Write the file into the store (read through the mapping `columns`) and keep the
     outcome for the next run."""
+    # A tab closed or a rerun during the check stops it at the bar's next update, before
+    # the load's transaction starts: nothing is written (ui.work).
+    progress = work.progress_bar("lines checked")
     with errors.section() as attempt, cache.writer() as con:
-        result = importer.import_file(con, kind, data, file_name, chosen, mapping=columns)
+        result = importer.import_file(
+            con, kind, data, file_name, chosen, mapping=columns, progress=progress
+        )
     if attempt.failed:
         return
     cache.audit("import", f"{kind} {file_name}: {result.status}, {result.rows_loaded:,} rows")

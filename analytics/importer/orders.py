@@ -5,6 +5,7 @@ brings that the store does not know yet.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -23,17 +24,69 @@ from analytics.importer.report import FileRejected, ImportAmbiguous
 from analytics.importer.validation import Problems, known_values, reject_duplicates
 
 
+@dataclasses.dataclass(frozen=True)
+class OrderLookups:
+    """What the store says about the customers and products an order file names, read once
+    for the whole file (a file is checked in chunks of rows)."""
+
+    segment_of: dict
+    known_products: frozenset
+    last_cost: dict
+    costed_products: frozenset
+
+
+def order_lookups(con) -> OrderLookups:
+    customers = db.query(con, "SELECT customer_id, segment FROM customers")
+    products = db.query(
+        con,
+        """
+        SELECT p.product_id, (SELECT arg_max(o.unit_cost_eur, o.order_date) FROM order_lines o
+                              WHERE o.product_id = p.product_id
+                                AND o.unit_cost_eur IS NOT NULL) AS last_cost
+        FROM products p
+        """,
+    )
+    return OrderLookups(
+        segment_of=dict(zip(customers["customer_id"], customers["segment"], strict=True)),
+        known_products=frozenset(products["product_id"]),
+        last_cost=dict(zip(products["product_id"], products["last_cost"], strict=True)),
+        costed_products=frozenset(costs.costed_products(con)),
+    )
+
+
 def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Options = DETECT) -> dict:
-    """Order-specific checks and derived values; returns new customers/products/reps."""
+    """Order-specific checks and derived values of a whole file; returns new
+    customers/products/reps."""
+    lookups = order_lookups(con)
+    prepare_order_rows(con, frame, problems, options, lookups)
+    return finish_orders(con, frame, problems, lookups)
+
+
+# Columns of a checked chunk that no later step reads (finish_orders, order_rows,
+# awaiting_rows, the report): dropped before the chunks are put together.
+SCRATCH_COLUMNS = ("net_price", "net_amount", "discount_amount", "unit_cost", "_rate", "_width")
+
+
+# Text columns the checks leave as Python objects, held as Arrow strings (an eighth of the
+# memory) once a chunk is checked.
+_TEXT_COLUMNS = ("country", "channel", "_cost_currency")
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """A checked chunk's text columns as Arrow strings (missing values stay missing)."""
+    return frame.astype({c: "str" for c in _TEXT_COLUMNS if c in frame})
+
+
+def prepare_order_rows(
+    con, frame: pd.DataFrame, problems: Problems, options: Options, lookups: OrderLookups
+) -> None:
+    """The checks and derived values of each line on its own (names to ids, country,
+    prices, the day's rate, channel, cost): a file may go through them in chunks of rows."""
     ids_from_names(con, frame, problems, "customer_id", "customer_name", "customers")
     ids_from_names(con, frame, problems, "rep_id", "rep_name", "reps")
     problems.add(frame["customer_id"] == "", "customer_id", "missing required value")
-    if "line_no" not in frame:
-        # Lines numbered in file order within each order: deterministic, so a re-import
-        # finds the same keys.
-        frame["line_no"] = frame.groupby("order_id", sort=False).cumcount() + 1
-    frame["line_no"] = frame["line_no"].astype("Int64")
-    reject_duplicates(frame, problems, ["order_id", "line_no"], "order_id / line_no")
+    if "line_no" in frame:
+        frame["line_no"] = frame["line_no"].astype("Int64")
     _country(con, frame, problems, options)
     _prices(frame, problems)
 
@@ -51,26 +104,13 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
             for c, d in zip(rows["currency"], rows["order_date"], strict=True)
         ],
     )
-    customers = db.query(con, "SELECT customer_id, segment FROM customers")
-    segment_of = dict(zip(customers["customer_id"], customers["segment"], strict=True))
-    products = db.query(
-        con,
-        """
-        SELECT p.product_id, (SELECT arg_max(o.unit_cost_eur, o.order_date) FROM order_lines o
-                              WHERE o.product_id = p.product_id
-                                AND o.unit_cost_eur IS NOT NULL) AS last_cost
-        FROM products p
-        """,
-    )
-    known_products = set(products["product_id"])
-    last_cost = dict(zip(products["product_id"], products["last_cost"], strict=True))
 
     # Channel: the file's, else the customer's segment (stored or in the file), else
     # "unassigned" — most order exports carry no channel.
     file_segment = frame["segment"] if "segment" in frame else pd.Series("", frame.index)
     fallback = (
         frame["customer_id"]
-        .map(segment_of)
+        .map(lookups.segment_of)
         .astype("object")
         .fillna(file_segment.replace("", np.nan))
     )
@@ -85,8 +125,8 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
     # cost of the day (filled in at load, analytics.costs), else the product's latest
     # stored cost, else unknown (NULL): the line loads and its margin is not counted.
     cost, cost_local, cost_currency = _cost_eur(frame, problems, options, rate)
-    standard = frame["product_id"].isin(costs.costed_products(con))
-    stored_cost = frame["product_id"].map(last_cost).astype("float64").where(~standard)
+    standard = frame["product_id"].isin(lookups.costed_products)
+    stored_cost = frame["product_id"].map(lookups.last_cost).astype("float64").where(~standard)
     from_store = cost_local.isna() & stored_cost.notna()
     frame["unit_cost_eur"] = cost.where(cost_local.notna(), stored_cost).astype("float64")
     frame["_unit_cost"] = cost_local.where(~from_store, stored_cost)
@@ -100,12 +140,25 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
     frame["_awaiting"] = frame["order_date"].notna() & (
         pd.isna(frame["_rate"]) | (frame["_unit_cost"].notna() & frame["unit_cost_eur"].isna())
     )
-    valid = frame.drop(index=problems.rejected_index())
+
+
+def finish_orders(con, frame: pd.DataFrame, problems: Problems, lookups: OrderLookups) -> dict:
+    """The checks that need every line of the file (line numbers within an order, keys that
+    repeat) and the customers, products and reps it brings that the store lacks."""
+    if "line_no" not in frame:
+        # Lines numbered in file order within each order: deterministic, so a re-import
+        # finds the same keys.
+        frame["line_no"] = (frame.groupby("order_id", sort=False).cumcount() + 1).astype("Int64")
+    reject_duplicates(frame, problems, ["order_id", "line_no"], "order_id / line_no")
+    valid = ~frame.index.isin(problems.rejected_index())
     created = {}
-    customers_new = new_customers(con, valid, valid["channel"])
+    first = _first_lines(frame, valid, "customer_id")
+    customers_new = new_customers(con, first, first["channel"])
     if customers_new is not None:
         created["customers"] = customers_new
-    new_products = valid[~valid["product_id"].isin(known_products)].drop_duplicates("product_id")
+    known_products = lookups.known_products
+    new_products = _first_lines(frame, valid, "product_id")
+    new_products = new_products[~new_products["product_id"].isin(known_products)]
     if len(new_products):
         name = new_products.get("product_name", pd.Series("", new_products.index))
         line = new_products.get("product_line", pd.Series("", new_products.index))
@@ -119,10 +172,33 @@ def prepare_orders(con, frame: pd.DataFrame, problems: Problems, options: Option
                 "category": line,
             }
         )
-    reps_new = new_reps(con, valid)
+    reps_new = new_reps(con, _first_lines(frame, valid, "rep_id")) if "rep_id" in frame else None
     if reps_new is not None:
         created["reps"] = reps_new
     return created
+
+
+# What a created customer, product or rep takes from the first valid line naming it.
+_REFERENCE_COLUMNS = (
+    "customer_id",
+    "customer_name",
+    "segment",
+    "country",
+    "channel",
+    "product_id",
+    "product_name",
+    "product_line",
+    "rep_id",
+    "rep_name",
+)
+
+
+def _first_lines(frame: pd.DataFrame, valid: np.ndarray, key: str) -> pd.DataFrame:
+    """The first valid line of each `key` value, with the columns a created reference
+    takes: the rows drop_duplicates(key) keeps of the valid lines, without copying them."""
+    first = valid & ~frame[key].where(valid).duplicated().to_numpy()
+    columns = [c for c in _REFERENCE_COLUMNS if c in frame]
+    return frame.loc[first, columns]
 
 
 def _country(con, frame: pd.DataFrame, problems: Problems, options: Options) -> None:
@@ -289,7 +365,8 @@ def awaiting_rows(frame: pd.DataFrame) -> pd.DataFrame:
     cost as given with its currency, no EUR amounts."""
     rows = order_rows(frame).drop(columns=["net_amount_eur", "unit_cost_eur"])
     rows["unit_cost"] = frame["_unit_cost"].astype("float64")
-    rows["cost_currency"] = frame["_cost_currency"].astype("object")
+    currency = frame["_cost_currency"].astype("object")
+    rows["cost_currency"] = currency.where(currency.notna(), None)
     return rows
 
 

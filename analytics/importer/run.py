@@ -4,6 +4,7 @@ reject — and the report that says what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -29,14 +30,22 @@ from analytics.importer.crm import (
 from analytics.importer.kinds import KINDS
 from analytics.importer.loading import load, log_import, new_import_id
 from analytics.importer.orders import (
+    SCRATCH_COLUMNS,
     awaiting_rows,
+    compact,
+    finish_orders,
+    order_lookups,
     order_rows,
-    prepare_orders,
+    prepare_order_rows,
     prepare_product_costs,
 )
 from analytics.importer.reading import DETECT, Options, RawTable, ecb_wide_to_long, read_file
 from analytics.importer.report import FileRejected, Report
-from analytics.importer.validation import reject_duplicates, validate
+from analytics.importer.validation import Problems, detect_formats, reject_duplicates, validate
+
+# Lines of an orders file checked at once: its strings, parsed values and masks for this
+# many lines are what the check holds beyond the file's own table (~40 MB at 100,000 lines).
+CHUNK_ROWS = 100_000
 
 
 def import_file(
@@ -48,13 +57,20 @@ def import_file(
     commit: bool = True,
     mapping: dict[str, str] | None = None,
     saved_mapping: Callable[[str], tuple[str, dict] | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Report:
     """Read, validate and (when commit) load a file; record it in import_log.
 
     `mapping` (field -> the file's column name; "" = the file has no such column) overrides
     the detected columns. With commit=False nothing is written: the report says what a load
     would do (the Data page's "validate" step). Without a mapping, `saved_mapping` (header
-    signature -> (name, mapping) or None) offers the one saved for files with these columns."""
+    signature -> (name, mapping) or None) offers the one saved for files with these columns.
+
+    An orders file is checked `chunk_rows` lines at a time, so that the check's memory is
+    bounded by a chunk rather than the file; `progress(lines_checked, lines)` is called after
+    each chunk. It may raise to stop the work (the Data page's does when its session ends or
+    reruns): the exception propagates before anything is written or logged."""
     if kind not in KINDS:
         raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}.")
     report = Report(kind=kind, file_name=file_name)
@@ -76,20 +92,21 @@ def import_file(
         defaults = matched.defaults(kind)
         _fill_down(raw, matched.columns, defaults.get("fill_down", ()))
         _percent(raw, matched.columns, defaults.get("percent", ()))
-        frame, problems, matched = validate(con, kind, raw, options, mapping)
-        for field, value in defaults.items():
-            if field not in ("fill_down", "percent") and field not in frame:
-                frame[field] = value
+        if kind == "orders":
+            typed, problems, matched, created = _check_orders(
+                con, raw, options, mapping, defaults, chunk_rows, progress
+            )
+            frame = typed
+        else:
+            frame, problems, matched = validate(con, kind, raw, options, mapping)
+            _fill_defaults(frame, defaults)
         report.detected = raw.detected.describe()
         report.detected["export"] = matched.label()
         report.columns = {f: raw.header[i] for f, i in matched.columns.items()}
         report.ignored_columns = matched.ignored
         if report.rows_read == 0:
             raise FileRejected("The file has a header but no rows.")
-        created = {}
-        if kind == "orders":
-            created = prepare_orders(con, frame, problems, options)
-        else:
+        if kind != "orders":
             if kind == "opportunities":
                 prepare_opportunities(con, frame, problems)
             elif kind == "activities":
@@ -107,13 +124,24 @@ def import_file(
                 )
             reject_duplicates(keyed, problems, list(KINDS[kind].key), " / ".join(KINDS[kind].key))
             created = created_references(con, kind, frame, problems)
-        valid = frame.drop(index=problems.rejected_index())
+        if kind == "orders":
+            # Later problems need only the lines' numbers; the file's other columns go to
+            # the valid lines a column at a time, never held twice.
+            rejected = problems.rejected_index()
+            problems.frame = frame = frame[["_line"]]
+            valid = _drop_rows(typed, rejected)
+            del typed
+        else:
+            valid = frame.drop(index=problems.rejected_index())
         held = None
         if kind == "orders":
             # Lines awaiting a rate are kept apart from the converted ones (analytics.awaiting).
             waiting = valid["_awaiting"].to_numpy(dtype=bool)
-            converted, waiting_lines = valid[~waiting], valid[waiting]
-            valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
+            if waiting.any():
+                converted, waiting_lines = valid[~waiting], valid[waiting]
+                valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
+            else:
+                converted, waiting_lines = valid, valid.iloc[:0]
             rows, held = order_rows(converted), awaiting_rows(waiting_lines)
             (unchanged, conflicts), (held_unchanged, held_conflicts) = compare_order_lines(
                 con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
@@ -170,6 +198,8 @@ def import_file(
                 report.status = "unchanged"
                 report.message = "Every row is already stored with these values: nothing changed."
             else:
+                if progress is not None:
+                    progress(report.rows_read, report.rows_read)  # the last chance to stop
                 costed = load(
                     con,
                     kind,
@@ -219,6 +249,80 @@ def import_file(
     if commit:
         log_import(con, report, data, started, import_id)
     return report
+
+
+def _fill_defaults(frame: pd.DataFrame, defaults: dict) -> None:
+    """The values an export's vendor implies for fields its files do not carry."""
+    for field, value in defaults.items():
+        if field not in ("fill_down", "percent") and field not in frame:
+            frame[field] = value
+
+
+def _check_orders(
+    con,
+    raw: RawTable,
+    options: Options,
+    mapping: dict[str, str] | None,
+    defaults: dict,
+    chunk_rows: int,
+    progress: Callable[[int, int], None] | None,
+):
+    """validate() and the order checks over `chunk_rows` lines at a time, then the checks
+    that need every line (repeated keys, the references a file brings) over the typed
+    lines put together: the same report and rows as one pass over the whole file. The
+    decimal mark and date format are decided for the whole file first. The rows of `raw`
+    are consumed (it holds none afterwards)."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}.")
+    options = detect_formats("orders", raw, options, mapping)
+    lookups = order_lookups(con)
+    total = len(raw.rows)
+    frames, items, matched = [], [], None
+    done = 0
+    while not frames or len(raw.rows):
+        part = dataclasses.replace(raw, rows=raw.rows.iloc[:chunk_rows])
+        # The lines checked are dropped from the file's table: their strings are freed.
+        raw.rows = raw.rows.iloc[chunk_rows:]
+        frame, problems, matched = validate(con, "orders", part, options, mapping)
+        _fill_defaults(frame, defaults)
+        prepare_order_rows(con, frame, problems, options, lookups)
+        frames.append(compact(frame.drop(columns=[c for c in SCRATCH_COLUMNS if c in frame])))
+        items.extend(problems.items)
+        done += len(part.rows)
+        del frame, problems, part
+        if progress is not None:
+            progress(done, total)
+    frame = _put_together(frames)
+    # The chunks' own problems name the values as written; later ones give theirs.
+    problems = Problems(frame, raw=pd.DataFrame(index=frame.index))
+    problems.items = items
+    created = finish_orders(con, frame, problems, lookups)
+    return frame, problems, matched, created
+
+
+def _put_together(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks as one frame, a column at a time, each chunk's column dropped once it is
+    copied: at most one column is held twice (pd.concat would hold every chunk twice).
+    Empties `frames`."""
+    if len(frames) == 1:
+        return frames.pop()
+    index = pd.Index(np.concatenate([f.index.to_numpy() for f in frames]))
+    columns = {}
+    for name in list(frames[0].columns):
+        columns[name] = pd.concat([f.pop(name) for f in frames], ignore_index=True).array
+    frames.clear()
+    return pd.DataFrame(columns, index=index)
+
+
+def _drop_rows(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
+    """frame without `rows`, built a column at a time, each column dropped from `frame`
+    once copied (frame.drop would hold the frame twice). Empties `frame`."""
+    if rows.empty:
+        return frame.copy(deep=False)
+    keep = ~frame.index.isin(rows)
+    index = frame.index[keep]
+    columns = {name: frame.pop(name).array[keep] for name in list(frame.columns)}
+    return pd.DataFrame(columns, index=index)
 
 
 def _held_keys(kind, rows, unchanged, held, held_unchanged) -> pd.DataFrame | None:

@@ -7,6 +7,7 @@ neither 10 % nor 0.1 until it is written as 10 % or 0.10.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -43,9 +44,10 @@ _SYNONYMS = {"forecast": "forecast_categories", "status": "statuses", "activity"
 class Problems:
     """Rejections collected per check; a row may fail several checks."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, raw: pd.DataFrame | None = None):
         self.frame = frame
-        self.raw = frame.copy()  # values as written, for the report
+        # Values as written, for the report (a file checked in chunks passes each chunk's).
+        self.raw = frame.copy() if raw is None else raw
         self.items: list[pd.DataFrame] = []
 
     def add(self, mask: pd.Series, column: str, reason, values: pd.Series | None = None) -> None:
@@ -133,34 +135,7 @@ def validate(
     reference = known_values(con)
     detected = raw.detected
     fields = {f.name: f for f in kind.fields}
-
-    numeric = [
-        f.name for f in kind.fields if f.type in ("int", "number", "fraction") and f.name in frame
-    ]
-    if options.decimal_comma is not None:
-        detected.decimal_comma = options.decimal_comma
-    elif numeric:
-        votes = [detect_decimal_comma(frame[n]) for n in numeric]
-        detected.decimal_comma = any(v is True for v in votes) and not any(
-            v is False for v in votes
-        )
-        if not detected.format.startswith("csv"):
-            detected.decimal_comma = False
-    dates = [f.name for f in kind.fields if f.type == "date" and f.name in frame]
-    if options.date_format:
-        detected.date_format = DATE_FORMAT_NAMES.get(options.date_format, options.date_format)
-        if detected.date_format not in DATE_FORMATS:
-            raise FileRejected(
-                f"Unknown date format “{options.date_format}”; use one of "
-                f"{', '.join(DATE_FORMATS.values())}."
-            )
-    elif dates and detected.format.startswith("csv"):
-        formats = {detect_date_format(frame[n]) for n in dates} - {None}
-        if len(formats) > 1:
-            raise ImportAmbiguous(
-                "The date columns use different formats; give the date format explicitly."
-            )
-        detected.date_format = formats.pop() if formats else "%Y-%m-%d"
+    _detect(kind, frame, detected, options)
 
     for name, f in fields.items():
         if name not in frame:
@@ -311,6 +286,74 @@ def validate(
     check_read_errors(raw, problems)
     check_plausible(con, kind_name, frame, problems)
     return frame, problems, mapping
+
+
+def detect_formats(
+    kind_name: str, raw: RawTable, options: Options = DETECT, columns: dict[str, str] | None = None
+) -> Options:
+    """The options with the decimal mark and date format decided for the whole file, one
+    column at a time (the votes of every value, as validate() would take them): checking
+    the file in chunks of rows then reads every chunk the same way."""
+    kind = KINDS[kind_name]
+    mapping = map_columns(kind, raw.header, columns)
+    wanted = {
+        f.name
+        for f in kind.fields
+        if f.type in ("int", "number", "fraction", "date") and f.name in mapping.columns
+    }
+    frame = _ColumnsOnDemand(raw, mapping, wanted)
+    _detect(kind, frame, raw.detected, options)
+    return dataclasses.replace(
+        options,
+        decimal_comma=raw.detected.decimal_comma,
+        date_format=raw.detected.date_format or options.date_format,
+    )
+
+
+class _ColumnsOnDemand:
+    """A mapped column as validate() sees it (stripped strings), made when asked for and
+    not kept: detection over a whole file holds one column at a time."""
+
+    def __init__(self, raw: RawTable, mapping: Mapping, names: set[str]):
+        self.raw, self.mapping, self.names = raw, mapping, names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def __getitem__(self, name: str) -> pd.Series:
+        column = self.raw.rows[self.mapping.columns[name]]
+        return column.fillna("").astype(str).str.strip()
+
+
+def _detect(kind, frame, detected, options: Options) -> None:
+    """The decimal mark and the date format of the file's values (or the options')."""
+    numeric = [
+        f.name for f in kind.fields if f.type in ("int", "number", "fraction") and f.name in frame
+    ]
+    if options.decimal_comma is not None:
+        detected.decimal_comma = options.decimal_comma
+    elif numeric:
+        votes = [detect_decimal_comma(frame[n]) for n in numeric]
+        detected.decimal_comma = any(v is True for v in votes) and not any(
+            v is False for v in votes
+        )
+        if not detected.format.startswith("csv"):
+            detected.decimal_comma = False
+    dates = [f.name for f in kind.fields if f.type == "date" and f.name in frame]
+    if options.date_format:
+        detected.date_format = DATE_FORMAT_NAMES.get(options.date_format, options.date_format)
+        if detected.date_format not in DATE_FORMATS:
+            raise FileRejected(
+                f"Unknown date format “{options.date_format}”; use one of "
+                f"{', '.join(DATE_FORMATS.values())}."
+            )
+    elif dates and detected.format.startswith("csv"):
+        formats = {detect_date_format(frame[n]) for n in dates} - {None}
+        if len(formats) > 1:
+            raise ImportAmbiguous(
+                "The date columns use different formats; give the date format explicitly."
+            )
+        detected.date_format = formats.pop() if formats else "%Y-%m-%d"
 
 
 def _currency_hint(value: str) -> str:

@@ -433,3 +433,39 @@ def test_save_reload_and_delete(tmp_path):
         ("bo@example.com", "scenario save", "Dollar down"),
         ("ana@example.com", "scenario save", "Dollar down"),
     ]
+
+
+def test_the_simulation_reports_each_block_and_stops_when_its_callback_raises(
+    fixture_con, monkeypatch
+):
+    """The Pricing lab's callback (ui.work) raises when its session ends or reruns: the
+    simulation stops after the block it was called for, and a callback that does not raise
+    leaves the result bit for bit as without one."""
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    # 3,500 values per block / (250 days x 2 currencies) = 7 paths per block.
+    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 3_500)
+    calls = []
+    final = pricing.final_multipliers(
+        returns, 250, 30, 4, progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
+    assert np.array_equal(final, pricing.final_multipliers(returns, 250, 30, 4))
+
+    class Stop(Exception):
+        pass
+
+    stopped = []
+
+    def stop_at_the_second_block(done: int, total: int) -> None:
+        stopped.append(done)
+        if len(stopped) == 2:
+            raise Stop
+
+    chosen = scenario(shocks={"USD": -0.05})
+    results, _ = pricing.run(fixture_con, chosen)
+    spots = pricing.spot_rates(fixture_con, {"USD", "GBP", "EUR"})
+    with pytest.raises(Stop):
+        pricing.margin_at_risk(
+            results, chosen, spots, returns, 250, 30, 4, progress=stop_at_the_second_block
+        )
+    assert stopped == [7, 14]

@@ -59,6 +59,11 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
     assert not at.exception and not at.error
     assert metric(at, "Order lines") == "0"
     assert any("up to 200 MB" in u.label for u in at.file_uploader)
+    # The XLSX limits, stated where the file is chosen (issue 18).
+    assert any(
+        "1,048,576 rows and 20,000,000 cells" in u.help and "1,000 MB unpacked" in u.help
+        for u in at.file_uploader
+    )
 
     at.file_uploader[0].set_value(("orders.csv", ORDERS, "text/csv")).run()
     assert not at.exception
