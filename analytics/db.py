@@ -133,6 +133,13 @@ WHERE NOT internal AND function_type IN ('macro', 'table_macro')
 """
 
 
+# Read-only connections to one file share its database and its settings; two threads opening
+# the same new snapshot at once (the warm-up and a session) could both find the configuration
+# unlocked and the second then fail to lock it ("the configuration has been locked"): the
+# settings step of a read connection is serialised in the process; queries are not.
+_READ_SETUP = threading.Lock()
+
+
 def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store. A lock held by another process becomes a plain `StoreLocked` error.
 
@@ -167,33 +174,40 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     if new and path.exists():
         path.chmod(0o600)
     if read_only:
-        try:
-            # DuckDB shares one database per file within a process: a second connection
-            # finds the settings already made (and locked) by the first.
-            locked, external = con.execute(
-                "SELECT current_setting('lock_configuration'), "
-                "current_setting('enable_external_access')"
-            ).fetchone()
-            if not locked:
-                con.execute("SET enable_external_access = false")
-                con.execute("SET lock_configuration = true")
-            elif external:
-                raise StoreRefused(
-                    f"The database {path} is open in this process with external access on; "
-                    "close that connection first."
-                )
-            code = [row[0] for row in con.execute(_CODE_OBJECTS).fetchall()]
-        except BaseException:
-            con.close()
-            raise
-        if code:
-            con.close()
-            raise StoreRefused(
-                f"The database {path} holds {', '.join(code[:5])}: a store of this app holds "
-                "tables only, so it has been changed by another program and is not opened. "
-                "Restore it from a backup, or rebuild it."
-            )
+        with _READ_SETUP:
+            _configure_read_only(con, path)
     return con
+
+
+def _configure_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """External access off and the configuration locked (by the first connection to the
+    file in this process), and no code objects in the store; closes `con` on refusal."""
+    try:
+        # DuckDB shares one database per file within a process: a second connection
+        # finds the settings already made (and locked) by the first.
+        locked, external = con.execute(
+            "SELECT current_setting('lock_configuration'), "
+            "current_setting('enable_external_access')"
+        ).fetchone()
+        if not locked:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        elif external:
+            raise StoreRefused(
+                f"The database {path} is open in this process with external access on; "
+                "close that connection first."
+            )
+        code = [row[0] for row in con.execute(_CODE_OBJECTS).fetchall()]
+    except BaseException:
+        con.close()
+        raise
+    if code:
+        con.close()
+        raise StoreRefused(
+            f"The database {path} holds {', '.join(code[:5])}: a store of this app holds "
+            "tables only, so it has been changed by another program and is not opened. "
+            "Restore it from a backup, or rebuild it."
+        )
 
 
 def identifier(name: str, allowed: frozenset[str] = TABLES | DIMENSIONS) -> str:

@@ -276,6 +276,42 @@ def store_file(tmp_path):
     return path
 
 
+def test_threads_opening_one_new_store_at_once_all_get_a_locked_read_connection(tmp_path):
+    """The warm-up and a session open a new snapshot in the same instant: both find the
+    configuration unlocked unless the settings step is serialised, and the second then
+    fails to lock it (seen as "Something went wrong" on the Data page after a load)."""
+    failures, opened = [], []
+    for n in range(12):
+        path = tmp_path / f"s{n}.duckdb"
+        con = duckdb.connect(str(path))
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.close()
+        barrier = threading.Barrier(6)
+
+        def open_it(path=path, barrier=barrier):
+            barrier.wait()
+            try:
+                opened.append(db.connect(path, read_only=True))
+            except duckdb.Error as error:
+                failures.append(str(error))
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    try:
+        assert failures == []
+        assert len(opened) == 72
+        for con in opened:
+            assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (
+                False,
+            )
+    finally:
+        for con in opened:
+            con.close()
+
+
 def test_the_read_connection_reads_no_file_and_cannot_be_switched_back(store_file, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("s3cret")
