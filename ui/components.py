@@ -118,13 +118,16 @@ def table_with_downloads(
     row = st.container(horizontal=True, gap="small")
     left = right = row
     # Files are built when the button is clicked, not on every rerun: an XLSX costs tens of
-    # milliseconds per table.
+    # milliseconds per table. A download changes nothing on screen, so it reruns nothing
+    # (on_click="ignore"; every download button of the app does the same): a click costs the
+    # server the file alone, not the file and a whole page rerun beside it.
     left.download_button(
         "Download CSV",
         lambda: tables.to_csv_bytes(data),
         f"{file_stem}.csv",
         "text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
     )
     right.download_button(
         "Download XLSX",
@@ -132,6 +135,7 @@ def table_with_downloads(
         f"{file_stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
+        on_click="ignore",
     )
 
 

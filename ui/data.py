@@ -36,6 +36,7 @@ def upload() -> tuple[str, bytes | None, str | None, str | None]:
         f"template_{kind}.csv",
         "text/csv",
         key="d_template",
+        on_click="ignore",
         help="Every column, with example rows. Required columns come first.",
     )
     spec = importer.KINDS[kind]
@@ -352,6 +353,7 @@ def report(result: importer.Report, key: str) -> None:
             f"rejected_{result.file_name}.csv",
             "text/csv",
             key=f"{key}_rejected",
+            on_click="ignore",
         )
 
 

@@ -709,6 +709,7 @@ def exports(data: Review) -> None:
         f"{stem}.pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="r_pptx",
+        on_click="ignore",
         help="Native PowerPoint charts: their data stays editable.",
     )
     reason = images.unavailable_reason()
@@ -718,6 +719,7 @@ def exports(data: Review) -> None:
         f"{stem}.pdf",
         "application/pdf",
         key="r_pdf",
+        on_click="ignore",
         disabled=reason is not None,
         help=reason or "The app's charts as images; takes a few seconds.",
     )
@@ -727,6 +729,7 @@ def exports(data: Review) -> None:
         f"{stem}.html",
         "text/html",
         key="r_html",
+        on_click="ignore",
         help="One file that opens offline in any browser.",
     )
     if reason:
