@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LINK = "period=l12m&currency=USD&basis=constant"
 
 
-@pytest.fixture
-def queries(monkeypatch, demo_db_path) -> list[str]:
-    """Every read query the analytics run (analytics/db.py's one path), from a cold cache."""
-    monkeypatch.setenv("SALES_ATLAS_DB", str(demo_db_path))
+def counted_queries(patch: pytest.MonkeyPatch, db_path) -> list[str]:
+    """Point the app at `db_path` with cold caches and collect every read query from now on
+    (analytics/db.py's one path)."""
+    patch.setenv("SALES_ATLAS_DB", str(db_path))
     st.cache_data.clear()
     st.cache_resource.clear()
     seen: list[str] = []
@@ -29,8 +29,14 @@ def queries(monkeypatch, demo_db_path) -> list[str]:
         seen.append(sql)
         return real(cur, sql, *args, **kwargs)
 
-    monkeypatch.setattr(db, "_run", counting)
-    yield seen
+    patch.setattr(db, "_run", counting)
+    return seen
+
+
+@pytest.fixture
+def queries(monkeypatch, demo_db_path) -> list[str]:
+    """Every read query the analytics run (analytics/db.py's one path), from a cold cache."""
+    yield counted_queries(monkeypatch, demo_db_path)
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -84,17 +90,7 @@ def warmed_link(demo_db_path) -> Iterator[list[str]]:
     fails on any query its run makes, so a passing check added no entry that a query
     would have filled for the next page."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SALES_ATLAS_DB", str(demo_db_path))
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        seen: list[str] = []
-        real = db._run
-
-        def counting(cur, sql, *args, **kwargs):
-            seen.append(sql)
-            return real(cur, sql, *args, **kwargs)
-
-        patch.setattr(db, "_run", counting)
+        seen = counted_queries(patch, demo_db_path)
         warm((LINK,))
         assert seen, "the warm-up ran no query: the pages' checks would prove nothing"
         yield seen
