@@ -123,7 +123,7 @@ class Review:
     items: pd.DataFrame  # bridge items with country, region, product and product line
     regions: pd.DataFrame
     country_movers: pd.DataFrame
-    account_movers: pd.DataFrame
+    account_movers: pd.DataFrame  # the MOVERS_SHOWN largest gains and losses only
     pipeline: dict
     data_date: dt.date
     data_source: str
@@ -225,7 +225,7 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
         items=items,
         regions=regions,
         country_movers=movers,
-        account_movers=account_movers(cur, scope),
+        account_movers=account_movers(cur, scope, top=MOVERS_SHOWN),
         pipeline=next_quarter_pipeline(cur, scope),
         data_date=data_date,
         data_source=catalog.data_source(cur),
@@ -340,23 +340,34 @@ def reasons(frame: pd.DataFrame, effects: tuple[str, ...]) -> pd.Series:
     return labels.where(frame["change"] != 0, "no change")
 
 
-def top_movers(movers: pd.DataFrame, n: int = 5) -> pd.DataFrame:
-    """The n largest gains and the n largest losses, gains first."""
+# Gains and losses each shown on screen, in the deck and in the exports.
+MOVERS_SHOWN = 5
+
+
+def top_movers(movers: pd.DataFrame, n: int = MOVERS_SHOWN) -> pd.DataFrame:
+    """The n largest gains and the n largest losses, gains first (`movers` sorted by change,
+    largest first, ties in a stated order: the first of equal changes is kept)."""
     gains = movers[movers["change"] > 0].nlargest(n, "change")
     losses = movers[movers["change"] < 0].nsmallest(n, "change")
     return pd.concat([gains, losses], ignore_index=True)
 
 
 def account_movers(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    use_summary: bool = True,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Per customer with sales in the quarter or the base: change and why.
 
     An account buys many products, so its change splits into volume (net units x its own
     base average price), price & mix (the rest at base rates) and FX (reported minus
     constant currency); an account with no net units in the base is new business.
-    Grain: one row per customer; sorted by change, largest gain first. Reads
-    account_monthly where it can (`use_summary=False`: order_lines only).
+    Grain: one row per customer; sorted by change, largest gain first, equal changes by
+    customer_id. With `top`, only the `top` largest gains and the `top` largest losses
+    (top_movers' rows, picked in the query: tens of thousands of accounts are summed but
+    only those leave the store, with their names). Reads account_monthly where it can
+    (`use_summary=False`: order_lines only).
     """
     period, base = filters.period, filters.comparison
     lines, params = sales.summarised(
@@ -368,6 +379,16 @@ def account_movers(
         base_rates=(base.start, base.end),
         key="movers",
         use_summary=use_summary,
+    )
+    shown = (
+        "SELECT * FROM accounts"
+        if top is None
+        else """
+            (SELECT * FROM accounts WHERE r1 - r0 > 0
+             ORDER BY r1 - r0 DESC, customer_id LIMIT $top)
+            UNION ALL
+            (SELECT * FROM accounts WHERE r1 - r0 < 0
+             ORDER BY r1 - r0, customer_id LIMIT $top)"""
     )
     frame = db.query(
         cur,
@@ -385,13 +406,16 @@ def account_movers(
                    coalesce(sum(reported) FILTER (WHERE is_current), 0) AS r1,
                    coalesce(sum(constant) FILTER (WHERE is_current), 0) AS cc1
             FROM lines GROUP BY customer_id
-        )
+        ),
+        shown AS ({shown})
         SELECT a.*, c.name AS customer, c.country_code, k.name AS country, c.segment
-        FROM accounts a
+        FROM shown a
         JOIN customers c USING (customer_id)
         JOIN countries k ON k.country_code = c.country_code
         """,
-        params | {"c_start": period.start, "c_end": period.end},
+        params
+        | {"c_start": period.start, "c_end": period.end}
+        | ({} if top is None else {"top": top}),
     )
     had_base = frame["q0"] > 0
     base_price = frame["r0"] / frame["q0"].where(had_base)
@@ -404,7 +428,7 @@ def account_movers(
     frame.loc[~had_base, "volume"] = -frame.loc[~had_base, "r0"]
     frame["reason"] = reasons(frame, ("volume", "price_mix", "new", "fx"))
     frame["growth"] = metrics.ratio(frame["change"], frame["r0"])
-    return frame.sort_values("change", ascending=False, ignore_index=True)
+    return frame.sort_values(["change", "customer_id"], ascending=[False, True], ignore_index=True)
 
 
 # --- regional scorecard -------------------------------------------------------------------

@@ -246,7 +246,9 @@ def scorecard_table(data: Review) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def movers_table(data: Review, kind: str, n: int = 5) -> tuple[list[str], list[list[str]]]:
+def movers_table(
+    data: Review, kind: str, n: int = review.MOVERS_SHOWN
+) -> tuple[list[str], list[list[str]]]:
     """The top gains and losses of countries or accounts, formatted."""
     cur = data.currency
     if kind == "countries":

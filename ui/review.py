@@ -448,7 +448,7 @@ def _attainment_colour(value) -> str:
     return "color: #1a7f37" if value >= 1 else "color: #c73e1d" if value < 0.9 else "color: #b26b00"
 
 
-def movers(data: Review, n: int = 5, with_tables: bool = True) -> None:
+def movers(data: Review, n: int = review.MOVERS_SHOWN, with_tables: bool = True) -> None:
     """Countries and accounts that gained and lost most, with the bridge's reason."""
     cur = data.currency
     countries = review.top_movers(data.country_movers, n)

@@ -116,6 +116,26 @@ def test_account_movers_by_hand(fixture_con):
         assert parts == pytest.approx(row["change"]), name
 
 
+def test_account_movers_top_are_picked_in_the_query(fixture_con):
+    full = review.account_movers(fixture_con, scope())
+    assert list(full["customer_id"]) == ["C3", "C2", "C1"]  # gains 100 and 67, Acme loses
+    for n in (1, 2, 5):
+        top = review.account_movers(fixture_con, scope(), top=n)
+        assert len(top) == min(n, 2) + 1
+        pd.testing.assert_frame_equal(review.top_movers(top, n), review.top_movers(full, n))
+    # Equal changes: the lower customer_id first, in the query as in the sorted frame.
+    fixture_con.execute("INSERT INTO customers VALUES ('C0', 'Zero AG', 'DE', 'web', NULL)")
+    fixture_con.execute(
+        "INSERT INTO order_lines SELECT * REPLACE ('O9' AS order_id, 'C0' AS customer_id) "
+        "FROM order_lines WHERE customer_id = 'C3'"
+    )
+    full = review.account_movers(fixture_con, scope())
+    assert list(full["customer_id"]) == ["C0", "C3", "C2", "C1"]
+    top = review.account_movers(fixture_con, scope(), top=1)
+    assert list(top["customer_id"]) == ["C0", "C1"]
+    assert top.set_index("customer_id").loc["C0", "customer"] == "Zero AG"
+
+
 def test_top_movers_keep_gains_then_losses():
 
     frame = pd.DataFrame({"name": list("abcde"), "change": [5.0, -3.0, 0.0, 9.0, -8.0]})
@@ -317,8 +337,14 @@ def test_review_on_the_demo_reconciles(demo_db_path, vs, currency, dims):
         assert amounts["base"] + amounts[list(review.DRIVER_EFFECTS)].sum() == pytest.approx(
             amounts["current"], rel=1e-9
         )
-        assert result.account_movers["change"].sum() == pytest.approx(
+        every = review.account_movers(con, result.filters)
+        assert every["change"].sum() == pytest.approx(
             amounts["current"] - amounts["base"], rel=1e-6
+        )
+        # The review holds only the accounts it shows, picked in the query.
+        assert len(result.account_movers) <= 2 * review.MOVERS_SHOWN < len(every)
+        pd.testing.assert_frame_equal(
+            review.top_movers(result.account_movers), review.top_movers(every), rtol=1e-12
         )
         assert result.headline["fx_amount"] == pytest.approx(amounts["fx"])
         if vs == "budget":
