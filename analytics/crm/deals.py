@@ -209,7 +209,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     summaries, funnels, unconverted = [], [], []
     for quarter in quarters:
         in_snapshot = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
-        summary = pipeline.rollup(cur, quarter, snapshot, scope, in_snapshot)
+        summary = pipeline.rollup(cur, quarter, snapshot, scope)
         summary["velocity_per_day"] = velocity(summary["deals"], stats)
         summaries.append(summary)
         funnels.append(funnel(in_snapshot, conversion, quarter))

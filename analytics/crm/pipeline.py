@@ -163,49 +163,81 @@ def unconverted_note(deals: pd.DataFrame, day: dt.date) -> str:
     )
 
 
-def _quota_and_won(
+def _totals(
     cur: duckdb.DuckDBPyConnection, quarter: Period, snapshot: dt.date, scope: Scope
-) -> tuple[float | None, float]:
-    """The quarter's quota of the reps in scope and the deals in scope won in the quarter up
-    to the snapshot, both at the snapshot date's rate into the currency."""
+) -> dict:
+    """In one statement, every total the roll-up needs, at the snapshot date's rate into the
+    currency: the reps in scope's quarter quota (EUR, and the EUR rate), each forecast
+    level's open deals (snapshot_deals' rows summed per category) and their count, the deals
+    won in the quarter up to the snapshot, and how many deals of either kind have no rate
+    (unconverted_deals names them). Raises RateUnavailable when the currency itself has no
+    rate that day, as nothing converts."""
     reps, rep_params = rep_condition(scope)
     deals, deal_params = deal_condition(scope)
-    quota_eur, eur_rate, won = db.query_rows(
+    levels = {f"level_{i}": level for i, level in enumerate(FORECAST_LEVELS)}
+    by_level = "".join(
+        f", coalesce(sum(amount) FILTER (WHERE status = 'open' AND forecast_category = ${key}),"
+        f" 0) AS {key}"
+        for key in levels
+    )
+    row = db.query(
         cur,
         f"""
-        WITH rates AS ({_SNAPSHOT_RATES_SQL})
+        WITH rates AS ({_SNAPSHOT_RATES_SQL}),
+        deals AS (
+            SELECT 'open' AS status, s.forecast_category, s.amount_local * x.rate AS amount
+            FROM opportunity_snapshots s
+            JOIN opportunities o USING (opportunity_id)
+            JOIN customers c ON c.customer_id = o.customer_id
+            JOIN reps r ON r.rep_id = o.rep_id
+            LEFT JOIN rates x ON x.currency_code = o.currency_code
+            WHERE s.snapshot_date = $snapshot AND s.close_date BETWEEN $start AND $end
+              AND s.forecast_category <> 'omitted' AND {deals}
+            UNION ALL
+            SELECT 'won', NULL, o.amount_local * x.rate
+            FROM opportunities o
+            LEFT JOIN rates x ON x.currency_code = o.currency_code
+            WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $won_end AND {deals}
+        )
         SELECT (SELECT sum(q.quota_eur) FROM quotas q JOIN reps r USING (rep_id)
-                WHERE q.quarter_start = $start AND {reps}),
-               (SELECT rate FROM rates WHERE currency_code = 'EUR'),
-               (SELECT sum(o.amount_local * x.rate) FROM opportunities o
-                JOIN rates x ON x.currency_code = o.currency_code
-                WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $won_end
-                  AND {deals})
+                WHERE q.quarter_start = $start AND {reps}) AS quota_eur,
+               (SELECT rate FROM rates WHERE currency_code = 'EUR') AS eur_rate,
+               count(amount) FILTER (WHERE status = 'open') AS deals,
+               coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) AS won,
+               count(*) FILTER (WHERE amount IS NULL) AS unconverted{by_level}
+        FROM deals
         """,
         rep_params
         | deal_params
+        | levels
         | {
             "snapshot": snapshot,
             "currency": scope.currency,
             "start": quarter.start,
+            "end": quarter.end,
             "won_end": min(quarter.end, snapshot),
         },
-    )[0]
-    if eur_rate is None:
+    ).iloc[0]
+    if pd.isna(row["eur_rate"]):
         raise RateUnavailable(
             f"No ECB rate for {scope.currency} on {snapshot:%d %b %Y}, the snapshot the "
             "pipeline is taken at. Choose another reporting currency or update the rates."
         )
-    quota = None if quota_eur is None else float(quota_eur) * float(eur_rate)
-    return quota, float(won or 0.0)
+    quota_eur = row["quota_eur"]
+    return {
+        "quota": None if pd.isna(quota_eur) else float(quota_eur) * float(row["eur_rate"]),
+        "won": float(row["won"]),
+        "deals": int(row["deals"]),
+        "unconverted": int(row["unconverted"]),
+        "levels": {level: float(row[key]) for key, level in levels.items()},
+    }
 
 
-def levels(deals: pd.DataFrame) -> dict[str, float]:
-    """Cumulative forecast levels from snapshot deals: commit, best_case, pipeline."""
-    by_category = deals.groupby("forecast_category")["amount"].sum()
+def levels(by_category: dict[str, float]) -> dict[str, float]:
+    """Cumulative forecast levels (commit, best_case, pipeline) from each category's amount."""
     out, running = {}, 0.0
     for level in FORECAST_LEVELS:
-        running += float(by_category.get(level, 0.0))
+        running += by_category.get(level, 0.0)
         out[level.replace(" ", "_")] = running
     return out
 
@@ -218,29 +250,24 @@ def coverage(open_pipeline: float, quota: float | None, won: float) -> float:
 
 
 def rollup(
-    cur: duckdb.DuckDBPyConnection,
-    quarter: Period,
-    snapshot: dt.date,
-    scope: Scope,
-    deals: pd.DataFrame | None = None,
+    cur: duckdb.DuckDBPyConnection, quarter: Period, snapshot: dt.date, scope: Scope
 ) -> dict:
     """The roll-up of `quarter` as at `snapshot` (see the module docstring).
 
     Keys: quarter (label), snapshot_date, commit, best_case, pipeline, deals (count), quota,
     won, coverage, commit_share / best_case_share / pipeline_share (of quota), and
     unconverted_note (the deals left out for want of a rate, for the caption; "" when
-    none). Pass `deals` (snapshot_deals' frame) when it is already read."""
-    if deals is None:
-        deals = snapshot_deals(cur, quarter, snapshot, scope)
-    quota, won = _quota_and_won(cur, quarter, snapshot, scope)
-    left_out = unconverted_deals(cur, quarter, snapshot, scope)
-    amounts = levels(deals)
+    none). One query (_totals); a second names the deals left out, when there are any."""
+    totals = _totals(cur, quarter, snapshot, scope)
+    quota, won = totals["quota"], totals["won"]
+    left_out = unconverted_deals(cur, quarter, snapshot, scope) if totals["unconverted"] else None
+    amounts = levels(totals["levels"])
     shares = {f"{k}_share": metrics.ratio(v, quota) for k, v in amounts.items()}
     return {
         "quarter": quarter.label,
         "snapshot_date": snapshot,
         **amounts,
-        "deals": len(deals),
+        "deals": totals["deals"],
         "quota": quota,
         "won": won,
         "coverage": coverage(amounts["pipeline"], quota, won),

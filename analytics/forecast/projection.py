@@ -137,7 +137,7 @@ def project_quarter(
     if horizon not in HORIZONS:
         raise ValueError(f"{quarter.label} is not the snapshot's quarter or the next one.")
     deals = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
-    roll = pipeline.rollup(cur, quarter, snapshot, scope, deals)
+    roll = pipeline.rollup(cur, quarter, snapshot, scope)
     by_stage = rates.set_index("stage")
     probability = by_stage["p_win"] * by_stage[f"p_in_quarter_{horizon}"]
     chance = deals["stage"].map(probability)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import fx, metrics, plan_rates
+from analytics import db, fx, metrics, plan_rates
 from analytics.crm import activity, attainment, changes, deals, forecast, pipeline, rep
 from analytics.crm.scope import Scope
 from analytics.periods import Period
@@ -350,6 +350,76 @@ def test_omitted_deals_are_in_no_level(con):
     )
     result = pipeline.rollup(con, Q1, LAST, Scope())
     assert result["pipeline"] == pytest.approx(2600) and result["deals"] == 3
+
+
+def _rollup_by_deal(cur, quarter, snapshot, scope):
+    """The roll-up's totals from its deals, one by one: snapshot_deals' rows summed per
+    category, the won deals and the quota read on their own (the definition rollup's one
+    query must reproduce)."""
+    frame = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
+    by_category = frame.groupby("forecast_category")["amount"].sum()
+    commit = by_category.get("commit", 0.0)
+    best = commit + by_category.get("best case", 0.0)
+    rates = dict(
+        cur.execute(
+            "SELECT c.currency_code, r.units_per_eur / c.units_per_eur FROM fx_daily c "
+            "JOIN fx_daily r ON r.rate_date = c.rate_date AND r.currency_code = ? "
+            "WHERE c.rate_date = ?",
+            [scope.currency, snapshot],
+        ).fetchall()
+    )
+    won_deals = cur.execute(
+        "SELECT o.currency_code, o.amount_local, o.country_code FROM opportunities o "
+        "WHERE o.status = 'won' AND o.close_date BETWEEN ? AND ?",
+        [quarter.start, min(quarter.end, snapshot)],
+    ).fetchall()
+    regions = dict(cur.execute("SELECT country_code, region FROM countries").fetchall())
+    won = sum(
+        amount * rates[code]
+        for code, amount, country in won_deals
+        if code in rates
+        and (not scope.regions or regions.get(country) in scope.regions)
+        and (not scope.countries or country in scope.countries)
+    )
+    quota = cur.execute(
+        "SELECT sum(q.quota_eur) FROM quotas q JOIN reps r USING (rep_id) "
+        "WHERE q.quarter_start = ? AND (len(?::VARCHAR[]) = 0 OR list_contains(?, r.region))",
+        [quarter.start, list(scope.regions), list(scope.regions)],
+    ).fetchone()[0]
+    return {
+        "commit": commit,
+        "best_case": best,
+        "pipeline": best + by_category.get("pipeline", 0.0),
+        "deals": len(frame),
+        "won": won,
+        "quota": None if quota is None else quota * rates["EUR"],
+    }
+
+
+@pytest.mark.parametrize(
+    "snapshot, scope",
+    [
+        (LAST, Scope()),
+        (FIRST, Scope()),
+        (LAST, Scope(regions=("Americas",), currency="USD")),
+        (FIRST, Scope(regions=("Northern Europe",), currency="GBP")),
+        (LAST, Scope(countries=("GB",))),
+    ],
+)
+def test_pipeline_rollup_in_one_query_is_the_deal_by_deal_definition(con, snapshot, scope):
+    seen = []
+    real = db._run
+
+    def counting(cur, sql, *args, **kwargs):
+        seen.append(sql)
+        return real(cur, sql, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "_run", counting)
+        result = pipeline.rollup(con, Q1, snapshot, scope)
+    assert len(seen) == 1  # every deal has a rate: no second query to name the left-out ones
+    expected = _rollup_by_deal(con, Q1, snapshot, scope)
+    assert {k: result[k] for k in expected} == pytest.approx(expected, rel=1e-12)
 
 
 def test_pipeline_rollup_needs_the_snapshot_days_rate(con):
