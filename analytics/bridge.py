@@ -48,8 +48,11 @@ def bridge_items(
     filters: Filters | None = None,
     use_summary: bool = True,
     checked: bool = False,
+    labelled: bool = False,
 ) -> pd.DataFrame:
-    """Per (product, country): q0, r0 (base), q1, r1, cc1 (current), and `continuing`.
+    """Per (product, country): q0, r0 (base), q1, r1, cc1 (current), and `continuing`;
+    with `labelled`, also product (its name), product_line, country (its name) and region,
+    joined in the same query (NULL for a product or country the store does not know).
 
     Grain: one row per item sold in either period. Reads item_monthly where it can
     (`use_summary=False`: order_lines only). Raises RateUnavailable when the
@@ -73,6 +76,16 @@ def bridge_items(
         key="bridge",
         use_summary=use_summary,
     )
+    labels, label_joins = (
+        (
+            ", p.name AS product, p.product_line, c.name AS country, c.region",
+            """
+        LEFT JOIN products p ON p.product_id = i.product_id
+        LEFT JOIN countries c ON c.country_code = i.country_code""",
+        )
+        if labelled
+        else ("", "")
+    )
     frame = db.query(
         con,
         f"""
@@ -83,15 +96,20 @@ def bridge_items(
                    revenue_reported AS reported, revenue_constant AS constant
             FROM ({lines})
         )
-        SELECT product_id, country_code,
-               coalesce(sum(quantity) FILTER (WHERE is_base), 0) AS q0,
-               coalesce(sum(reported) FILTER (WHERE is_base), 0) AS r0,
-               coalesce(sum(quantity) FILTER (WHERE is_current), 0) AS q1,
-               coalesce(sum(reported) FILTER (WHERE is_current), 0) AS r1,
-               coalesce(sum(constant) FILTER (WHERE is_current), 0) AS cc1,
-               string_agg(DISTINCT currency_code, ', ')
-                   FILTER (WHERE is_current AND constant IS NULL) AS missing_rates
-        FROM lines GROUP BY ALL ORDER BY product_id, country_code
+        , items AS (
+            SELECT product_id, country_code,
+                   coalesce(sum(quantity) FILTER (WHERE is_base), 0) AS q0,
+                   coalesce(sum(reported) FILTER (WHERE is_base), 0) AS r0,
+                   coalesce(sum(quantity) FILTER (WHERE is_current), 0) AS q1,
+                   coalesce(sum(reported) FILTER (WHERE is_current), 0) AS r1,
+                   coalesce(sum(constant) FILTER (WHERE is_current), 0) AS cc1,
+                   string_agg(DISTINCT currency_code, ', ')
+                       FILTER (WHERE is_current AND constant IS NULL) AS missing_rates
+            FROM lines GROUP BY ALL
+        )
+        SELECT i.*{labels}
+        FROM items i{label_joins}
+        ORDER BY i.product_id, i.country_code
         """,
         params | {"b_start": b_start, "b_end": b_end, "c_start": c_start, "c_end": c_end},
     )

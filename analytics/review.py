@@ -122,7 +122,7 @@ class Review:
     bridge: pd.DataFrame  # effect, amount
     items: pd.DataFrame  # bridge items with country, region, product and product line
     regions: pd.DataFrame
-    country_movers: pd.DataFrame
+    country_movers: pd.DataFrame  # drivers(items, "country")
     account_movers: pd.DataFrame  # the MOVERS_SHOWN largest gains and losses only
     pipeline: dict
     data_date: dt.date
@@ -196,13 +196,13 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
         scope.currency,
         scope,
         checked=True,
+        labelled=True,
     )
     if items.empty or items["q0"].sum() <= 0:
         raise ValueError(
             f"Nothing was sold in {base.label} for this selection, so there is no base to "
             "compare with. Choose a later quarter, another comparison or wider filters."
         )
-    items = _label_items(cur, items)
     effects = bridge.bridge_from_items(items)
     regions = region_scorecard(cur, scope, vs, terms, checked=True)
     movers = drivers(items, "country")
@@ -230,20 +230,6 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
         data_date=data_date,
         data_source=catalog.data_source(cur),
         rates=rate_status.label,
-    )
-
-
-def _label_items(cur: duckdb.DuckDBPyConnection, items: pd.DataFrame) -> pd.DataFrame:
-    """Bridge items with the names drivers are grouped and shown by."""
-    names = db.query(
-        cur,
-        """
-        SELECT p.product_id, p.name AS product, p.product_line FROM products p
-        """,
-    )
-    countries = db.query(cur, "SELECT country_code, name AS country, region FROM countries")
-    return items.merge(names, on="product_id", how="left").merge(
-        countries, on="country_code", how="left"
     )
 
 

@@ -324,7 +324,8 @@ def bridge_drivers(data: Review) -> None:
         format_func=review.DRIVER_DIMENSIONS.get,
         key="r_driver_by",
     )
-    frame = review.drivers(data.items, by)
+    # By country (the default) they are the country movers the review already holds.
+    frame = data.country_movers if by == "country" else review.drivers(data.items, by)
     label = {
         "country": "country",
         "region": "region",

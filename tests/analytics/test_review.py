@@ -29,10 +29,9 @@ def scope(currency="EUR", **dims) -> Filters:
 
 
 def labelled_items(con, currency="EUR"):
-    items = bridge.bridge_items(
-        con, (BASE.start, BASE.end), (CURRENT.start, CURRENT.end), currency, None
+    return bridge.bridge_items(
+        con, (BASE.start, BASE.end), (CURRENT.start, CURRENT.end), currency, None, labelled=True
     )
-    return review._label_items(con, items)
 
 
 # --- quarters -----------------------------------------------------------------------------
