@@ -177,12 +177,20 @@ class Review:
         )
 
 
-def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Filters) -> Review:
+def build(
+    cur: duckdb.DuckDBPyConnection,
+    current: Period,
+    vs: str,
+    filters: Filters,
+    store_catalog: catalog.Catalog | None = None,
+) -> Review:
     """The quarterly review of `current` vs `vs` under the dimension filters and currency of
     `filters` (its period is replaced; its basis says which revenue `figures` leads with).
     The bridge, drivers and movers are reported (FX is one of their effects). Raises
     RateUnavailable, PlanRateMissing or ValueError with a message for the user when the
-    figures cannot be computed."""
+    figures cannot be computed. `store_catalog`: catalog.load's answer for this cursor when
+    the caller holds it (the page does, per store version): its last date, rate status and
+    data source are the review's stamp, not read again for every quarter and filter."""
     base = base_period(current, vs)
     scope = dataclasses.replace(filters, period=current, comparison=base)
     # One check of the reporting currency's rates from the base to the quarter's end serves
@@ -206,8 +214,12 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
     effects = bridge.bridge_from_items(items)
     regions = region_scorecard(cur, scope, vs, terms, checked=True)
     movers = drivers(items, "country")
-    rate_status = fx.rate_status(cur)
-    data_date = db.query_rows(cur, "SELECT max(order_date) FROM sales_daily")[0][0]
+    if store_catalog is None:
+        data_date = db.query_rows(cur, "SELECT max(order_date) FROM sales_daily")[0][0]
+        rates, source = fx.rate_status(cur), catalog.data_source(cur)
+    else:
+        data_date, rates = store_catalog.last_date, store_catalog.rates
+        source = store_catalog.data_source
     headline = _headline(effects, items, regions) | {
         "quota_scope": quota_scope(scope),
         "quota_holder": quota_holder(cur),
@@ -228,8 +240,8 @@ def build(cur: duckdb.DuckDBPyConnection, current: Period, vs: str, filters: Fil
         account_movers=account_movers(cur, scope, top=MOVERS_SHOWN),
         pipeline=next_quarter_pipeline(cur, scope),
         data_date=data_date,
-        data_source=catalog.data_source(cur),
-        rates=rate_status.label,
+        data_source=source,
+        rates=rates.label,
     )
 
 

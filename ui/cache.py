@@ -383,8 +383,9 @@ def market_products_sold(version: str, filters: Filters) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner="Building the quarterly review…")
 def quarterly_review(version: str, quarter: Period, vs: str, filters: Filters) -> review.Review:
     """The whole quarterly review for one quarter, comparison and set of filters."""
+    held = load_catalog(version)  # the page's own, per store version: the review's stamp
     with cursor(version) as cur:
-        return review.build(cur, quarter, vs, filters)
+        return review.build(cur, quarter, vs, filters, held)
 
 
 # --- pricing lab ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from test_bridge import ASP0, CC1_DE, CC1_GB, CC1_US_P1, CC1_US_P2, P0_GB, P0_US, R0_GB, R0_US, USD
 
-from analytics import bridge, periods, review
+from analytics import bridge, catalog, db, periods, review
 from analytics.filters import Filters
 from analytics.periods import Period
 
@@ -352,6 +352,35 @@ def test_review_on_the_demo_reconciles(demo_db_path, vs, currency, dims):
                 result.headline["revenue"] / result.headline["budget"] - 1
             )
         assert current.label in result.stamp() and currency in result.stamp()
+
+
+def test_review_takes_its_stamp_from_the_catalog_the_page_holds(demo_db_path):
+    with duckdb.connect(str(demo_db_path), read_only=True) as con:
+        last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+        current = periods.full_quarters(D(2021, 1, 1), last)[0]
+        filters = Filters(period=current, comparison=current, currency="USD")
+        held = catalog.load(con)
+        seen = []
+        real = db._run
+
+        def counting(cur, sql, *args, **kwargs):
+            seen.append(sql)
+            return real(cur, sql, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(db, "_run", counting)
+            alone = review.build(con, current, "prior_quarter", filters)
+            read_alone = len(seen)
+            seen.clear()
+            given = review.build(con, current, "prior_quarter", filters, held)
+        # The data date, rate status and data source: four queries fewer, the same stamp.
+        assert len(seen) == read_alone - 4
+        assert given.stamp() == alone.stamp()
+        assert (given.data_date, given.rates, given.data_source) == (
+            held.last_date,
+            held.rates.label,
+            held.data_source,
+        )
 
 
 def test_review_without_a_base_says_so(demo_db_path):
