@@ -195,7 +195,8 @@ def build(
     base = base_period(current, vs)
     scope = dataclasses.replace(filters, period=current, comparison=base)
     # One check of the reporting currency's rates from the base to the quarter's end serves
-    # the bridge and the scorecard, and one look-up of the plan rates the budget figures.
+    # the bridge and the scorecard, and one look-up of the plan rates the budget figures;
+    # the bridge items check the base's average rates of the quarter's currencies for both.
     sales.check_reporting_currency(cur, scope.currency, base.start, current.end)
     terms = budget_terms(cur, scope)
     items = bridge.bridge_items(
@@ -468,13 +469,14 @@ def region_scorecard(
     vs budget (or on the plan basis) a missing one raises PlanRateMissing; otherwise the
     plan columns and the split are left empty. `terms` is budget_terms' answer when the
     caller has it; `checked`: the caller has checked the reporting currency's rates from
-    the base's start to the quarter's end.
+    the base's start to the quarter's end and the base's average rate of every currency
+    sold in the quarter under the filters (bridge.bridge_items checks both).
     """
     if not checked:
         sales.check_reporting_currency(
             cur, filters.currency, filters.comparison.start, filters.period.end
         )
-    sales.check_constant_rates(cur, filters, filters.period.start, filters.period.end)
+        sales.check_constant_rates(cur, filters, filters.period.start, filters.period.end)
     at_plan = True
     try:
         sales.check_plan_rates(cur, filters, filters.period.start, filters.period.end)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 
 import duckdb
 import pandas as pd
@@ -17,6 +18,7 @@ from test_bridge import ASP0, CC1_DE, CC1_GB, CC1_US_P1, CC1_US_P2, P0_GB, P0_US
 
 from analytics import bridge, catalog, db, periods, review
 from analytics.filters import Filters
+from analytics.fx import RateUnavailable
 from analytics.periods import Period
 
 D = dt.date
@@ -381,6 +383,23 @@ def test_review_takes_its_stamp_from_the_catalog_the_page_holds(demo_db_path):
             held.rates.label,
             held.data_source,
         )
+
+
+def test_review_without_a_base_rate_for_a_currency_sold_says_which(demo_db_path, tmp_path):
+    # The scorecard leaves this check to the bridge items, which make it for both.
+    path = tmp_path / "no_gbp_base_rates.duckdb"
+    shutil.copy(demo_db_path, path)
+    with duckdb.connect(str(path)) as con:
+        last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+        current = periods.full_quarters(D(2021, 1, 1), last)[0]
+        base = review.base_period(current, "prior_quarter")
+        con.execute(
+            "DELETE FROM fx_daily WHERE currency_code = 'GBP' AND rate_date BETWEEN ? AND ?",
+            [base.start, base.end],
+        )
+        filters = Filters(period=current, comparison=current)
+        with pytest.raises(RateUnavailable, match="No ECB rates for GBP into EUR"):
+            review.build(con, current, "prior_quarter", filters)
 
 
 def test_review_without_a_base_says_so(demo_db_path):
