@@ -169,15 +169,21 @@ def _finish(
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
 
 
-def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def _scorecard_sales(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
     """Net revenue and gross margin % per region or country for the period (reported and at
     constant currency; revenue also in EUR), net revenue in the comparison period and the same dates last year, in one scan of
-    sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
+    the sales rollups (whole months from sales_monthly, in EUR). Call check_rates first: the
+    constant-currency join assumes every rate."""
     year_ago = last_year(filters.period)
-    start = min(filters.comparison.start, year_ago.start)
     at_plan = filters.basis == "plan"
-    src, params = sales.source(
-        dataclasses.replace(filters, basis="constant"), start, filters.period.end, plan=at_plan
+    periods = [filters.period, filters.comparison, year_ago]
+    src, params = sales.periods_source(
+        dataclasses.replace(filters, basis="constant"),
+        [(p.start, p.end) for p in periods],
+        plan=at_plan,
+        use_monthly=use_summary,
     )
     shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage")
     reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
