@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics import db, metrics, overview, sales
@@ -428,12 +429,25 @@ def top_accounts(
         """,
         params | prior_params | orders_params | {"n": n},
     )
-    money = ["revenue_prior", "known_revenue", "cost"]
-    frame[money] = frame[money].astype("float64").fillna(0.0)
-    frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
-    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["known_revenue"], frame["cost"])
-    frame["margin_coverage"] = metrics.margin_coverage(frame["known_revenue"], frame["revenue"])
-    return frame.drop(columns=["known_revenue", "cost"])
+    # On the columns' arrays: on pandas Series each step cost ~0.5 ms for 25 rows.
+    revenue = frame["revenue"].to_numpy(dtype="float64", na_value=np.nan)
+    prior, known, cost = (
+        frame[c].to_numpy(dtype="float64", na_value=0.0)
+        for c in ("revenue_prior", "known_revenue", "cost")
+    )
+    columns = {c: frame[c] for c in ("customer_id", "customer", "country", "segment")}
+    return pd.DataFrame(
+        columns
+        | {
+            "global_account": frame["global_account"],
+            "revenue": revenue,
+            "revenue_prior": prior,
+            "orders": frame["orders"],
+            "growth_prior": metrics.growth(revenue, prior),
+            "gross_margin_pct": metrics.gross_margin_pct(known, cost),
+            "margin_coverage": metrics.margin_coverage(known, revenue),
+        }
+    )
 
 
 def global_accounts(

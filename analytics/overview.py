@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics import db, metrics, sales
@@ -334,24 +335,25 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
 
 
 def _country_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The countries table from figures' rows (already in revenue order)."""
-    frame = frame.assign(
-        growth=metrics.growth(frame["revenue"], frame["revenue_prior"]),
-        gross_margin_pct=metrics.gross_margin_pct(frame["known_revenue"], frame["cost"]),
-        margin_coverage=metrics.margin_coverage(frame["known_revenue"], frame["revenue"]),
-        share=metrics.ratio(frame["revenue"], frame["revenue"].sum()),
-    )
-    columns = [
-        "country_code",
-        "iso3",
-        "country",
-        "region",
-        "revenue",
-        "revenue_prior",
-        "growth",
-        "gross_margin_pct",
-        "margin_coverage",
-        "share",
-        "units",
-    ]
-    return frame[columns].reset_index(drop=True)
+    """The countries table from figures' rows (already in revenue order). Computed on the
+    columns' arrays: on pandas Series each of these steps cost ~0.5 ms for 60 rows."""
+
+    def values(column: str) -> np.ndarray:
+        return frame[column].to_numpy(dtype="float64", na_value=np.nan)
+
+    revenue, known = values("revenue"), values("known_revenue")
+    return pd.DataFrame(
+        {
+            "country_code": frame["country_code"],
+            "iso3": frame["iso3"],
+            "country": frame["country"],
+            "region": frame["region"],
+            "revenue": revenue,
+            "revenue_prior": values("revenue_prior"),
+            "growth": metrics.growth(revenue, values("revenue_prior")),
+            "gross_margin_pct": metrics.gross_margin_pct(known, values("cost")),
+            "margin_coverage": metrics.margin_coverage(known, revenue),
+            "share": metrics.ratio(revenue, np.full(len(frame), revenue.sum())),
+            "units": frame["units"],
+        }
+    ).reset_index(drop=True)

@@ -1,9 +1,9 @@
 """Rebuilding the tables derived from order_lines (run inside the same transaction as a load).
 
 sales_daily and orders_daily serve the region, country, product-line and channel figures;
-sales_monthly is sales_daily per calendar month, for the whole months of a window (a
-quarter reads ~3 x 1,000 rows instead of ~90 x 1,000-1,500 at 1M-10M lines: the grain stops
-growing once every combination sells each month). Every sum in it is exact for whole months;
+sales_monthly is sales_daily per calendar month, for the whole months of a window: six
+months read 5.5k rows instead of 41.7k at 1M lines, 6.8k instead of 131.5k at 10M (the grain
+stops growing once every key sells each month). Every sum in it is exact for whole months;
 reported figures in a currency other than EUR need each day's rate and read sales_daily.
 The summaries below serve the figures that used to read order_lines over a date window
 (issue 19). Their grain, and why each figure read from them stays exact:

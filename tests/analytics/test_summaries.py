@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from analytics import bridge, db, markets, overview, quality, review, rollups, sales
-from analytics.filters import Filters
+from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period as _Period
 
 D = dt.date
@@ -475,3 +475,27 @@ def test_a_store_made_before_sales_monthly_gets_it(demo_db_path, tmp_path):
         assert {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in rollups.SUMMARIES
         } == before
+
+
+@pytest.mark.parametrize("dims", SCOPES)
+def test_rate_checks_see_the_currencies_sold_each_quarter(demo, dims):
+    """The rate checks read which currencies sell in which quarter from sales_monthly for
+    whole months: the same set as sales_daily's days give, on every window."""
+    for period, comparison in demo_windows(demo):
+        for start, end in ((period.start, period.end), (comparison.start, period.end)):
+            f = Filters(period, comparison, **dims)
+            sold, params = sales._sold(f, start, end)
+            got = demo.execute(
+                f"SELECT DISTINCT year(order_date), quarter(order_date), currency_code "
+                f"FROM ({sold}) ORDER BY ALL",
+                params,
+            ).fetchall()
+            conditions, dim_params = dimension_conditions(f)
+            where = " AND ".join(["order_date BETWEEN $start AND $end", *conditions])
+            want = demo.execute(
+                "SELECT DISTINCT year(order_date), quarter(order_date), currency_code "
+                f"FROM sales_daily WHERE {where} ORDER BY ALL",
+                dim_params | {"start": start, "end": end},
+            ).fetchall()
+            assert got == want
+            assert ("sales_monthly" in sold) == bool(sales.split_window([(start, end)])[0])

@@ -97,6 +97,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "item_monthly",
                 "rep_monthly",
                 "sales_daily",
+                "sales_monthly",
                 "split_orders",
             ]
         ),
