@@ -252,6 +252,7 @@ _BY_PLACE = {
     "order_lines": "country_code IN (SELECT unnest($countries))",
     "order_lines_awaiting_rate": "country_code IN (SELECT unnest($countries))",
     "sales_daily": "country_code IN (SELECT unnest($countries))",
+    "sales_monthly": "country_code IN (SELECT unnest($countries))",
     "orders_daily": "country_code IN (SELECT unnest($countries))",
     "opportunities": "country_code IN (SELECT unnest($countries))",
     "customers": "country_code IN (SELECT unnest($countries))",

@@ -52,6 +52,7 @@ TABLES = frozenset(
         "imported_rates",
         "fx_daily",
         "sales_daily",
+        "sales_monthly",
         "orders_daily",
         "account_monthly",
         "account_orders_monthly",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics import db, metrics, overview, sales
@@ -169,15 +170,21 @@ def _finish(
     return frame[columns].sort_values("revenue", ascending=False, ignore_index=True)
 
 
-def _scorecard_sales(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+def _scorecard_sales(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
+) -> pd.DataFrame:
     """Net revenue and gross margin % per region or country for the period (reported and at
     constant currency; revenue also in EUR), net revenue in the comparison period and the same dates last year, in one scan of
-    sales_daily. Call check_rates first: the constant-currency join assumes every rate."""
+    the sales rollups (whole months from sales_monthly, in EUR). Call check_rates first: the
+    constant-currency join assumes every rate."""
     year_ago = last_year(filters.period)
-    start = min(filters.comparison.start, year_ago.start)
     at_plan = filters.basis == "plan"
-    src, params = sales.source(
-        dataclasses.replace(filters, basis="constant"), start, filters.period.end, plan=at_plan
+    periods = [filters.period, filters.comparison, year_ago]
+    src, params = sales.periods_source(
+        dataclasses.replace(filters, basis="constant"),
+        [(p.start, p.end) for p in periods],
+        plan=at_plan,
+        use_monthly=use_summary,
     )
     shown = (("net_revenue", "revenue"), "gross_margin_pct", "margin_coverage")
     reported = {"revenue": "revenue_reported", "cost": "cost_reported"}
@@ -368,23 +375,15 @@ def top_accounts(
     (`use_summary=False`: order_lines only, the definition it is tested against).
     """
     period, comparison = filters.period, filters.comparison
-    current, params = sales.summarised(
+    # Both periods from one source (one look-up of the days the summary covers), each read
+    # by its own date test: DuckDB pushes it down to the scans, so each reads its months.
+    rows, params = sales.summarised(
         cur,
         "accounts",
         filters.currency,
-        [(period.start, period.end)],
+        [(period.start, period.end), (comparison.start, comparison.end)],
         filters=filters,
         key="top",
-        use_summary=use_summary,
-    )
-    prior, prior_params = sales.summarised(
-        cur,
-        "accounts",
-        filters.currency,
-        [(comparison.start, comparison.end)],
-        filters=filters,
-        conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
-        key="prior",
         use_summary=use_summary,
     )
     orders, orders_params = sales.account_orders(
@@ -400,13 +399,18 @@ def top_accounts(
     frame = db.query(
         cur,
         f"""
-        WITH top AS (
+        WITH rows AS NOT MATERIALIZED ({rows}),
+        top AS (
             SELECT customer_id, sum(revenue_reported) AS revenue,
                    sum(known_revenue_reported) AS known_revenue, sum(cost_reported) AS cost
-            FROM ({current}) GROUP BY 1 ORDER BY revenue DESC LIMIT $n
+            FROM rows WHERE order_date BETWEEN $p_start AND $p_end
+            GROUP BY 1 ORDER BY revenue DESC LIMIT $n
         ),
         prior AS (
-            SELECT customer_id, sum(revenue_reported) AS revenue_prior FROM ({prior}) GROUP BY 1
+            SELECT customer_id, sum(revenue_reported) AS revenue_prior FROM rows
+            WHERE order_date BETWEEN $c_start AND $c_end
+              AND customer_id IN (SELECT customer_id FROM top)
+            GROUP BY 1
         ),
         orders AS ({orders})
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
@@ -420,14 +424,35 @@ def top_accounts(
         LEFT JOIN orders USING (customer_id)
         ORDER BY t.revenue DESC
         """,
-        params | prior_params | orders_params | {"n": n},
+        params
+        | orders_params
+        | {
+            "n": n,
+            "p_start": period.start,
+            "p_end": period.end,
+            "c_start": comparison.start,
+            "c_end": comparison.end,
+        },
     )
-    money = ["revenue_prior", "known_revenue", "cost"]
-    frame[money] = frame[money].astype("float64").fillna(0.0)
-    frame["growth_prior"] = metrics.growth(frame["revenue"], frame["revenue_prior"])
-    frame["gross_margin_pct"] = metrics.gross_margin_pct(frame["known_revenue"], frame["cost"])
-    frame["margin_coverage"] = metrics.margin_coverage(frame["known_revenue"], frame["revenue"])
-    return frame.drop(columns=["known_revenue", "cost"])
+    # On the columns' arrays: on pandas Series each step cost ~0.5 ms for 25 rows.
+    revenue = frame["revenue"].to_numpy(dtype="float64", na_value=np.nan)
+    prior, known, cost = (
+        frame[c].to_numpy(dtype="float64", na_value=0.0)
+        for c in ("revenue_prior", "known_revenue", "cost")
+    )
+    columns = {c: frame[c] for c in ("customer_id", "customer", "country", "segment")}
+    return pd.DataFrame(
+        columns
+        | {
+            "global_account": frame["global_account"],
+            "revenue": revenue,
+            "revenue_prior": prior,
+            "orders": frame["orders"],
+            "growth_prior": metrics.growth(revenue, prior),
+            "gross_margin_pct": metrics.gross_margin_pct(known, cost),
+            "margin_coverage": metrics.margin_coverage(known, revenue),
+        }
+    )
 
 
 def global_accounts(

@@ -99,9 +99,15 @@ def metric(name: str) -> Metric:
 def ratio(numerator, denominator):
     """numerator / denominator, NaN where the denominator is 0 or missing.
 
-    Works on scalars (returns a float) and on pandas Series (returns a Series); the one
-    safe division every figure uses, so a zero base shows as "no value", never inf or 0.
+    Works on scalars (returns a float), on pandas Series (returns a Series) and on numpy
+    arrays (returns an array: no index to align, so a few rows cost microseconds rather than
+    pandas' fraction of a millisecond per operation); the one safe division every figure
+    uses, so a zero base shows as "no value", never inf or 0.
     """
+    if isinstance(denominator, np.ndarray):
+        denominator = denominator.astype("float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denominator != 0, numerator / denominator, np.nan)
     if isinstance(denominator, pd.Series):
         denominator = denominator.astype("float64")
         return numerator / denominator.where(denominator != 0)

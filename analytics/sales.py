@@ -84,20 +84,17 @@ def check_constant_rates(
     cur: duckdb.DuckDBPyConnection, filters: Filters, start: dt.date, end: dt.date
 ) -> None:
     """Raise RateUnavailable if a currency sold in [start, end] has no average rate in the base."""
-    conditions, params = dimension_conditions(filters)
-    where = " AND ".join(["order_date BETWEEN $start AND $end", *conditions])
+    sold, params = _sold(filters, start, end)
     rows = db.query_rows(
         cur,
         f"""
         WITH avg_rates AS ({AVERAGE_RATES_SQL})
-        SELECT DISTINCT s.currency_code FROM sales_daily s
-        WHERE {where} AND s.currency_code NOT IN (SELECT currency_code FROM avg_rates)
+        SELECT DISTINCT s.currency_code FROM ({sold}) s
+        WHERE s.currency_code NOT IN (SELECT currency_code FROM avg_rates)
         UNION SELECT 'EUR' WHERE 'EUR' NOT IN (SELECT currency_code FROM avg_rates)
         """,
         {
             **params,
-            "start": start,
-            "end": end,
             "currency": filters.currency,
             "base_start": filters.comparison.start,
             "base_end": filters.comparison.end,
@@ -117,15 +114,36 @@ def check_plan_rates(
 ) -> None:
     """Raise PlanRateMissing unless every currency sold in [start, end] under the filters,
     and the reporting currency, has a plan rate for each quarter it is sold in."""
-    conditions, params = dimension_conditions(filters, alias="s.")
-    where = " AND ".join(["s.order_date BETWEEN $start AND $end", *conditions])
+    sold, params = _sold(filters, start, end)
     plan_rates.check(
         cur,
         f"SELECT DISTINCT year(s.order_date) AS year, quarter(s.order_date) AS quarter, "
-        f"s.currency_code FROM sales_daily s WHERE {where}",
-        params | {"start": start, "end": end},
+        f"s.currency_code FROM ({sold}) s",
+        params,
         filters.currency,
     )
+
+
+def _sold(filters: Filters, start: dt.date, end: dt.date) -> tuple[str, dict]:
+    """(order_date, currency_code) of the sales rows in [start, end] under the dimension
+    filters: the whole months' from sales_monthly (order_date its first day, in the same
+    quarter as its days), the other days' from sales_daily. The rate checks need only which
+    currencies sell when, so a check over two years reads ~24 rows per key, not ~730."""
+    months, rest = split_window([(start, end)])
+    conditions, params = dimension_conditions(filters, alias="s.")
+    parts = []
+    for table, date, spans, key in (
+        ("sales_monthly", "month", months, "sold_m"),
+        ("sales_daily", "order_date", rest, "sold_d"),
+    ):
+        if spans:
+            where = " AND ".join([_any_range(f"s.{date}", spans, key, params), *conditions])
+            parts.append(
+                f"SELECT s.{date} AS order_date, s.currency_code FROM {table} s WHERE {where}"
+            )
+    if not parts:  # an empty span: no sales to check
+        parts.append("SELECT NULL::DATE AS order_date, NULL::VARCHAR AS currency_code WHERE FALSE")
+    return " UNION ALL ".join(parts), params
 
 
 def check_rates(
@@ -162,18 +180,87 @@ def source(
     `check_plan_rates`) first: the joins assume every rate exists.
     """
     plan = filters.basis == "plan" if plan is None else plan
-    conditions, params = dimension_conditions(filters, alias="s.")
-    where = " AND ".join(["s.order_date BETWEEN $start AND $end", *conditions])
-    params |= {"start": start, "end": end, "currency": filters.currency}
-    constant_cte, constant_cols, constant_join = "", "", ""
-    # A group is one day and one currency, so its known-cost local revenue is exactly its
-    # known EUR at that day's rate (each line's EUR was converted at it); a group whose
-    # every line has a cost takes its local sum as is, so such figures stay bit-identical.
-    known_local = """CASE WHEN s.known_cost_net_eur = s.net_amount_eur THEN s.net_amount_local
-                    ELSE s.known_cost_net_eur * l.units_per_eur END"""
+    params = _source_params(filters) | {"start": start, "end": end}
+    select = _source_select(filters, plan, "s.order_date BETWEEN $start AND $end", monthly=False)
+    return f"{_source_cte(filters)} {select}", params
+
+
+def periods_source(
+    filters: Filters,
+    ranges: Sequence[DateRange],
+    plan: bool | None = None,
+    use_monthly: bool = True,
+    region: bool = True,
+) -> tuple[str, dict]:
+    """`source` over the days in any of `ranges`: whole months from sales_monthly, the other
+    days from sales_daily, so a quarter reads ~3 rows per key instead of ~90.
+
+    Grain: one row per sales_monthly row (order_date is its month's first day) or
+    sales_daily row; the columns and their definitions are `source`'s. A month is read from
+    sales_monthly only when every range holds all of it or none of it (split_window), so a
+    caller's test of order_date against any of `ranges` (its period flags) gives the month's
+    row the answer each of its days would get; and only in EUR, which converts at 1 on
+    every day: a reported figure in another currency needs each day's rate (sales_daily).
+    Summed, every figure equals `source`'s up to float rounding. `use_monthly=False` reads
+    sales_daily alone (the definition this is tested against); `region=False` leaves out
+    the region column and its join, for callers that do not need it. Call `check_rates`
+    first.
+    """
+    plan = filters.basis == "plan" if plan is None else plan
+    monthly = use_monthly and filters.currency == "EUR"
+    months, rest = split_window(ranges) if monthly else ([], list(ranges))
+    params = _source_params(filters)
+    parts = []
+    if months:
+        dates = _any_range("s.order_date", months, "sm", params)
+        parts.append(_source_select(filters, plan, dates, monthly=True, region=region))
+    if rest:
+        dates = _any_range("s.order_date", rest, "sd", params)
+        parts.append(_source_select(filters, plan, dates, monthly=False, region=region))
+    if not parts:
+        raise ValueError("periods_source needs at least one date range.")
+    sql = f"{_source_cte(filters)} {' UNION ALL '.join(parts)}"
+    if "$currency" not in sql:  # EUR whole months join no rate (DuckDB refuses unused values)
+        del params["currency"]
+    return sql, params
+
+
+def _source_params(filters: Filters) -> dict:
+    _, params = dimension_conditions(filters, alias="s.")
+    params["currency"] = filters.currency
     if filters.basis == "constant":
         params |= {"base_start": filters.comparison.start, "base_end": filters.comparison.end}
-        constant_cte = f"WITH avg_rates AS ({AVERAGE_RATES_SQL})"
+    return params
+
+
+def _source_cte(filters: Filters) -> str:
+    return f"WITH avg_rates AS ({AVERAGE_RATES_SQL})" if filters.basis == "constant" else ""
+
+
+def _source_select(
+    filters: Filters, plan: bool, dates: str, monthly: bool, region: bool = True
+) -> str:
+    """One SELECT of `source`'s columns over sales_daily, or over sales_monthly (its month as
+    order_date) with monthly, for the rows where `dates` (a condition on alias s.) holds."""
+    conditions, _ = dimension_conditions(filters, alias="s.")
+    where = " AND ".join([dates, *conditions])
+    if monthly:
+        # Only read in EUR (periods_source), which is 1 on every day: no rate to join.
+        table = "(SELECT month AS order_date, * EXCLUDE (month) FROM sales_monthly)"
+        rate, rate_join = "", ""
+        known_local = "s.known_cost_net_local"
+    else:
+        table = "sales_daily"
+        rate = " * f.units_per_eur"
+        rate_join = "JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency"
+        # A group is one day and one currency, so its known-cost local revenue is exactly
+        # its known EUR at that day's rate (each line's EUR was converted at it); a group
+        # whose every line has a cost takes its local sum as is, so such figures stay
+        # bit-identical.
+        known_local = """CASE WHEN s.known_cost_net_eur = s.net_amount_eur THEN s.net_amount_local
+                    ELSE s.known_cost_net_eur * l.units_per_eur END"""
+    constant_cols, constant_join = "", ""
+    if filters.basis == "constant":
         constant_cols = f""",
                s.net_amount_local * a.rate AS revenue_constant,
                {known_local} * a.rate AS known_revenue_constant,
@@ -187,22 +274,24 @@ def source(
                {known_local} / p.plan_local * p.plan_reporting AS known_revenue_plan,
                s.cost_eur * p.plan_reporting AS cost_plan"""
         constant_join += PLAN_JOIN.format(a="s.")
-    if constant_cols:
+    if constant_cols and not monthly:
         constant_join += """
         LEFT JOIN fx_daily l ON l.rate_date = s.order_date AND l.currency_code = s.currency_code"""
-    sql = f"""
-        {constant_cte}
-        SELECT s.order_date, s.country_code, c.region, s.currency_code, s.channel, s.product_line,
+    # Every line's country is a stored one (the importer resolves it), so leaving the join
+    # out drops no row.
+    region_col = "c.region, " if region else ""
+    region_join = "JOIN countries c ON c.country_code = s.country_code" if region else ""
+    return f"""
+        SELECT s.order_date, s.country_code, {region_col}s.currency_code, s.channel, s.product_line,
                s.units, s.net_amount_local, s.net_amount_eur, s.line_count,
-               s.net_amount_eur * f.units_per_eur AS revenue_reported,
-               s.known_cost_net_eur * f.units_per_eur AS known_revenue_reported,
-               s.cost_eur * f.units_per_eur AS cost_reported{constant_cols}
-        FROM sales_daily s
-        JOIN countries c ON c.country_code = s.country_code
-        JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency{constant_join}
+               s.net_amount_eur{rate} AS revenue_reported,
+               s.known_cost_net_eur{rate} AS known_revenue_reported,
+               s.cost_eur{rate} AS cost_reported{constant_cols}
+        FROM {table} s
+        {region_join}
+        {rate_join}{constant_join}
         WHERE {where}
     """
-    return sql, params
 
 
 def order_lines(

@@ -264,6 +264,25 @@ CREATE TABLE IF NOT EXISTS sales_daily (
     known_cost_net_eur DOUBLE NOT NULL
 );
 
+-- Grain: month (its first day) x country x currency x channel x product line: sales_daily
+-- summed per calendar month, for the figures over whole months (issue 19: a quarter reads a
+-- few thousand rows instead of every day's). known_cost_net_local is the local net of the
+-- lines with a known unit cost, which sales_daily derives from each day's rate instead.
+CREATE TABLE IF NOT EXISTS sales_monthly (
+    month            DATE    NOT NULL,
+    country_code     VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    product_line     VARCHAR NOT NULL,
+    units            BIGINT  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    net_amount_eur   DOUBLE  NOT NULL,
+    cost_eur         DOUBLE  NOT NULL,           -- of the lines with a known unit cost
+    line_count       BIGINT  NOT NULL,
+    known_cost_net_eur   DOUBLE NOT NULL,
+    known_cost_net_local DOUBLE NOT NULL
+);
+
 -- Grain: order_date x country x currency x channel x the set of product lines an order
 -- holds. Counting orders needs a distinct count, which a line-level rollup cannot sum; an
 -- order's date, country, currency and channel are single-valued, and keeping its product

@@ -291,6 +291,7 @@ _DERIVED_COLUMNS = {
     "sales_daily": "known_cost_net_eur",
     "account_monthly": "known_cost_net_eur",
     "item_monthly": "known_cost_net_eur",
+    "sales_monthly": "known_cost_net_local",
 }
 # Derived tables with a column an earlier version had and this one dropped.
 _DROPPED_COLUMNS = {"account_monthly": "rep_id"}
@@ -397,7 +398,13 @@ def _apply_upgrades(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]
         for table in pending["rebuild"]:
             db.execute(con, f"DROP TABLE IF EXISTS {table}")
         create_schema(con)
-        if "sales_daily" in pending["rebuild"]:
+        rebuild = set(pending["rebuild"])
+        if "sales_daily" in rebuild:
             rollups.rebuild_sales_rollups(con)
-        elif pending["rebuild"]:
-            rollups.rebuild_summaries(con)
+        else:
+            # A store made before sales_monthly gets that table alone (one pass over the
+            # lines), not every summary again.
+            if rebuild - {"sales_monthly"}:
+                rollups.rebuild_summaries(con)
+            if "sales_monthly" in rebuild:
+                rollups.rebuild_sales_monthly(con)

@@ -38,6 +38,7 @@ import itertools
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -250,8 +251,8 @@ def peers(cur, parquet: Path, filters, repeats: int) -> list[dict]:
     polars_load = time.perf_counter() - started
     parquet_con = duckdb.connect()
     engines = {
-        "Sales Atlas (overview.kpis + revenue_by_country + markets.top_accounts)": lambda: (
-            atlas_figures(cur, filters)
+        "Sales Atlas (overview.figures + markets.top_accounts)": lambda: atlas_figures(
+            cur, filters
         ),
         f"pandas (frame in memory; load {pandas_load:.1f} s)": lambda: pandas_figures(frame, w),
         f"Polars (frame in memory; load {polars_load:.1f} s)": lambda: polars_figures(
@@ -261,12 +262,28 @@ def peers(cur, parquet: Path, filters, repeats: int) -> list[dict]:
             parquet_con, parquet, w
         ),
     }
-    rows = []
     for engine, fn in engines.items():
-        same_figures(engine, fn(), want)
-        rows.append({"engine": engine, "median_ms": bench._median_ms(fn, repeats)})
+        same_figures(engine, fn(), want)  # and the warm-up
+    # Interleaved: each round runs every engine once, so a change in the machine's load
+    # moves all of them alike and their ratio stays meaningful on a busy machine.
+    walls: dict[str, list[float]] = {engine: [] for engine in engines}
+    cpus: dict[str, list[float]] = {engine: [] for engine in engines}
+    for _ in range(repeats):
+        for engine, fn in engines.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            walls[engine].append((time.perf_counter() - wall) * 1000)
+            cpus[engine].append((time.process_time() - cpu) * 1000)
     parquet_con.close()
-    return rows
+    return [
+        {
+            "engine": engine,
+            "median_ms": statistics.median(walls[engine]),
+            # the process's CPU time, all threads: what the engine costs, whatever the load
+            "cpu_ms": statistics.median(cpus[engine]),
+        }
+        for engine in engines
+    ]
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -354,6 +371,19 @@ def report(results: list[dict]) -> str:
     for i, peer in enumerate(results[0]["peers"]):
         engines[peer["engine"].split(" (")[0]] = [r["peers"][i]["median_ms"] for r in results]
     table("Headline figures (KPIs, revenue by country, top 25 accounts), median ms", engines)
+    cpu = {
+        peer["engine"].split(" (")[0]: [r["peers"][i]["cpu_ms"] for r in results]
+        for i, peer in enumerate(results[0]["peers"])
+    }
+    table("Headline figures, median CPU ms of the process (all threads)", cpu)
+    atlas, polars = (next(k for k in engines if k.startswith(p)) for p in ("Sales", "Polars"))
+    ratios = ", ".join(
+        f"{n}: {a / b:.2f} (CPU {c / d:.2f})"
+        for n, a, b, c, d in zip(
+            names, engines[atlas], engines[polars], cpu[atlas], cpu[polars], strict=True
+        )
+    )
+    out.extend(["", f"Sales Atlas / Polars, interleaved rounds, median wall: {ratios}."])
     loads = ", ".join(
         f"{n}: {r['load_before']} → {r['load_after']}" for n, r in zip(names, results, strict=True)
     )

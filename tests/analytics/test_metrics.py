@@ -58,3 +58,18 @@ def test_only_column_names_can_be_bound():
         metrics.expression("orders")
     with pytest.raises(KeyError, match="known"):
         metrics.expression("nope")
+
+
+def test_ratio_growth_and_margin_on_arrays():
+    revenue = np.array([120.0, 0.0, 50.0, np.nan])
+    prior = np.array([100.0, 10.0, 0.0, 5.0])
+    got = metrics.growth(revenue, prior)
+    assert isinstance(got, np.ndarray)
+    assert got[0] == pytest.approx(0.2) and got[1] == -1.0
+    assert np.isnan(got[2]) and np.isnan(got[3])  # no base, no value: never inf
+    known, cost = np.array([80.0, 0.0]), np.array([60.0, 0.0])
+    margin = metrics.gross_margin_pct(known, cost)
+    assert margin[0] == pytest.approx(0.25) and np.isnan(margin[1])
+    # the same as the Series form, element for element
+    series = metrics.growth(pd.Series(revenue), pd.Series(prior)).to_numpy()
+    assert np.array_equal(got, series, equal_nan=True)

@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import bridge, markets, overview, quality, review, rollups, sales
-from analytics.filters import Filters
+from analytics import bridge, db, markets, overview, quality, review, rollups, sales
+from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period as _Period
 
 D = dt.date
@@ -290,3 +290,212 @@ def test_active_customers_by_hand_on_the_fixture(fixture_con):
     assert overview.active_customers(fixture_con, sensors) == (2, 2)
     both = Period(D(2024, 1, 9), D(2024, 2, 29))  # 9 Jan edge days, February whole
     assert overview.active_customers(fixture_con, Filters(both, jan)) == (3, 3)  # C2, C3, C4
+
+
+# --- sales_monthly and the figures read from it (issue 19 item 3) ---------------------------
+
+# sales_monthly by its definition: the lines of known products summed per month and key.
+SALES_MONTHLY_DEFINITION = """
+SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, o.country_code,
+       o.currency_code, o.channel, p.product_line,
+       sum(o.quantity) AS units, sum(o.net_amount_local) AS net_amount_local,
+       sum(o.net_amount_eur) AS net_amount_eur,
+       coalesce(sum(o.quantity * o.unit_cost_eur), 0) AS cost_eur, count(*) AS line_count,
+       coalesce(sum(o.net_amount_eur) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0)
+           AS known_cost_net_eur,
+       coalesce(sum(o.net_amount_local) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0)
+           AS known_cost_net_local
+FROM order_lines o JOIN products p USING (product_id)
+GROUP BY ALL
+"""
+SALES_MONTHLY_KEY = ["month", "country_code", "currency_code", "channel", "product_line"]
+
+
+def assert_sales_monthly_is_its_definition(con) -> None:
+    """sales_monthly equals the lines summed per month (keys and counts exactly, sums to
+    1e-12), and equals sales_daily summed per month for the columns both hold."""
+    stored = con.execute("SELECT * FROM sales_monthly").df()
+    wanted = con.execute(SALES_MONTHLY_DEFINITION).df()
+    assert len(stored) > 0
+    frames_equal(stored, wanted[list(stored.columns)], SALES_MONTHLY_KEY)
+    daily = con.execute(
+        "SELECT CAST(date_trunc('month', order_date) AS DATE) AS month, country_code, "
+        "currency_code, channel, product_line, sum(units) AS units, "
+        "sum(net_amount_eur) AS net_amount_eur, sum(cost_eur) AS cost_eur, "
+        "sum(line_count) AS line_count, sum(known_cost_net_eur) AS known_cost_net_eur "
+        "FROM sales_daily GROUP BY ALL"
+    ).df()
+    frames_equal(stored[list(daily.columns)], daily, SALES_MONTHLY_KEY)
+
+
+def test_sales_monthly_is_its_definition_on_the_demo(demo):
+    assert_sales_monthly_is_its_definition(demo)
+    months, rows = demo.execute(
+        "SELECT count(DISTINCT month), count(*) FROM sales_monthly"
+    ).fetchone()
+    assert months >= 60 and rows < demo.execute("SELECT count(*) FROM sales_daily").fetchone()[0]
+
+
+def test_sales_monthly_on_the_fixture_by_hand(fixture_con):
+    rollups.rebuild_sales_rollups(fixture_con)
+    assert_sales_monthly_is_its_definition(fixture_con)
+    # January 2024, the fixture's GB x GBP x key account x Sensors lines (conftest.py)
+    rows = fixture_con.execute(
+        "SELECT month, country_code, currency_code, sum(units), sum(line_count) "
+        "FROM sales_monthly GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    lines = fixture_con.execute(
+        "SELECT CAST(date_trunc('month', order_date) AS DATE), country_code, currency_code, "
+        "sum(quantity), count(*) FROM order_lines JOIN products USING (product_id) "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert rows == lines
+
+
+def test_whole_months_read_sales_monthly_only_in_eur():
+    q = Period(D(2024, 4, 1), D(2024, 6, 30))
+    base = Period(D(2024, 1, 1), D(2024, 3, 31))
+    whole = [(q.start, q.end), (base.start, base.end)]
+    sql, _ = sales.periods_source(Filters(q, base), whole)
+    assert "sales_monthly" in sql and "sales_daily" not in sql
+    sql, _ = sales.periods_source(Filters(q, base), [(D(2024, 4, 2), D(2024, 6, 30))])
+    assert "sales_monthly" in sql and "sales_daily" in sql  # May and June, and 2-30 April
+    sql, _ = sales.periods_source(Filters(q, base, currency="USD", basis="constant"), whole)
+    assert "sales_monthly" not in sql  # the comparison is reported: each day's USD rate
+    sql, _ = sales.periods_source(Filters(q, base), whole, use_monthly=False)
+    assert "sales_monthly" not in sql
+
+
+def line_level_overview(con, f: Filters) -> dict:
+    """The Overview's EUR reported figures from order_lines alone, in pandas: per country
+    revenue, margin and units in each period, orders and active customers."""
+    lines = con.execute(
+        "SELECT o.*, p.product_line, c.region FROM order_lines o "
+        "LEFT JOIN products p USING (product_id) JOIN countries c USING (country_code)"
+    ).df()
+    lines["order_date"] = pd.to_datetime(lines["order_date"]).dt.date
+    if f.regions:
+        lines = lines[lines["region"].isin(f.regions)]
+    if f.product_lines:
+        lines = lines[lines["product_line"].isin(f.product_lines)]
+    if f.channels:
+        lines = lines[lines["channel"].isin(f.channels)]
+    out = {}
+    for name, p in (("cur", f.period), ("cmp", f.comparison)):
+        seen = lines[(lines["order_date"] >= p.start) & (lines["order_date"] <= p.end)]
+        sold = seen[seen["product_line"].notna()]  # sales rollups join known products
+        known = sold[sold["unit_cost_eur"].notna()]
+        by = sold.groupby("country_code")
+        out[name] = {
+            "revenue": by["net_amount_eur"].sum(),
+            "units": by["quantity"].sum(),
+            "known": known.groupby("country_code")["net_amount_eur"].sum(),
+            "cost": (known["quantity"] * known["unit_cost_eur"])
+            .groupby(known["country_code"])
+            .sum(),
+            "orders": seen["order_id"].nunique(),
+            "customers": seen["customer_id"].nunique(),
+        }
+    return out
+
+
+@pytest.mark.parametrize("dims", SCOPES)
+def test_overview_figures_equal_the_line_level_definition(demo, dims):
+    for period, comparison in demo_windows(demo):
+        f = Filters(period, comparison, **dims)
+        page = overview.figures(demo, f)
+        want = line_level_overview(demo, f)
+        kpis = page["kpis"].set_index("metric")
+        for column, name in (("current", "cur"), ("comparison", "cmp")):
+            w = want[name]
+            assert kpis.loc["net_revenue", column] == pytest.approx(w["revenue"].sum(), rel=1e-9)
+            assert kpis.loc["units", column] == w["units"].sum()
+            assert kpis.loc["orders", column] == w["orders"]
+            assert kpis.loc["active_customers", column] == w["customers"]
+            if w["known"].sum():
+                margin = (w["known"].sum() - w["cost"].sum()) / w["known"].sum()
+                assert kpis.loc["gross_margin_pct", column] == pytest.approx(margin, rel=1e-9)
+        countries = page["countries"].set_index("country_code")
+        cur = want["cur"]
+        revenue = cur["revenue"].reindex(countries.index, fill_value=0.0)
+        assert list(countries["revenue"]) == pytest.approx(list(revenue), rel=1e-9, abs=1e-6)
+        units = cur["units"].reindex(countries.index, fill_value=0)
+        assert list(countries["units"]) == list(units)
+        margin = (cur["known"] - cur["cost"]) / cur["known"]
+        got = countries["gross_margin_pct"].dropna()
+        assert list(got) == pytest.approx(list(margin.reindex(got.index)), rel=1e-9)
+        assert list(countries["revenue"]) == sorted(countries["revenue"], reverse=True)
+
+
+@pytest.mark.parametrize("basis", ["reported", "constant", "plan"])
+@pytest.mark.parametrize("dims", SCOPES)
+def test_figures_through_sales_monthly_equal_sales_daily(demo, basis, dims):
+    """Every basis and filter, through sales_monthly and through sales_daily alone (the
+    figures' definitions before it): the Overview's figures and trend, sales_by, the
+    Markets scorecard's sales."""
+    for currency in ("EUR", "USD"):
+        for period, comparison in demo_windows(demo):
+            f = Filters(period, comparison, currency=currency, basis=basis, **dims)
+            got, want = overview.figures(demo, f), overview.figures(demo, f, use_summary=False)
+            for part in ("kpis", "countries"):
+                pd.testing.assert_frame_equal(got[part], want[part], rtol=1e-9, atol=1e-9)
+            frames_equal(
+                markets._scorecard_sales(demo, f),
+                markets._scorecard_sales(demo, f, use_summary=False),
+                ["region", "country_code"],
+            )
+            src, params = sales.periods_source(f, [(period.start, period.end)])
+            daily, daily_params = sales.source(f, period.start, period.end)
+            sums = "SELECT region, country_code, sum(revenue_reported), sum(units) FROM ({}) GROUP BY ALL"
+            frames_equal(
+                demo.execute(sums.format(src), params).df(),
+                demo.execute(sums.format(daily), daily_params).df(),
+                ["region", "country_code"],
+            )
+
+
+def test_a_store_made_before_sales_monthly_gets_it(demo_db_path, tmp_path):
+    import shutil
+
+    from analytics import store
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(demo_db_path, path)
+    with duckdb.connect(str(path)) as con:
+        before = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in rollups.SUMMARIES
+        }
+        con.execute("DROP TABLE sales_monthly")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert store.pending_upgrades(con)["rebuild"] == ["sales_monthly"]
+    assert store.upgrade(path) is True
+    assert not store.needs_upgrade(path)
+    with duckdb.connect(str(db.current_file(path)), read_only=True) as con:
+        assert_sales_monthly_is_its_definition(con)
+        assert {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in rollups.SUMMARIES
+        } == before
+
+
+@pytest.mark.parametrize("dims", SCOPES)
+def test_rate_checks_see_the_currencies_sold_each_quarter(demo, dims):
+    """The rate checks read which currencies sell in which quarter from sales_monthly for
+    whole months: the same set as sales_daily's days give, on every window."""
+    for period, comparison in demo_windows(demo):
+        for start, end in ((period.start, period.end), (comparison.start, period.end)):
+            f = Filters(period, comparison, **dims)
+            sold, params = sales._sold(f, start, end)
+            got = demo.execute(
+                f"SELECT DISTINCT year(order_date), quarter(order_date), currency_code "
+                f"FROM ({sold}) ORDER BY ALL",
+                params,
+            ).fetchall()
+            conditions, dim_params = dimension_conditions(f)
+            where = " AND ".join(["order_date BETWEEN $start AND $end", *conditions])
+            want = demo.execute(
+                "SELECT DISTINCT year(order_date), quarter(order_date), currency_code "
+                f"FROM sales_daily WHERE {where} ORDER BY ALL",
+                dim_params | {"start": start, "end": end},
+            ).fetchall()
+            assert got == want
+            assert ("sales_monthly" in sold) == bool(sales.split_window([(start, end)])[0])

@@ -15,7 +15,7 @@ from analytics import importer, overview, periods, rollups, store
 from analytics.filters import Filters
 
 OLD_SCHEMA = Path(__file__).with_name("schema_before_summaries.sql")
-DERIVED = ["sales_daily", "orders_daily", *rollups.SUMMARIES, "split_orders"]
+DERIVED = ["sales_daily", "sales_monthly", "orders_daily", *rollups.SUMMARIES, "split_orders"]
 # A customer and a product the store does not know (so no standard cost to take), no
 # channel, no unit cost: only this version loads it.
 ORDERS = (
@@ -97,6 +97,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "item_monthly",
                 "rep_monthly",
                 "sales_daily",
+                "sales_monthly",
                 "split_orders",
             ]
         ),
