@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, metrics, periods, plan_rates
+from analytics import db, metrics, periods, plan_rates, sales
 from analytics.crm.scope import Scope, rep_condition
 from analytics.periods import Period, add_months
 
@@ -28,42 +28,84 @@ BASES = {
 }
 DEFAULT_BASIS = "plan"
 
-# Booked EUR per rep on each basis. The plan join is a LEFT JOIN so that a line without a
-# plan rate is counted as missing (and reported by name), never dropped.
+
+# The lines booked in a period, per rep: whole months from rep_monthly (month x rep x country
+# x currency sums, analytics.rollups), the days of partial months from order_lines. Both
+# bases are sums over the lines of one month and currency (a month lies in one quarter, so
+# its lines share their plan rate), so the months' sums give the lines' figures.
+def _booked_rows(period: Period, use_summary: bool) -> tuple[str, dict]:
+    """A subquery of (rep_id, order_date, currency_code, net_amount_local, net_amount_eur,
+    line_count) covering exactly the period's lines with a rep (a month's row dated its
+    first day)."""
+    months, rest = (
+        sales.split_window([(period.start, period.end)])
+        if use_summary
+        else ([], [(period.start, period.end)])
+    )
+    parts, params = [], {}
+    for i, (start, end) in enumerate(months):
+        parts.append(
+            "SELECT rep_id, month AS order_date, currency_code, net_amount_local, "
+            "net_amount_eur, line_count FROM rep_monthly "
+            f"WHERE month BETWEEN $m_start_{i} AND $m_end_{i} AND rep_id IS NOT NULL"
+        )
+        params |= {f"m_start_{i}": start, f"m_end_{i}": end}
+    for i, (start, end) in enumerate(rest):
+        parts.append(
+            "SELECT rep_id, order_date, currency_code, net_amount_local, net_amount_eur, "
+            "1 AS line_count FROM order_lines "
+            f"WHERE order_date BETWEEN $l_start_{i} AND $l_end_{i} AND rep_id IS NOT NULL"
+        )
+        params |= {f"l_start_{i}": start, f"l_end_{i}": end}
+    if not parts:  # an empty period: a read that finds nothing
+        return (
+            "SELECT rep_id, order_date, currency_code, net_amount_local, net_amount_eur, 1 AS line_count FROM order_lines WHERE false",
+            params,
+        )
+    return " UNION ALL ".join(parts), params
+
+
+# Booked EUR per rep on each basis, over _booked_rows as `o`. The plan join is a LEFT JOIN so
+# that a line without a plan rate is counted as missing (and reported by name), never dropped.
 _BOOKED = {
     "reported": """
-        SELECT rep_id, sum(net_amount_eur) AS booked_eur, 0 AS unplanned FROM order_lines
-        WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL GROUP BY rep_id
+        SELECT rep_id, sum(net_amount_eur) AS booked_eur, 0 AS unplanned FROM ({rows})
+        GROUP BY rep_id
     """,
     "plan": f"""
         SELECT o.rep_id,
                sum(CASE WHEN o.currency_code = 'EUR' THEN o.net_amount_local
                         ELSE o.net_amount_local / p.units_per_eur END) AS booked_eur,
-               count(*) FILTER (WHERE o.currency_code <> 'EUR' AND p.units_per_eur IS NULL)
+               sum(o.line_count) FILTER (WHERE o.currency_code <> 'EUR' AND p.units_per_eur IS NULL)
                    AS unplanned
-        FROM order_lines o LEFT JOIN ({plan_rates.RESOLVED_SQL}) p
+        FROM ({{rows}}) o LEFT JOIN ({plan_rates.RESOLVED_SQL}) p
           ON p.year = year(o.order_date) AND p.quarter = quarter(o.order_date)
          AND p.currency_code = o.currency_code
-        WHERE o.order_date BETWEEN $start AND $end AND o.rep_id IS NOT NULL
         GROUP BY o.rep_id
     """,
 }
 _UNPLANNED_SQL = """
 SELECT DISTINCT year(order_date) AS year, quarter(order_date) AS quarter, currency_code
-FROM order_lines WHERE order_date BETWEEN $start AND $end AND rep_id IS NOT NULL
+FROM ({rows})
 """
 
 
 def booked_vs_quota(
-    cur: duckdb.DuckDBPyConnection, period: Period, scope: Scope, basis: str = DEFAULT_BASIS
+    cur: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    basis: str = DEFAULT_BASIS,
+    use_summary: bool = True,
 ) -> pd.DataFrame:
     """Per rep in scope with a quota in the period's quarters: rep_id, name, team, region,
     quota_eur, booked_eur on `basis` (grain: one row per rep; unsorted). At plan rates a
     line whose currency has no plan rate for its quarter raises plan_rates.PlanRateMissing
-    naming the currencies and quarters."""
+    naming the currencies and quarters. Reads rep_monthly for whole months
+    (`use_summary=False`: order_lines only, the definition it is tested against)."""
     if basis not in BASES:
         raise ValueError(f"Unknown attainment basis {basis!r}; choose plan or reported.")
     condition, params = rep_condition(scope)
+    rows, row_params = _booked_rows(period, use_summary)
     dates = {"start": period.start, "end": period.end}
     frame = db.query(
         cur,
@@ -72,16 +114,16 @@ def booked_vs_quota(
             SELECT rep_id, sum(quota_eur) AS quota_eur FROM quotas
             WHERE quarter_start BETWEEN $start AND $end GROUP BY rep_id HAVING sum(quota_eur) > 0
         ),
-        booked AS ({_BOOKED[basis]})
+        booked AS ({_BOOKED[basis].format(rows=rows)})
         SELECT r.rep_id, r.name, r.team, r.region, q.quota_eur,
                coalesce(b.booked_eur, 0) AS booked_eur, coalesce(b.unplanned, 0) AS unplanned
         FROM quota q JOIN reps r USING (rep_id) LEFT JOIN booked b USING (rep_id)
         WHERE {condition}
         """,
-        params | dates,
+        params | dates | row_params,
     )
     if frame["unplanned"].any():
-        plan_rates.check(cur, _UNPLANNED_SQL, dates, "EUR")
+        plan_rates.check(cur, _UNPLANNED_SQL.format(rows=rows), row_params, "EUR")
     return frame.drop(columns="unplanned")
 
 

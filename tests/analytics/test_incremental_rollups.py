@@ -26,7 +26,7 @@ from analytics.importer import Options
 from analytics.importer.undo import undo_import
 from analytics.periods import Period
 
-DERIVED = ["sales_daily", "orders_daily", *rollups.SUMMARIES, "split_orders"]
+DERIVED = ["sales_daily", "orders_daily", *rollups.SUMMARIES, "split_orders", rollups.KEY_LINES]
 HEADER = [
     "order_id",
     "line_no",

@@ -1,0 +1,88 @@
+"""Issue 19 (branch scale): the page queries that read the lines per period now read
+summaries, and give what the line-level definitions give.
+
+Each figure is computed twice, through the summaries and with use_summary=False (the
+order_lines definition), on the demo store over whole-quarter, year-to-date, partial-month
+and one-day periods, and the summary tables are checked against sums over order_lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics.crm import attainment
+from analytics.crm.scope import Scope
+from analytics.periods import Period
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db_path):
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    yield con
+    con.close()
+
+
+def periods_of(con) -> list[Period]:
+    last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    y = last.year
+    return [
+        Period(D(y, 4, 1), D(y, 6, 30), "a quarter"),
+        Period(D(y, 1, 1), D(y, 6, 30), "year to date"),
+        Period(D(y - 1, 11, 14), D(y, 2, 3), "partial months at both ends"),
+        Period(D(y, 4, 1), D(y, 4, 1), "one day (a quarter's first, so quotas apply)"),
+        Period(D(y - 3, 1, 1), D(y, 6, 30), "several years"),
+    ]
+
+
+def test_rep_monthly_holds_the_lines_sums(demo):
+    """Per month, rep, country and currency: the lines, their local and EUR net sums."""
+    keys = "CAST(date_trunc('month', order_date) AS DATE), rep_id, country_code, currency_code"
+    lines = demo.execute(
+        f"SELECT {keys}, count(*), sum(net_amount_local), sum(net_amount_eur) "
+        f"FROM order_lines GROUP BY ALL ORDER BY ALL"
+    ).df()
+    stored = demo.execute(
+        "SELECT month, rep_id, country_code, currency_code, line_count, net_amount_local, "
+        "net_amount_eur FROM rep_monthly ORDER BY ALL"
+    ).df()
+    assert len(stored) == len(lines) > 1000
+    pd.testing.assert_frame_equal(
+        stored.set_axis(range(7), axis=1),
+        lines.set_axis(range(7), axis=1),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("basis", ["plan", "reported"])
+@pytest.mark.parametrize(
+    "scope", [Scope(), Scope(regions=("Western Europe",)), Scope(regions=("Americas",))]
+)
+def test_attainment_from_the_summary_equals_the_lines(demo, basis, scope):
+    for period in periods_of(demo):
+        via_summary = attainment.booked_vs_quota(demo, period, scope, basis)
+        via_lines = attainment.booked_vs_quota(demo, period, scope, basis, use_summary=False)
+        assert len(via_summary) > 0, period.label
+        pd.testing.assert_frame_equal(
+            via_summary.sort_values("rep_id", ignore_index=True),
+            via_lines.sort_values("rep_id", ignore_index=True),
+            rtol=1e-9,
+        )
+
+
+def test_attainment_by_hand_from_the_lines(demo):
+    """One rep's booked EUR in a quarter, summed in Python over their lines."""
+    period = periods_of(demo)[0]
+    board = attainment.booked_vs_quota(demo, period, Scope(), "reported").set_index("rep_id")
+    rep_id = board["booked_eur"].idxmax()
+    amounts = demo.execute(
+        "SELECT net_amount_eur FROM order_lines WHERE rep_id = ? AND order_date BETWEEN ? AND ?",
+        [rep_id, period.start, period.end],
+    ).fetchall()
+    assert board.loc[rep_id, "booked_eur"] == pytest.approx(sum(a for (a,) in amounts), rel=1e-12)
