@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics.crm import attainment
+from analytics.crm import activity, attainment
 from analytics.crm.scope import Scope
 from analytics.periods import Period
 
@@ -86,3 +86,32 @@ def test_attainment_by_hand_from_the_lines(demo):
         [rep_id, period.start, period.end],
     ).fetchall()
     assert board.loc[rep_id, "booked_eur"] == pytest.approx(sum(a for (a,) in amounts), rel=1e-12)
+
+
+@pytest.mark.parametrize("by", ["rep", "account"])
+@pytest.mark.parametrize("currency", ["EUR", "USD"])
+@pytest.mark.parametrize("regions", [(), ("Western Europe",)])
+def test_activity_impact_from_the_summaries_equals_the_lines(demo, by, currency, regions):
+    scope = Scope(regions=regions, currency=currency)
+    for period in periods_of(demo):
+        via_summary = activity.activity_impact(demo, period, scope, by)
+        via_lines = activity.activity_impact(demo, period, scope, by, use_summary=False)
+        assert via_summary["revenue"].abs().sum() > 0, period.label
+        pd.testing.assert_frame_equal(
+            via_summary.sort_values("key", ignore_index=True),
+            via_lines.sort_values("key", ignore_index=True),
+            rtol=1e-9,
+        )
+
+
+def test_activity_impact_revenue_by_hand(demo):
+    """One account's revenue in a quarter, summed in Python over its lines (EUR)."""
+    period = periods_of(demo)[0]
+    frame = activity.activity_impact(demo, period, Scope(), "account").set_index("key")
+    customer = frame["revenue"].idxmax()
+    amounts = demo.execute(
+        "SELECT net_amount_eur FROM order_lines WHERE customer_id = ? "
+        "AND order_date BETWEEN ? AND ?",
+        [customer, period.start, period.end],
+    ).fetchall()
+    assert frame.loc[customer, "revenue"] == pytest.approx(sum(a for (a,) in amounts), rel=1e-12)
