@@ -115,3 +115,19 @@ def test_activity_impact_revenue_by_hand(demo):
         [customer, period.start, period.end],
     ).fetchall()
     assert frame.loc[customer, "revenue"] == pytest.approx(sum(a for (a,) in amounts), rel=1e-12)
+
+
+def test_key_lines_count_the_lines_per_customer_and_product(demo):
+    stored = demo.execute(
+        "SELECT kind, key_id, country_code, line_count FROM key_lines ORDER BY ALL"
+    ).fetchall()
+    lines = demo.execute(
+        """
+        SELECT * FROM (
+            SELECT 'customer', customer_id, country_code, count(*) FROM order_lines GROUP BY ALL
+            UNION ALL
+            SELECT 'product', product_id, country_code, count(*) FROM order_lines GROUP BY ALL
+        ) ORDER BY ALL
+        """
+    ).fetchall()
+    assert stored == lines and len(stored) > 1000
