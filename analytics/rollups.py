@@ -30,7 +30,8 @@ The summaries below serve the figures that used to read order_lines over a date 
   the rare imported order that does not is listed in split_orders, and then order counts per
   account read order_lines.
 - item_monthly: month x product x country x currency x channel (the bridge's items), with
-  positive-quantity sums for the price position.
+  positive-quantity sums for the price position and the known-cost units for the Pricing
+  lab's baseline.
 - currency_daily: lines per day and currency (coverage and lines without a rate).
 - key_lines: lines per customer (or product) and country, every month together: the Data
   page's lines of an unknown customer or product read the customers (products) once instead
@@ -390,7 +391,8 @@ def _rebuild(con: duckdb.DuckDBPyConnection, spans: list[Span] | None, rollups: 
                coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
                coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
-               count(*), {_known("net_amount_local")}, {_known("net_amount_eur")}
+               count(*), {_known("net_amount_local")}, {_known("net_amount_eur")},
+               coalesce(sum(o.quantity) FILTER (WHERE o.unit_cost_eur IS NOT NULL), 0)
         FROM ({lines}) o
         GROUP BY ALL ORDER BY month
         """,

@@ -332,7 +332,8 @@ CREATE TABLE IF NOT EXISTS item_monthly (
     list_local_sold  DOUBLE  NOT NULL,
     line_count       BIGINT  NOT NULL,
     known_cost_net_local DOUBLE NOT NULL,        -- as in account_monthly
-    known_cost_net_eur   DOUBLE NOT NULL
+    known_cost_net_eur   DOUBLE NOT NULL,
+    known_cost_units     BIGINT NOT NULL         -- units of the lines with a known unit cost
 );
 
 -- Lines per day and invoicing currency, every line counted (the Data page's coverage and

@@ -290,7 +290,7 @@ def _table_definition(table: str) -> str:
 _DERIVED_COLUMNS = {
     "sales_daily": "known_cost_net_eur",
     "account_monthly": "known_cost_net_eur",
-    "item_monthly": "known_cost_net_eur",
+    "item_monthly": "known_cost_units",
     "rep_monthly": "net_amount_eur",
 }
 # Derived tables with a column an earlier version had and this one dropped.

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from analytics import pricing
 from analytics.crm import activity, attainment
 from analytics.crm.scope import Scope
 from analytics.periods import Period
@@ -131,3 +132,48 @@ def test_key_lines_count_the_lines_per_customer_and_product(demo):
         """
     ).fetchall()
     assert stored == lines and len(stored) > 1000
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [{}, {"product_lines": ("Sensors",)}, {"products": ("P001", "P017")}],
+)
+def test_pricing_baseline_from_the_summary_equals_the_lines(demo, choice):
+    countries = [
+        c for (c,) in demo.execute("SELECT DISTINCT country_code FROM order_lines").fetchall()
+    ]
+    markets = 0
+    for period in periods_of(demo):
+        scenario = pricing.Scenario(
+            countries=tuple(sorted(countries)),
+            baseline_start=period.start,
+            baseline_end=period.end,
+            currency="USD",
+            **choice,
+        )
+        via_summary = pricing.baseline(demo, scenario)
+        via_lines = pricing.baseline(demo, scenario, use_summary=False)
+        markets += len(via_summary)
+        pd.testing.assert_frame_equal(
+            via_summary.sort_values(["country_code", "currency_code"], ignore_index=True),
+            via_lines.sort_values(["country_code", "currency_code"], ignore_index=True),
+            rtol=1e-9,
+        )
+        assert via_summary.attrs["no_units"] == via_lines.attrs["no_units"]
+        assert via_summary.attrs["margin_coverage"] == pytest.approx(
+            via_lines.attrs["margin_coverage"], rel=1e-12, nan_ok=True
+        )
+    assert markets > 20
+
+
+def test_item_monthly_holds_the_known_cost_units(demo):
+    keys = "CAST(date_trunc('month', order_date) AS DATE), product_id, country_code, currency_code, channel"
+    lines = demo.execute(
+        f"SELECT {keys}, coalesce(sum(quantity) FILTER (WHERE unit_cost_eur IS NOT NULL), 0) "
+        "FROM order_lines GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    stored = demo.execute(
+        "SELECT month, product_id, country_code, currency_code, channel, known_cost_units "
+        "FROM item_monthly ORDER BY ALL"
+    ).fetchall()
+    assert stored == lines
