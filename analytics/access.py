@@ -264,6 +264,7 @@ _BY_PLACE = {
     "account_orders_monthly": "country_code IN (SELECT unnest($countries))",
     "item_monthly": "country_code IN (SELECT unnest($countries))",
     "rep_monthly": "country_code IN (SELECT unnest($countries))",
+    "key_lines": "country_code IN (SELECT unnest($countries))",
     "split_orders": "order_id IN (SELECT order_id FROM order_lines)",
     "opportunity_snapshots": "opportunity_id IN (SELECT opportunity_id FROM opportunities)",
     "activities": "customer_id IN (SELECT customer_id FROM customers)",

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from analytics import (
+    awaiting,
     bridge,
     catalog,
     db,
@@ -25,6 +26,7 @@ from analytics import (
     overview,
     periods,
     pricing,
+    quality,
     review,
     store,
 )
@@ -191,6 +193,50 @@ def team_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, 
     }
 
 
+def data_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
+    """The Data page's quality summary (ui.cache.data_quality), each part and the whole."""
+
+    def summary() -> None:
+        quality.coverage(cur)
+        quality.unconverted_lines(cur)
+        awaiting.summary(cur)
+        quality.orphans(cur)
+        quality.import_history(cur)
+        fx.rate_status(cur)
+
+    return {
+        "data: coverage": lambda: quality.coverage(cur),
+        "data: lines without a rate": lambda: quality.unconverted_lines(cur),
+        "data: orphans": lambda: quality.orphans(cur),
+        "data: quality summary (all of the page's figures)": summary,
+    }
+
+
+def forecast_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
+    """The Forecast page's reads (not its model fits, which follow the number of series and
+    months, not the lines): every monthly series as of the last sale, the budgets a landing
+    compares with, the currency shown and the pipeline projection at the latest snapshot."""
+    from analytics.forecast import figures as fc_figures
+    from analytics.forecast import landing, projection, series
+
+    as_of = catalog.load(cur).last_date
+    snapshot = crm_scope.latest_snapshot(cur)
+
+    def monthly_series() -> None:
+        series.monthly_series(cur, series.observation_window(cur, as_of))
+
+    return {
+        "forecast: monthly series (every level)": monthly_series,
+        "forecast: budgets of the year (region)": lambda: landing.budgets(
+            cur, as_of.year, "region"
+        ),
+        "forecast: shown in USD": lambda: fc_figures.shown_in(cur, "USD", as_of),
+        "forecast: pipeline projection": lambda: projection.project(
+            cur, snapshot, crm_scope.Scope()
+        ),
+    }
+
+
 def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
     """Every query an uncached Markets rerun at the top level runs (its detail section shows
     top accounts by default; price position and global accounts run when chosen)."""
@@ -207,6 +253,8 @@ def page_queries(
     """Every page query timed: (scenario, query, the call, how many runs its median takes).
     The Pricing lab's simulations are slow and steady, so they take five runs."""
     timed = [("Pricing lab", label, fn, 5) for label, fn in pricing_queries(cur).items()]
+    timed += [("Data page", label, fn, repeats) for label, fn in data_queries(cur).items()]
+    timed += [("Forecast", label, fn, repeats) for label, fn in forecast_queries(cur).items()]
     for name, filters in scenarios(cur).items():
         queries = (
             {

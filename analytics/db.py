@@ -60,6 +60,7 @@ TABLES = frozenset(
         "item_monthly",
         "currency_daily",
         "rep_monthly",
+        "key_lines",
     }
 )
 

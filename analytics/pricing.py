@@ -56,7 +56,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import db, fx, metrics, plan_rates, state
+from analytics import db, fx, metrics, plan_rates, sales, state
 
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_PASS_THROUGH = 0.5
@@ -182,63 +182,101 @@ class Scenario:
 # --- baseline and spot rates ----------------------------------------------------------------
 
 
-def _known(expr: str) -> str:
-    """sum(expr) over the lines with a known unit cost; the plain sum when all have one, so
-    a store without unknown costs gets the same number bit for bit."""
-    return (
-        f"CASE WHEN count(o.unit_cost_eur) = count(*) THEN sum({expr}) "
-        f"ELSE sum({expr}) FILTER (WHERE o.unit_cost_eur IS NOT NULL) END"
-    )
+# A baseline row's measures, from item_monthly (whole months) or order_lines (other days):
+# (summary expression on alias o, line expression on alias o). Currencies since replaced by
+# the euro count in EUR. "known" sums are over the lines with a unit cost (a line without
+# has no margin); an item_monthly row holds them per month (known_cost_*), so the months'
+# sums are the lines'.
+_LEGACY = "list_contains($legacy, o.currency_code)"
+_BASELINE_MEASURES = {
+    "known_units": (
+        "o.known_cost_units",
+        "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.quantity END",
+    ),
+    "known_local": (
+        f"CASE WHEN {_LEGACY} THEN o.known_cost_net_eur ELSE o.known_cost_net_local END",
+        f"CASE WHEN o.unit_cost_eur IS NOT NULL THEN (CASE WHEN {_LEGACY} THEN o.net_amount_eur "
+        "ELSE o.net_amount_local END) END",
+    ),
+    "cost_eur": ("o.cost_eur", "o.quantity * o.unit_cost_eur"),
+    "local_all": (
+        f"CASE WHEN {_LEGACY} THEN o.net_amount_eur ELSE o.net_amount_local END",
+        f"CASE WHEN {_LEGACY} THEN o.net_amount_eur ELSE o.net_amount_local END",
+    ),
+    "known_eur": (
+        "o.known_cost_net_eur",
+        "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_eur END",
+    ),
+    "net_eur": ("o.net_amount_eur", "o.net_amount_eur"),
+}
 
 
-def baseline(cur: duckdb.DuckDBPyConnection, scenario: Scenario) -> pd.DataFrame:
+def _baseline_rows(scenario: Scenario, dims: list[str], use_summary: bool) -> tuple[str, dict]:
+    """The baseline period's rows under `dims` (conditions on alias o: country and product
+    columns, which item_monthly and order_lines share): item_monthly for whole months,
+    order_lines for the days of partial months."""
+    ranges = [(scenario.baseline_start, scenario.baseline_end)]
+    months, rest = sales.split_window(ranges) if use_summary else ([], ranges)
+    parts, params = [], {}
+    for source, date, spans, index in (
+        ("item_monthly", "month", months, 0),
+        ("order_lines", "order_date", rest, 1),
+    ):
+        measures = ", ".join(
+            f"{pair[index]} AS {name}" for name, pair in _BASELINE_MEASURES.items()
+        )
+        for i, (start, end) in enumerate(spans):
+            where = " AND ".join([f"o.{date} BETWEEN ${date}_start_{i} AND ${date}_end_{i}", *dims])
+            parts.append(
+                f"SELECT o.country_code, o.currency_code, {measures} FROM {source} o WHERE {where}"
+            )
+            params |= {f"{date}_start_{i}": start, f"{date}_end_{i}": end}
+    if not parts:  # an empty period
+        measures = ", ".join(f"{pair[1]} AS {name}" for name, pair in _BASELINE_MEASURES.items())
+        parts.append(
+            f"SELECT o.country_code, o.currency_code, {measures} FROM order_lines o WHERE false"
+        )
+    return " UNION ALL ".join(parts), params
+
+
+def baseline(
+    cur: duckdb.DuckDBPyConnection, scenario: Scenario, use_summary: bool = True
+) -> pd.DataFrame:
     """Per market (country x invoicing currency): units, local revenue and EUR cost of the
     baseline period's lines with a known unit cost (the scenario is a margin model, and a
     line without a cost has no margin), and margin_coverage, their share of the market's
     local revenue. Currencies since replaced by the euro count as EUR (at their fixed
     conversion rate). Grain: one row per market with sales; rows with no net units dropped
     and listed in `.attrs["no_units"]` so the page can say so; `.attrs["margin_coverage"]`
-    is the known-cost share of the baseline's EUR revenue."""
-    conditions = [
-        "o.order_date BETWEEN $start AND $end",
-        "list_contains($countries, o.country_code)",
-    ]
-    params: dict = {
-        "start": scenario.baseline_start,
-        "end": scenario.baseline_end,
-        "countries": list(scenario.countries),
-        "legacy": list(LEGACY_EURO),
-    }
+    is the known-cost share of the baseline's EUR revenue. Reads item_monthly for whole
+    months (`use_summary=False`: order_lines only, the definition it is tested against)."""
+    dims = ["list_contains($countries, o.country_code)"]
+    params: dict = {"countries": list(scenario.countries), "legacy": list(LEGACY_EURO)}
     if scenario.products:
-        conditions.append("list_contains($products, o.product_id)")
+        dims.append("list_contains($products, o.product_id)")
         params["products"] = list(scenario.products)
     elif scenario.product_lines:
-        conditions.append(
+        dims.append(
             "o.product_id IN (SELECT product_id FROM products "
             "WHERE list_contains($lines, product_line))"
         )
         params["lines"] = list(scenario.product_lines)
-    local = (
-        "CASE WHEN list_contains($legacy, o.currency_code) THEN o.net_amount_eur "
-        "ELSE o.net_amount_local END"
-    )
+    rows, row_params = _baseline_rows(scenario, dims, use_summary)
     frame = db.query(
         cur,
         f"""
         SELECT o.country_code, c.name AS country,
-               CASE WHEN list_contains($legacy, o.currency_code) THEN 'EUR'
-                    ELSE o.currency_code END AS currency_code,
-               coalesce({_known("o.quantity")}, 0) AS units,
-               coalesce({_known(local)}, 0) AS revenue_local,
-               sum(o.quantity * o.unit_cost_eur) AS cost_eur,
-               sum({local}) AS revenue_local_all,
-               coalesce({_known("o.net_amount_eur")}, 0) AS known_eur,
-               sum(o.net_amount_eur) AS revenue_eur
-        FROM order_lines o JOIN countries c USING (country_code)
-        WHERE {" AND ".join(conditions)}
+               CASE WHEN {_LEGACY} THEN 'EUR' ELSE o.currency_code END AS currency_code,
+               coalesce(sum(o.known_units), 0) AS units,
+               coalesce(sum(o.known_local), 0) AS revenue_local,
+               sum(o.cost_eur) AS cost_eur,
+               sum(o.local_all) AS revenue_local_all,
+               coalesce(sum(o.known_eur), 0) AS known_eur,
+               sum(o.net_eur) AS revenue_eur
+        FROM ({rows}) o JOIN countries c USING (country_code)
         GROUP BY ALL ORDER BY revenue_local DESC
         """,
-        params,
+        params | row_params,
     )
     frame["units"] = frame["units"].astype("float64")
     frame["revenue_local"] = frame["revenue_local"].astype("float64")

@@ -351,7 +351,8 @@ CREATE TABLE IF NOT EXISTS item_monthly (
     list_local_sold  DOUBLE  NOT NULL,
     line_count       BIGINT  NOT NULL,
     known_cost_net_local DOUBLE NOT NULL,        -- as in account_monthly
-    known_cost_net_eur   DOUBLE NOT NULL
+    known_cost_net_eur   DOUBLE NOT NULL,
+    known_cost_units     BIGINT NOT NULL         -- units of the lines with a known unit cost
 );
 
 -- Lines per day and invoicing currency, every line counted (the Data page's coverage and
@@ -362,11 +363,24 @@ CREATE TABLE IF NOT EXISTS currency_daily (
     line_count    BIGINT  NOT NULL
 );
 
--- Lines per month, rep and country, every line counted (the Data page's lines of an unknown
--- rep; the country lets a reach restrict it as it does the lines).
-CREATE TABLE IF NOT EXISTS rep_monthly (
-    month        DATE    NOT NULL,
-    rep_id       VARCHAR,
+-- Lines per customer (kind 'customer') or product ('product') and country, all months together
+-- (the Data page's lines of an unknown customer or product; analytics/rollups.py).
+CREATE TABLE IF NOT EXISTS key_lines (
+    kind         VARCHAR NOT NULL,
+    key_id       VARCHAR NOT NULL,
     country_code VARCHAR NOT NULL,
     line_count   BIGINT  NOT NULL
+);
+
+-- Lines and their net sums per month, rep, country and currency, every line counted (quota
+-- attainment, the Data page's lines of an unknown rep; the country lets a reach restrict it
+-- as it does the lines).
+CREATE TABLE IF NOT EXISTS rep_monthly (
+    month            DATE    NOT NULL,
+    rep_id           VARCHAR,
+    country_code     VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    line_count       BIGINT  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    net_amount_eur   DOUBLE  NOT NULL
 );

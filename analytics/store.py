@@ -290,8 +290,9 @@ def _table_definition(table: str) -> str:
 _DERIVED_COLUMNS = {
     "sales_daily": "known_cost_net_eur",
     "account_monthly": "known_cost_net_eur",
-    "item_monthly": "known_cost_net_eur",
+    "item_monthly": "known_cost_units",
     "sales_monthly": "known_cost_net_local",
+    "rep_monthly": "net_amount_eur",
 }
 # Derived tables with a column an earlier version had and this one dropped.
 _DROPPED_COLUMNS = {"account_monthly": "rep_id"}
@@ -339,7 +340,7 @@ def pending_upgrades(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     )
     rebuild = sorted(
         table
-        for table in {*rollups.SUMMARIES, "split_orders", *_DERIVED_COLUMNS}
+        for table in {*rollups.SUMMARIES, "split_orders", rollups.KEY_LINES, *_DERIVED_COLUMNS}
         if table not in tables
         or (table in _DERIVED_COLUMNS and (table, _DERIVED_COLUMNS[table]) not in columns)
         or (table, _DROPPED_COLUMNS.get(table)) in columns

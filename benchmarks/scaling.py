@@ -5,7 +5,7 @@ run (issue 19).
 Usage:
     python benchmarks/scaling.py [--sizes 1000000 10000000 50000000] [--repeats 5]
                                  [--store SIZE=PATH ...] [--workdir DIR]
-                                 [--keep] [--json results.json]
+                                 [--keep] [--json results.json] [--no-peers]
 
 For each size it builds <workdir>/scaling_<rows>.duckdb with the demo generator in a child
 process (reporting build time and the child's peak RSS), or reuses one already there, or
@@ -24,6 +24,9 @@ reading the Parquet file on every query. Each peer's figures are checked against
 Atlas's before any is timed, so every engine computes the same numbers. Peer code is SQL
 and frame code of its own on purpose: it stands for another product, not for the app, so it
 lives here rather than in analytics/.
+
+--no-peers skips the peers and their Parquet copy: at 50M lines and more they hold frames of
+several GB, which per-query work does not need (the page queries are timed all the same).
 
 Timings depend on the machine's load: the table says the load average before and after
 each size. Peak RSS of the build does not.
@@ -289,7 +292,9 @@ def peers(cur, parquet: Path, filters, repeats: int) -> list[dict]:
 # --- the run -------------------------------------------------------------------------------
 
 
-def measure(rows: int, repeats: int, keep: bool, workdir: Path, given: Path | None) -> dict:
+def measure(
+    rows: int, repeats: int, keep: bool, workdir: Path, given: Path | None, with_peers: bool = True
+) -> dict:
     path = given or workdir / f"scaling_{rows}.duckdb"
     parquet = workdir / f"scaling_{rows}.parquet"
     result: dict = {"rows": rows, "store": str(path), "load_before": _load()}
@@ -311,7 +316,8 @@ def measure(rows: int, repeats: int, keep: bool, workdir: Path, given: Path | No
         result["build"] = build(rows, path)
         built = True
         print(f"  {result['build']}", flush=True)
-    export_parquet(path, parquet)
+    if with_peers:
+        export_parquet(path, parquet)
     con = db.connect(path, read_only=True)
     cur = con.cursor()
     result["lines"] = db.query_rows(cur, "SELECT count(*) FROM order_lines")[0][0]
@@ -320,12 +326,13 @@ def measure(rows: int, repeats: int, keep: bool, workdir: Path, given: Path | No
     for scenario, label, fn, runs in bench.page_queries(cur, repeats):
         result["queries"][f"{scenario} | {label}"] = bench._median_ms(fn, min(runs, repeats))
         print(f"  {scenario} | {label}: {result['queries'][f'{scenario} | {label}']:.1f} ms")
-    default = next(iter(bench.scenarios(cur).values()))
-    result["peers"] = peers(cur, parquet, default, repeats)
+    if with_peers:
+        default = next(iter(bench.scenarios(cur).values()))
+        result["peers"] = peers(cur, parquet, default, repeats)
     con.close()
     result["load_after"] = _load()
     if not keep:
-        parquet.unlink()
+        parquet.unlink(missing_ok=True)
         if built and rows >= BIG:
             for p in (path, path.with_suffix(".duckdb.wal")):
                 p.unlink(missing_ok=True)
@@ -367,23 +374,24 @@ def report(results: list[dict]) -> str:
     for label in results[0]["queries"]:
         queries[label] = [r["queries"][label] for r in results]
     table("Page queries, median ms", queries)
-    engines = {}
-    for i, peer in enumerate(results[0]["peers"]):
-        engines[peer["engine"].split(" (")[0]] = [r["peers"][i]["median_ms"] for r in results]
-    table("Headline figures (KPIs, revenue by country, top 25 accounts), median ms", engines)
-    cpu = {
-        peer["engine"].split(" (")[0]: [r["peers"][i]["cpu_ms"] for r in results]
-        for i, peer in enumerate(results[0]["peers"])
-    }
-    table("Headline figures, median CPU ms of the process (all threads)", cpu)
-    atlas, polars = (next(k for k in engines if k.startswith(p)) for p in ("Sales", "Polars"))
-    ratios = ", ".join(
-        f"{n}: {a / b:.2f} (CPU {c / d:.2f})"
-        for n, a, b, c, d in zip(
-            names, engines[atlas], engines[polars], cpu[atlas], cpu[polars], strict=True
+    if all("peers" in r for r in results):
+        engines = {}
+        for i, peer in enumerate(results[0]["peers"]):
+            engines[peer["engine"].split(" (")[0]] = [r["peers"][i]["median_ms"] for r in results]
+        table("Headline figures (KPIs, revenue by country, top 25 accounts), median ms", engines)
+        cpu = {
+            peer["engine"].split(" (")[0]: [r["peers"][i]["cpu_ms"] for r in results]
+            for i, peer in enumerate(results[0]["peers"])
+        }
+        table("Headline figures, median CPU ms of the process (all threads)", cpu)
+        atlas, polars = (next(k for k in engines if k.startswith(p)) for p in ("Sales", "Polars"))
+        ratios = ", ".join(
+            f"{n}: {a / b:.2f} (CPU {c / d:.2f})"
+            for n, a, b, c, d in zip(
+                names, engines[atlas], engines[polars], cpu[atlas], cpu[polars], strict=True
+            )
         )
-    )
-    out.extend(["", f"Sales Atlas / Polars, interleaved rounds, median wall: {ratios}."])
+        out.extend(["", f"Sales Atlas / Polars, interleaved rounds, median wall: {ratios}."])
     loads = ", ".join(
         f"{n}: {r['load_before']} → {r['load_after']}" for n, r in zip(names, results, strict=True)
     )
@@ -422,12 +430,18 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep 50M+ stores and Parquet")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--no-peers",
+        dest="peers",
+        action="store_false",
+        help="time the page queries only (no Parquet copy, no frames in memory)",
+    )
     args = parser.parse_args()
     given = dict(args.store)
     sizes = set(args.sizes or ([] if given else DEFAULT_SIZES)) | set(given)
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = [
-        measure(rows, args.repeats, args.keep, args.workdir, given.get(rows))
+        measure(rows, args.repeats, args.keep, args.workdir, given.get(rows), args.peers)
         for rows in sorted(sizes)
     ]
     if args.json:

@@ -26,7 +26,14 @@ from analytics.importer import Options
 from analytics.importer.undo import undo_import
 from analytics.periods import Period
 
-DERIVED = ["sales_daily", "sales_monthly", "orders_daily", *rollups.SUMMARIES, "split_orders"]
+DERIVED = [
+    "sales_daily",
+    "sales_monthly",
+    "orders_daily",
+    *rollups.SUMMARIES,
+    "split_orders",
+    rollups.KEY_LINES,
+]
 HEADER = [
     "order_id",
     "line_no",

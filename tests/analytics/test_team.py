@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import db, fx, metrics, plan_rates
+from analytics import db, fx, metrics, plan_rates, rollups
 from analytics.crm import activity, attainment, changes, deals, forecast, pipeline, rep
 from analytics.crm.scope import Scope
 from analytics.periods import Period
@@ -179,6 +179,7 @@ def con(fixture_con):
         "INSERT INTO order_lines VALUES ('O0', 1, DATE '2023-12-29', 'C3', 'P2', 'R2', 'DE', "
         "'web', 'EUR', 4, 25, 0, 100, 100, 10)"
     )
+    rollups.rebuild_sales_rollups(c)  # as a load does: the attainment reads rep_monthly
     c.executemany(
         "INSERT INTO quotas VALUES (?, ?, ?)",
         [

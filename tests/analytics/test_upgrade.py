@@ -95,6 +95,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "account_orders_monthly",
                 "currency_daily",
                 "item_monthly",
+                "key_lines",
                 "rep_monthly",
                 "sales_daily",
                 "sales_monthly",
