@@ -59,6 +59,9 @@ TABLES = frozenset(
         "item_monthly",
         "currency_daily",
         "rep_monthly",
+        "summary_currencies",
+        "account_monthly_reported",
+        "item_monthly_reported",
     }
 )
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import db, fx, reference, rollups, snapshot_copy
+from analytics import db, fx, reference, rollups, snapshot_copy, summary_currencies
 from analytics.errors import UserError
 
 SNAPSHOTS_SUFFIX = ".snapshots"
@@ -254,8 +254,12 @@ def writing(
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of the data contract (a no-op for tables that exist)."""
+    """Create every table of the data contract (a no-op for tables that exist). A store that
+    gets the summary currencies' setting here (new, or made before it) gets its default."""
+    new_setting = not summary_currencies.exists(con)
     con.execute(resources.files("analytics").joinpath("schema.sql").read_text(encoding="utf-8"))
+    if new_setting:
+        summary_currencies.set_default(con)
 
 
 def init_reference_data(con: duckdb.DuckDBPyConnection) -> None:
@@ -304,6 +308,7 @@ _ADDED_TABLES = (
     "product_costs",
     "product_cost_lines",
     "funnel_stages",
+    "summary_currencies",
 )
 
 
@@ -363,8 +368,9 @@ def upgrade(path) -> bool:
     lacks 'unassigned' (rows copied, order lines in date order, the order later reads rely
     on); derived tables missing or without their newest column dropped, created and filled
     from the order lines; the tables added since (plan_rates, funnel_stages) created empty
-    (every CREATE is IF NOT EXISTS). Written as the store's next snapshot, so servers reading
-    it read on.
+    (every CREATE is IF NOT EXISTS), but the summary currencies' setting, which starts with
+    its default (USD, GBP) and gets their summaries filled. Written as the store's next
+    snapshot, so servers reading it read on.
     Returns whether anything was done."""
     if not needs_upgrade(path):
         return False
@@ -399,5 +405,8 @@ def _apply_upgrades(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]
         create_schema(con)
         if "sales_daily" in pending["rebuild"]:
             rollups.rebuild_sales_rollups(con)
+        elif set(pending["rebuild"]) <= set(rollups.REPORTED):
+            # Only the summary currencies' rows are new: the other summaries stand.
+            rollups.rebuild_reported(con, None, summary_currencies.stored(con))
         elif pending["rebuild"]:
             rollups.rebuild_summaries(con)
