@@ -1,5 +1,5 @@
-"""Command line: python -m analytics build-demo | init | import | import-undo | fx-update | bench |
-report | figures | forecast."""
+"""Command line: python -m analytics build-demo | init | import | import-undo | fx-update |
+summary-currencies | bench | report | figures | forecast."""
 
 from __future__ import annotations
 
@@ -12,7 +12,20 @@ import sys
 import time
 from pathlib import Path
 
-from analytics import access, bench, catalog, db, demo, fx, importer, periods, review, state, store
+from analytics import (
+    access,
+    bench,
+    catalog,
+    db,
+    demo,
+    fx,
+    importer,
+    periods,
+    review,
+    state,
+    store,
+    summary_currencies,
+)
 from analytics.errors import UserError
 from analytics.filters import BASES, Filters
 
@@ -129,6 +142,30 @@ def _import_undo(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     print(result.message)
+    return 0
+
+
+def _summary_currencies(args: argparse.Namespace) -> int:
+    """Show, or set, the reporting currencies the monthly summaries hold (besides EUR)."""
+    path = Path(args.db) if args.db else db.database_path()
+    if not path.exists():
+        print(f"error: {path} does not exist.", file=sys.stderr)
+        return 2
+    with db.connect(path, read_only=True) as con:
+        user = _report_user(con, args.user)
+        listed = summary_currencies.stored(con)
+    if not args.currencies:
+        print(f"Summary currencies: {', '.join(listed) or 'none'} (and EUR).")
+        return 0
+    if not user.can("settings"):
+        print(f"error: {access.RIGHT_REASONS['settings']}", file=sys.stderr)
+        return 2
+    with store.writing(path) as con:
+        change = summary_currencies.set_currencies(con, args.currencies)
+    state.record(
+        state.connect(state.state_path(path)), user.email, "summary currencies", change.message
+    )
+    print(change.message)
     return 0
 
 
@@ -430,6 +467,20 @@ def main(argv: list[str] | None = None) -> int:
     update = commands.add_parser("fx-update", help="append ECB rates newer than the stored ones")
     update.add_argument("--db", help="database file")
     update.set_defaults(run=_fx_update)
+
+    listed = commands.add_parser(
+        "summary-currencies",
+        help="show or set the reporting currencies the monthly summaries hold besides EUR",
+    )
+    listed.add_argument(
+        "currencies",
+        nargs="*",
+        metavar="CODE",
+        help="the whole new list, e.g. USD GBP CHF (none: show the list)",
+    )
+    listed.add_argument("--db", help="database file")
+    listed.add_argument("--user", help=f"who changes it: an admin (needs {access.ENV_VAR})")
+    listed.set_defaults(run=_summary_currencies)
 
     bench = commands.add_parser("bench", help="time every page's queries")
     bench.add_argument(

@@ -52,6 +52,7 @@ RIGHTS = {
     "fetch_rates": "admin",
     "audit": "admin",
     "view_as": "admin",
+    "settings": "admin",
 }
 RIGHT_REASONS = {
     "save_scenarios": "Saving and deleting scenarios is for analysts and admins.",
@@ -59,6 +60,7 @@ RIGHT_REASONS = {
     "fetch_rates": "Only admins (data owners) fetch exchange rates.",
     "audit": "Only admins see the import and audit log.",
     "view_as": "Only admins can view the app as another user.",
+    "settings": "Only admins (data owners) change the store's settings.",
 }
 
 
@@ -263,6 +265,8 @@ _BY_PLACE = {
     "account_monthly": "country_code IN (SELECT unnest($countries))",
     "account_orders_monthly": "country_code IN (SELECT unnest($countries))",
     "item_monthly": "country_code IN (SELECT unnest($countries))",
+    "account_monthly_reported": "country_code IN (SELECT unnest($countries))",
+    "item_monthly_reported": "country_code IN (SELECT unnest($countries))",
     "rep_monthly": "country_code IN (SELECT unnest($countries))",
     "key_lines": "country_code IN (SELECT unnest($countries))",
     "split_orders": "order_id IN (SELECT order_id FROM order_lines)",

@@ -61,6 +61,9 @@ TABLES = frozenset(
         "currency_daily",
         "rep_monthly",
         "key_lines",
+        "summary_currencies",
+        "account_monthly_reported",
+        "item_monthly_reported",
     }
 )
 

@@ -24,7 +24,7 @@ from importlib import metadata, resources
 
 import duckdb
 
-from analytics import db
+from analytics import db, summary_currencies
 from analytics.errors import UserError
 
 BASE_CURRENCY = "EUR"
@@ -136,8 +136,14 @@ def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
     The rows are written in (currency, date) order: every converted figure reads one
     currency's rates, and in that order a scan skips the row groups of the others (a
     quarter's EUR rates read one row group of four instead of all, at every page query).
+
+    The monthly summaries in the summary currencies hold each line converted at its day's
+    rate, so the months whose days with sales got a new or corrected rate in one of them
+    are rebuilt here too (analytics.summary_currencies): every path that writes rates (an
+    import, fx-update, an undo) calls this in its transaction.
     """
     adoptions, params = _adoptions_sql()
+    summary_currencies.keep_rates(con)
     db.execute(con, "DELETE FROM fx_daily")
     db.execute(
         con,
@@ -192,6 +198,7 @@ def rebuild_fx_daily(con: duckdb.DuckDBPyConnection) -> None:
     db.execute(con, "DELETE FROM fx_daily")
     db.execute(con, "INSERT INTO fx_daily SELECT * FROM fx_daily_sorted")
     db.execute(con, "DROP TABLE fx_daily_sorted")
+    summary_currencies.refresh_for_rates(con)
 
 
 def known_currencies(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -20,14 +20,17 @@ The summaries below serve the figures that used to read order_lines over a date 
     * distinct customers over any set of whole months (the rows are per-month distinct
       sets: a customer is active in a window iff it has a row in one of its months).
   What it cannot give: a reported figure in another currency, sum(net_eur x rate[day]),
-  needs the day, so those figures keep reading order_lines (analytics.sales.summarised
-  reads no months for them). Carrying the sums converted at each line's day rate into
-  every currency the sidebar offers (fx.current_currencies: 29 besides EUR) would take 87
-  more DOUBLE columns (revenue, known-cost revenue, cost): measured at 1M lines, +225 MB on
-  a 0.25 GB store (they barely compress), ~2.5 GB at 10M, copied by every import's
-  snapshot. Any exact form needs, per row, as many numbers as the days it has sales on
-  (up to the number of currencies), and a day grain is as large as the lines (6.6M rows
-  at 10M lines for customer x day x channel x product line).
+  needs the day. Carrying the sums converted at each line's day rate into every currency
+  the sidebar offers (fx.current_currencies: 29 besides EUR) would take 87 more DOUBLE
+  columns (revenue, known-cost revenue, cost): measured at 1M lines, +225 MB on a 0.25 GB
+  store (they barely compress), ~2.5 GB at 10M, copied by every import's snapshot. So the
+  company names its few reporting currencies (analytics.summary_currencies, USD and GBP by
+  default), and for each of them account_monthly_reported and item_monthly_reported (see
+  "reported figures" below) hold these rows again, converted line by line; any other
+  reporting currency reads order_lines (analytics.sales.summarised reads no months for it).
+  They are a full copy of the row's sums plus the three converted ones, read alone: the
+  copy of the keys with only the three sums, joined to account_monthly on its six keys,
+  measured 4x slower than reading the lines at 1M (benchmarks/README.md).
 - account_orders_monthly: orders per customer and month, keyed also by country, currency,
   channel and the set of product lines the order holds (as orders_daily), so a product-line
   filter counts each order once. Summing counts is exact because an order lies in one key;
@@ -46,6 +49,13 @@ The summaries below serve the figures that used to read order_lines over a date 
   (quota attainment: reported is the EUR sum; at plan rates a month lies in one quarter, so
   its local sum per currency converts at one plan rate; and lines of an unknown rep). Its
   size follows reps x countries x months (103k rows at 10M lines), not the lines.
+- account_monthly_reported, item_monthly_reported: the two summaries once per summary
+  currency (reporting_currency first), with each line's EUR amount and cost converted at
+  its order date's rate and summed. A line without that day's rate is left out, as the
+  line-level figure leaves it out, and a month is read from them only when the currency
+  has a rate on every day of it. They follow the rates as well as the lines: fx_daily's
+  rebuild (every write of rates) rebuilds the months whose days with sales got a new rate
+  in a summary currency (analytics.summary_currencies.refresh_for_rates).
 
 A window that does not cover whole months reads its partial months from order_lines, which
 is kept in date order, so that part costs at most two months' lines whatever the history.
@@ -70,6 +80,8 @@ import duckdb
 
 from analytics import db
 
+# The summaries' rows converted into each summary currency (see "reported figures" below).
+REPORTED = {"account_monthly_reported": "month", "item_monthly_reported": "month"}
 # Tables rebuilt from order_lines, each with its month (or day) column.
 SUMMARIES = {
     "account_monthly": "month",
@@ -77,6 +89,7 @@ SUMMARIES = {
     "item_monthly": "month",
     "currency_daily": "order_date",
     "rep_monthly": "month",
+    **REPORTED,
 }
 _ROLLUPS = {"sales_daily": "order_date", "orders_daily": "order_date", "sales_monthly": "month"}
 # Kept by difference from account_monthly and item_monthly (see _key_lines_before/after).
@@ -484,3 +497,97 @@ def _rebuild(con: duckdb.DuckDBPyConnection, spans: list[Span] | None, rollups: 
         """,
     )
     db.execute(con, "DROP TABLE order_keys")
+    _insert_reported(con, lines, bound, None)
+
+
+# --- reported figures in the summary currencies ----------------------------------------
+
+
+def rebuild_reported(
+    con: duckdb.DuckDBPyConnection, months: Iterable[dt.date] | None, currencies: list[str]
+) -> None:
+    """Delete the REPORTED rows of `currencies` for `months` (first days; None: every month)
+    and insert them again from the order lines of those months: a rate of theirs changed, or
+    they joined the summary currencies. Inside the caller's transaction."""
+    if not currencies:
+        return
+    spans = None
+    if months is not None:
+        months = set(months)
+        stored = db.query_rows(
+            con, "SELECT count(DISTINCT date_trunc('month', order_date)) FROM sales_daily"
+        )[0][0]
+        # Nearly every month: deleting nearly every row month by month costs more.
+        spans = None if len(months) > _FULL_SHARE * max(stored, 1) else _spans(months)
+    for table, column in REPORTED.items():
+        bound: dict = {"currencies": list(currencies)}
+        db.execute(
+            con,
+            f"DELETE FROM {table} WHERE list_contains($currencies, reporting_currency) "
+            f"AND {_within(column, spans, bound)}",
+            bound,
+        )
+    bound = {}
+    lines = f"SELECT * FROM order_lines WHERE {_within('order_date', spans, bound)}"
+    _insert_reported(con, lines, bound, list(currencies))
+
+
+def _insert_reported(
+    con: duckdb.DuckDBPyConnection, lines: str, bound: dict, currencies: list[str] | None
+) -> None:
+    """Insert the REPORTED rows of the lines `lines` selects, for `currencies` (None: every
+    summary currency): account_monthly's and item_monthly's grain and sums, plus each line's
+    EUR amount and cost at its order date's rate, summed. A line on a day without that rate
+    is left out, as the line-level figure leaves it out. One currency at a time (a full
+    rebuild's groups are as many as the summary's, not that many per currency at once), so
+    the rows lie in (currency, month) order."""
+    if currencies is None:
+        currencies = [
+            r[0]
+            for r in db.query_rows(con, "SELECT currency_code FROM summary_currencies ORDER BY 1")
+        ]
+    for currency in currencies:
+        _insert_reported_currency(con, lines, bound | {"reported_currency": currency})
+
+
+def _insert_reported_currency(con: duckdb.DuckDBPyConnection, lines: str, bound: dict) -> None:
+    rate = (
+        "JOIN (SELECT rate_date, currency_code, units_per_eur FROM fx_daily "
+        "WHERE currency_code = $reported_currency) f ON f.rate_date = o.order_date"
+    )
+    reported = (
+        "sum(o.net_amount_eur * f.units_per_eur), "
+        f"{_known('net_amount_eur * f.units_per_eur')}, "
+        "coalesce(sum(o.quantity * o.unit_cost_eur * f.units_per_eur), 0)"
+    )
+    db.execute(
+        con,
+        f"""
+        INSERT INTO account_monthly_reported
+        SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+               o.customer_id, o.country_code, o.currency_code, o.channel, p.product_line,
+               sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0),
+               {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
+        FROM ({lines}) o LEFT JOIN products p USING (product_id) {rate}
+        GROUP BY ALL ORDER BY month
+        """,
+        bound,
+    )
+    db.execute(
+        con,
+        f"""
+        INSERT INTO item_monthly_reported
+        SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+               o.product_id, o.country_code, o.currency_code, o.channel,
+               sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+               coalesce(sum(o.quantity * o.unit_cost_eur), 0),
+               coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
+               coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
+               coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
+               {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
+        FROM ({lines}) o {rate}
+        GROUP BY ALL ORDER BY month
+        """,
+        bound,
+    )

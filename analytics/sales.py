@@ -14,6 +14,7 @@ Costs are in EUR, so they are converted the same way as currency EUR.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -376,15 +377,15 @@ def _month_end(month: dt.date) -> dt.date:
 
 
 def split_window(
-    ranges: Sequence[DateRange], within: DateRange | None = None
+    ranges: Sequence[DateRange], within: Sequence[DateRange] | None = None
 ) -> tuple[list[DateRange], list[DateRange]]:
     """(spans of whole months to read from a monthly summary, date ranges to read from
     order_lines) that together cover exactly the days of `ranges`.
 
     A month is read from a summary only if every range holds all of it or none of it, so
     a summary row can stand for its month in any range's date test; and, with `within`,
-    only if the month lies inside it (the days a reporting rate exists). Month spans are
-    (first month's first day, last month's last day).
+    only if the month lies inside one of its spans (the days a reporting rate exists).
+    Month spans are (first month's first day, last month's last day).
     """
     months: set[dt.date] = set()
     for start, end in ranges:
@@ -395,7 +396,7 @@ def split_window(
 
     def usable(month: dt.date) -> bool:
         last = _month_end(month)
-        if within is not None and not (within[0] <= month and last <= within[1]):
+        if within is not None and not any(lo <= month and last <= hi for lo, hi in within):
             return False
         return all((s <= month and last <= e) or last < s or month > e for s, e in ranges)
 
@@ -420,17 +421,45 @@ def split_window(
     return spans, rest
 
 
-def _reporting_span(cur: duckdb.DuckDBPyConnection, currency: str | None) -> DateRange | None:
-    """The days a monthly summary can be read on for `currency` (None: no conversion), or
-    None when it cannot be read at all (a reported figure in a currency other than EUR)."""
+def _summary_days(cur: duckdb.DuckDBPyConnection, currency: str | None) -> SummaryDays | None:
+    """Where the monthly summaries hold `currency`'s reported figures (None: no conversion)
+    and the spans of days it has a rate on (a month is read from them only inside one), or
+    None when they hold none: a reporting currency that is neither EUR nor a summary
+    currency (analytics.summary_currencies) reads order_lines."""
     if currency is None:
-        return (dt.date.min, dt.date.max)
-    if currency != "EUR":
-        return None
-    lo, hi = db.query_rows(
-        cur, "SELECT min(rate_date), max(rate_date) FROM fx_daily WHERE currency_code = 'EUR'"
+        return SummaryDays(False, [(dt.date.min, dt.date.max)])
+    lo, hi, days, listed = db.query_rows(
+        cur,
+        "SELECT min(rate_date), max(rate_date), count(*), "
+        "(SELECT count(*) FROM summary_currencies WHERE currency_code = $currency) "
+        "FROM fx_daily WHERE currency_code = $currency",
+        {"currency": currency},
     )[0]
-    return None if lo is None else (lo, hi)
+    if (currency != "EUR" and not listed) or lo is None:
+        return None
+    if days == (hi - lo).days + 1:  # the usual case: no day without a rate in between
+        return SummaryDays(currency != "EUR", [(lo, hi)])
+    islands = db.query_rows(
+        cur,
+        """
+        SELECT min(rate_date), max(rate_date) FROM (
+            SELECT rate_date,
+                   rate_date - CAST(row_number() OVER (ORDER BY rate_date) AS INTEGER) AS island
+            FROM fx_daily WHERE currency_code = $currency
+        ) GROUP BY island ORDER BY 1
+        """,
+        {"currency": currency},
+    )
+    return SummaryDays(currency != "EUR", [(a, b) for a, b in islands])
+
+
+@dataclasses.dataclass(frozen=True)
+class SummaryDays:
+    """How the summaries hold a reporting currency: `reported` (its rows of the *_reported
+    tables, converted at each line's day rate; else EUR's, converted at 1), on `days`."""
+
+    reported: bool
+    days: list[DateRange]
 
 
 _KNOWN_LOCAL = "CASE WHEN o.unit_cost_eur IS NOT NULL THEN o.net_amount_local END"
@@ -517,8 +546,8 @@ def summarised(
     definition the summaries are tested against).
     """
     table, keys, measures = _SUMMARIES[kind]
-    span = _reporting_span(cur, currency) if use_summary else None
-    months, rest = split_window(ranges, span) if span is not None else ([], list(ranges))
+    summary = _summary_days(cur, currency) if use_summary else None
+    months, rest = split_window(ranges, summary.days) if summary is not None else ([], list(ranges))
     bound: dict = dict(params or {})
     if currency is not None:
         bound["currency"] = currency
@@ -534,9 +563,11 @@ def summarised(
             raise ValueError("Figures at plan rates need a reporting currency.")
         rate_join += PLAN_JOIN.format(a="o.")
 
-    def converted(eur: str, cost: str, local: str, sold: str) -> str:
+    def converted(eur: str, cost: str, local: str, sold: str, stored: bool = False) -> str:
         cols = ""
-        if currency is not None:
+        if currency is not None and stored:  # converted line by line when summarised
+            cols += ", o.revenue_reported, o.known_revenue_reported, o.cost_reported"
+        elif currency is not None:
             cols += f", {eur} * f.units_per_eur AS revenue_reported"
             cols += ", o.known_net_eur * f.units_per_eur AS known_revenue_reported"
             cols += f", {cost} * f.units_per_eur AS cost_reported"
@@ -572,18 +603,34 @@ def summarised(
         bound |= dims
         where = " AND ".join([_any_range("s.month", months, f"{key}_m", bound), *clauses])
         inner = ", ".join(f"{expr} AS {name}" for name, (expr, _) in measures.items())
-        # Every month read here lies in the reporting currency's span, and that currency is
-        # EUR (1.0 every day), so the join on the month's first day keeps every row.
+        columns = ", ".join(f"o.{c}" for c in ("order_date", *keys, *measures))
+        if summary.reported:
+            # The rows of the reporting currency, whose lines were converted at their days'
+            # rates; every month read lies in its days with a rate, so none is missing.
+            inner += ", s.revenue_reported, s.known_revenue_reported, s.cost_reported"
+            source, where, month_rate = (
+                f"{table}_reported",
+                f"s.reporting_currency = $currency AND {where}",
+                "",
+            )
+        else:
+            # Every month read here lies in the reporting currency's span, and that currency
+            # is EUR (1.0 every day), so the join on the month's first day keeps every row.
+            source, month_rate = table, rate
         parts.append(
             f"""
-            SELECT o.*{
+            SELECT {columns}{
                 converted(
-                    "o.net_amount_eur", "o.cost_eur", "o.net_amount_local", "o.net_local_sold"
+                    "o.net_amount_eur",
+                    "o.cost_eur",
+                    "o.net_amount_local",
+                    "o.net_local_sold",
+                    stored=summary.reported,
                 )
             }
             FROM (SELECT s.month AS order_date, {", ".join("s." + k for k in keys)}, {inner}
-                  FROM {table} s WHERE {where}) o
-            {rate} {rate_join}
+                  FROM {source} s WHERE {where}) o
+            {month_rate} {rate_join}
             """
         )
     if rest:

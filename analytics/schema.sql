@@ -197,6 +197,13 @@ CREATE TABLE IF NOT EXISTS plan_rates (
     units_per_eur DOUBLE  NOT NULL CHECK (units_per_eur > 0)
 );
 
+-- The reporting currencies besides EUR whose reported figures the monthly summaries hold
+-- (analytics.summary_currencies): a setting of the company, USD and GBP in a new or upgraded
+-- store. A reporting currency not listed reads its reported figures from order_lines.
+CREATE TABLE IF NOT EXISTS summary_currencies (
+    currency_code VARCHAR PRIMARY KEY
+);
+
 CREATE TABLE IF NOT EXISTS scenarios (
     scenario_id VARCHAR PRIMARY KEY,
     name        VARCHAR NOT NULL,
@@ -353,6 +360,52 @@ CREATE TABLE IF NOT EXISTS item_monthly (
     known_cost_net_local DOUBLE NOT NULL,        -- as in account_monthly
     known_cost_net_eur   DOUBLE NOT NULL,
     known_cost_units     BIGINT NOT NULL         -- units of the lines with a known unit cost
+);
+
+-- account_monthly's rows once per summary currency, each line's EUR amount and cost
+-- converted at its order date's rate into it (DESIGN's reported rule), summed per row. Long
+-- (keyed by reporting_currency, first in the sort order), so the list can change without a
+-- schema change. Only lines with that currency's rate on their day are in it: a month is
+-- read from here only when the currency has a rate on every day of it (analytics.sales).
+CREATE TABLE IF NOT EXISTS account_monthly_reported (
+    reporting_currency VARCHAR NOT NULL,
+    month            DATE    NOT NULL,
+    customer_id      VARCHAR NOT NULL,
+    country_code     VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    product_line     VARCHAR,
+    units            BIGINT  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    net_amount_eur   DOUBLE  NOT NULL,
+    cost_eur         DOUBLE  NOT NULL,
+    known_cost_net_local DOUBLE NOT NULL,
+    known_cost_net_eur   DOUBLE NOT NULL,
+    revenue_reported       DOUBLE NOT NULL,      -- in reporting_currency
+    known_revenue_reported DOUBLE NOT NULL,      -- of the lines with a known unit cost
+    cost_reported          DOUBLE NOT NULL
+);
+
+-- item_monthly's rows once per summary currency, converted as account_monthly_reported.
+CREATE TABLE IF NOT EXISTS item_monthly_reported (
+    reporting_currency VARCHAR NOT NULL,
+    month            DATE    NOT NULL,
+    product_id       VARCHAR NOT NULL,
+    country_code     VARCHAR NOT NULL,
+    currency_code    VARCHAR NOT NULL,
+    channel          VARCHAR NOT NULL,
+    units            BIGINT  NOT NULL,
+    net_amount_local DOUBLE  NOT NULL,
+    net_amount_eur   DOUBLE  NOT NULL,
+    cost_eur         DOUBLE  NOT NULL,
+    units_sold       BIGINT  NOT NULL,
+    net_local_sold   DOUBLE  NOT NULL,
+    list_local_sold  DOUBLE  NOT NULL,
+    known_cost_net_local DOUBLE NOT NULL,
+    known_cost_net_eur   DOUBLE NOT NULL,
+    revenue_reported       DOUBLE NOT NULL,
+    known_revenue_reported DOUBLE NOT NULL,
+    cost_reported          DOUBLE NOT NULL
 );
 
 -- Lines per day and invoicing currency, every line counted (the Data page's coverage and

@@ -65,6 +65,7 @@ ACTIONS = frozenset(
         "view as",
         "mapping save",
         "funnel edit",
+        "summary currencies",
     }
 )
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import db, fx, reference, rollups, snapshot_copy
+from analytics import db, fx, reference, rollups, snapshot_copy, summary_currencies
 from analytics.errors import UserError
 
 SNAPSHOTS_SUFFIX = ".snapshots"
@@ -254,8 +254,12 @@ def writing(
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of the data contract (a no-op for tables that exist)."""
+    """Create every table of the data contract (a no-op for tables that exist). A store that
+    gets the summary currencies' setting here (new, or made before it) gets its default."""
+    new_setting = not summary_currencies.exists(con)
     con.execute(resources.files("analytics").joinpath("schema.sql").read_text(encoding="utf-8"))
+    if new_setting:
+        summary_currencies.set_default(con)
 
 
 def init_reference_data(con: duckdb.DuckDBPyConnection) -> None:
@@ -306,6 +310,7 @@ _ADDED_TABLES = (
     "product_costs",
     "product_cost_lines",
     "funnel_stages",
+    "summary_currencies",
 )
 
 
@@ -365,8 +370,9 @@ def upgrade(path) -> bool:
     lacks 'unassigned' (rows copied, order lines in date order, the order later reads rely
     on); derived tables missing or without their newest column dropped, created and filled
     from the order lines; the tables added since (plan_rates, funnel_stages) created empty
-    (every CREATE is IF NOT EXISTS). Written as the store's next snapshot, so servers reading
-    it read on.
+    (every CREATE is IF NOT EXISTS), but the summary currencies' setting, which starts with
+    its default (USD, GBP) and gets their summaries filled. Written as the store's next
+    snapshot, so servers reading it read on.
     Returns whether anything was done."""
     if not needs_upgrade(path):
         return False
@@ -403,9 +409,13 @@ def _apply_upgrades(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]
         if "sales_daily" in rebuild:
             rollups.rebuild_sales_rollups(con)
         else:
+            rest = rebuild - {"sales_monthly"}
+            if rest and rest <= set(rollups.REPORTED):
+                # Only the summary currencies' rows are new: the other summaries stand.
+                rollups.rebuild_reported(con, None, summary_currencies.stored(con))
+            elif rest:
+                rollups.rebuild_summaries(con)
             # A store made before sales_monthly gets that table alone (one pass over the
             # lines), not every summary again.
-            if rebuild - {"sales_monthly"}:
-                rollups.rebuild_summaries(con)
             if "sales_monthly" in rebuild:
                 rollups.rebuild_sales_monthly(con)

@@ -38,6 +38,7 @@ from analytics import (
     review,
     state,
     store,
+    summary_currencies,
 )
 from analytics.crm import activity, attainment, changes, deals, forecast, rep, stages
 from analytics.crm import scope as crm_scope
@@ -588,6 +589,7 @@ def data_quality(version: str) -> dict:
             "orphans": quality.orphans(cur),
             "history": quality.import_history(cur),
             "rates": fx.rate_status(cur),
+            "summary_currencies": summary_currencies.stored(cur),
         }
 
 

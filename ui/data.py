@@ -471,8 +471,14 @@ def quality(summary: dict) -> None:
         st.dataframe(bad, hide_index=True)
 
 
-def rates(status: fx.RateStatus) -> None:
+def rates(status: fx.RateStatus, summarised: list[str]) -> None:
     st.markdown(f"**Rates in use:** {text.md(status.label)} · {status.currency_count} currencies")
+    names = ["EUR", *summarised]
+    named = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    st.caption(
+        f"Reported figures in {named} are read from the monthly summaries; in other "
+        "reporting currencies from the order lines (the same figures, more slowly)."
+    )
     if not access.can("fetch_rates"):
         st.caption(access.refusal("fetch_rates"))
         return

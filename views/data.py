@@ -57,6 +57,6 @@ if access.can("audit"):
 st.subheader("Data quality")
 view.quality(summary)
 st.subheader("Exchange rates")
-view.rates(summary["rates"])
+view.rates(summary["rates"], summary["summary_currencies"])
 st.subheader("Plan rates")
 plan_rates_view.section(version)

@@ -45,7 +45,7 @@ def _booked(
             cur, "SELECT min(rate_date), max(rate_date) FROM fx_daily WHERE currency_code = 'EUR'"
         )[0]
         if span[0] is not None:
-            months, rest = sales.split_window(ranges, span)
+            months, rest = sales.split_window(ranges, [span])
     parts, bound = [], dict(params) | {"currency": currency}
     for i, (start, end) in enumerate(months):
         parts.append(

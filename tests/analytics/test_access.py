@@ -286,7 +286,15 @@ def demo_western(demo_db_path):
 
 def test_no_table_holds_a_row_outside_the_reach(demo_western):
     cur, inside = demo_western
-    for table in ("order_lines", "sales_daily", "orders_daily", "opportunities", "customers"):
+    for table in (
+        "order_lines",
+        "sales_daily",
+        "orders_daily",
+        "opportunities",
+        "customers",
+        "account_monthly_reported",  # the summary currencies' rows: a reach's countries only
+        "item_monthly_reported",
+    ):
         seen = {r[0] for r in cur.execute(f"SELECT DISTINCT country_code FROM {table}").fetchall()}
         assert seen and seen <= inside, table
     assert {r[0] for r in cur.execute("SELECT DISTINCT region FROM reps").fetchall()} == {

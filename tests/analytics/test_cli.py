@@ -114,3 +114,51 @@ def test_reference_store_holds_countries_and_rates(reference_store):
         assert rates[saturday] == rates[friday] == fx.units_per_eur(con, "USD", friday)
     finally:
         con.close()
+
+
+def test_summary_currencies_are_shown_set_audited_and_for_admins_only(
+    demo_db_path, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    from analytics import access, state
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(demo_db_path, path)
+    monkeypatch.setenv(state.ENV_VAR, str(tmp_path / "state.sqlite"))
+
+    def stored():
+        with duckdb.connect(str(path), read_only=True) as con:
+            listed = con.execute("SELECT * FROM summary_currencies ORDER BY 1").fetchall()
+            rows = con.execute(
+                "SELECT DISTINCT reporting_currency FROM account_monthly_reported ORDER BY 1"
+            ).fetchall()
+        return [r[0] for r in listed], [r[0] for r in rows]
+
+    assert main(["summary-currencies", "--db", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "Summary currencies: GBP, USD (and EUR)."
+    assert main(["summary-currencies", "USD", "chf", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Built the monthly summaries in CHF" in out and "Dropped those in GBP" in out
+    assert stored() == (["CHF", "USD"], ["CHF", "USD"])
+    audit = state.audit_log(state.connect(tmp_path / "state.sqlite"))
+    assert list(audit.loc[0, ["email", "action"]]) == ["local user", "summary currencies"]
+
+    assert main(["summary-currencies", "EUR", "--db", str(path)]) == 2
+    assert "base currency" in capsys.readouterr().err
+    assert stored() == (["CHF", "USD"], ["CHF", "USD"])
+
+    users = tmp_path / "access.toml"
+    users.write_text(
+        '[[users]]\nemail = "v@example.com"\nrole = "viewer"\n'
+        '[[users]]\nemail = "a@example.com"\nrole = "admin"\n'
+    )
+    monkeypatch.setenv(access.ENV_VAR, str(users))
+    assert main(["summary-currencies", "GBP", "--db", str(path), "--user", "v@example.com"]) == 2
+    assert "Only admins" in capsys.readouterr().err
+    assert main(["summary-currencies", "GBP", "--db", str(path)]) == 2  # who, then?
+    assert stored() == (["CHF", "USD"], ["CHF", "USD"])
+    assert main(["summary-currencies", "GBP", "--db", str(path), "--user", "a@example.com"]) == 0
+    assert stored() == (["GBP"], ["GBP"])
+    audit = state.audit_log(state.connect(tmp_path / "state.sqlite"))
+    assert audit.loc[0, "email"] == "a@example.com"

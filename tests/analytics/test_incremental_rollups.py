@@ -10,6 +10,7 @@ by a standard-cost import.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -20,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import db, importer, markets, rollups, store
+from analytics import db, fx, importer, markets, rollups, store, summary_currencies
 from analytics.filters import Filters
 from analytics.importer import Options
 from analytics.importer.undo import undo_import
@@ -279,3 +280,132 @@ def test_a_store_built_before_the_smaller_grain_upgrades_to_the_same_figures(
         )
         got = markets.top_accounts(con, f, 25)
     pd.testing.assert_frame_equal(got, top, rtol=1e-9)
+
+
+# --- the summary currencies' rows follow the rates and the list ------------------------------
+
+
+@pytest.fixture
+def reported(monkeypatch):
+    """The (months, currencies) each rebuild_reported call was given."""
+    calls: list = []
+    real = rollups.rebuild_reported
+
+    def spy(con, months, currencies):
+        calls.append((None if months is None else sorted(set(months)), list(currencies)))
+        return real(con, months, currencies)
+
+    monkeypatch.setattr(rollups, "rebuild_reported", spy)
+    return calls
+
+
+def reported_revenue(con, currency: str, month: dt.date) -> float:
+    return con.execute(
+        "SELECT sum(revenue_reported) FROM account_monthly_reported "
+        "WHERE reporting_currency = $c AND month = $m",
+        {"c": currency, "m": month},
+    ).fetchone()[0]
+
+
+def test_a_rates_import_on_a_day_with_lines_refreshes_that_month_then_undo(con, rebuilt, reported):
+    """A USD rate imported for a day that has sales but no USD publication (the rate of the
+    last publication before it applied): the month's USD rows take it, by exactly the day's
+    EUR sales x (new rate - old rate); GBP's rows and the other tables are not rebuilt. Undone,
+    the old rate applies again."""
+    day, old_rate, eur = con.execute(
+        """
+        SELECT c.order_date, f.units_per_eur,
+               (SELECT sum(net_amount_eur) FROM order_lines o WHERE o.order_date = c.order_date)
+        FROM (SELECT DISTINCT order_date FROM currency_daily) c
+        JOIN fx_daily f ON f.rate_date = c.order_date AND f.currency_code = 'USD'
+        WHERE NOT f.is_publication_day
+          AND f.rate_date + 1 IN (SELECT rate_date FROM fx_rates WHERE currency_code = 'USD')
+          AND month(c.order_date) = month(c.order_date + 1)
+        ORDER BY 1 DESC LIMIT 1
+        """
+    ).fetchone()  # the next day is a publication, so the new rate holds for `day` alone
+    month = day.replace(day=1)
+    before = {c: reported_revenue(con, c, month) for c in ("USD", "GBP")}
+    new_rate = old_rate * 1.01
+    report = importer.import_file(
+        con,
+        "rates",
+        f"rate_date,currency,units_per_eur\n{day},USD,{new_rate!r}\n".encode(),
+        "r.csv",
+    )
+    assert report.status == "loaded", report.message
+    assert reported == [([month], ["USD"])] and rebuilt == []
+    assert reported_revenue(con, "USD", month) == pytest.approx(
+        before["USD"] + eur * (new_rate - old_rate), rel=1e-12
+    )
+    assert reported_revenue(con, "GBP", month) == before["GBP"]
+    assert_equals_full_rebuild(con)
+
+    reported.clear()
+    undo_import(con, report.import_id)
+    assert reported == [([month], ["USD"])]
+    assert reported_revenue(con, "USD", month) == pytest.approx(before["USD"], rel=1e-12)
+    assert_equals_full_rebuild(con)
+
+
+def test_fx_update_rates_for_days_with_sales_refreshes_their_month(con, reported):
+    """EUR lines sold after the last ECB publication are in USD's and GBP's rows at the last
+    rate carried forward; fx-update then brings the days' own rates, and the month's rows
+    are rebuilt at them: the month's USD revenue is the lines' EUR x the new rate."""
+    last = con.execute("SELECT max(rate_date) FROM fx_rates").fetchone()[0]
+    day = last + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    lines = lines_like(con, "LATE", day, 12)
+    load(con, lines)
+    month = day.replace(day=1)
+    eur = con.execute(
+        "SELECT sum(net_amount_eur) FROM order_lines WHERE order_date >= $m", {"m": month}
+    ).fetchone()[0]
+    rate = dict(
+        con.execute(
+            "SELECT currency_code, units_per_eur FROM fx_rates WHERE rate_date = $d", {"d": last}
+        ).fetchall()
+    )
+    assert reported_revenue(con, "USD", month) == pytest.approx(eur * rate["USD"], rel=1e-12)
+    reported.clear()
+    same = lambda: contextlib.nullcontext(con)  # noqa: E731
+    answer = {"rates": {"USD": rate["USD"] * 1.02, "GBP": rate["GBP"] * 0.99}}
+    result = fx.update_rates(same, same, until=day, fetch=lambda d, left: answer)
+    assert result.ok, result.message
+    assert sorted(reported) == [([month], ["GBP"]), ([month], ["USD"])]
+    assert reported_revenue(con, "USD", month) == pytest.approx(eur * rate["USD"] * 1.02, rel=1e-12)
+    assert reported_revenue(con, "GBP", month) == pytest.approx(eur * rate["GBP"] * 0.99, rel=1e-12)
+    assert_equals_full_rebuild(con)
+
+
+def test_changing_the_summary_currencies_builds_and_drops_their_rows(con):
+    def listed():
+        return con.execute(
+            "SELECT DISTINCT reporting_currency FROM item_monthly_reported ORDER BY 1"
+        ).fetchall()
+
+    assert summary_currencies.stored(con) == ["GBP", "USD"] and listed() == [("GBP",), ("USD",)]
+    change = summary_currencies.set_currencies(con, ["usd", "CHF", "GBP"])
+    assert (change.added, change.removed) == (["CHF"], [])
+    assert listed() == [("CHF",), ("GBP",), ("USD",)]
+    assert_equals_full_rebuild(con)  # CHF's rows are what a rebuild with CHF listed gives
+    f = Filters(
+        Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31), "Q1"),
+        Period(dt.date(2025, 1, 1), dt.date(2025, 3, 31), "Q1 2025"),
+        currency="CHF",
+    )
+    pd.testing.assert_frame_equal(
+        markets.top_accounts(con, f, 25), markets.top_accounts(con, f, 25, use_summary=False)
+    )
+    change = summary_currencies.set_currencies(con, ["CHF"])
+    assert (change.added, change.removed) == ([], ["GBP", "USD"])
+    assert listed() == [("CHF",)]
+    assert con.execute(
+        "SELECT count(*) FROM account_monthly_reported WHERE reporting_currency <> 'CHF'"
+    ).fetchone() == (0,)
+    assert_equals_full_rebuild(con)
+    for bad, says in ((["EUR"], "base currency"), (["CHF", "XYZ"], "No exchange rates stored")):
+        with pytest.raises(summary_currencies.UnknownCurrency, match=says):
+            summary_currencies.set_currencies(con, bad)
+        assert summary_currencies.stored(con) == ["CHF"] and listed() == [("CHF",)]

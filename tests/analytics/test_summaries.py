@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import bridge, db, markets, overview, quality, review, rollups, sales
+from analytics import bridge, db, fx, markets, overview, quality, review, rollups, sales
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period as _Period
 
@@ -499,3 +499,153 @@ def test_rate_checks_see_the_currencies_sold_each_quarter(demo, dims):
             ).fetchall()
             assert got == want
             assert ("sales_monthly" in sold) == bool(sales.split_window([(start, end)])[0])
+
+
+# --- reported figures in the summary currencies ---------------------------------------------
+
+SUMMED = {
+    "accounts": ["quantity", "net_amount_local", "net_amount_eur", "cost_eur"],
+    "items": ["quantity", "net_amount_local", "quantity_sold", "net_local_sold", "list_local_sold"],
+}
+CONVERTED = [
+    "revenue_reported",
+    "known_revenue_reported",
+    "cost_reported",
+    "revenue_constant",
+    "known_revenue_constant",
+    "revenue_plan",
+    "known_revenue_plan",
+    "cost_plan",
+]
+
+
+def summarised_sums(con, kind, currency, ranges, use_summary, **dims):
+    """summarised's rows summed per key and per range (its order_date says which), with
+    every conversion: what any caller can read from it."""
+    keys = list(sales._SUMMARIES[kind][1])
+    sql, params = sales.summarised(
+        con,
+        kind,
+        currency,
+        ranges,
+        filters=Filters(*[Period(*r) for r in ranges[:1]] * 2, currency=currency, **dims),
+        base_rates=ranges[0],
+        plan=True,
+        key="t",
+        use_summary=use_summary,
+    )
+    which = " ".join(
+        f"WHEN order_date BETWEEN '{s}' AND '{e}' THEN {i}" for i, (s, e) in enumerate(ranges)
+    )
+    measures = ", ".join(f"sum({c}) AS {c}" for c in SUMMED[kind] + CONVERTED)
+    frame = con.execute(
+        f"SELECT {', '.join(keys)}, CASE {which} END AS in_range, {measures} "
+        f"FROM ({sql}) GROUP BY ALL",
+        params,
+    ).df()
+    return frame, sql
+
+
+@pytest.mark.parametrize("kind", ["accounts", "items"])
+@pytest.mark.parametrize("dims", SCOPES)
+def test_every_summary_currency_reads_its_rows_and_equals_the_lines(demo, kind, dims):
+    """For each summary currency (and EUR), every converted sum of either summary equals
+    its order-line definition; whole months come from the currency's own rows."""
+    listed = [r[0] for r in demo.execute("SELECT currency_code FROM summary_currencies").fetchall()]
+    assert sorted(listed) == ["GBP", "USD"]  # the default
+    keys = [*sales._SUMMARIES[kind][1], "in_range"]
+    for period, comparison in demo_windows(demo)[:3]:
+        ranges = [(comparison.start, comparison.end), (period.start, period.end)]
+        for currency in ["EUR", *listed]:
+            got, sql = summarised_sums(demo, kind, currency, ranges, True, **dims)
+            want, lines_sql = summarised_sums(demo, kind, currency, ranges, False, **dims)
+            assert "monthly_reported" not in lines_sql
+            assert ("monthly_reported" in sql) == (currency != "EUR"), currency
+            got[keys] = got[keys].astype(object)
+            want[keys] = want[keys].astype(object)
+            frames_equal(got, want, keys)
+
+
+def test_a_currency_not_listed_reads_the_lines(demo):
+    last = demo.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    ranges = [(D(last.year, 1, 1), D(last.year, 6, 30))]
+    for kind in ("accounts", "items"):
+        got, sql = summarised_sums(demo, kind, "CHF", ranges, True)
+        assert "monthly" not in sql  # neither the EUR summary nor a summary currency's rows
+        want, _ = summarised_sums(demo, kind, "CHF", ranges, False)
+        frames_equal(got, want, [*sales._SUMMARIES[kind][1], "in_range"])
+
+
+def test_fixture_reported_usd_by_hand(fixture_con):
+    """USD has no rate from 20 to 31 January (9 Jan + 10 days), so January reads the lines;
+    rates on 19 and 26 January close the gap and January is read from USD's own rows, each
+    line at its day's rate: C1 = 450/1.08*1.08 + (300 - 60)/1.2*1.2 = 690 USD, C2 =
+    200/0.86*1.10 (Saturday 6 Jan: Friday's rate) + 240/0.80*1.00, C3 = 100 EUR * 1.00."""
+    jan = Filters(
+        Period(D(2024, 1, 1), D(2024, 1, 31)),
+        Period(D(2023, 12, 1), D(2023, 12, 31)),
+        currency="USD",
+    )
+    assert sales._summary_days(fixture_con, "USD").days == [
+        (D(2023, 12, 29), D(2024, 1, 19)),
+        (D(2024, 2, 1), D(2024, 2, 11)),
+    ]
+    expected = {"C1": 690.0, "C2": 200 / 0.86 * 1.10 + 240 / 0.80 * 1.00, "C3": 100.0}
+    before = markets.top_accounts(fixture_con, jan).set_index("customer_id")["revenue"]
+    assert before.to_dict() == pytest.approx(expected, rel=1e-12)
+
+    fixture_con.execute(
+        "INSERT INTO fx_rates VALUES ('2024-01-19', 'USD', 1.05, 't'), ('2024-01-26', 'USD', 1.04, 't')"
+    )
+    fx.rebuild_fx_daily(fixture_con)
+    days = sales._summary_days(fixture_con, "USD")
+    assert days.reported and days.days == [(D(2023, 12, 29), D(2024, 2, 11))]
+    sql, _ = sales.summarised(fixture_con, "accounts", "USD", [(D(2024, 1, 1), D(2024, 1, 31))])
+    assert "account_monthly_reported" in sql and "order_lines" not in sql
+    top = markets.top_accounts(fixture_con, jan).set_index("customer_id")["revenue"]
+    assert top.to_dict() == pytest.approx(expected, rel=1e-12)
+    check_all(fixture_con, jan.period, jan.comparison, "USD")
+    # GBP still has its gap: January in GBP reads the lines, with the same figures.
+    assert sales._summary_days(fixture_con, "GBP").days[0] == (D(2023, 12, 29), D(2024, 1, 19))
+    check_all(fixture_con, jan.period, jan.comparison, "GBP")
+
+
+def test_a_store_made_before_the_summary_currencies_is_upgraded(
+    demo_db_path, tmp_path, monkeypatch
+):
+    """Only the new tables are made: the setting with its default (USD, GBP), and their rows
+    filled from the lines as a build fills them; the other summaries are not rebuilt."""
+    import shutil
+
+    from analytics import db, store, summary_currencies
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(demo_db_path, path)
+    with duckdb.connect(str(path)) as con:
+        built = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in rollups.REPORTED
+        }
+        for t in [*rollups.REPORTED, "summary_currencies"]:
+            con.execute(f"DROP TABLE {t}")
+        assert store.pending_upgrades(con) == {
+            "recreate": [],
+            "nullable": [],
+            "rebuild": sorted(rollups.REPORTED),
+            "create": ["summary_currencies"],
+        }
+    monkeypatch.setattr(rollups, "rebuild_summaries", lambda con: pytest.fail("rebuilt all"))
+    assert store.upgrade(path) is True
+    assert not store.needs_upgrade(path) and store.upgrade(path) is False
+    with duckdb.connect(str(db.current_file(path)), read_only=True) as con:
+        assert summary_currencies.stored(con) == ["GBP", "USD"]
+        for t, rows in built.items():
+            assert len(rows) > 1000
+            got = con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            assert len(got) == len(rows), t
+            # keys and counts exactly, sums to float rounding (summed in another order)
+            for g, w in zip(got, rows, strict=True):
+                floats = [i for i, v in enumerate(w) if isinstance(v, float)]
+                assert [v for i, v in enumerate(g) if i not in floats] == [
+                    v for i, v in enumerate(w) if i not in floats
+                ], t
+                assert [g[i] for i in floats] == pytest.approx([w[i] for i in floats], rel=1e-12)

@@ -92,10 +92,12 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
         "rebuild": sorted(
             [
                 "account_monthly",
+                "account_monthly_reported",
                 "account_orders_monthly",
                 "currency_daily",
                 "item_monthly",
                 "key_lines",
+                "item_monthly_reported",
                 "rep_monthly",
                 "sales_daily",
                 "sales_monthly",
@@ -108,6 +110,7 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
             "plan_rates",
             "product_cost_lines",
             "product_costs",
+            "summary_currencies",
         ],
     }
     assert store.needs_upgrade(old) and not store.needs_upgrade(fresh)

@@ -111,6 +111,11 @@ def test_demo_store_quality_and_rates(demo_db_path, monkeypatch):
     assert not at.exception and not at.error
     assert any("Every key points at a stored row" in s.value for s in at.success)
     assert any("Rates in use:" in m.value and "ECB" in m.value for m in at.markdown)
+    # which reporting currencies the monthly summaries hold (the store's setting)
+    assert any(
+        "Reported figures in EUR, GBP and USD are read from the monthly summaries" in c.value
+        for c in at.caption
+    )
 
 
 # An order export with headers no alias or standard export knows: the dates, currencies,
