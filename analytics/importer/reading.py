@@ -534,11 +534,13 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     return raw
 
 
-# What an XLSX may hold: Excel's own sheet limit of rows, a number of cells and an unpacked
-# size that a file of that many order lines stays within. Beyond them openpyxl would work for
-# minutes and gigabytes (a 0.4 MB file can hold 3 million rows).
+# What an XLSX may hold: Excel's own sheet limit of rows, the cells openpyxl reads in about a
+# minute here, and an unpacked size such a file stays within. openpyxl reads ~15 us of CPU
+# a cell (an orders sheet of 100,000 lines x 18 columns: 30 s CPU, 363 MB; at Excel's row
+# limit, 18.9 million cells, ~5 minutes: benchmarks/README.md, issue 18): 4,000,000 cells
+# is ~220,000 order lines of the template's 18 columns. A CSV has no such limit.
 MAX_XLSX_ROWS = 1_048_576
-MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_CELLS = 4_000_000
 MAX_XLSX_UNPACKED_BYTES = 1_000_000_000
 
 
