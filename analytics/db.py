@@ -3,7 +3,9 @@
 Every SQL statement the app runs goes through `query` / `execute` here. Values are always
 bound as parameters (`?` or `$name`); table and column names can only come from the
 allow-lists below, via `identifier`. A statement that runs past its time limit is
-interrupted and raises `QueryTimeout` instead of hanging the page.
+interrupted and raises `QueryTimeout` instead of hanging the page; one whose caller is no
+longer wanted (the UI's `stop_hook`: its session ended or reruns) is interrupted as well and
+raises `QueryStopped`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +80,10 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 
 class QueryTimeout(UserError):
     """A query ran past its time limit and was interrupted."""
+
+
+class QueryStopped(UserError):
+    """A query was interrupted because the work waiting on it is no longer wanted."""
 
 
 class StoreLocked(UserError):
@@ -222,18 +229,52 @@ def identifier(name: str, allowed: frozenset[str] = TABLES | DIMENSIONS) -> str:
     return f'"{name}"'
 
 
+# Besides its deadline, a query stops as soon as the work waiting on it is no longer wanted
+# (a page whose session ended, or that reruns). analytics never imports streamlit, so the UI
+# sets this hook (ui.work): called in the querying thread, it returns a function that says
+# "stop now" when polled from another thread, or None when only the deadline applies.
+stop_hook: Callable[[], Callable[[], bool] | None] | None = None
+# How often a query with a stop function asks it: the latency of a stop, for a poll that
+# costs a few microseconds.
+STOP_POLL_S = 0.05
+
+
 def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: Params, time_limit_s: float):
-    timer = threading.Timer(time_limit_s, cur.interrupt)
-    timer.start()
+    wanted = stop_hook() if stop_hook is not None else None
+    finished = threading.Event()
+    stopped = threading.Event()
+
+    def watch() -> None:
+        # One watcher per query for the deadline and, when there is one, the stop function:
+        # DuckDB's interrupt() is the one call that ends a running statement from outside.
+        deadline = time.monotonic() + time_limit_s
+        while True:
+            left = deadline - time.monotonic()
+            if finished.wait(max(0.0, left if wanted is None else min(left, STOP_POLL_S))):
+                return
+            if wanted is not None and wanted():
+                stopped.set()
+                cur.interrupt()
+                return
+            if time.monotonic() >= deadline:
+                cur.interrupt()
+                return
+
+    watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
+    watcher.start()
     try:
         return cur.execute(sql, params) if params is not None else cur.execute(sql)
     except duckdb.InterruptException as exc:
+        if stopped.is_set():
+            raise QueryStopped(
+                "The page was closed or changed while this query ran, so it was stopped."
+            ) from exc
         raise QueryTimeout(
             f"The query took longer than {time_limit_s:.0f} s and was stopped. "
             "Narrow the period or filters and try again."
         ) from exc
     finally:
-        timer.cancel()
+        finished.set()
 
 
 def query(

@@ -7,6 +7,7 @@ Parquet rows count from 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
@@ -76,7 +77,7 @@ class RawTable:
 
 def read_file(data: bytes, options: Options = DETECT) -> RawTable:
     """Read CSV, XLSX or Parquet into strings, detecting what the options leave open."""
-    if not data.strip():
+    if not data or data.isspace():  # data.strip() would copy the whole upload
         raise FileRejected("The file is empty.")
     if data[:4] == b"PAR1":
         return _read_parquet(data)
@@ -86,6 +87,10 @@ def read_file(data: bytes, options: Options = DETECT) -> RawTable:
 
 
 def _read_csv(data: bytes, options: Options) -> RawTable:
+    if options.encoding is None:
+        streamed = _read_utf8_streamed(data, options)
+        if streamed is not None:
+            return streamed
     detected = Detected(format="csv")
     text, bad_lines = decode_text(data, options.encoding, detected)
     nul = text.find("\x00")
@@ -104,10 +109,7 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
     plain_newlines = _BARE_CR.search(text) is None
     detected.delimiter = options.delimiter or _sniff_delimiter(_first_records(text))
     if plain_newlines:
-        # Arrow reads the file's own bytes when they are the text's UTF-8 (no copy made).
-        plain_utf8 = detected.encoding == "utf-8" and not bad_lines
-        utf8 = data if plain_utf8 and not data.startswith(b"\xef\xbb\xbf") else None
-        fast = _read_csv_fast(text, detected.delimiter, utf8)
+        fast = _read_csv_fast(text, detected.delimiter, text.encode("utf-8"))
         if fast is not None:
             return RawTable(fast[0], fast[1], detected, bad_lines)
     # Bare CRs (old Mac files, or mixed line endings) and quoted fields spanning lines: the
@@ -143,6 +145,57 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
     if header is None:
         raise FileRejected("The file is empty.")
     return RawTable(header, _frame(header, records, numbers), detected, bad_lines)
+
+
+def _read_utf8_streamed(data: bytes, options: Options) -> RawTable | None:
+    """A plain UTF-8 file (the common case) read without ever holding its text: the bytes
+    are checked as UTF-8 a block at a time, the line scans search the bytes themselves (a
+    quote, a delimiter, a line break and a space are the same byte in UTF-8 as in the text)
+    and Arrow reads them in blocks. None when the file needs the text's path (another
+    encoding, bytes that are not UTF-8, a NUL, bare CRs, rows Arrow cannot take): that path
+    detects and reports it, as for any file."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        return None
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    view = memoryview(data)  # slices of it are not copies
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for at in range(start, len(data), _DECODE_BLOCK):
+            decoder.decode(view[at : at + _DECODE_BLOCK])  # checked, not kept
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    if _BARE_CR_BYTES.search(data, start) is not None:
+        return None
+    detected = Detected(format="csv", encoding="utf-8" + (" (with BOM)" if start else ""))
+    # The first SNIFF_CHARS characters, as the text's path sniffs them: each byte decoded
+    # gives at most one character.
+    sniffing = codecs.getincrementaldecoder("utf-8")()
+    head, at = "", start
+    while len(head) < SNIFF_CHARS and at < len(data):
+        step = SNIFF_CHARS - len(head)
+        head += sniffing.decode(view[at : at + step])
+        at += step
+    detected.delimiter = options.delimiter or _sniff_delimiter(_first_records(head))
+    one_column = detected.delimiter not in head.split("\n", 1)[0]
+    del head
+    if one_column:
+        return None  # the text's path reads a one-column file's lines of spaces as blank
+    fast = _read_csv_fast(data, detected.delimiter, pa_buffer(data, start), start)
+    if fast is None:
+        return None
+    return RawTable(fast[0], fast[1], detected, {})
+
+
+def pa_buffer(data: bytes, start: int = 0):
+    """The bytes from `start` as an Arrow buffer over the same memory (no copy)."""
+    import pyarrow as pa
+
+    return pa.py_buffer(data).slice(start)
+
+
+_DECODE_BLOCK = 1 << 20
+_BARE_CR_BYTES = re.compile(b"\r(?!\n)")
 
 
 # The csv module's default stops at 128 KB a value with an error; a long value is read (the
@@ -279,56 +332,78 @@ _BARE_CR = re.compile("\r(?!\n)")
 _BLANK_AFTER = re.compile("\n[^\\S\n]*(?=\n|\\Z)")
 
 
-def _quoted_lines(text: str) -> Iterator[str]:
-    """Every line holding a quote, found by str.find (a regex over every line is 50x
-    slower on a 200 MB file)."""
-    at = text.find('"')
+def _quoted_lines(text: str | bytes, start: int = 0) -> Iterator[str | bytes]:
+    """Every line holding a quote (of text, or of UTF-8 bytes from `start`), found by
+    str.find (a regex over every line is 50x slower on a 200 MB file)."""
+    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
+    at = text.find(quote, start)
     while at >= 0:
-        end = text.find("\n", at)
+        end = text.find(newline, at)
         end = len(text) if end < 0 else end
-        yield text[text.rfind("\n", 0, at) + 1 : end]
-        at = text.find('"', end)
+        yield text[max(start, text.rfind(newline, 0, at) + 1) : end]
+        at = text.find(quote, end)
 
 
-def _blank_lines(text: str) -> list[int]:
-    """The numbers of the lines holding nothing but spaces."""
-    first = text.find("\n")
-    blank = [1] if not text[: len(text) if first < 0 else first].strip() else []
-    line, seen = 1, 0
-    for match in _BLANK_AFTER.finditer(text):
-        line += text.count("\n", seen, match.start() + 1)
+def _blank_lines(text: str | bytes, start: int = 0) -> list[int]:
+    """The numbers of the lines holding nothing but spaces (of text, or of UTF-8 bytes
+    from `start`)."""
+    newline, blank_after = ("\n", _BLANK_AFTER) if isinstance(text, str) else (b"\n", _BLANK_BYTES)
+    first = text.find(newline, start)
+    blank = [1] if not text[start : len(text) if first < 0 else first].strip() else []
+    line, seen = 1, start
+    for match in blank_after.finditer(text, start):
+        line += text.count(newline, seen, match.start() + 1)
         seen = match.start() + 1
         blank.append(line)
     return blank
 
 
-def _read_csv_fast(text: str, delimiter: str, utf8: bytes | None = None):
+_BLANK_BYTES = re.compile(b"\n[^\\S\n]*(?=\n|\\Z)")
+
+
+def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
     """Arrow's C++ reader for the common case, ten times faster than the csv module.
 
     Taken only when no quoted field spans lines (every line has an even number of quotes)
     and every row has the header's width, so that physical line numbers are simply the
     non-blank lines in order; anything else goes through the csv module, which reports
-    each odd row. `utf8`: the text's UTF-8 bytes when the caller has them. The lines are
-    found by searching the text, never held as a list. Returns (header, rows) or None."""
+    each odd row. `lines`: the text, or its UTF-8 bytes (scanned from `start`); `utf8`: the
+    UTF-8 bytes Arrow reads. The lines are found by searching, never held as a list, and
+    Arrow reads a block at a time, each block's strings taken as the frame's own (no copy
+    of the whole table is made). Returns (header, rows) or None."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     # Arrow reads `"Acme" Inc` as a value without a word; the csv module reports it.
-    well_formed = _quoted_line(delimiter)
-    for line in _quoted_lines(text):
-        if line.count('"') % 2 or not well_formed.fullmatch(line.rstrip("\r")):
+    well_formed = _quoted_line(delimiter, bytes_=not isinstance(lines, str))
+    quote, cr = ('"', "\r") if isinstance(lines, str) else (b'"', b"\r")
+    for line in _quoted_lines(lines, start):
+        if line.count(quote) % 2 or not well_formed.fullmatch(line.rstrip(cr)):
             return None
-    blank = _blank_lines(text)
-    numbers = np.delete(np.arange(1, text.count("\n") + 2), np.array(blank, dtype=int) - 1)
+    blank = _blank_lines(lines, start)
+    newline = "\n" if isinstance(lines, str) else b"\n"
+    numbers = np.delete(
+        np.arange(1, lines.count(newline, start) + 2), np.array(blank, dtype=int) - 1
+    )
     if len(numbers) < 2:
         return None
+    # Every column read as text, never inferred: as many names as the header line has
+    # delimiters, and one (a quoted delimiter makes the header narrower, never wider).
+    header_at = start
+    for _ in range(numbers[0] - 1):
+        header_at = lines.find(newline, header_at) + 1
+    header_end = lines.find(newline, header_at)
+    header_line = lines[header_at : header_end if header_end >= 0 else len(lines)]
+    mark = delimiter if isinstance(lines, str) else delimiter.encode()
+    names = [f"f{i}" for i in range(header_line.count(mark) + 1)]
+    chunks: list[list] = []
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")),
+        reader = pacsv.open_csv(
+            pa.BufferReader(utf8),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={},
+                column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 auto_dict_encode=False,
@@ -336,28 +411,39 @@ def _read_csv_fast(text: str, delimiter: str, utf8: bytes | None = None):
                 include_missing_columns=False,
             ),
         )
+        for batch in reader:
+            # pandas holds text as large strings: each block converted on its own.
+            chunks.append(
+                [batch.column(i).cast(pa.large_string()) for i in range(batch.num_columns)]
+            )
     except pa.ArrowInvalid:
         return None  # e.g. rows of another width
-    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
-    if table.num_rows != len(numbers):
+    finally:
+        pa.default_memory_pool().release_unused()  # the reader's scratch memory, back to the OS
+    columns = [pa.chunked_array(parts, pa.large_string()) for parts in zip(*chunks, strict=True)]
+    del chunks
+    if not columns or len(columns[0]) != len(numbers):
         return None
-    header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()]
-    body = table.slice(1)
+    header = [str(column[0].as_py()).strip() for column in columns]
     # The columns keep Arrow's blocks of rows (no combined copy): a check that goes through
     # the rows in chunks and drops the ones done frees their blocks as it goes.
-    frame = pd.DataFrame({i: pd.Series(body.column(i), dtype="str") for i in range(len(header))})
-    del table, body
-    pa.default_memory_pool().release_unused()  # the reader's scratch memory, back to the OS
+    frame = pd.DataFrame(
+        {i: pd.Series(column.slice(1), dtype="str") for i, column in enumerate(columns)}
+    )
+    del columns
     frame["_line"] = numbers[1:]
     frame["_width"] = len(header)
     return header, frame
 
 
-def _quoted_line(delimiter: str) -> re.Pattern:
-    """A line whose every quoted value is quoted whole, as in: "a ""b"" c",d."""
+def _quoted_line(delimiter: str, bytes_: bool = False) -> re.Pattern:
+    """A line whose every quoted value is quoted whole, as in: "a ""b"" c",d (a pattern
+    over UTF-8 bytes when `bytes_`: no byte of a longer character is a quote or one of
+    DELIMITERS)."""
     d = re.escape(delimiter)
     field = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
-    return re.compile(f"{field}(?:{d}{field})*")
+    pattern = f"{field}(?:{d}{field})*"
+    return re.compile(pattern.encode() if bytes_ else pattern)
 
 
 def _sniff_delimiter(samples: list[list[list[str]]]) -> str:
@@ -448,11 +534,13 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
     return raw
 
 
-# What an XLSX may hold: Excel's own sheet limit of rows, a number of cells and an unpacked
-# size that a file of that many order lines stays within. Beyond them openpyxl would work for
-# minutes and gigabytes (a 0.4 MB file can hold 3 million rows).
+# What an XLSX may hold: Excel's own sheet limit of rows, the cells openpyxl reads in about a
+# minute here, and an unpacked size such a file stays within. openpyxl reads ~15 us of CPU
+# a cell (an orders sheet of 100,000 lines x 18 columns: 30 s CPU, 363 MB; at Excel's row
+# limit, 18.9 million cells, ~5 minutes: benchmarks/README.md, issue 18): 4,000,000 cells
+# is ~220,000 order lines of the template's 18 columns. A CSV has no such limit.
 MAX_XLSX_ROWS = 1_048_576
-MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_CELLS = 4_000_000
 MAX_XLSX_UNPACKED_BYTES = 1_000_000_000
 
 

@@ -577,3 +577,40 @@ def test_a_second_read_connection_to_the_same_store_shares_the_locked_settings(s
         second.close()
     finally:
         first.close()
+
+
+def _sheet_of_cells(cells: int, per_row: int = 18) -> bytes:
+    """A workbook whose one sheet holds `cells` cells (rows of `per_row` and the rest),
+    written straight as XML (openpyxl would take minutes to write millions)."""
+    rows, rest = divmod(cells, per_row)
+    row = b"<row>" + b"<c><v>1</v></c>" * per_row + b"</row>"
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<sheetData>"
+        + row * rows
+        + ((b"<row>" + b"<c><v>1</v></c>" * rest + b"</row>") if rest else b"")
+        + b"</sheetData></worksheet>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()
+
+
+def test_an_xlsx_is_read_up_to_four_million_cells(fixture_con, monkeypatch):
+    """The cell limit is what openpyxl reads here in about a minute (issue 18: 18.9 million
+    cells at Excel's row limit took ~5 minutes of CPU): a sheet of exactly 4,000,000 cells
+    goes on to openpyxl, one more cell is refused from the count alone, with the limits."""
+    import openpyxl
+
+    def opened(*args, **kwargs):
+        raise ValueError("openpyxl was asked to open it")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", opened)
+    assert importer.MAX_XLSX_CELLS == 4_000_000
+    at_limit = importer.import_file(fixture_con, "orders", _sheet_of_cells(4_000_000), "a.xlsx")
+    assert "openpyxl was asked to open it" in at_limit.message  # past the count
+    over = importer.import_file(fixture_con, "orders", _sheet_of_cells(4_000_001), "b.xlsx")
+    assert over.status == "rejected"
+    assert "has 222,223 rows and 4,000,001 cells" in over.message
+    assert "up to 1,048,576 rows and 4,000,000 cells" in over.message

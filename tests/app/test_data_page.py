@@ -61,7 +61,7 @@ def test_upload_check_and_load_into_an_empty_store(empty_store, tmp_path, monkey
     assert any("up to 200 MB" in u.label for u in at.file_uploader)
     # The XLSX limits, stated where the file is chosen (issue 18).
     assert any(
-        "1,048,576 rows and 20,000,000 cells" in u.help and "1,000 MB unpacked" in u.help
+        "1,048,576 rows and 4,000,000 cells" in u.help and "1,000 MB unpacked" in u.help
         for u in at.file_uploader
     )
 

@@ -85,3 +85,93 @@ def test_without_a_stop_the_same_check_loads(store, callback):
     # 6 lines loaded (5 converted, 1 awaiting its JPY rate apart), customer N1 created.
     lines, customers, logged = _counts(store)
     assert (lines, customers, logged) == (before[0] + 5, before[1] + 1, before[2] + 1)
+
+
+def _waiting_script(path: str, notes: str, request: str) -> None:
+    import json
+    import threading
+    import time
+
+    import duckdb
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
+
+    from analytics import db
+    from ui import errors, work
+
+    assert work.checkpoint  # importing ui.work sets the gateway's stop hook, as the app does
+
+    # A query DuckDB needs minutes for (a cross join of 10^12 pairs): only an interrupt ends
+    # it before the gateway's 30 s deadline.
+    slow = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range < 0"
+    if st.session_state.get("runs"):
+        st.session_state["runs"] += 1  # the rerun asked for: it runs, and asks nothing
+        return
+    st.session_state["runs"] = 1
+    requests = get_script_run_ctx().script_requests
+    asked = []
+
+    def ask() -> None:
+        time.sleep(0.5)
+        asked.append(time.monotonic())
+        if request == "stop":
+            requests.request_stop()  # what a closed tab does
+        else:
+            requests.request_rerun(RerunData())  # what a changed widget does
+
+    def note(**values) -> None:  # a file: session state raises once a stop is requested
+        with open(notes, "w") as out:
+            json.dump(values, out)
+
+    con = duckdb.connect(path)
+    # On app.py's error path: its message is the Streamlit call where the runner stops.
+    with errors.page():
+        try:
+            threading.Thread(target=ask).start()
+            started = time.monotonic()
+            try:
+                db.query(con, slow)
+            except db.QueryStopped:
+                note(stopped_after_ask=time.monotonic() - asked[0], ran=time.monotonic() - started)
+                raise
+            note(finished=True)  # not reached when the query is interrupted
+            db.execute(con, "INSERT INTO import_log (import_id) VALUES ('x')")
+        finally:
+            con.close()
+
+
+@pytest.mark.parametrize("request_kind", ["stop", "rerun"])
+def test_a_running_query_stops_when_its_session_ends_or_reruns(store, tmp_path, request_kind):
+    import json
+
+    before = _counts(store)
+    notes = tmp_path / "notes.json"
+    at = AppTest.from_function(
+        _waiting_script, args=(str(store), str(notes), request_kind), default_timeout=60
+    )
+    at.run()
+    seen = json.loads(notes.read_text())
+    assert "finished" not in seen
+    # Interrupted within a second of the request (the gateway polls every 50 ms; DuckDB
+    # checks for an interrupt between vectors), not at the 30 s deadline.
+    assert seen["stopped_after_ask"] < 1.0
+    assert seen["ran"] < 5.0
+    assert _counts(store) == before
+    # A stop ends the script there; a rerun runs it again.
+    assert at.session_state["runs"] == (1 if request_kind == "stop" else 2)
+    assert not at.exception
+    assert not at.error  # the stopped query's message never reaches the screen
+
+
+def test_outside_a_script_run_only_the_deadline_stops_a_query():
+    from analytics import db
+    from ui import work  # noqa: F401
+
+    slow = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range < 0"
+    con = duckdb.connect()
+    try:
+        with pytest.raises(db.QueryTimeout):
+            db.query(con, slow, time_limit_s=0.3)
+        assert db.query_rows(con, "SELECT 42") == [(42,)]
+    finally:
+        con.close()

@@ -1,0 +1,193 @@
+"""Peak memory and time of the Data page's check of an upload (issue 18, bounded work).
+
+Usage:
+  python benchmarks/upload_memory.py check FILE STORE [--chunk-rows N]
+      `import_file(commit=False)` of an orders FILE (CSV or XLSX) against a private copy of
+      STORE, in this process: prints wall and CPU time, peak RSS (getrusage: the whole
+      process, the file's own bytes included) and the report's counts; run one per process
+      (a fresh process per measurement), e.g. under /usr/bin/time -v.
+  python benchmarks/upload_memory.py xlsx CSV OUT --rows N
+      An XLSX of the first N lines of an orders CSV, written as Excel writes a sheet
+      (shared strings, dates as serial numbers with a date format, cell references), so
+      that openpyxl reads it as it reads a real export.
+
+The CSV files are exported as benchmarks/import_orders.py does (every template column of a
+bench store's first lines): `export(source, path, lines, mapped=False)` from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def check(path: Path, store: Path, chunk_rows: int | None) -> dict:
+    import duckdb
+
+    from analytics import importer
+
+    data = path.read_bytes()
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "store.duckdb"
+        shutil.copyfile(store.resolve(), copy)
+        con = duckdb.connect(str(copy))
+        try:
+            wall, cpu = time.perf_counter(), time.process_time()
+            extra = {"chunk_rows": chunk_rows} if chunk_rows else {}
+            report = importer.import_file(con, "orders", data, path.name, commit=False, **extra)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            con.close()
+    reasons = json.dumps(report.rejected, sort_keys=True, default=str).encode()
+    return {
+        "file": path.name,
+        "mb": round(len(data) / 1e6, 1),
+        "status": report.status,
+        "read": report.rows_read,
+        "loadable": report.rows_loaded,
+        "rejected": report.rows_rejected,
+        "reasons": len(report.rejected),
+        "reasons_sha256": hashlib.sha256(reasons).hexdigest()[:16],
+        "message": report.message[:200],
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk folded in)
+
+
+def _column(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def write_xlsx(csv_path: Path, out: Path, rows: int) -> None:
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(csv_path).slice(0, rows)
+    names = table.column_names
+    columns = [table.column(i).to_pylist() for i in range(len(names))]
+    letters = [_column(i) for i in range(len(names))]
+    strings: dict[str, int] = {}
+
+    def shared(value: str) -> int:
+        return strings.setdefault(value, len(strings))
+
+    def cell(ref: str, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.date):
+            return f'<c r="{ref}" s="1"><v>{(value - _EPOCH).days}</v></c>'
+        if isinstance(value, int | float):
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return f'<c r="{ref}" t="s"><v>{shared(str(value))}</v></c>'
+
+    sheet = Path(tempfile.mkstemp(suffix=".xml")[1])
+    with sheet.open("w", encoding="utf-8") as xml:
+        xml.write(
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<dimension ref="A1:{letters[-1]}{table.num_rows + 1}"/><sheetData>'
+        )
+        header = "".join(cell(f"{c}1", n) for c, n in zip(letters, names, strict=True))
+        xml.write(f'<row r="1">{header}</row>')
+        for i in range(table.num_rows):
+            r = i + 2
+            body = "".join(
+                cell(f"{c}{r}", column[i]) for c, column in zip(letters, columns, strict=True)
+            )
+            xml.write(f'<row r="{r}">{body}</row>')
+        xml.write("</sheetData></worksheet>")
+    shared_xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">'
+        + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+        + "</sst>"
+    )
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006"
+    sml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{package}/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{sml}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sml}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{sml}.sharedStrings+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{sml}.styles+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{package}/relationships"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{package}/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            f'<Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/styles.xml": (
+            f'<styleSheet xmlns="{main}"><fonts count="1"><font><sz val="11"/>'
+            '<name val="Calibri"/></font></fonts><fills count="1"><fill>'
+            '<patternFill patternType="none"/></fill></fills><borders count="1"><border>'
+            "<left/><right/><top/><bottom/><diagonal/></border></borders>"
+            '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/>'
+            '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'
+        ),
+        "xl/sharedStrings.xml": shared_xml,
+    }
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        archive.write(sheet, "xl/worksheets/sheet1.xml")
+    sheet.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("check")
+    run.add_argument("file", type=Path)
+    run.add_argument("store", type=Path)
+    run.add_argument("--chunk-rows", type=int, default=None)
+    book = commands.add_parser("xlsx")
+    book.add_argument("csv", type=Path)
+    book.add_argument("out", type=Path)
+    book.add_argument("--rows", type=int, required=True)
+    args = parser.parse_args()
+    if args.command == "check":
+        print(json.dumps(check(args.file, args.store, args.chunk_rows)))
+    else:
+        write_xlsx(args.csv, args.out, args.rows)
+
+
+if __name__ == "__main__":
+    main()
