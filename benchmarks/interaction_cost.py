@@ -4,7 +4,7 @@
     python benchmarks/interaction_cost.py steps    --rows 300000 [--repeats 5]
     python benchmarks/interaction_cost.py profile  --rows 300000 [--repeats 3]   # py-spy
     python benchmarks/interaction_cost.py sessions --rows 1000000 --sessions 20 \\
-        --interval 5 --duration 120 [--import-at 50] [--save-at 70]
+        --interval 5 --duration 120 [--import-at 50] [--save-at 70] [--workers 2]
 
 Each mode starts `streamlit run app.py` on the store (benchmarks/bench_<rows>.duckdb, built
 from the demo generator if missing, or --db), measures, stops the server and prints a JSON
@@ -21,7 +21,11 @@ streamlit process itself, so other load on the machine hardly moves it; latencie
   --import-at S a CLI import of a small orders file (--import-lines, the store's latest
   lines under new ids) starts S seconds in; with --save-at S one more session saves a
   scenario in the Pricing lab (issue 12's load figure). Either runs on a copy of the store,
-  deleted afterwards, so the benchmark stores are never changed.
+  deleted afterwards, so the benchmark stores are never changed. With --workers N the app
+  is served as `python -m serve --workers N` serves it (N streamlit processes behind its
+  sticky proxy, each primed by the launcher) and the sessions go through the proxy; the
+  server's CPU and memory are then the workers' summed, the proxy's given beside them, and
+  each process's own.
 
 The server warms its caches for the default view and for the link the sessions open
 (SALES_ATLAS_WARM_LINKS, ui/warmup.py), as a deployment that names its meeting link does;
@@ -49,7 +53,7 @@ from pathlib import Path
 
 from capacity import events, procstat, runs
 from capacity.protocol import LINK_QUERY
-from capacity.server import REPO_ROOT, AppServer, ensure_store
+from capacity.server import REPO_ROOT, AppServer, ServedCluster, ensure_store
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,10 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-at", type=float, help="sessions: scenario save at S seconds")
     parser.add_argument("--no-warmup", action="store_true", help="a cold server (no warm-up)")
     parser.add_argument("--no-prime", action="store_true", help="no readiness probe at start")
+    parser.add_argument(
+        "--workers", type=int, help="sessions: serve with `python -m serve --workers N`"
+    )
     args = parser.parse_args(argv)
     writes = args.import_at is not None or args.save_at is not None
     if writes and args.mode != "sessions":
         parser.error("--import-at and --save-at belong to the sessions mode")
+    if args.workers is not None and (args.mode != "sessions" or args.no_prime):
+        parser.error("--workers belongs to the sessions mode (and its workers are primed)")
 
     db = ensure_store(args.db or HERE / f"bench_{args.rows}.duckdb", args.rows)
     result: dict[str, object] = {"mode": args.mode, "store": str(db), **machine()}
@@ -103,7 +112,13 @@ def _measure(args: argparse.Namespace, db: Path, folder: Path, result: dict) -> 
         {"SALES_ATLAS_WARMUP": "off"} if args.no_warmup else {"SALES_ATLAS_WARM_LINKS": LINK_QUERY}
     )
     result["warmup"] = not args.no_warmup
-    with AppServer(db, log, env=env, prime=not args.no_prime) as server:
+    result["workers"] = args.workers
+    served = (
+        AppServer(db, log, env=env, prime=not args.no_prime)
+        if args.workers is None
+        else ServedCluster(db, log, args.workers, env=env)
+    )
+    with served as server:
         result["rss_mb_server_started"] = round(procstat.rss_bytes(server.pid) / 2**20, 1)
         # The probe's own answer time, then the warm-up it started, which a server started
         # before the meeting has finished by the time people arrive; the server's CPU up to
@@ -138,7 +153,12 @@ def _measure(args: argparse.Namespace, db: Path, folder: Path, result: dict) -> 
                 )
             measured = asyncio.run(
                 runs.concurrent(
-                    ws_url, server.pid, args.sessions, args.interval, args.duration, happenings
+                    ws_url,
+                    server.processes,
+                    args.sessions,
+                    args.interval,
+                    args.duration,
+                    happenings,
                 )
             )
             measured["event_failures"] = sum(events.failed(e) for e in measured["events"])

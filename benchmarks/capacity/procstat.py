@@ -12,6 +12,9 @@ import os
 import time
 from collections.abc import Sequence
 
+# One process, or several counted together (the workers behind `python -m serve`).
+Pids = int | Sequence[int]
+
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -27,23 +30,35 @@ def cpu_ticks_from_stat(stat: str) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        return cpu_ticks_from_stat(f.read()) / TICKS_PER_S
+def _each(pids: Pids) -> list[int]:
+    return [pids] if isinstance(pids, int) else list(pids)
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of the process now (field 2 of /proc/PID/statm, in pages)."""
-    with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * PAGE_SIZE
+def cpu_seconds(pids: Pids) -> float:
+    """CPU time (user + system) the process (or processes, summed) used so far, in seconds."""
+    ticks = 0
+    for pid in _each(pids):
+        with open(f"/proc/{pid}/stat") as f:
+            ticks += cpu_ticks_from_stat(f.read())
+    return ticks / TICKS_PER_S
+
+
+def rss_bytes(pids: Pids) -> int:
+    """Resident memory of the process (or processes, summed) now (field 2 of
+    /proc/PID/statm, in pages)."""
+    pages = 0
+    for pid in _each(pids):
+        with open(f"/proc/{pid}/statm") as f:
+            pages += int(f.read().split()[1])
+    return pages * PAGE_SIZE
 
 
 def wait_quiet(
-    pid: int, *, window_s: float = 0.25, max_ticks: int = 0, timeout_s: float = 30.0
+    pid: Pids, *, window_s: float = 0.25, max_ticks: int = 0, timeout_s: float = 30.0
 ) -> float:
-    """Wait until the process uses at most `max_ticks` ticks of CPU during `window_s`;
-    return its CPU seconds then. Raises TimeoutError if it never settles."""
+    """Wait until the process (or processes, together) uses at most `max_ticks` ticks of
+    CPU during `window_s`; return its CPU seconds then. Raises TimeoutError if it never
+    settles."""
     deadline = time.monotonic() + timeout_s
     before = cpu_seconds(pid)
     while True:

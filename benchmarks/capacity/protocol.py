@@ -85,14 +85,27 @@ class Session:
     pages: dict[str, str] = field(default_factory=dict)  # url_pathname -> page_script_hash
     widgets: dict[str, Widget] = field(default_factory=dict)  # user key -> widget
     turns: dict[str, int] = field(default_factory=dict)  # how often each key was changed
+    # The metrics the last run drew, label -> value as shown (st.metric's body).
+    metrics: dict[str, str] = field(default_factory=dict)
+    # Cookies set on the handshake, sent again on the next connect, as a browser keeps
+    # them: behind `python -m serve` its worker cookie keeps a reopened link on its worker.
+    cookies: dict[str, str] = field(default_factory=dict)
 
     async def open(self, page: str, query_string: str) -> RunResult:
         """Connect and run `page` ("" for the default) as a link with `query_string` would."""
         await self.close()
         # max_size None: a page's deltas (tables, figures) can exceed the 1 MiB default.
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         self.connection = await connect(
-            self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=self.timeout_s
+            self.ws_url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=self.timeout_s,
+            additional_headers={"Cookie": cookie} if cookie else None,
         )
+        for header in self.connection.response.headers.get_all("Set-Cookie"):
+            name, _, value = header.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
         self.query_string, self.page_hash = query_string, ""
         return await self._rerun(page_name=page)
 
@@ -178,6 +191,7 @@ class Session:
         received = messages = 0
         deadline = started + self.timeout_s
         widgets: dict[str, Widget] = {}
+        metrics: dict[str, str] = {}
         problem = None
         while True:
             try:
@@ -193,6 +207,7 @@ class Session:
             kind = fwd.WhichOneof("type")
             if kind == "new_session":  # a run starts (st.rerun starts a second one)
                 widgets = dict(self.widgets) if fragment_id else {}
+                metrics = dict(self.metrics) if fragment_id else {}
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 element = fwd.delta.new_element
                 element_kind = element.WhichOneof("type")
@@ -201,6 +216,8 @@ class Session:
                     key = user_key(proto.id)
                     if key:
                         widgets[key] = Widget(element_kind, proto, fwd.delta.fragment_id)
+                elif element_kind == "metric":
+                    metrics[element.metric.label] = element.metric.body
                 elif element_kind == "exception":
                     problem = f"exception on screen: {element.exception.type}"
             elif kind == "page_info_changed":
@@ -215,7 +232,7 @@ class Session:
                 if DONE[fwd.script_finished] != "ok":
                     problem = DONE[fwd.script_finished]
                 break
-        self.widgets = widgets
+        self.widgets, self.metrics = widgets, metrics
         if problem:
             raise ProtocolError(problem)
         return RunResult(latency, received, messages)

@@ -120,28 +120,36 @@ def latency_summary(latencies: list[float]) -> dict[str, float | None]:
 
 async def concurrent(
     ws_url: str,
-    pid: int,
+    processes: dict[str, int],
     sessions: int,
     interval_s: float,
     duration_s: float,
     events: list[Event] = (),
 ) -> dict[str, Any]:
     """`sessions` users at once, each interacting every `interval_s` for `duration_s`
-    (starts spread over one interval), and the `events` at their times. Server CPU per
-    interaction is the process's CPU over the run divided by the interactions answered."""
+    (starts spread over one interval), and the `events` at their times. `processes` names
+    the server's processes: {"server": pid}, or the workers and the "proxy" of `python -m
+    serve`. Server CPU per interaction is the CPU of every process but the proxy over the
+    run divided by the interactions answered (the proxy's is given beside it); memory is
+    their sum, and each process's CPU and memory are given too."""
+    pid = [p for name, p in processes.items() if name != "proxy"]
     steps = cycle_steps()
     navigations = [i for i, step in enumerate(steps) if step[1] == "navigate"]
     records: list[dict[str, Any]] = []
     rss_samples: list[int] = []
-    procstat.wait_quiet(pid)
+    procstat.wait_quiet(list(processes.values()))
+    rss_each = {name: [procstat.rss_bytes(p)] for name, p in processes.items()}
     rss_start = procstat.rss_bytes(pid)
     cpu_start = procstat.cpu_seconds(pid)
+    cpu_start_each = {name: procstat.cpu_seconds(p) for name, p in processes.items()}
     start = time.monotonic()
     stop_at = start + duration_s
 
     async def sample_rss() -> None:
         while time.monotonic() < stop_at:
-            rss_samples.append(procstat.rss_bytes(pid))
+            for name, each in processes.items():
+                rss_each[name].append(procstat.rss_bytes(each))
+            rss_samples.append(sum(rss_each[name][-1] for name in processes if name != "proxy"))
             await asyncio.sleep(1.0)
 
     async def at(delay_s: float, what) -> dict[str, Any]:
@@ -167,9 +175,14 @@ async def concurrent(
     )
     wall = time.monotonic() - start
     cpu_busy = procstat.cpu_seconds(pid) - cpu_start
+    cpu_each = {
+        name: procstat.cpu_seconds(p) - cpu_start_each[name] for name, p in processes.items()
+    }
     await sampler
     event_records = [await task for task in happenings]
     rss_end = procstat.rss_bytes(pid)
+    for name, each in processes.items():
+        rss_each[name].append(procstat.rss_bytes(each))
     after_idle = procstat.wait_quiet(pid, timeout_s=120)
     answered = [r for r in records if "latency_s" in r]
     errors = [r for r in records if "error" in r]
@@ -206,6 +219,18 @@ async def concurrent(
             "start": round(rss_start / 2**20, 1),
             "max": round(max([*rss_samples, rss_end]) / 2**20, 1),
             "end": round(rss_end / 2**20, 1),
+        },
+        "by_process": {
+            name: {
+                "cpu_s": round(cpu_each[name], 2),
+                "cpu_per_interaction_s": round(cpu_each[name] / max(1, len(answered)), 3),
+                "rss_mb_start_max_end": [
+                    round(rss_each[name][0] / 2**20, 1),
+                    round(max(rss_each[name]) / 2**20, 1),
+                    round(rss_each[name][-1] / 2**20, 1),
+                ],
+            }
+            for name in processes
         },
         "records": records,
     }

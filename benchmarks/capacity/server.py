@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -33,11 +34,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _health(base_url: str, route: str = "health", timeout_s: float = 2) -> str | None:
+def _health(
+    base_url: str, route: str = "health", timeout_s: float = 2, path: str | None = None
+) -> str | None:
     # No proxy: a proxy set in the environment must not see loopback traffic.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(f"{base_url}/_stcore/{route}", timeout=timeout_s) as response:
+        url = f"{base_url}{path or '/_stcore/' + route}"
+        with opener.open(url, timeout=timeout_s) as response:
             return response.read().decode().strip()
     except (urllib.error.URLError, OSError):
         return None
@@ -70,6 +74,10 @@ class AppServer:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    @property
+    def processes(self) -> dict[str, int]:
+        return {"server": self.pid}
 
     def __enter__(self) -> AppServer:
         command = [
@@ -116,6 +124,77 @@ class AppServer:
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class ServedCluster:
+    """`with ServedCluster(db, workers=2) as cluster:` serves app.py as a deployment with
+    more than one process does, `python -m serve --workers N` (serve/), on a free port.
+    Ready once the proxy says every worker is (each primed through the script health
+    check by the launcher itself); cluster.processes names the workers' and the proxy's
+    pids, read off the launcher's log, and cluster.pid is the workers' (for procstat)."""
+
+    def __init__(
+        self, db: Path, log_path: Path, workers: int, env: dict[str, str] | None = None
+    ) -> None:
+        self.db = db
+        self.workers = workers
+        self.extra_env = env or {}
+        self.log_path = log_path
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.prime_s: float | None = None
+
+    @property
+    def processes(self) -> dict[str, int]:
+        assert self.process is not None
+        found = re.findall(r"worker (\d+) started: pid (\d+)", self.log_path.read_text())
+        workers = {f"worker {name}": int(pid) for name, pid in found}  # the latest of each
+        return {**workers, "proxy": self.process.pid}
+
+    @property
+    def pid(self) -> list[int]:
+        return [pid for name, pid in self.processes.items() if name != "proxy"]
+
+    def __enter__(self) -> ServedCluster:
+        command = [
+            sys.executable,
+            "-m",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        env = {**os.environ, "SALES_ATLAS_DB": str(self.db), "PYTHONUNBUFFERED": "1"}
+        env.update(self.extra_env)
+        started = time.monotonic()
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        ready = f"{self.workers} of {self.workers} workers ready"
+        deadline = started + START_TIMEOUT_S * 2
+        while _health(self.base_url, path="/_serve/health") != ready:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited ({self.process.returncode}): {self.log_path}")
+            if time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError(f"serve not ready after {START_TIMEOUT_S * 2:.0f} s")
+            time.sleep(0.25)
+        # Start to every worker primed: the launcher primes them itself.
+        self.prime_s = time.monotonic() - started
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()  # the launcher stops its workers
+        try:
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
