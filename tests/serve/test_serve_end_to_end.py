@@ -4,7 +4,6 @@ worker, and a session whose worker is killed reopens on the other one."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -21,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from capacity.protocol import Session  # noqa: E402
+
+from tests.serve.loop import run_scenario  # noqa: E402
 
 COOKIE = "sales_atlas_worker"
 
@@ -120,7 +121,7 @@ def test_sessions_through_the_proxy_render_the_overview_on_either_worker(
             await first.close()
             await second.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 120))
+    run_scenario(scenario, 120)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=40) == 0
     for pid in worker_pids(log).values():  # no worker outlives the launcher

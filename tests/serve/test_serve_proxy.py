@@ -26,6 +26,7 @@ from serve.proxy import (
     pinned_worker,
     proxy_config,
 )
+from tests.serve.loop import run_scenario
 
 
 def fake_worker(name: str):
@@ -133,7 +134,7 @@ async def cluster(workers: int = 2) -> AsyncIterator[tuple[str, list[Upstream], 
 
 
 def run(scenario) -> None:
-    asyncio.run(asyncio.wait_for(scenario(), 30))
+    run_scenario(scenario, 30)
 
 
 def pin_of(response: httpx.Response) -> str | None:

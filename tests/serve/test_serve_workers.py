@@ -15,6 +15,7 @@ import pytest
 from serve import workers
 from serve.proxy import Upstream
 from serve.workers import Supervisor
+from tests.serve.loop import run_scenario
 
 FAKE = Path(__file__).with_name("fake_streamlit.py")
 
@@ -57,7 +58,7 @@ def test_a_worker_is_routed_only_once_primed_and_a_dead_one_is_restarted(tmp_pat
         assert worker.process.returncode is not None  # stopped with the supervisor
         assert not upstream.ready
 
-    asyncio.run(asyncio.wait_for(scenario(), 60))
+    run_scenario(scenario, 60)
 
 
 def test_a_worker_that_stops_answering_is_restarted(tmp_path, quick_checks):
@@ -75,4 +76,4 @@ def test_a_worker_that_stops_answering_is_restarted(tmp_path, quick_checks):
         finally:
             await supervisor.stop()
 
-    asyncio.run(asyncio.wait_for(scenario(), 60))
+    run_scenario(scenario, 60)
