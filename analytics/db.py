@@ -185,6 +185,10 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         raise
     if new and path.exists():
         path.chmod(0o600)
+    if not read_only:
+        # A long load or rebuild would otherwise draw DuckDB's progress bar over the CLI's
+        # own progress lines (and into the server's log).
+        con.execute("SET enable_progress_bar = false")
     if read_only:
         with _READ_SETUP:
             _configure_read_only(con, path)
@@ -202,6 +206,7 @@ def _configure_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             "current_setting('enable_external_access')"
         ).fetchone()
         if not locked:
+            con.execute("SET enable_progress_bar = false")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         elif external:

@@ -12,6 +12,8 @@ import http.server
 import io
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -614,3 +616,27 @@ def test_an_xlsx_is_read_up_to_four_million_cells(fixture_con, monkeypatch):
     assert over.status == "rejected"
     assert "has 222,223 rows and 4,000,001 cells" in over.message
     assert "up to 1,048,576 rows and 4,000,000 cells" in over.message
+
+
+def test_no_connection_draws_duckdb_progress_bar(store_file):
+    """A long load in the CLI would otherwise draw DuckDB's own progress bar over the CLI's
+    progress lines. DuckDB's default is on in a plain process but off under pytest's capture,
+    so the connections are opened in a child process, as the CLI opens them."""
+    script = (
+        "import sys\n"
+        "from analytics import db\n"
+        "setting = \"SELECT current_setting('enable_progress_bar')\"\n"
+        "writer = db.connect(sys.argv[1])\n"
+        "print(writer.execute(setting).fetchone()[0])\n"
+        "writer.close()\n"
+        "reader = db.connect(sys.argv[1], read_only=True)\n"
+        "print(reader.execute(setting).fetchone()[0], reader.cursor().execute(setting).fetchone()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(store_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout.split() == ["False", "False", "False"]
