@@ -64,7 +64,11 @@ def load(
         elif kind == "plan_rates":
             _replace_plan_rates(con, rows)
         else:
+            if kind == "products":
+                _touch_regrouped(con, rows)
             _insert(con, TABLES[kind], rows, upsert=KEYS[kind])
+            if kind == "products":
+                rollups.refresh(con)  # the months of a product that changed product line
             if kind == "product_costs":
                 costed = costs.apply(con)
                 if costed:
@@ -87,6 +91,22 @@ def _insert_order_lines(con, rows: pd.DataFrame) -> None:
     rollups.touch_dates(con, pd.to_datetime(rows["order_date"]).dt.date)
     if latest is not None and len(rows) and rows["order_date"].min() < latest:
         rollups.sort_order_lines(con)
+
+
+def _touch_regrouped(con, rows: pd.DataFrame) -> None:
+    """Record for `rollups.refresh` the months of every line of a stored product the file
+    moves to another product line: the rollups and summaries keyed by product line would
+    otherwise keep its past sales under the old line."""
+    con.register("product_rows", rows[["product_id", "product_line"]])
+    try:
+        rollups.touch(
+            con,
+            "SELECT o.order_date FROM order_lines o "
+            "JOIN products p USING (product_id) JOIN product_rows r USING (product_id) "
+            "WHERE p.product_line IS DISTINCT FROM r.product_line",
+        )
+    finally:
+        con.unregister("product_rows")
 
 
 def _replace_plan_rates(con, rows: pd.DataFrame) -> None:

@@ -241,6 +241,44 @@ def test_lines_recosted_by_a_standard_cost_import(con, rebuilt):
     assert_equals_full_rebuild(con)
 
 
+def test_a_product_moved_to_another_product_line_moves_its_past_sales(con, rebuilt):
+    """A products file that changes a stored product's product line rebuilds the months of
+    its lines: the rollups keyed by product line then hold its sales under the new line."""
+    product, sku, name, old_line, category = con.execute(
+        "SELECT product_id, sku, name, product_line, category FROM products "
+        "WHERE product_id IN (SELECT product_id FROM order_lines) ORDER BY product_id LIMIT 1"
+    ).fetchone()
+    new_line = con.execute(
+        "SELECT min(product_line) FROM products WHERE product_line <> $old", {"old": old_line}
+    ).fetchone()[0]
+    by_line = "SELECT product_line, sum(net_amount_eur) FROM sales_daily GROUP BY ALL"
+    before = dict(con.execute(by_line).fetchall())
+    moved = con.execute(
+        "SELECT sum(net_amount_eur) FROM order_lines WHERE product_id = $p", {"p": product}
+    ).fetchone()[0]
+    assert moved > 0
+
+    def products(line: str, status: str, label: str = name) -> None:
+        data = (
+            "product_id,sku,name,product_line,category\n"
+            f"{product},{sku},{label},{line},{category}\n"
+        ).encode()
+        report = importer.import_file(con, "products", data, "products.csv")
+        assert report.status == status, report.message
+
+    products(old_line, "unchanged")
+    products(
+        old_line, "loaded", label=name + " (renamed)"
+    )  # a name change only: nothing to rebuild
+    assert rebuilt == []
+    products(new_line, "loaded")
+    assert rebuilt != []
+    after = dict(con.execute(by_line).fetchall())
+    assert after[old_line] == pytest.approx(before[old_line] - moved, rel=1e-12)
+    assert after[new_line] == pytest.approx(before[new_line] + moved, rel=1e-12)
+    assert_equals_full_rebuild(con)
+
+
 def test_a_store_built_before_the_smaller_grain_upgrades_to_the_same_figures(
     demo_db_path, tmp_path
 ):
