@@ -1,6 +1,6 @@
 """Every forecast of a store at once: each level's groups, chosen model, monthly intervals.
 
-`forecast_store` is the one entry point: one scan of sales_daily, then per series the
+`forecast_store` is the one entry point: one scan of sales_monthly, then per series the
 back-test choice, the forecast 1..months ahead with 80 % and 95 % intervals, and the
 simulated paths summed over the rest of the as-of year (for the year-end landing). Its result
 depends only on the store's data up to `as_of`, so a caller may cache it per store version.

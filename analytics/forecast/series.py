@@ -1,4 +1,5 @@
-"""Monthly net revenue series in EUR at constant as-of rates, per level, from sales_daily.
+"""Monthly net revenue series in EUR at constant as-of rates, per level, from sales_monthly
+(the window's bounds from sales_daily).
 
 Only data dated on or before `as_of` is read. The last observation is the last complete month
 on or before `as_of` (a month is complete when `as_of` is on or after its last day); the days
@@ -24,7 +25,7 @@ from analytics.errors import UserError
 from analytics.fx import RateUnavailable
 from analytics.periods import add_months
 
-# A level's name -> the sales_daily/countries column that names its groups.
+# A level's name -> the sales_monthly/countries column that names its groups.
 LEVEL_COLUMNS = {
     "region": "region",
     "country": "country_code",
@@ -106,8 +107,8 @@ def check_as_of_rates(cur: duckdb.DuckDBPyConnection, window: Window) -> None:
         cur,
         f"""
         WITH rates AS ({AS_OF_RATES_SQL})
-        SELECT DISTINCT s.currency_code FROM sales_daily s
-        WHERE s.order_date <= $last_day
+        SELECT DISTINCT s.currency_code FROM sales_monthly s
+        WHERE s.month <= $last_day
           AND s.currency_code NOT IN (SELECT currency_code FROM rates)
         ORDER BY 1
         """,
@@ -131,10 +132,12 @@ def _grouping_sets(levels: tuple[str, ...]) -> str:
 def monthly_series(
     cur: duckdb.DuckDBPyConnection, window: Window, levels: tuple[str, ...] = LEVELS
 ) -> list[MonthlySeries]:
-    """Every group's monthly series at the given levels, in one scan of sales_daily.
+    """Every group's monthly series at the given levels, in one scan of sales_monthly.
 
     Grain of the query: month x one level's group (GROUPING SETS), net revenue summed in EUR at
-    the as-of rates; months from the group's first sale to the window's last month.
+    the as-of rates; months from the group's first sale to the window's last month. The window
+    ends on a month's last day and one fixed rate per currency converts every day alike, so
+    the monthly local sums give the daily rows' figures (sales_daily grows with the lines).
     """
     unknown = set(levels) - set(LEVELS)
     if unknown:
@@ -148,12 +151,12 @@ def monthly_series(
         f"""
         WITH rates AS ({AS_OF_RATES_SQL}),
         lines AS (
-            SELECT date_trunc('month', s.order_date)::DATE AS month, c.region, s.country_code,
+            SELECT s.month, c.region, s.country_code,
                    s.product_line, s.channel, s.net_amount_local / r.units_per_eur AS revenue
-            FROM sales_daily s
+            FROM sales_monthly s
             JOIN countries c ON c.country_code = s.country_code
             JOIN rates r ON r.currency_code = s.currency_code
-            WHERE s.order_date <= $last_day
+            WHERE s.month <= $last_day
         )
         SELECT month, {selected}{grouping} AS grouping_id, sum(revenue) AS revenue
         FROM lines GROUP BY GROUPING SETS ({_grouping_sets(levels)})

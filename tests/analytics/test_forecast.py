@@ -18,6 +18,7 @@ import shutil
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from analytics import fx, store
@@ -69,10 +70,26 @@ def build_store(con: duckdb.DuckDBPyConnection, last: dt.date = LAST_MONTH) -> N
     rows = [(d, "DE", "EUR", "direct", "Sensors", 1, v, v, 0.0, 1, v) for d, v in de]
     rows += [(d, "US", "USD", "web", "Software", 1, v, v, 0.0, 1, v) for d, v in us]
     con.executemany("INSERT INTO sales_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    months_from_days(con)
     budgets = [("DE", "Sensors", D(2025, m, 1), 3500.0) for m in (1, 4, 7, 10)]
     budgets += [("US", "Software", D(2025, m, 1), 1000.0) for m in (1, 4, 7, 10)]
     budgets.append(("DE", "Sensors", D(2024, 10, 1), 99999.0))
     con.executemany("INSERT INTO budgets VALUES (?, ?, ?, ?)", budgets)
+
+
+def months_from_days(con) -> None:
+    """sales_monthly as the rollups define it: sales_daily summed per calendar month (the
+    fixture writes days only; the series read the months)."""
+    con.execute("DELETE FROM sales_monthly")
+    con.execute(
+        """
+        INSERT INTO sales_monthly
+        SELECT date_trunc('month', order_date)::DATE, country_code, currency_code, channel,
+               product_line, sum(units), sum(net_amount_local), sum(net_amount_eur),
+               sum(cost_eur), sum(line_count), sum(known_cost_net_eur), sum(net_amount_local)
+        FROM sales_daily GROUP BY ALL
+        """
+    )
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +149,47 @@ def test_series_are_eur_at_the_as_of_rate(small_store):
     ]
 
 
+def test_series_from_the_months_equal_the_order_lines(demo_db_path):
+    """On the demo store, every level's series (read from sales_monthly) equals the order
+    lines summed per month at the as-of rates, computed here with pandas."""
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    try:
+        as_of = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+        window = series.observation_window(con, as_of)
+        lines = con.execute(
+            """
+            SELECT o.order_date, o.country_code, o.currency_code, o.channel, p.product_line,
+                   c.region, o.net_amount_local
+            FROM order_lines o JOIN products p USING (product_id)
+            JOIN countries c ON c.country_code = o.country_code
+            WHERE o.order_date <= ?
+            """,
+            [window.last_day],
+        ).df()
+        rates = con.execute(
+            "SELECT currency_code, units_per_eur, rate_date FROM fx_daily WHERE rate_date <= ?",
+            [as_of],
+        ).df()
+        found = series.monthly_series(con, window)
+    finally:
+        con.close()
+    latest = rates.sort_values("rate_date").groupby("currency_code")["units_per_eur"].last()
+    lines["revenue"] = lines["net_amount_local"] / lines["currency_code"].map(latest)
+    lines["month"] = pd.to_datetime(lines["order_date"]).dt.to_period("M")
+    columns = {"country": "country_code", "region": "region", "channel": "channel"}
+    columns["product_line"] = "product_line"
+    checked = 0
+    for s in found:
+        rows = lines if s.level == "total" else lines[lines[columns[s.level]] == s.group]
+        by_month = rows.groupby("month")["revenue"].sum()
+        months = pd.period_range(s.start, periods=len(s.values), freq="M")
+        expected = by_month.reindex(months, fill_value=0.0).to_numpy()
+        assert s.values == pytest.approx(expected, rel=1e-9, abs=1e-6), (s.level, s.group)
+        assert by_month.index.min() == months[0]
+        checked += 1
+    assert checked == len(found) > 20
+
+
 def test_as_of_reads_nothing_later(writable_store):
     as_of = D(2025, 9, 10)  # September is partial: its days must not count either
     before = batch.forecast_store(writable_store, as_of, 18, ("total", "country"), FEW)
@@ -145,6 +203,7 @@ def test_as_of_reads_nothing_later(writable_store):
         "5000, 5000, 0, 1, 5000), ('2026-03-01', 'FR', 'EUR', 'web', 'Sensors', 1, 5000, 5000, 0, "
         "1, 5000)"
     )
+    months_from_days(writable_store)
     writable_store.execute("UPDATE fx_daily SET units_per_eur = 9 WHERE rate_date > ?", [as_of])
     after = batch.forecast_store(writable_store, as_of, 18, ("total", "country"), FEW)
     assert [s.group for s in after.series] == [s.group for s in before.series]

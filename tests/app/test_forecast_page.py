@@ -216,6 +216,7 @@ def test_short_history_says_seasonal_naive_and_why(tmp_path, demo_db_path, monke
         last = con.execute("SELECT max(order_date) FROM sales_daily").fetchone()[0]
         first = add_months(last.replace(day=1), -19)  # the demo ends on a month's last day
         con.execute("DELETE FROM sales_daily WHERE order_date < ?", [first])
+        con.execute("DELETE FROM sales_monthly WHERE month < ?", [first])
     at = open_forecast(path, monkeypatch)
     ok(at)
     assert any(m.value == "**Model: seasonal naive**" for m in at.markdown)
