@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import traceback
 import zipfile
 from collections.abc import Iterator
 
@@ -497,22 +498,49 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
                             f"up to {MAX_XLSX_ROWS:,} rows and {MAX_XLSX_CELLS:,} cells. "
                             "Export the data as CSV, or split the file."
                         )
+            _check_xml_parts(archive)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except FileRejected:
-        raise  # a limit's own report, not a damaged file
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
-        raise FileRejected(f"This XLSX file cannot be opened ({problem}).") from problem
+        raise  # a limit's own report, or a damaged part named
+    except (zipfile.BadZipFile, KeyError, OSError) as problem:
+        raise FileRejected(f"This XLSX file cannot be opened ({problem}). {_RESAVE}") from problem
+    except MemoryError:
+        raise
+    except Exception as problem:  # openpyxl raises many types for a damaged part
+        raise _damaged(problem) from problem
     sheets = tuple(book.sheetnames)
+    if not sheets:
+        raise FileRejected(f"The workbook lists no sheet (xl/workbook.xml). {_RESAVE}")
     sheet = options.sheet or sheets[0]
     if sheet not in sheets:
         raise FileRejected(f"The workbook has no sheet “{sheet}”; it has {', '.join(sheets)}.")
     detected = Detected(format="xlsx", sheet=sheet, sheets=sheets, date_format="%Y-%m-%d")
+    try:
+        header, records, numbers = _sheet_rows(book, sheet)
+    except FileRejected:
+        raise
+    except MemoryError:
+        raise
+    except Exception as problem:  # a damaged sheet, or a cell naming a missing shared string
+        part = getattr(book[sheet], "_worksheet_path", None) or f"the sheet “{sheet}”"
+        raise _damaged(problem, part) from problem
+    finally:
+        book.close()
+    if header is None:
+        raise FileRejected(f"The sheet “{sheet}” is empty.")
+    raw = RawTable(header, _frame(header, records, numbers), detected)
+    raw.rows["_width"] = len(header)  # a spreadsheet row has every column
+    return raw
+
+
+def _sheet_rows(book, sheet: str):
+    """The header, the non-empty rows (as text, cut to the header's width) and their row
+    numbers of one sheet."""
     header, records, numbers = None, [], []
     cells_read = 0
     for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
         cells_read += len(values)
         if number > MAX_XLSX_ROWS or cells_read > MAX_XLSX_CELLS:  # the count missed some
-            book.close()
             raise _too_many_rows(
                 sheet, f"has more than {number - 1:,} rows or {cells_read:,} cells"
             )
@@ -526,12 +554,79 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
             continue
         records.append(cells[: len(header)])
         numbers.append(number)
-    book.close()
-    if header is None:
-        raise FileRejected(f"The sheet “{sheet}” is empty.")
-    raw = RawTable(header, _frame(header, records, numbers), detected)
-    raw.rows["_width"] = len(header)  # a spreadsheet row has every column
-    return raw
+    return header, records, numbers
+
+
+_RESAVE = (
+    "Open it in Excel (or LibreOffice) and save it again as an Excel workbook, or export "
+    "the sheet as CSV, and import that file."
+)
+# What each part of a workbook holds, and the step of openpyxl's reader that reads it.
+_PARTS = {
+    "[Content_Types].xml": "the list of the file's parts",
+    "_rels/.rels": "where the workbook is",
+    "xl/workbook.xml": "the list of sheets",
+    "xl/_rels/workbook.xml.rels": "where the sheets are",
+    "xl/styles.xml": "the cell formats",
+    "xl/sharedStrings.xml": "the text of the cells",
+    "docProps/core.xml": "the document properties",
+    "docProps/custom.xml": "the custom properties",
+}
+_STEPS = {
+    "read_manifest": "[Content_Types].xml",
+    "read_strings": "xl/sharedStrings.xml",
+    "read_workbook": "xl/workbook.xml",
+    "read_properties": "docProps/core.xml",
+    "read_custom": "docProps/custom.xml",
+    "read_theme": "xl/theme/theme1.xml",
+    "apply_stylesheet": "xl/styles.xml",
+    "read_worksheets": "the worksheets",
+}
+
+
+def _describe(part: str) -> str:
+    what = _PARTS.get(part) or ("a sheet" if part.startswith("xl/worksheets/") else "")
+    return f"{part} ({what})" if what else part
+
+
+def _check_xml_parts(archive: zipfile.ZipFile) -> None:
+    """Every XML part but the sheets (which openpyxl reads a row at a time, and whose
+    failures are named as they happen) parsed once, so that a damaged one is named."""
+    from defusedxml.ElementTree import iterparse
+
+    for info in archive.infolist():
+        part = info.filename
+        if part.startswith("xl/worksheets/") or not part.endswith((".xml", ".rels")):
+            continue
+        try:
+            with archive.open(info) as source:
+                for _ in iterparse(source):
+                    pass
+        except MemoryError:
+            raise
+        except Exception as problem:  # expat's ParseError, defusedxml's refusals
+            raise FileRejected(
+                f"This workbook is damaged: its part {_describe(part)} is not well-formed "
+                f"XML ({type(problem).__name__}: {problem}). {_RESAVE}"
+            ) from problem
+
+
+def _damaged(problem: BaseException, part: str | None = None) -> FileRejected:
+    """A report naming the part of the workbook that openpyxl failed on (found from the
+    step of its reader the failure came from, when not given)."""
+    if part is None:
+        seen, chain = set(), problem
+        while chain is not None and id(chain) not in seen:
+            seen.add(id(chain))
+            for frame in traceback.extract_tb(chain.__traceback__):
+                part = _STEPS.get(frame.name, part)
+            chain = chain.__cause__ or chain.__context__
+    where = f"its part {_describe(part)}" if part else "one of its parts"
+    detail = str(problem).splitlines()[0] if str(problem) else ""
+    return FileRejected(
+        f"This workbook is damaged: {where} cannot be read ({type(problem).__name__}"
+        f"{': ' + detail if detail else ''}). {_RESAVE}"
+    )
 
 
 # What an XLSX may hold: Excel's own sheet limit of rows, the cells openpyxl reads in about a
