@@ -24,7 +24,7 @@ from analytics.importer.orders import REFERENCE_COLUMNS, OrderLookups, created_o
 
 # The staging database's own memory (its buffer pool; beyond it, it spills to its folder):
 # what the staged lines cost the import whatever the file's size.
-MEMORY_LIMIT = "128MB"
+MEMORY_LIMIT = "64MB"
 # Columns whose values are dates (a chunk whose values are all empty still stages them so).
 _DATES = frozenset({"order_date"})
 # The key whose repeats are rejected, and its label in the report (as finish_orders).
@@ -33,9 +33,14 @@ KEY_LABEL = "order_id / line_no"
 
 class Stage:
     """The typed lines of one orders file: a table `lines` in a DuckDB file in a temporary
-    folder (removed by close()), and `rejected`, the lines some check rejected."""
+    folder (removed by close()), each line marked `_rejected` once a check rejects it.
 
-    def __init__(self) -> None:
+    Nothing here sorts or windows the whole table (DuckDB runs out of a small memory limit
+    doing so at a few million lines): lines are numbered within their orders as they are
+    staged, the whole-file checks are aggregates, and the lines are read back in the order
+    they were staged (file order; a scan keeps insertion order)."""
+
+    def __init__(self, number_lines: bool = False) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="sales-atlas-import-")
         self.con = duckdb.connect(
             str(Path(self._folder.name) / "stage.duckdb"),
@@ -43,8 +48,10 @@ class Stage:
                 "memory_limit": MEMORY_LIMIT,
                 "threads": 1,
                 "temp_directory": str(Path(self._folder.name) / "spill"),
+                "preserve_insertion_order": True,
             },
         )
+        self.number = number_lines  # the file has no line numbers: number them here
         self.schema: pa.Schema | None = None
         self.columns: list[str] = []
 
@@ -56,43 +63,41 @@ class Stage:
 
     def add(self, frame: pd.DataFrame, rejected_lines) -> None:
         """Stage a checked chunk (every line, rejected ones too: the whole-file checks see
-        them) and the lines of it that its checks rejected."""
+        them), marking the lines its checks rejected."""
+        if self.number:
+            frame["line_no"] = self._line_numbers(frame["order_id"])
         if self.schema is None:
             self.schema = _schema(frame)
             self.columns = list(frame.columns)
             columns = ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in self.schema)
-            self.con.execute(f"CREATE TABLE lines ({columns})")
-            self.con.execute("CREATE TABLE rejected (_line BIGINT)")
+            self.con.execute(f"CREATE TABLE lines ({columns}, _rejected BOOLEAN)")
         chunk = pa.Table.from_pandas(frame[self.columns], schema=self.schema, preserve_index=False)
+        rejected = frame["_line"].isin(set(rejected_lines)).to_numpy(dtype=bool)
+        chunk = chunk.append_column("_rejected", pa.array(rejected))
         self.con.register("chunk", chunk)
         try:
             self.con.execute("INSERT INTO lines SELECT * FROM chunk")
         finally:
             self.con.unregister("chunk")
-        self.reject(rejected_lines)
 
-    def reject(self, lines) -> None:
-        lines = pa.table({"_line": pa.array(np.asarray(sorted(set(lines)), dtype="int64"))})
-        if len(lines):
-            self.con.register("more", lines)
-            try:
-                self.con.execute("INSERT INTO rejected SELECT _line FROM more")
-            finally:
-                self.con.unregister("more")
-
-    def number_lines(self) -> None:
-        """Lines numbered in file order within each order (a file without line numbers), as
-        finish_orders numbers them: deterministic, so a re-import finds the same keys."""
-        self.con.execute("ALTER TABLE lines ADD COLUMN line_no BIGINT")
-        self.columns.append("line_no")
-        self.con.execute(
-            """
-            UPDATE lines SET line_no = n.line_no
-            FROM (SELECT _line, row_number() OVER (PARTITION BY order_id ORDER BY _line)
-                         AS line_no FROM lines) n
-            WHERE lines._line = n._line
-            """
-        )
+    def _line_numbers(self, orders: pd.Series) -> pd.Series:
+        """Each line's number within its order in file order (finish_orders' numbering:
+        deterministic, so a re-import finds the same keys): the order's lines staged so far
+        plus its place in this chunk."""
+        within = orders.groupby(orders, sort=False).cumcount() + 1
+        if self.schema is None:
+            return within.astype("Int64")
+        keys = pa.table({"order_id": pa.array(orders.drop_duplicates(), pa.large_string())})
+        self.con.register("chunk_orders", keys)
+        try:
+            before = self.con.execute(
+                "SELECT order_id, count(*) AS n FROM lines "
+                "WHERE order_id IN (SELECT order_id FROM chunk_orders) GROUP BY order_id"
+            ).df()
+        finally:
+            self.con.unregister("chunk_orders")
+        staged = dict(zip(before["order_id"], before["n"], strict=True))
+        return (within + orders.map(staged).fillna(0).astype("int64")).astype("Int64")
 
     def duplicates(self) -> pd.DataFrame:
         """The report's rows for keys that repeat (every line after a key's first, a key
@@ -100,18 +105,25 @@ class Stage:
         lines are rejected."""
         found = self.con.execute(
             """
-            SELECT _line AS line, order_id, line_no, first_line FROM (
-                SELECT _line, order_id, line_no,
-                       min(_line) OVER (PARTITION BY order_id, line_no) AS first_line
-                FROM lines)
-            WHERE _line > first_line AND order_id IS NOT NULL AND line_no IS NOT NULL
-            ORDER BY _line
+            SELECT l._line AS line, l.order_id, l.line_no, f.first_line
+            FROM lines l JOIN (SELECT order_id, line_no, min(_line) AS first_line FROM lines
+                               WHERE order_id IS NOT NULL AND line_no IS NOT NULL
+                               GROUP BY ALL HAVING count(*) > 1) f USING (order_id, line_no)
+            WHERE l._line > f.first_line
             """
         ).df()
-        self.reject(found["line"].to_numpy())
+        found = found.sort_values("line", kind="stable")
+        if len(found):
+            self.con.register("repeated", pa.table({"line": pa.array(found["line"], pa.int64())}))
+            try:
+                self.con.execute(
+                    "UPDATE lines SET _rejected = true WHERE _line IN (SELECT line FROM repeated)"
+                )
+            finally:
+                self.con.unregister("repeated")
         return pd.DataFrame(
             {
-                "line": found["line"].astype("int64"),
+                "line": found["line"].astype("int64").to_numpy(),
                 "column": KEY_LABEL,
                 "value": [
                     f"{o} / {n}"
@@ -132,28 +144,33 @@ class Stage:
         columns = ", ".join(f'"{c}"' for c in REFERENCE_COLUMNS if c in self.columns)
         first = self.con.sql(
             f"""
-            SELECT {columns} FROM lines
-            WHERE _line NOT IN (SELECT _line FROM rejected)
-            QUALIFY row_number() OVER (PARTITION BY "{key}" ORDER BY _line) = 1
-            ORDER BY _line
+            SELECT _line, {columns} FROM lines
+            WHERE _line IN (SELECT min(_line) FROM lines WHERE NOT _rejected GROUP BY "{key}")
             """
         ).to_arrow_table()
-        return _frame(first)
+        return _frame(first).sort_values("_line", kind="stable").drop(columns="_line")
 
     def valid_lines(self, rows: int) -> Iterator[pd.DataFrame]:
-        """The lines no check rejected, in file order, `rows` at a time."""
+        """The lines no check rejected, in file order (the order they were staged in),
+        `rows` at a time."""
         reader = self.con.sql(
-            "SELECT * FROM lines WHERE _line NOT IN (SELECT _line FROM rejected) ORDER BY _line"
+            "SELECT * EXCLUDE (_rejected) FROM lines WHERE NOT _rejected"
         ).to_arrow_reader(rows)
+        last = -1
         for batch in reader:
-            yield _frame(pa.Table.from_batches([batch]))
+            frame = _frame(pa.Table.from_batches([batch]))
+            del batch
+            pa.default_memory_pool().release_unused()  # the last chunk's pages, given back
+            lines = frame["_line"].to_numpy()
+            if len(lines) and (lines[0] <= last or (np.diff(lines) <= 0).any()):
+                raise RuntimeError("The staged lines came back out of file order.")
+            last = lines[-1] if len(lines) else last
+            yield frame.reset_index(drop=True)
 
 
 def finish_staged(con, stage: Stage, lookups: OrderLookups) -> tuple[pd.DataFrame, dict]:
     """finish_orders over the staged lines: (the report's rows for repeated keys, the
     customers, products and reps to create)."""
-    if "line_no" not in stage.columns:
-        stage.number_lines()
     duplicates = stage.duplicates()
     keys = ["customer_id", "product_id", *(["rep_id"] if "rep_id" in stage.columns else [])]
     firsts = {key: stage.first_lines(key) for key in keys}
