@@ -483,8 +483,8 @@ class LazyRows:
     """The rows of a plain UTF-8 CSV (one record a line, every row of the header's width,
     checked when the file was first read through) as a frame's slices would give them,
     read from the file's bytes only when asked for: `len()`, `iloc[a:b]` (another
-    LazyRows), `frame()` (the rows as RawTable.rows holds them), `rows[i]` (column i of
-    every row, for detection). `transforms` (functions of a frame, changed in place) are
+    LazyRows), `frame()` (the rows as RawTable.rows holds them), `head(n)` (the first n
+    as a frame), `rows[i]` (column i of every row, for detection). `transforms` (functions of a frame, changed in place) are
     applied to whatever is read."""
 
     def __init__(self, data, starts, numbers, width, parse, begin=0, end=None, transforms=None):
@@ -538,6 +538,9 @@ class LazyRows:
             convert_options=_text_columns(names, columns),
         )
         return table
+
+    def head(self, rows: int) -> pd.DataFrame:
+        return self.iloc[:rows].frame()
 
     def frame(self) -> pd.DataFrame:
         import pyarrow as pa
@@ -873,7 +876,8 @@ def ecb_wide_to_long(raw: RawTable) -> RawTable:
     if not names or names[0] != "date" or len(currencies) < 2:
         return raw
     records, numbers = [], []
-    for row in raw.rows.itertuples(index=False):
+    rows = raw.rows.frame() if isinstance(raw.rows, LazyRows) else raw.rows
+    for row in rows.itertuples(index=False):
         values = list(row)
         for i in currencies:
             value = str(values[i]).strip()
