@@ -526,8 +526,10 @@ def read_upload(upload_id: str, _data: bytes, options) -> importer.RawTable:
     """The uploaded file's header and rows, read once for the reading options and the
     mapping step (a resource, not pickled per rerun: an export may have a million rows;
     two entries: a workbook is read once without and once with its sheet). Keyed by the
-    upload's id, not its bytes. Shared: callers must not change it."""
-    return importer.read_file(_data, options)
+    upload's id, not its bytes. Shared: callers must not change it. A plain UTF-8 CSV's
+    rows are read from its bytes when asked for (importer.LazyRows: the preview reads its
+    first rows), not held as a second copy of the file beside the upload."""
+    return importer.read_file(_data, options, lazy=True)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=2, show_spinner=False)

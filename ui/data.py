@@ -192,9 +192,8 @@ def mapping(
     unused = list(dict.fromkeys(h for h in raw.header if h.strip() and h not in used))
     mapped = {f: c for f, c in chosen_columns.items() if c}
     position = {h: i for i, h in reversed(list(enumerate(raw.header)))}
-    preview = pd.DataFrame(
-        {f: raw.rows[position[c]].head(PREVIEW_ROWS).fillna("") for f, c in mapped.items()}
-    )
+    first = raw.rows.head(PREVIEW_ROWS)
+    preview = pd.DataFrame({f: first[position[c]].fillna("") for f, c in mapped.items()})
     st.caption(
         f"The first {min(PREVIEW_ROWS, len(raw.rows))} rows as mapped (the file's text; "
         "the check below reads and validates every row):"

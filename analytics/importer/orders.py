@@ -151,13 +151,22 @@ def finish_orders(con, frame: pd.DataFrame, problems: Problems, lookups: OrderLo
         frame["line_no"] = (frame.groupby("order_id", sort=False).cumcount() + 1).astype("Int64")
     reject_duplicates(frame, problems, ["order_id", "line_no"], "order_id / line_no")
     valid = ~frame.index.isin(problems.rejected_index())
+    keys = ["customer_id", "product_id", *(["rep_id"] if "rep_id" in frame else [])]
+    firsts = {key: _first_lines(frame, valid, key) for key in keys}
+    return created_orders_references(con, firsts, lookups)
+
+
+def created_orders_references(con, firsts: dict[str, pd.DataFrame], lookups: OrderLookups) -> dict:
+    """The customers, products and reps to create, from the first valid line naming each
+    (`firsts`: key -> those lines, with REFERENCE_COLUMNS; "rep_id" only when the file has
+    reps)."""
     created = {}
-    first = _first_lines(frame, valid, "customer_id")
+    first = firsts["customer_id"]
     customers_new = new_customers(con, first, first["channel"])
     if customers_new is not None:
         created["customers"] = customers_new
     known_products = lookups.known_products
-    new_products = _first_lines(frame, valid, "product_id")
+    new_products = firsts["product_id"]
     new_products = new_products[~new_products["product_id"].isin(known_products)]
     if len(new_products):
         name = new_products.get("product_name", pd.Series("", new_products.index))
@@ -172,14 +181,14 @@ def finish_orders(con, frame: pd.DataFrame, problems: Problems, lookups: OrderLo
                 "category": line,
             }
         )
-    reps_new = new_reps(con, _first_lines(frame, valid, "rep_id")) if "rep_id" in frame else None
+    reps_new = new_reps(con, firsts["rep_id"]) if "rep_id" in firsts else None
     if reps_new is not None:
         created["reps"] = reps_new
     return created
 
 
 # What a created customer, product or rep takes from the first valid line naming it.
-_REFERENCE_COLUMNS = (
+REFERENCE_COLUMNS = (
     "customer_id",
     "customer_name",
     "segment",
@@ -197,7 +206,7 @@ def _first_lines(frame: pd.DataFrame, valid: np.ndarray, key: str) -> pd.DataFra
     """The first valid line of each `key` value, with the columns a created reference
     takes: the rows drop_duplicates(key) keeps of the valid lines, without copying them."""
     first = valid & ~frame[key].where(valid).duplicated().to_numpy()
-    columns = [c for c in _REFERENCE_COLUMNS if c in frame]
+    columns = [c for c in REFERENCE_COLUMNS if c in frame]
     return frame.loc[first, columns]
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import traceback
 import zipfile
 from collections.abc import Iterator
 
@@ -75,20 +76,23 @@ class RawTable:
     bad_lines: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
-def read_file(data: bytes, options: Options = DETECT) -> RawTable:
-    """Read CSV, XLSX or Parquet into strings, detecting what the options leave open."""
+def read_file(data: bytes, options: Options = DETECT, lazy: bool = False) -> RawTable:
+    """Read CSV, XLSX or Parquet into strings, detecting what the options leave open.
+
+    With `lazy`, a plain UTF-8 CSV's rows are a LazyRows (read from the file's bytes a
+    range of lines at a time, when asked for) rather than a frame of the whole file."""
     if not data or data.isspace():  # data.strip() would copy the whole upload
         raise FileRejected("The file is empty.")
     if data[:4] == b"PAR1":
         return _read_parquet(data)
     if data[:4] == b"PK\x03\x04":
         return _read_xlsx(data, options)
-    return _read_csv(data, options)
+    return _read_csv(data, options, lazy)
 
 
-def _read_csv(data: bytes, options: Options) -> RawTable:
+def _read_csv(data: bytes, options: Options, lazy: bool = False) -> RawTable:
     if options.encoding is None:
-        streamed = _read_utf8_streamed(data, options)
+        streamed = _read_utf8_streamed(data, options, lazy)
         if streamed is not None:
             return streamed
     detected = Detected(format="csv")
@@ -147,7 +151,7 @@ def _read_csv(data: bytes, options: Options) -> RawTable:
     return RawTable(header, _frame(header, records, numbers), detected, bad_lines)
 
 
-def _read_utf8_streamed(data: bytes, options: Options) -> RawTable | None:
+def _read_utf8_streamed(data: bytes, options: Options, lazy: bool = False) -> RawTable | None:
     """A plain UTF-8 file (the common case) read without ever holding its text: the bytes
     are checked as UTF-8 a block at a time, the line scans search the bytes themselves (a
     quote, a delimiter, a line break and a space are the same byte in UTF-8 as in the text)
@@ -181,7 +185,7 @@ def _read_utf8_streamed(data: bytes, options: Options) -> RawTable | None:
     del head
     if one_column:
         return None  # the text's path reads a one-column file's lines of spaces as blank
-    fast = _read_csv_fast(data, detected.delimiter, pa_buffer(data, start), start)
+    fast = _read_csv_fast(data, detected.delimiter, pa_buffer(data, start), start, lazy)
     if fast is None:
         return None
     return RawTable(fast[0], fast[1], detected, {})
@@ -361,7 +365,7 @@ def _blank_lines(text: str | bytes, start: int = 0) -> list[int]:
 _BLANK_BYTES = re.compile(b"\n[^\\S\n]*(?=\n|\\Z)")
 
 
-def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
+def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0, lazy: bool = False):
     """Arrow's C++ reader for the common case, ten times faster than the csv module.
 
     Taken only when no quoted field spans lines (every line has an even number of quotes)
@@ -370,7 +374,9 @@ def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
     each odd row. `lines`: the text, or its UTF-8 bytes (scanned from `start`); `utf8`: the
     UTF-8 bytes Arrow reads. The lines are found by searching, never held as a list, and
     Arrow reads a block at a time, each block's strings taken as the frame's own (no copy
-    of the whole table is made). Returns (header, rows) or None."""
+    of the whole table is made). Returns (header, rows) or None; with `lazy` (bytes only)
+    the rows are a LazyRows, the file read through once here to check it and its lines
+    read again when asked for."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -397,21 +403,25 @@ def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
     mark = delimiter if isinstance(lines, str) else delimiter.encode()
     names = [f"f{i}" for i in range(header_line.count(mark) + 1)]
     chunks: list[list] = []
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
+    lazy = lazy and not isinstance(lines, str)
+    counted, header, width = 0, None, 0
     try:
         reader = pacsv.open_csv(
             pa.BufferReader(utf8),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                auto_dict_encode=False,
-                null_values=[],
-                include_missing_columns=False,
-            ),
+            parse_options=parse,
+            convert_options=_text_columns(names),
         )
         for batch in reader:
+            if lazy:  # checked and counted, not kept
+                if header is None and batch.num_rows:
+                    header = [
+                        str(batch.column(i)[0].as_py()).strip() for i in range(batch.num_columns)
+                    ]
+                    width = batch.num_columns
+                counted += batch.num_rows
+                continue
             # pandas holds text as large strings: each block converted on its own.
             chunks.append(
                 [batch.column(i).cast(pa.large_string()) for i in range(batch.num_columns)]
@@ -420,6 +430,11 @@ def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
         return None  # e.g. rows of another width
     finally:
         pa.default_memory_pool().release_unused()  # the reader's scratch memory, back to the OS
+    if lazy:
+        if header is None or counted != len(numbers):
+            return None
+        rows = LazyRows(lines, _line_starts(lines, start), numbers, width, parse)
+        return header, rows
     columns = [pa.chunked_array(parts, pa.large_string()) for parts in zip(*chunks, strict=True)]
     del chunks
     if not columns or len(columns[0]) != len(numbers):
@@ -434,6 +449,139 @@ def _read_csv_fast(lines: str | bytes, delimiter: str, utf8, start: int = 0):
     frame["_line"] = numbers[1:]
     frame["_width"] = len(header)
     return header, frame
+
+
+def _text_columns(names: list[str], include: list[str] | None = None):
+    """Every column read as text as written: never inferred, never null (`include`: only
+    these columns)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        auto_dict_encode=False,
+        null_values=[],
+        include_missing_columns=False,
+        include_columns=include or [],
+    )
+
+
+def _line_starts(data: bytes, start: int) -> np.ndarray:
+    """The offset of each physical line's first byte (line 1 at `start`), found a block of
+    the bytes at a time."""
+    every = np.frombuffer(data, dtype=np.uint8)
+    parts = [np.array([start], dtype=np.int64)]
+    for at in range(start, len(data), _DECODE_BLOCK * 16):
+        block = every[at : at + _DECODE_BLOCK * 16]
+        parts.append(np.flatnonzero(block == 10).astype(np.int64) + (at + 1))
+    return np.concatenate(parts)
+
+
+class LazyRows:
+    """The rows of a plain UTF-8 CSV (one record a line, every row of the header's width,
+    checked when the file was first read through) as a frame's slices would give them,
+    read from the file's bytes only when asked for: `len()`, `iloc[a:b]` (another
+    LazyRows), `frame()` (the rows as RawTable.rows holds them), `head(n)` (the first n
+    as a frame), `rows[i]` (column i of every row, for detection). `transforms` (functions of a frame, changed in place) are
+    applied to whatever is read."""
+
+    def __init__(self, data, starts, numbers, width, parse, begin=0, end=None, transforms=None):
+        self.data, self.starts, self.numbers = data, starts, numbers
+        self.width, self.parse = width, parse
+        self.begin = begin
+        self.end = len(numbers) - 1 if end is None else end
+        self.transforms = [] if transforms is None else transforms
+
+    def __len__(self) -> int:
+        return self.end - self.begin
+
+    @property
+    def iloc(self):
+        return _Slicer(self)
+
+    def _view(self, begin: int, end: int) -> LazyRows:
+        return LazyRows(
+            self.data,
+            self.starts,
+            self.numbers,
+            self.width,
+            self.parse,
+            begin,
+            end,
+            self.transforms,
+        )
+
+    def _table(self, columns: list[str] | None = None):
+        """Rows begin..end (0 = the first after the header) as an Arrow table."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        # What the previous range's reading and checks freed, back to the OS before this
+        # one (Arrow's pool keeps freed pages otherwise: the check would grow with the file).
+        pa.default_memory_pool().release_unused()
+        names = [f"f{i}" for i in range(self.width)]
+        if not len(self):
+            return pa.table({n: pa.array([], pa.large_string()) for n in columns or names})
+        first = self.starts[self.numbers[self.begin + 1] - 1]
+        last = self.numbers[self.end]  # the physical line after the last row's
+        stop = self.starts[last] if last < len(self.starts) else len(self.data)
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(self.data).slice(first, stop - first)),
+            # One thread: Arrow's threads each keep the pages of the blocks they read
+            # (+300 MB at 200 MB read through, never given back); one is as fast here.
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=1 << 22, use_threads=False
+            ),
+            parse_options=self.parse,
+            convert_options=_text_columns(names, columns),
+        )
+        return table
+
+    def head(self, rows: int) -> pd.DataFrame:
+        return self.iloc[:rows].frame()
+
+    def frame(self) -> pd.DataFrame:
+        import pyarrow as pa
+
+        table = self._table()
+        index = pd.RangeIndex(self.begin, self.end)
+        frame = pd.DataFrame(
+            {
+                i: pd.Series(table.column(i).cast(pa.large_string()), dtype="str", index=index)
+                for i in range(self.width)
+            }
+        )
+        del table
+        frame["_line"] = self.numbers[self.begin + 1 : self.end + 1]
+        frame["_width"] = self.width
+        for transform in self.transforms:
+            transform(frame)
+        return frame
+
+    def __getitem__(self, column: int) -> pd.Series:
+        import pyarrow as pa
+
+        values = self._table([f"f{column}"]).column(0).cast(pa.large_string())
+        frame = pd.DataFrame(
+            {column: pd.Series(values, dtype="str", index=pd.RangeIndex(self.begin, self.end))}
+        )
+        del values
+        for transform in self.transforms:
+            transform(frame)
+        return frame[column]
+
+
+class _Slicer:
+    def __init__(self, rows: LazyRows):
+        self.rows = rows
+
+    def __getitem__(self, at: slice) -> LazyRows:
+        begin, end, step = at.indices(len(self.rows))
+        if step != 1:
+            raise ValueError("LazyRows slices take every row")
+        return self.rows._view(self.rows.begin + begin, self.rows.begin + max(begin, end))
 
 
 def _quoted_line(delimiter: str, bytes_: bool = False) -> re.Pattern:
@@ -497,22 +645,49 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
                             f"up to {MAX_XLSX_ROWS:,} rows and {MAX_XLSX_CELLS:,} cells. "
                             "Export the data as CSV, or split the file."
                         )
+            _check_xml_parts(archive)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except FileRejected:
-        raise  # a limit's own report, not a damaged file
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as problem:
-        raise FileRejected(f"This XLSX file cannot be opened ({problem}).") from problem
+        raise  # a limit's own report, or a damaged part named
+    except (zipfile.BadZipFile, KeyError, OSError) as problem:
+        raise FileRejected(f"This XLSX file cannot be opened ({problem}). {_RESAVE}") from problem
+    except MemoryError:
+        raise
+    except Exception as problem:  # openpyxl raises many types for a damaged part
+        raise _damaged(problem) from problem
     sheets = tuple(book.sheetnames)
+    if not sheets:
+        raise FileRejected(f"The workbook lists no sheet (xl/workbook.xml). {_RESAVE}")
     sheet = options.sheet or sheets[0]
     if sheet not in sheets:
         raise FileRejected(f"The workbook has no sheet “{sheet}”; it has {', '.join(sheets)}.")
     detected = Detected(format="xlsx", sheet=sheet, sheets=sheets, date_format="%Y-%m-%d")
+    try:
+        header, records, numbers = _sheet_rows(book, sheet)
+    except FileRejected:
+        raise
+    except MemoryError:
+        raise
+    except Exception as problem:  # a damaged sheet, or a cell naming a missing shared string
+        part = getattr(book[sheet], "_worksheet_path", None) or f"the sheet “{sheet}”"
+        raise _damaged(problem, part) from problem
+    finally:
+        book.close()
+    if header is None:
+        raise FileRejected(f"The sheet “{sheet}” is empty.")
+    raw = RawTable(header, _frame(header, records, numbers), detected)
+    raw.rows["_width"] = len(header)  # a spreadsheet row has every column
+    return raw
+
+
+def _sheet_rows(book, sheet: str):
+    """The header, the non-empty rows (as text, cut to the header's width) and their row
+    numbers of one sheet."""
     header, records, numbers = None, [], []
     cells_read = 0
     for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
         cells_read += len(values)
         if number > MAX_XLSX_ROWS or cells_read > MAX_XLSX_CELLS:  # the count missed some
-            book.close()
             raise _too_many_rows(
                 sheet, f"has more than {number - 1:,} rows or {cells_read:,} cells"
             )
@@ -526,12 +701,79 @@ def _read_xlsx(data: bytes, options: Options) -> RawTable:
             continue
         records.append(cells[: len(header)])
         numbers.append(number)
-    book.close()
-    if header is None:
-        raise FileRejected(f"The sheet “{sheet}” is empty.")
-    raw = RawTable(header, _frame(header, records, numbers), detected)
-    raw.rows["_width"] = len(header)  # a spreadsheet row has every column
-    return raw
+    return header, records, numbers
+
+
+_RESAVE = (
+    "Open it in Excel (or LibreOffice) and save it again as an Excel workbook, or export "
+    "the sheet as CSV, and import that file."
+)
+# What each part of a workbook holds, and the step of openpyxl's reader that reads it.
+_PARTS = {
+    "[Content_Types].xml": "the list of the file's parts",
+    "_rels/.rels": "where the workbook is",
+    "xl/workbook.xml": "the list of sheets",
+    "xl/_rels/workbook.xml.rels": "where the sheets are",
+    "xl/styles.xml": "the cell formats",
+    "xl/sharedStrings.xml": "the text of the cells",
+    "docProps/core.xml": "the document properties",
+    "docProps/custom.xml": "the custom properties",
+}
+_STEPS = {
+    "read_manifest": "[Content_Types].xml",
+    "read_strings": "xl/sharedStrings.xml",
+    "read_workbook": "xl/workbook.xml",
+    "read_properties": "docProps/core.xml",
+    "read_custom": "docProps/custom.xml",
+    "read_theme": "xl/theme/theme1.xml",
+    "apply_stylesheet": "xl/styles.xml",
+    "read_worksheets": "the worksheets",
+}
+
+
+def _describe(part: str) -> str:
+    what = _PARTS.get(part) or ("a sheet" if part.startswith("xl/worksheets/") else "")
+    return f"{part} ({what})" if what else part
+
+
+def _check_xml_parts(archive: zipfile.ZipFile) -> None:
+    """Every XML part but the sheets (which openpyxl reads a row at a time, and whose
+    failures are named as they happen) parsed once, so that a damaged one is named."""
+    from defusedxml.ElementTree import iterparse
+
+    for info in archive.infolist():
+        part = info.filename
+        if part.startswith("xl/worksheets/") or not part.endswith((".xml", ".rels")):
+            continue
+        try:
+            with archive.open(info) as source:
+                for _ in iterparse(source):
+                    pass
+        except MemoryError:
+            raise
+        except Exception as problem:  # expat's ParseError, defusedxml's refusals
+            raise FileRejected(
+                f"This workbook is damaged: its part {_describe(part)} is not well-formed "
+                f"XML ({type(problem).__name__}: {problem}). {_RESAVE}"
+            ) from problem
+
+
+def _damaged(problem: BaseException, part: str | None = None) -> FileRejected:
+    """A report naming the part of the workbook that openpyxl failed on (found from the
+    step of its reader the failure came from, when not given)."""
+    if part is None:
+        seen, chain = set(), problem
+        while chain is not None and id(chain) not in seen:
+            seen.add(id(chain))
+            for frame in traceback.extract_tb(chain.__traceback__):
+                part = _STEPS.get(frame.name, part)
+            chain = chain.__cause__ or chain.__context__
+    where = f"its part {_describe(part)}" if part else "one of its parts"
+    detail = str(problem).splitlines()[0] if str(problem) else ""
+    return FileRejected(
+        f"This workbook is damaged: {where} cannot be read ({type(problem).__name__}"
+        f"{': ' + detail if detail else ''}). {_RESAVE}"
+    )
 
 
 # What an XLSX may hold: Excel's own sheet limit of rows, the cells openpyxl reads in about a
@@ -634,7 +876,8 @@ def ecb_wide_to_long(raw: RawTable) -> RawTable:
     if not names or names[0] != "date" or len(currencies) < 2:
         return raw
     records, numbers = [], []
-    for row in raw.rows.itertuples(index=False):
+    rows = raw.rows.frame() if isinstance(raw.rows, LazyRows) else raw.rows
+    for row in rows.itertuples(index=False):
         values = list(row)
         for i in currencies:
             value = str(values[i]).strip()

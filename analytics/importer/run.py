@@ -39,13 +39,24 @@ from analytics.importer.orders import (
     prepare_order_rows,
     prepare_product_costs,
 )
-from analytics.importer.reading import DETECT, Options, RawTable, ecb_wide_to_long, read_file
+from analytics.importer.reading import (
+    DETECT,
+    LazyRows,
+    Options,
+    RawTable,
+    ecb_wide_to_long,
+    read_file,
+)
 from analytics.importer.report import FileRejected, Report
+from analytics.importer.staging import Stage, finish_staged
 from analytics.importer.validation import Problems, detect_formats, reject_duplicates, validate
 
 # Lines of an orders file checked at once: its strings, parsed values and masks for this
 # many lines are what the check holds beyond the file's own table (~40 MB at 100,000 lines).
 CHUNK_ROWS = 100_000
+# Staged valid lines compared with the store at once (a file of more than one chunk): the
+# comparison holds each line in several frames (typed, as stored, keys), so fewer at once.
+COMPARE_ROWS = 25_000
 
 
 def import_file(
@@ -77,8 +88,11 @@ def import_file(
     import_id = new_import_id() if commit else None
     report.import_id = import_id
     started = dt.datetime.now().replace(microsecond=0)
+    stage = None
     try:
-        raw = read_file(data, options)
+        # An orders file (the one kind a file of millions of lines is) is read a chunk of
+        # lines at a time, when its reader can (reading.LazyRows).
+        raw = read_file(data, options, lazy=kind == "orders")
         if kind == "rates":
             raw = ecb_wide_to_long(raw)
         report.skipped = _skip_footer(raw)
@@ -90,10 +104,12 @@ def import_file(
                 report.mapping_name, mapping = found
         matched = map_columns(KINDS[kind], raw.header, mapping)
         defaults = matched.defaults(kind)
+        if defaults.get("fill_down") and isinstance(raw.rows, LazyRows):
+            raw.rows = raw.rows.frame()  # filled down over the whole file's orders
         _fill_down(raw, matched.columns, defaults.get("fill_down", ()))
         _percent(raw, matched.columns, defaults.get("percent", ()))
         if kind == "orders":
-            typed, problems, matched, created = _check_orders(
+            typed, problems, matched, created, stage = _check_orders(
                 con, raw, options, mapping, defaults, chunk_rows, progress
             )
             frame = typed
@@ -125,49 +141,28 @@ def import_file(
             reject_duplicates(keyed, problems, list(KINDS[kind].key), " / ".join(KINDS[kind].key))
             created = created_references(con, kind, frame, problems)
         if kind == "orders":
-            # Later problems need only the lines' numbers; the file's other columns go to
-            # the valid lines a column at a time, never held twice.
-            rejected = problems.rejected_index()
-            problems.frame = frame = frame[["_line"]]
-            valid = _drop_rows(typed, rejected)
+            outcome = (
+                _compare_staged(con, stage, problems, chunk_rows, commit)
+                if stage is not None
+                else _compare_orders(con, typed, problems)
+            )
             del typed
+            report.awaiting_rate = awaiting_report(outcome.held)
+            valid = None
         else:
             valid = frame.drop(index=problems.rejected_index())
-        held = None
-        if kind == "orders":
-            # Lines awaiting a rate are kept apart from the converted ones (analytics.awaiting).
-            waiting = valid["_awaiting"].to_numpy(dtype=bool)
-            if waiting.any():
-                converted, waiting_lines = valid[~waiting], valid[waiting]
-                valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
-            else:
-                converted, waiting_lines = valid, valid.iloc[:0]
-            rows, held = order_rows(converted), awaiting_rows(waiting_lines)
-            (unchanged, conflicts), (held_unchanged, held_conflicts) = compare_order_lines(
-                con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
-            )
-            conflicts = np.concatenate([conflicts, held_conflicts])
-        else:
             rows = target_rows(kind, valid)
             unchanged, conflicts, updated = compare_with_store(con, kind, rows)
-        if kind in ("orders", "rates") and conflicts.any():
-            label = "order line" if kind == "orders" else "rate"
-            bad = valid.index[conflicts]
-            problems.add(
-                frame.index.isin(bad),
-                "(row)",
-                f"this {label} is already stored with different values; correct or "
-                "delete the stored one first",
-                pd.Series("", frame.index),
-            )
-            if kind == "orders":
-                rows, unchanged = rows[~conflicts[: len(rows)]], unchanged[~conflicts[: len(rows)]]
-                held, held_unchanged = held[~held_conflicts], held_unchanged[~held_conflicts]
-            else:
+            if kind == "rates" and conflicts.any():
+                bad = valid.index[conflicts]
+                problems.add(
+                    frame.index.isin(bad),
+                    "(row)",
+                    "this rate is already stored with different values; correct or "
+                    "delete the stored one first",
+                    pd.Series("", frame.index),
+                )
                 rows, unchanged = rows[~conflicts], unchanged[~conflicts]
-        if kind == "orders":
-            updated = np.zeros(0, dtype=bool)
-            report.awaiting_rate = awaiting_report(held)
         funnel, report.new_stages = new_funnel(con, valid) if kind == "opportunities" else ((), [])
         snapshots = snapshot_rows(valid) if kind == "opportunities" else None
         new_snapshots = new_snapshot_rows(con, snapshots) if snapshots is not None else 0
@@ -181,10 +176,12 @@ def import_file(
         report.rejected = rejected.to_dict("records")
         report.rows_rejected = int(rejected["line"].nunique())
         report.rows_loaded = report.rows_read - report.rows_rejected
-        report.unchanged = int(unchanged.sum())
-        if held is not None:
-            report.unchanged += int(held_unchanged.sum())
-        report.updated = int(updated.sum()) if kind not in ("orders", "rates") else 0
+        if kind == "orders":
+            report.unchanged = outcome.unchanged
+            report.updated = 0
+        else:
+            report.unchanged = int(unchanged.sum())
+            report.updated = int(updated.sum()) if kind != "rates" else 0
         report.created = {name: len(table) for name, table in created.items()}
         if report.rows_loaded == 0:
             report.status, report.message = "rejected", "No row could be loaded: see the reasons."
@@ -200,18 +197,17 @@ def import_file(
             else:
                 if progress is not None:
                     progress(report.rows_read, report.rows_read)  # the last chance to stop
+                orders = kind == "orders"
                 costed = load(
                     con,
                     kind,
-                    rows[~unchanged],
+                    outcome.insert if orders else rows[~unchanged],
                     created,
                     f"import: {file_name}",
                     snapshots,
                     import_id,
-                    _held_keys(
-                        kind, rows, unchanged, held, held_unchanged if held is not None else None
-                    ),
-                    awaiting=held[~held_unchanged] if held is not None else None,
+                    outcome.keys if orders else _held_keys(kind, rows, unchanged),
+                    awaiting=outcome.awaiting if orders else None,
                     funnel=funnel,
                 )
                 report.status = "loaded"
@@ -246,9 +242,16 @@ def import_file(
             report.rejected = [
                 {"line": None, "column": "(file)", "value": file_name, "reason": str(problem)}
             ]
+    finally:
+        _close(stage)
     if commit:
         log_import(con, report, data, started, import_id)
     return report
+
+
+def _close(stage) -> None:
+    if stage is not None:
+        stage.close()
 
 
 def _fill_defaults(frame: pd.DataFrame, defaults: dict) -> None:
@@ -268,36 +271,162 @@ def _check_orders(
     progress: Callable[[int, int], None] | None,
 ):
     """validate() and the order checks over `chunk_rows` lines at a time, then the checks
-    that need every line (repeated keys, the references a file brings) over the typed
-    lines put together: the same report and rows as one pass over the whole file. The
-    decimal mark and date format are decided for the whole file first. The rows of `raw`
-    are consumed (it holds none afterwards)."""
+    that need every line (repeated keys, the references a file brings): the same report and
+    rows as one pass over the whole file. The decimal mark and date format are decided for
+    the whole file first. The rows of `raw` are consumed (it holds none afterwards).
+
+    A file of one chunk keeps its typed lines in a frame (returned, with no stage); a
+    larger one stages them in DuckDB as each chunk is checked (analytics.importer.staging:
+    returned, with no frame; the caller closes it), so that what the check holds does not
+    grow with the file."""
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}.")
     options = detect_formats("orders", raw, options, mapping)
     lookups = order_lookups(con)
     total = len(raw.rows)
-    frames, items, matched = [], [], None
-    done = 0
-    while not frames or len(raw.rows):
-        part = dataclasses.replace(raw, rows=raw.rows.iloc[:chunk_rows])
-        # The lines checked are dropped from the file's table: their strings are freed.
-        raw.rows = raw.rows.iloc[chunk_rows:]
-        frame, problems, matched = validate(con, "orders", part, options, mapping)
-        _fill_defaults(frame, defaults)
-        prepare_order_rows(con, frame, problems, options, lookups)
-        frames.append(compact(frame.drop(columns=[c for c in SCRATCH_COLUMNS if c in frame])))
-        items.extend(problems.items)
-        done += len(part.rows)
-        del frame, problems, part
-        if progress is not None:
-            progress(done, total)
+    number_lines = "line_no" not in map_columns(KINDS["orders"], raw.header, mapping).columns
+    stage = Stage(number_lines) if total > chunk_rows else None
+    try:
+        frames, items, matched = [], [], None
+        done, first = 0, True
+        while first or len(raw.rows):
+            first = False
+            rows = raw.rows.iloc[:chunk_rows]
+            part = dataclasses.replace(
+                raw, rows=rows.frame() if isinstance(rows, LazyRows) else rows
+            )
+            del rows
+            # The lines checked are dropped from the file's table: their strings are freed.
+            raw.rows = raw.rows.iloc[chunk_rows:]
+            frame, problems, matched = validate(con, "orders", part, options, mapping)
+            _fill_defaults(frame, defaults)
+            prepare_order_rows(con, frame, problems, options, lookups)
+            frame = compact(frame.drop(columns=[c for c in SCRATCH_COLUMNS if c in frame]))
+            if stage is None:
+                frames.append(frame)
+            else:
+                stage.add(frame, [line for item in problems.items for line in item["line"]])
+            items.extend(problems.items)
+            done += len(part.rows)
+            del frame, problems, part
+            if progress is not None:
+                progress(done, total)
+        if stage is not None:
+            duplicates, created = finish_staged(con, stage, lookups)
+            problems = Problems(pd.DataFrame({"_line": np.zeros(0, dtype="int64")}))
+            problems.items = items + ([duplicates] if len(duplicates) else [])
+            return None, problems, matched, created, stage
+    except BaseException:
+        _close(stage)
+        raise
     frame = _put_together(frames)
     # The chunks' own problems name the values as written; later ones give theirs.
     problems = Problems(frame, raw=pd.DataFrame(index=frame.index))
     problems.items = items
     created = finish_orders(con, frame, problems, lookups)
-    return frame, problems, matched, created
+    return frame, problems, matched, created, None
+
+
+_CONFLICT = (
+    "this order line is already stored with different values; correct or delete the "
+    "stored one first"
+)
+
+
+@dataclasses.dataclass
+class OrdersOutcome:
+    """What an orders file's valid lines do to the store."""
+
+    unchanged: int  # lines stored already with these values (converted or awaiting)
+    held: pd.DataFrame | None  # the lines kept awaiting a rate (as analytics.awaiting)
+    insert: pd.DataFrame | None  # the converted lines to insert (order_lines' columns)
+    keys: pd.DataFrame | None  # order_id, line_no, _inserted of every line held (for undo)
+    awaiting: pd.DataFrame | None  # the lines awaiting a rate to insert
+
+
+def _compare_orders(con, typed: pd.DataFrame, problems: Problems) -> OrdersOutcome:
+    """The valid lines of a file in one frame, compared with the store; lines stored with
+    other values are rejected (into `problems`). Empties `typed`."""
+    # Later problems need only the lines' numbers; the file's other columns go to the
+    # valid lines a column at a time, never held twice.
+    rejected = problems.rejected_index()
+    problems.frame = frame = typed[["_line"]]
+    valid = _drop_rows(typed, rejected)
+    # Lines awaiting a rate are kept apart from the converted ones (analytics.awaiting).
+    waiting = valid["_awaiting"].to_numpy(dtype=bool)
+    if waiting.any():
+        converted, waiting_lines = valid[~waiting], valid[waiting]
+        valid = pd.concat([converted, waiting_lines])  # in the order of the two arrays
+    else:
+        converted, waiting_lines = valid, valid.iloc[:0]
+    rows, held = order_rows(converted), awaiting_rows(waiting_lines)
+    (unchanged, conflicts), (held_unchanged, held_conflicts) = compare_order_lines(
+        con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
+    )
+    conflicts = np.concatenate([conflicts, held_conflicts])
+    if conflicts.any():
+        bad = valid.index[conflicts]
+        problems.add(frame.index.isin(bad), "(row)", _CONFLICT, pd.Series("", frame.index))
+        rows, unchanged = rows[~conflicts[: len(rows)]], unchanged[~conflicts[: len(rows)]]
+        held, held_unchanged = held[~held_conflicts], held_unchanged[~held_conflicts]
+    return OrdersOutcome(
+        unchanged=int(unchanged.sum()) + int(held_unchanged.sum()),
+        held=held,
+        insert=rows[~unchanged],
+        keys=_held_keys("orders", rows, unchanged, held, held_unchanged),
+        awaiting=held[~held_unchanged],
+    )
+
+
+def _compare_staged(con, stage, problems: Problems, chunk_rows: int, commit: bool):
+    """_compare_orders over staged lines, `chunk_rows` valid lines at a time: what is
+    kept across chunks is the lines awaiting a rate and (commit only) the lines to load."""
+    unchanged = 0
+    held_parts, insert_parts, row_keys, held_keys, awaiting_parts, conflicting = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    key = ["order_id", "line_no"]
+    for valid in stage.valid_lines(min(chunk_rows, COMPARE_ROWS)):
+        waiting = valid["_awaiting"].to_numpy(dtype=bool)
+        converted, waiting_lines = valid[~waiting], valid[waiting]
+        rows, held = order_rows(converted), awaiting_rows(waiting_lines)
+        (same, conflicts), (held_same, held_conflicts) = compare_order_lines(
+            con, rows, held, ~converted["_file_cost"].to_numpy(dtype=bool)
+        )
+        conflicting += [
+            converted["_line"].to_numpy()[conflicts],
+            waiting_lines["_line"].to_numpy()[held_conflicts],
+        ]
+        rows, same = rows[~conflicts], same[~conflicts]
+        held, held_same = held[~held_conflicts], held_same[~held_conflicts]
+        unchanged += int(same.sum()) + int(held_same.sum())
+        held_parts.append(held)
+        if commit:
+            insert_parts.append(rows[~same])
+            row_keys.append(rows[key].assign(_inserted=~same))
+            held_keys.append(held[key].assign(_inserted=~held_same))
+            awaiting_parts.append(held[~held_same])
+    lines = np.sort(np.concatenate(conflicting)) if conflicting else np.zeros(0, dtype="int64")
+    if len(lines):
+        problems.items.append(
+            pd.DataFrame({"line": lines, "column": "(row)", "value": "", "reason": _CONFLICT})
+        )
+
+    def joined(parts):
+        return pd.concat(parts, ignore_index=True) if parts else None
+
+    return OrdersOutcome(
+        unchanged=unchanged,
+        held=joined(held_parts),
+        insert=joined(insert_parts),
+        keys=joined(row_keys + held_keys),
+        awaiting=joined(awaiting_parts),
+    )
 
 
 def _put_together(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -325,7 +454,7 @@ def _drop_rows(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(columns, index=index)
 
 
-def _held_keys(kind, rows, unchanged, held, held_unchanged) -> pd.DataFrame | None:
+def _held_keys(kind, rows, unchanged, held=None, held_unchanged=None) -> pd.DataFrame | None:
     """The rows an orders or rates import holds after loading, `_inserted` true for those it
     adds (undo reads them); an orders import's lines awaiting a rate included."""
     if kind == "rates":
@@ -387,28 +516,39 @@ _FOOTER = re.compile(
 def _skip_footer(raw: RawTable) -> list[dict]:
     """Remove a report's footer rows and say which: the trailing rows that are empty or
     hold one or two cells beginning like a footer ("Grand Totals (3 records)" and its sum,
-    "Confidential Information", "Copyright", "Generated By")."""
-    cells = raw.rows.drop(columns=["_line", "_width"]).fillna("").astype(str)
-    footer, recognised = 0, False
-    for position in range(len(cells) - 1, -1, -1):
-        values = [v.strip() for v in cells.iloc[position] if v.strip()]
-        if values and (len(values) > 2 or not _FOOTER.match(values[0])):
-            break
-        footer += 1
-        recognised = recognised or bool(values)
+    "Confidential Information", "Copyright", "Generated By"). The rows are looked at from
+    the end, a window at a time (a file's rows need not be held to find its footer)."""
+    total = len(raw.rows)
+    footer, recognised, end, window = 0, False, total, 64
+    while end > 0:
+        begin = max(0, end - window)
+        cells = _cells(raw.rows.iloc[begin:end])
+        for position in range(len(cells) - 1, -1, -1):
+            values = [v.strip() for v in cells.iloc[position] if v.strip()]
+            if values and (len(values) > 2 or not _FOOTER.match(values[0])):
+                end = 0
+                break
+            footer += 1
+            recognised = recognised or bool(values)
+        else:
+            end, window = begin, window * 4
     if not recognised:
         return []  # only rows of empty fields: they are data rows, reported as such
-    start = len(cells) - footer
+    start = total - footer
+    tail = raw.rows.iloc[start:]
+    tail = tail.frame() if isinstance(tail, LazyRows) else tail
     skipped = [
         {"line": int(line), "text": " ".join(v.strip() for v in row if v.strip())}
-        for line, row in zip(
-            raw.rows["_line"].iloc[start:],
-            cells.iloc[start:].itertuples(index=False),
-            strict=True,
-        )
+        for line, row in zip(tail["_line"], _cells(tail).itertuples(index=False), strict=True)
     ]
     raw.rows = raw.rows.iloc[:start]
     return skipped
+
+
+def _cells(rows) -> pd.DataFrame:
+    """Rows' cells as text (a LazyRows' read from the file)."""
+    rows = rows.frame() if isinstance(rows, LazyRows) else rows
+    return rows.drop(columns=["_line", "_width"]).fillna("").astype(str)
 
 
 def _fill_down(raw: RawTable, columns: dict[str, int], fields) -> None:
@@ -432,8 +572,18 @@ def _fill_down(raw: RawTable, columns: dict[str, int], fields) -> None:
 
 def _percent(raw: RawTable, columns: dict[str, int], fields) -> None:
     """Fields an export writes in percent without the sign ("10.0" under "Discount (%)")."""
-    for field in fields:
-        if field in columns:
-            values = raw.rows[columns[field]].fillna("").astype(str).str.strip()
+    indexes = [columns[f] for f in fields if f in columns]
+    if not indexes:
+        return
+    if isinstance(raw.rows, LazyRows):  # applied to each range of lines as it is read
+        raw.rows.transforms.append(lambda frame: _add_percent(frame, indexes))
+    else:
+        _add_percent(raw.rows, indexes)
+
+
+def _add_percent(frame: pd.DataFrame, indexes: list[int]) -> None:
+    for index in indexes:
+        if index in frame:
+            values = frame[index].fillna("").astype(str).str.strip()
             bare = (values != "") & ~values.str.endswith("%")
-            raw.rows[columns[field]] = values.where(~bare, values + "%")
+            frame[index] = values.where(~bare, values + "%")

@@ -28,7 +28,9 @@ from analytics.importer import reading
 D = dt.date
 
 CORPUS = Path(__file__).parent / "hostile_corpus"
-CASES = sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".txt", ".parquet"))
+CASES = sorted(
+    p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".txt", ".parquet", ".xlsx")
+)
 
 
 def test_the_corpus_has_at_least_forty_kinds():
@@ -58,6 +60,8 @@ def test_hostile_file_gives_its_expected_report(fixture_con, name):
         assert expected["encoding_note_contains"] in got["detected"]["encoding_note"]
     if "message_contains" in expected:
         assert expected["message_contains"] in got["message"], got["message"]
+    for part in expected.get("also_contains", ()):
+        assert part in got["message"], got["message"]
     if "rejected" in expected:
         shown = [(r["line"], r["column"], r["reason"]) for r in got["rejected"]]
         assert len(shown) == len(expected["rejected"]), shown

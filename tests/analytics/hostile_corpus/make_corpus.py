@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -565,9 +566,172 @@ case(
 )
 
 
+# --- damaged workbooks: every part openpyxl reads, named in the report ----------------------
+_XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PKG = "http://schemas.openxmlformats.org/package/2006"
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{_XLSX_PKG}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_XLSX_PKG}/'
+        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_XLSX_MAIN}" '
+        f'xmlns:r="{_XLSX_REL}"><sheets><sheet name="Orders" sheetId="1" r:id="rId1"/>'
+        "</sheets></workbook>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_XLSX_PKG}/'
+        f'relationships"><Relationship Id="rId1" Type="{_XLSX_REL}/worksheet" '
+        'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+        f'Type="{_XLSX_REL}/styles" Target="styles.xml"/><Relationship Id="rId3" '
+        f'Type="{_XLSX_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+    ),
+    "xl/styles.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_XLSX_MAIN}">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+        '<borders count="1"><border/></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        '</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+        'borderId="0" xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" '
+        'xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+    ),
+}
+_XLSX_TEXT = [*HEADER.split(","), "H1", "2024-01-08", "C1", "US", "USD", "P1", "direct"]
+
+
+def _shared_strings(texts) -> str:
+    items = "".join(f"<si><t>{t}</t></si>" for t in texts)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_XLSX_MAIN}" '
+        f'count="{len(texts)}" uniqueCount="{len(texts)}">{items}</sst>'
+    )
+
+
+def _sheet(header_index: int = 0) -> str:
+    """The header (shared strings 0-10) and one line: row() as cells."""
+
+    def text(ref, index):
+        return f'<c r="{ref}" t="s"><v>{index}</v></c>'
+
+    header = "".join(text(f"{chr(65 + i)}1", header_index + i) for i in range(11))
+    strings = dict(zip("ABCDEF", range(11, 17), strict=True))
+    line = "".join(text(f"{c}2", i) for c, i in strings.items())
+    line += '<c r="G2"><v>1</v></c><c r="H2"><v>60</v></c>'
+    line += f'{text("J2", 17)}<c r="K2"><v>20</v></c>'
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_XLSX_MAIN}">'
+        f'<dimension ref="A1:K2"/><sheetData><row r="1">{header}</row><row r="2">{line}'
+        "</row></sheetData></worksheet>"
+    )
+
+
+def xlsx(**changed) -> bytes:
+    """A one-line orders workbook written part by part (as Excel lays one out); `changed`:
+    part name (with "/" as "__", "." as "_") -> its damaged text, or None to leave it out."""
+    parts = {
+        **XLSX_PARTS,
+        "xl/sharedStrings.xml": _shared_strings(_XLSX_TEXT),
+        "xl/worksheets/sheet1.xml": _sheet(),
+    }
+    for key, text in changed.items():
+        parts[{"content_types": "[Content_Types].xml"}.get(key, key)] = text
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            if text is not None:
+                info = zipfile.ZipInfo(name, date_time=(2024, 1, 8, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, text)
+    return out.getvalue()
+
+
+def damaged(part: str) -> dict:
+    return file_rejected(f"This workbook is damaged: its part {part}") | {
+        "also_contains": ["save it again", "export the sheet as CSV"]
+    }
+
+
+STYLES = XLSX_PARTS["xl/styles.xml"]
+WORKBOOK = XLSX_PARTS["xl/workbook.xml"]
+case(
+    "xlsx_intact.xlsx",
+    xlsx(),
+    **loaded(1),
+    query=["SELECT quantity, unit_price_local FROM order_lines WHERE order_id = 'H1'", [[1, 60.0]]],
+)
+case(
+    "xlsx_styles_number_format_not_a_number.xlsx",
+    xlsx(**{"xl/styles.xml": STYLES.replace('numFmtId="0" fontId', 'numFmtId="abc" fontId')}),
+    **damaged("xl/styles.xml (the cell formats) cannot be read (TypeError"),
+)
+case(
+    "xlsx_styles_font_not_a_number.xlsx",
+    xlsx(**{"xl/styles.xml": STYLES.replace('fontId="0"', 'fontId="one"')}),
+    **damaged("xl/styles.xml (the cell formats) cannot be read"),
+)
+case(
+    "xlsx_styles_truncated.xlsx",
+    xlsx(**{"xl/styles.xml": STYLES[: len(STYLES) // 2]}),
+    **damaged("xl/styles.xml (the cell formats) is not well-formed XML"),
+)
+case(
+    "xlsx_shared_strings_truncated.xlsx",
+    xlsx(**{"xl/sharedStrings.xml": _shared_strings(_XLSX_TEXT)[:300]}),
+    **damaged("xl/sharedStrings.xml (the text of the cells) is not well-formed XML"),
+)
+case(
+    "xlsx_shared_string_missing.xlsx",
+    xlsx(**{"xl/worksheets/sheet1.xml": _sheet(header_index=90)}),
+    **damaged("xl/worksheets/sheet1.xml (a sheet) cannot be read"),
+)
+case(
+    "xlsx_workbook_truncated.xlsx",
+    xlsx(**{"xl/workbook.xml": WORKBOOK[: len(WORKBOOK) - 30]}),
+    **damaged("xl/workbook.xml (the list of sheets) is not well-formed XML"),
+)
+case(
+    "xlsx_workbook_sheet_id_not_a_number.xlsx",
+    xlsx(**{"xl/workbook.xml": WORKBOOK.replace('sheetId="1"', 'sheetId="first"')}),
+    **damaged("xl/workbook.xml (the list of sheets) cannot be read"),
+)
+case(
+    "xlsx_content_types_truncated.xlsx",
+    xlsx(content_types=XLSX_PARTS["[Content_Types].xml"][:200]),
+    **damaged("[Content_Types].xml (the list of the file's parts) is not well-formed XML"),
+)
+case(
+    "xlsx_sheet_truncated.xlsx",
+    xlsx(**{"xl/worksheets/sheet1.xml": _sheet()[:-60]}),
+    **damaged("xl/worksheets/sheet1.xml (a sheet) cannot be read"),
+)
+
+
 def main() -> None:
     for old in HERE.iterdir():
-        if old.name != Path(__file__).name and old.suffix in (".csv", ".txt", ".parquet", ".json"):
+        if old.name != Path(__file__).name and old.suffix in (
+            ".csv",
+            ".txt",
+            ".parquet",
+            ".xlsx",
+            ".json",
+        ):
             old.unlink()
     for name, (data, expected) in CASES.items():
         (HERE / name).write_bytes(data)
