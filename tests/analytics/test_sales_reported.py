@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import access, overview, rollups, sales
+from analytics import access, markets, overview, rollups, sales
 from analytics.filters import Filters
 from analytics.periods import Period as _Period
 
@@ -160,7 +160,7 @@ def demo_copy(demo_db_path, tmp_path):
 def test_whole_months_come_from_the_monthly_tables(demo_copy):
     """With sales_daily's and orders_daily's rows of the whole months deleted, a summary
     currency's figures (every basis) and the order counts stay as they were; a currency not
-    listed reads sales_daily for them (its figures change)."""
+    listed reads sales_daily for them (its figures change); the Markets scorecard's orders too."""
     con = demo_copy
     last = con.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
     period = Period(D(last.year - 1, last.month, 17), last)
@@ -173,10 +173,17 @@ def test_whole_months_come_from_the_monthly_tables(demo_copy):
             f = Filters(period, comparison, currency=currency, basis=basis, **SCOPES[1])
             before[currency, basis] = overview.figures(con, f)
     counts = overview.order_counts(con, Filters(period, comparison, **SCOPES[1]))
+    keys = ["region", "country_code"]
+    scorecard = markets._counts(con, Filters(period, comparison, **SCOPES[1]))
+    scorecard = scorecard.sort_values(keys, ignore_index=True)[[*keys, "orders"]]
     for table in ("sales_daily", "orders_daily"):
         for start, end in months:
             con.execute(f"DELETE FROM {table} WHERE order_date BETWEEN ? AND ?", [start, end])
     assert overview.order_counts(con, Filters(period, comparison, **SCOPES[1])) == counts
+    after = markets._counts(con, Filters(period, comparison, **SCOPES[1]))
+    after = after.sort_values(keys, ignore_index=True)[[*keys, "orders"]]
+    assert len(scorecard) > 3
+    pd.testing.assert_frame_equal(after, scorecard)
     for (currency, basis), want in before.items():
         f = Filters(period, comparison, currency=currency, basis=basis, **SCOPES[1])
         got = overview.figures(con, f)
