@@ -57,6 +57,7 @@ TABLES = frozenset(
         "sales_daily",
         "sales_monthly",
         "orders_daily",
+        "orders_monthly",
         "account_monthly",
         "account_orders_monthly",
         "split_orders",
@@ -67,6 +68,7 @@ TABLES = frozenset(
         "summary_currencies",
         "account_monthly_reported",
         "item_monthly_reported",
+        "sales_monthly_reported",
     }
 )
 

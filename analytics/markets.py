@@ -244,19 +244,19 @@ def _scorecard_sales(
 def _counts(
     cur: duckdb.DuckDBPyConnection, filters: Filters, use_summary: bool = True
 ) -> pd.DataFrame:
-    """Orders (orders_daily) and active customers per grouping set: distinct customers of
-    account_monthly's whole months (per-month distinct sets) and the partial months' lines."""
+    """Orders (orders_monthly's whole months, orders_daily's other days: sales.orders_source)
+    and active customers per grouping set: distinct customers of account_monthly's whole
+    months (per-month distinct sets) and the partial months' lines."""
     start, end = filters.period.start, filters.period.end
-    conditions, params = dimension_conditions(filters, alias="o.", product_line="list")
-    where = " AND ".join(["o.order_date BETWEEN $start AND $end", *conditions])
+    src, params = sales.orders_source(filters, [(start, end)], use_monthly=use_summary)
     orders = db.query(
         cur,
         f"""
         SELECT c.region, country_code, sum(o.order_count) AS orders
-        FROM orders_daily o JOIN countries c USING (country_code)
-        WHERE {where} GROUP BY GROUPING SETS ({GROUPING_SETS})
+        FROM ({src}) o JOIN countries c USING (country_code)
+        GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
-        params | {"start": start, "end": end},
+        params,
     )
     src, params = sales.summarised(
         cur,

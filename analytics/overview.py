@@ -114,17 +114,16 @@ def sales_by(
     return _sales_types(db.query(cur, sql, params))
 
 
-def _order_counts_sql(filters: Filters) -> tuple[str, dict]:
-    """One row: orders_cur, orders_cmp (see order_counts)."""
-    conditions, params = dimension_conditions(filters, product_line="list")
+def _order_counts_sql(filters: Filters, use_summary: bool = True) -> tuple[str, dict]:
+    """One row: orders_cur, orders_cmp (see order_counts): whole months from orders_monthly,
+    the other days from orders_daily (sales.orders_source)."""
+    src, params = sales.orders_source(filters, _periods(filters), use_monthly=use_summary)
     flags, flag_params = _period_flags(filters)
-    where = " AND ".join(["(is_current OR is_comparison)", *conditions])
     sql = f"""
         SELECT coalesce(sum(order_count) FILTER (WHERE is_current), 0) AS orders_cur,
                coalesce(sum(order_count) FILTER (WHERE is_comparison), 0) AS orders_cmp
-        FROM (SELECT *, {flags} FROM orders_daily
-              WHERE order_date BETWEEN least($cmp_start, $cur_start) AND $cur_end)
-        WHERE {where}
+        FROM (SELECT *, {flags} FROM ({src}))
+        WHERE is_current OR is_comparison
     """
     return sql, params | flag_params
 

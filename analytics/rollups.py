@@ -4,7 +4,11 @@ sales_daily and orders_daily serve the region, country, product-line and channel
 sales_monthly is sales_daily per calendar month, for the whole months of a window: six
 months read 5.5k rows instead of 41.7k at 1M lines, 6.8k instead of 131.5k at 10M (the grain
 stops growing once every key sells each month). Every sum in it is exact for whole months;
-reported figures in a currency other than EUR need each day's rate and read sales_daily.
+reported figures in a currency other than EUR need each day's rate: in a summary currency
+they read sales_monthly_reported (below), in any other sales_daily. orders_monthly is
+orders_daily summed per month (an order counts once, on its first line's day, in one
+orders_daily row, so its months' sums are exact, a product-line filter on the order's list
+of lines too): a year's order counts read ~12 months of keys instead of ~365 days'.
 The summaries below serve the figures that used to read order_lines over a date window
 (issue 19). Their grain, and why each figure read from them stays exact:
 
@@ -49,9 +53,13 @@ The summaries below serve the figures that used to read order_lines over a date 
   (quota attainment: reported is the EUR sum; at plan rates a month lies in one quarter, so
   its local sum per currency converts at one plan rate; and lines of an unknown rep). Its
   size follows reps x countries x months (103k rows at 10M lines), not the lines.
-- account_monthly_reported, item_monthly_reported: the two summaries once per summary
-  currency (reporting_currency first), with each line's EUR amount and cost converted at
-  its order date's rate and summed. A line without that day's rate is left out, as the
+- account_monthly_reported, item_monthly_reported, sales_monthly_reported: the two
+  summaries and sales_monthly once per summary currency (reporting_currency first), with
+  each line's EUR amount and cost converted at its order date's rate and summed.
+  sales_monthly_reported is a full copy of sales_monthly's row (the local sums give the
+  constant and plan figures in the same read), so the sales figures of a summary currency
+  read ~1/30 of sales_daily's rows over whole months (issue 19: at 50M lines the L12M
+  figures in USD/GBP grew with the lines, exponent 0.4-0.6); 156k rows, ~10 MB at 10M. A line without that day's rate is left out, as the
   line-level figure leaves it out, and a month is read from them only when the currency
   has a rate on every day of it. They follow the rates as well as the lines: fx_daily's
   rebuild (every write of rates) rebuilds the months whose days with sales got a new rate
@@ -81,11 +89,16 @@ import duckdb
 from analytics import db
 
 # The summaries' rows converted into each summary currency (see "reported figures" below).
-REPORTED = {"account_monthly_reported": "month", "item_monthly_reported": "month"}
+REPORTED = {
+    "account_monthly_reported": "month",
+    "item_monthly_reported": "month",
+    "sales_monthly_reported": "month",
+}
 # Tables rebuilt from order_lines, each with its month (or day) column.
 SUMMARIES = {
     "account_monthly": "month",
     "account_orders_monthly": "month",
+    "orders_monthly": "month",
     "item_monthly": "month",
     "currency_daily": "order_date",
     "rep_monthly": "month",
@@ -346,6 +359,31 @@ def _key_lines_after(con: duckdb.DuckDBPyConnection, spans: list[Span] | None) -
     db.execute(con, "DROP TABLE key_lines_new")
 
 
+def rebuild_orders_monthly(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild orders_monthly alone from orders_daily (a store made before it)."""
+    db.execute(con, "DELETE FROM orders_monthly")
+    _insert_orders_monthly(con, None)
+
+
+def _insert_orders_monthly(con: duckdb.DuckDBPyConnection, spans: list[Span] | None) -> None:
+    """orders_monthly's rows for the months of `spans` (None: all): orders_daily's of those
+    days summed per month, same keys. orders_daily is current for them (rebuilt just before
+    in `_rebuild`, or standing when only the summaries are rebuilt), and an order lies in
+    one orders_daily row, so the monthly sums count each order once."""
+    bound: dict = {}
+    db.execute(
+        con,
+        f"""
+        INSERT INTO orders_monthly
+        SELECT CAST(date_trunc('month', order_date) AS DATE) AS month, country_code,
+               currency_code, channel, product_lines, sum(order_count)
+        FROM orders_daily WHERE {_within("order_date", spans, bound)}
+        GROUP BY ALL ORDER BY month
+        """,
+        bound,
+    )
+
+
 def _insert_rep_monthly(con: duckdb.DuckDBPyConnection, lines: str, bound: dict) -> None:
     """rep_monthly's rows for `lines`: per month, rep, country and currency, the lines and
     their local and EUR net sums (quota attainment on both bases, the orphan check)."""
@@ -446,6 +484,7 @@ def _rebuild(con: duckdb.DuckDBPyConnection, spans: list[Span] | None, rollups: 
         """,
         bound,
     )
+    _insert_orders_monthly(con, spans)
     db.execute(
         con,
         f"INSERT INTO currency_daily SELECT order_date, currency_code, count(*) "
@@ -504,11 +543,16 @@ def _rebuild(con: duckdb.DuckDBPyConnection, spans: list[Span] | None, rollups: 
 
 
 def rebuild_reported(
-    con: duckdb.DuckDBPyConnection, months: Iterable[dt.date] | None, currencies: list[str]
+    con: duckdb.DuckDBPyConnection,
+    months: Iterable[dt.date] | None,
+    currencies: list[str],
+    tables: Iterable[str] | None = None,
 ) -> None:
     """Delete the REPORTED rows of `currencies` for `months` (first days; None: every month)
     and insert them again from the order lines of those months: a rate of theirs changed, or
-    they joined the summary currencies. Inside the caller's transaction."""
+    they joined the summary currencies. `tables`: only these of REPORTED (a store upgraded
+    to one more of them). Inside the caller's transaction."""
+    tables = list(REPORTED) if tables is None else [t for t in REPORTED if t in set(tables)]
     if not currencies:
         return
     spans = None
@@ -519,7 +563,8 @@ def rebuild_reported(
         )[0][0]
         # Nearly every month: deleting nearly every row month by month costs more.
         spans = None if len(months) > _FULL_SHARE * max(stored, 1) else _spans(months)
-    for table, column in REPORTED.items():
+    for table in tables:
+        column = REPORTED[table]
         bound: dict = {"currencies": list(currencies)}
         db.execute(
             con,
@@ -529,28 +574,35 @@ def rebuild_reported(
         )
     bound = {}
     lines = f"SELECT * FROM order_lines WHERE {_within('order_date', spans, bound)}"
-    _insert_reported(con, lines, bound, list(currencies))
+    _insert_reported(con, lines, bound, list(currencies), tables)
 
 
 def _insert_reported(
-    con: duckdb.DuckDBPyConnection, lines: str, bound: dict, currencies: list[str] | None
+    con: duckdb.DuckDBPyConnection,
+    lines: str,
+    bound: dict,
+    currencies: list[str] | None,
+    tables: Iterable[str] | None = None,
 ) -> None:
     """Insert the REPORTED rows of the lines `lines` selects, for `currencies` (None: every
     summary currency): account_monthly's and item_monthly's grain and sums, plus each line's
     EUR amount and cost at its order date's rate, summed. A line on a day without that rate
     is left out, as the line-level figure leaves it out. One currency at a time (a full
     rebuild's groups are as many as the summary's, not that many per currency at once), so
-    the rows lie in (currency, month) order."""
+    the rows lie in (currency, month) order. `tables`: only these of REPORTED."""
+    tables = set(REPORTED if tables is None else tables)
     if currencies is None:
         currencies = [
             r[0]
             for r in db.query_rows(con, "SELECT currency_code FROM summary_currencies ORDER BY 1")
         ]
     for currency in currencies:
-        _insert_reported_currency(con, lines, bound | {"reported_currency": currency})
+        _insert_reported_currency(con, lines, bound | {"reported_currency": currency}, tables)
 
 
-def _insert_reported_currency(con: duckdb.DuckDBPyConnection, lines: str, bound: dict) -> None:
+def _insert_reported_currency(
+    con: duckdb.DuckDBPyConnection, lines: str, bound: dict, tables: set[str]
+) -> None:
     rate = (
         "JOIN (SELECT rate_date, currency_code, units_per_eur FROM fx_daily "
         "WHERE currency_code = $reported_currency) f ON f.rate_date = o.order_date"
@@ -560,34 +612,54 @@ def _insert_reported_currency(con: duckdb.DuckDBPyConnection, lines: str, bound:
         f"{_known('net_amount_eur * f.units_per_eur')}, "
         "coalesce(sum(o.quantity * o.unit_cost_eur * f.units_per_eur), 0)"
     )
-    db.execute(
-        con,
-        f"""
-        INSERT INTO account_monthly_reported
-        SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-               o.customer_id, o.country_code, o.currency_code, o.channel, p.product_line,
-               sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               coalesce(sum(o.quantity * o.unit_cost_eur), 0),
-               {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
-        FROM ({lines}) o LEFT JOIN products p USING (product_id) {rate}
-        GROUP BY ALL ORDER BY month
-        """,
-        bound,
-    )
-    db.execute(
-        con,
-        f"""
-        INSERT INTO item_monthly_reported
-        SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-               o.product_id, o.country_code, o.currency_code, o.channel,
-               sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
-               coalesce(sum(o.quantity * o.unit_cost_eur), 0),
-               coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
-               coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
-               coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
-               {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
-        FROM ({lines}) o {rate}
-        GROUP BY ALL ORDER BY month
-        """,
-        bound,
-    )
+    if "sales_monthly_reported" in tables:
+        # sales_monthly's grain and sums (an unknown product drops out by the join, as
+        # there), over the lines with that day's rate: the lines sales_daily's rate join
+        # keeps, so a month's row sums what its days' rows give converted.
+        db.execute(
+            con,
+            f"""
+            INSERT INTO sales_monthly_reported
+            SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+                   o.country_code, o.currency_code, o.channel, p.product_line,
+                   sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+                   coalesce(sum(o.quantity * o.unit_cost_eur), 0), count(*),
+                   {_known("net_amount_eur")}, {_known("net_amount_local")}, {reported}
+            FROM ({lines}) o JOIN products p USING (product_id) {rate}
+            GROUP BY ALL ORDER BY month
+            """,
+            bound,
+        )
+    if "account_monthly_reported" in tables:
+        db.execute(
+            con,
+            f"""
+            INSERT INTO account_monthly_reported
+            SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+                   o.customer_id, o.country_code, o.currency_code, o.channel, p.product_line,
+                   sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+                   coalesce(sum(o.quantity * o.unit_cost_eur), 0),
+                   {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
+            FROM ({lines}) o LEFT JOIN products p USING (product_id) {rate}
+            GROUP BY ALL ORDER BY month
+            """,
+            bound,
+        )
+    if "item_monthly_reported" in tables:
+        db.execute(
+            con,
+            f"""
+            INSERT INTO item_monthly_reported
+            SELECT f.currency_code, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+                   o.product_id, o.country_code, o.currency_code, o.channel,
+                   sum(o.quantity), sum(o.net_amount_local), sum(o.net_amount_eur),
+                   coalesce(sum(o.quantity * o.unit_cost_eur), 0),
+                   coalesce(sum(o.quantity) FILTER (WHERE o.quantity > 0), 0),
+                   coalesce(sum(o.net_amount_local) FILTER (WHERE o.quantity > 0), 0),
+                   coalesce(sum(o.quantity * o.unit_price_local) FILTER (WHERE o.quantity > 0), 0),
+                   {_known("net_amount_local")}, {_known("net_amount_eur")}, {reported}
+            FROM ({lines}) o {rate}
+            GROUP BY ALL ORDER BY month
+            """,
+            bound,
+        )

@@ -182,7 +182,7 @@ def source(
     """
     plan = filters.basis == "plan" if plan is None else plan
     params = _source_params(filters) | {"start": start, "end": end}
-    select = _source_select(filters, plan, "s.order_date BETWEEN $start AND $end", monthly=False)
+    select = _source_select(filters, plan, "s.order_date BETWEEN $start AND $end", "daily")
     return f"{_source_cte(filters)} {select}", params
 
 
@@ -193,37 +193,81 @@ def periods_source(
     use_monthly: bool = True,
     region: bool = True,
 ) -> tuple[str, dict]:
-    """`source` over the days in any of `ranges`: whole months from sales_monthly, the other
-    days from sales_daily, so a quarter reads ~3 rows per key instead of ~90.
+    """`source` over the days in any of `ranges`: whole months from sales_monthly (in EUR) or
+    sales_monthly_reported (in a summary currency), the other days from sales_daily, so a
+    quarter reads ~3 rows per key instead of ~90.
 
-    Grain: one row per sales_monthly row (order_date is its month's first day) or
-    sales_daily row; the columns and their definitions are `source`'s. A month is read from
-    sales_monthly only when every range holds all of it or none of it (split_window), so a
-    caller's test of order_date against any of `ranges` (its period flags) gives the month's
-    row the answer each of its days would get; and only in EUR, which converts at 1 on
-    every day: a reported figure in another currency needs each day's rate (sales_daily).
+    Grain: one row per monthly row (order_date is its month's first day) or sales_daily
+    row; the columns and their definitions are `source`'s. A month is read from a monthly
+    table only when every range holds all of it or none of it (split_window), so a caller's
+    test of order_date against any of `ranges` (its period flags) gives the month's row the
+    answer each of its days would get. EUR converts at 1 on every day: sales_monthly's EUR
+    sums are its reported figures. Another currency's reported figure needs each day's rate:
+    sales_monthly_reported holds it, summed line by line, for the summary currencies
+    (analytics.summary_currencies), over the lines sales_daily's rate join keeps (those with
+    that day's rate), with the same local and EUR sums, so its rows also give the constant
+    and plan figures (a month's local sum at one rate per currency, one plan rate per
+    quarter). Whether the currency is one is the store's setting, so the statement decides:
+    its whole months are read from sales_monthly_reported's rows of the currency, and from
+    sales_daily joined to the currency's rates only when it is not listed (that join's rate
+    side is then empty for a listed one, and DuckDB reads no sales_daily row for it).
     Summed, every figure equals `source`'s up to float rounding. `use_monthly=False` reads
     sales_daily alone (the definition this is tested against); `region=False` leaves out
     the region column and its join, for callers that do not need it. Call `check_rates`
     first.
     """
     plan = filters.basis == "plan" if plan is None else plan
-    monthly = use_monthly and filters.currency == "EUR"
-    months, rest = split_window(ranges) if monthly else ([], list(ranges))
+    months, rest = split_window(ranges) if use_monthly else ([], list(ranges))
     params = _source_params(filters)
     parts = []
     if months:
         dates = _any_range("s.order_date", months, "sm", params)
-        parts.append(_source_select(filters, plan, dates, monthly=True, region=region))
+        if filters.currency == "EUR":
+            parts.append(_source_select(filters, plan, dates, "monthly", region=region))
+        else:
+            parts.append(_source_select(filters, plan, dates, "reported", region=region))
+            parts.append(_source_select(filters, plan, dates, "unlisted", region=region))
     if rest:
         dates = _any_range("s.order_date", rest, "sd", params)
-        parts.append(_source_select(filters, plan, dates, monthly=False, region=region))
+        parts.append(_source_select(filters, plan, dates, "daily", region=region))
     if not parts:
         raise ValueError("periods_source needs at least one date range.")
     sql = f"{_source_cte(filters)} {' UNION ALL '.join(parts)}"
     if "$currency" not in sql:  # EUR whole months join no rate (DuckDB refuses unused values)
         del params["currency"]
     return sql, params
+
+
+def orders_source(
+    filters: Filters, ranges: Sequence[DateRange], use_monthly: bool = True
+) -> tuple[str, dict]:
+    """Order counts over the days in any of `ranges` under the dimension filters: whole
+    months from orders_monthly, the other days from orders_daily.
+
+    Grain: one row per orders_monthly row (order_date is its month's first day) or
+    orders_daily row, with order_date, country_code, currency_code, channel, product_lines
+    and order_count. An order counts once, on its first line's date, in one orders_daily
+    row, and orders_monthly is orders_daily summed per month, so summed over any whole
+    months (split_window: every range holds all of a month or none of it, so a caller's
+    period flags on order_date give a month's row its days' answer) the counts are those of
+    orders_daily exactly, a product-line filter (list_has_any on the order's lines) too.
+    `use_monthly=False` reads orders_daily alone (the definition this is tested against)."""
+    months, rest = split_window(ranges) if use_monthly else ([], list(ranges))
+    conditions, params = dimension_conditions(filters, alias="o.", product_line="list")
+    parts = []
+    for table, date, spans, key in (
+        ("orders_monthly", "month", months, "om"),
+        ("orders_daily", "order_date", rest, "od"),
+    ):
+        if spans:
+            where = " AND ".join([_any_range(f"o.{date}", spans, key, params), *conditions])
+            parts.append(
+                f"SELECT o.{date} AS order_date, o.country_code, o.currency_code, o.channel, "
+                f"o.product_lines, o.order_count FROM {table} o WHERE {where}"
+            )
+    if not parts:
+        raise ValueError("orders_source needs at least one date range.")
+    return " UNION ALL ".join(parts), params
 
 
 def _source_params(filters: Filters) -> dict:
@@ -239,21 +283,44 @@ def _source_cte(filters: Filters) -> str:
 
 
 def _source_select(
-    filters: Filters, plan: bool, dates: str, monthly: bool, region: bool = True
+    filters: Filters, plan: bool, dates: str, table: str = "daily", region: bool = True
 ) -> str:
-    """One SELECT of `source`'s columns over sales_daily, or over sales_monthly (its month as
-    order_date) with monthly, for the rows where `dates` (a condition on alias s.) holds."""
+    """One SELECT of `source`'s columns, for the rows where `dates` (a condition on alias s.)
+    holds, over `table`: "daily" sales_daily; "monthly" sales_monthly (its month as
+    order_date; EUR only); "reported" sales_monthly_reported's rows of the reporting
+    currency (none unless it is a summary currency); "unlisted" sales_daily with the
+    reporting currency's rates only if it is not a summary currency (else no row)."""
     conditions, _ = dimension_conditions(filters, alias="s.")
     where = " AND ".join([dates, *conditions])
-    if monthly:
-        # Only read in EUR (periods_source), which is 1 on every day: no rate to join.
-        table = "(SELECT month AS order_date, * EXCLUDE (month) FROM sales_monthly)"
-        rate, rate_join = "", ""
+    reported = (
+        "s.net_amount_eur{rate} AS revenue_reported, "
+        "s.known_cost_net_eur{rate} AS known_revenue_reported, "
+        "s.cost_eur{rate} AS cost_reported"
+    )
+    if table in ("monthly", "reported"):
+        rate_join = ""
         known_local = "s.known_cost_net_local"
+        if table == "monthly":
+            # Only read in EUR (periods_source), which is 1 on every day: no rate to join.
+            source_table = "(SELECT month AS order_date, * EXCLUDE (month) FROM sales_monthly)"
+            reported = reported.format(rate="")
+        else:
+            # Converted line by line at each day's rate when summarised.
+            source_table = (
+                "(SELECT month AS order_date, * EXCLUDE (month) FROM sales_monthly_reported)"
+            )
+            where = f"s.reporting_currency = $currency AND {where}"
+            reported = "s.revenue_reported, s.known_revenue_reported, s.cost_reported"
     else:
-        table = "sales_daily"
-        rate = " * f.units_per_eur"
+        source_table = "sales_daily"
+        reported = reported.format(rate=" * f.units_per_eur")
         rate_join = "JOIN fx_daily f ON f.rate_date = s.order_date AND f.currency_code = $currency"
+        if table == "unlisted":
+            rate_join = (
+                "JOIN (SELECT rate_date, units_per_eur FROM fx_daily WHERE currency_code = "
+                "$currency AND $currency NOT IN (SELECT currency_code FROM summary_currencies)) "
+                "f ON f.rate_date = s.order_date"
+            )
         # A group is one day and one currency, so its known-cost local revenue is exactly
         # its known EUR at that day's rate (each line's EUR was converted at it); a group
         # whose every line has a cost takes its local sum as is, so such figures stay
@@ -275,7 +342,7 @@ def _source_select(
                {known_local} / p.plan_local * p.plan_reporting AS known_revenue_plan,
                s.cost_eur * p.plan_reporting AS cost_plan"""
         constant_join += PLAN_JOIN.format(a="s.")
-    if constant_cols and not monthly:
+    if constant_cols and source_table == "sales_daily":
         constant_join += """
         LEFT JOIN fx_daily l ON l.rate_date = s.order_date AND l.currency_code = s.currency_code"""
     # Every line's country is a stored one (the importer resolves it), so leaving the join
@@ -285,10 +352,8 @@ def _source_select(
     return f"""
         SELECT s.order_date, s.country_code, {region_col}s.currency_code, s.channel, s.product_line,
                s.units, s.net_amount_local, s.net_amount_eur, s.line_count,
-               s.net_amount_eur{rate} AS revenue_reported,
-               s.known_cost_net_eur{rate} AS known_revenue_reported,
-               s.cost_eur{rate} AS cost_reported{constant_cols}
-        FROM {table} s
+               {reported}{constant_cols}
+        FROM {source_table} s
         {region_join}
         {rate_join}{constant_join}
         WHERE {where}

@@ -409,13 +409,16 @@ def _apply_upgrades(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]
         if "sales_daily" in rebuild:
             rollups.rebuild_sales_rollups(con)
         else:
-            rest = rebuild - {"sales_monthly"}
+            rest = rebuild - {"sales_monthly", "orders_monthly"}
             if rest and rest <= set(rollups.REPORTED):
-                # Only the summary currencies' rows are new: the other summaries stand.
-                rollups.rebuild_reported(con, None, summary_currencies.stored(con))
+                # Only summary currencies' rows are new (e.g. sales_monthly_reported): the
+                # other summaries, and those of them already there, stand.
+                rollups.rebuild_reported(con, None, summary_currencies.stored(con), rest)
             elif rest:
-                rollups.rebuild_summaries(con)
-            # A store made before sales_monthly gets that table alone (one pass over the
-            # lines), not every summary again.
+                rollups.rebuild_summaries(con)  # orders_monthly among them
+            # A store made before sales_monthly (orders_monthly) gets that table alone (one
+            # pass over the lines; over orders_daily), not every summary again.
             if "sales_monthly" in rebuild:
                 rollups.rebuild_sales_monthly(con)
+            if "orders_monthly" in rebuild and not (rest - set(rollups.REPORTED)):
+                rollups.rebuild_orders_monthly(con)

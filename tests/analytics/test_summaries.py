@@ -352,18 +352,22 @@ def test_sales_monthly_on_the_fixture_by_hand(fixture_con):
     assert rows == lines
 
 
-def test_whole_months_read_sales_monthly_only_in_eur():
+def test_whole_months_read_the_monthly_tables():
     q = Period(D(2024, 4, 1), D(2024, 6, 30))
     base = Period(D(2024, 1, 1), D(2024, 3, 31))
     whole = [(q.start, q.end), (base.start, base.end)]
     sql, _ = sales.periods_source(Filters(q, base), whole)
-    assert "sales_monthly" in sql and "sales_daily" not in sql
+    assert "FROM sales_monthly)" in sql and "sales_daily" not in sql
     sql, _ = sales.periods_source(Filters(q, base), [(D(2024, 4, 2), D(2024, 6, 30))])
-    assert "sales_monthly" in sql and "sales_daily" in sql  # May and June, and 2-30 April
+    assert "FROM sales_monthly)" in sql and "sales_daily" in sql  # May and June, and 2-30 April
+    # Another currency: its summary rows, and sales_daily only if it is not listed
     sql, _ = sales.periods_source(Filters(q, base, currency="USD", basis="constant"), whole)
-    assert "sales_monthly" not in sql  # the comparison is reported: each day's USD rate
+    assert "sales_monthly_reported" in sql and "FROM sales_monthly)" not in sql
+    assert "NOT IN (SELECT currency_code FROM summary_currencies)" in sql
     sql, _ = sales.periods_source(Filters(q, base), whole, use_monthly=False)
     assert "sales_monthly" not in sql
+    sql, _ = sales.periods_source(Filters(q, base, currency="USD"), whole, use_monthly=False)
+    assert "sales_monthly" not in sql and "summary_currencies" not in sql
 
 
 def line_level_overview(con, f: Filters) -> dict:

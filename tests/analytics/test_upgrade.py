@@ -98,9 +98,11 @@ def test_an_upgraded_store_loads_an_import_without_cost_and_equals_a_fresh_one(s
                 "item_monthly",
                 "key_lines",
                 "item_monthly_reported",
+                "orders_monthly",
                 "rep_monthly",
                 "sales_daily",
                 "sales_monthly",
+                "sales_monthly_reported",
                 "split_orders",
             ]
         ),
