@@ -14,7 +14,18 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import bridge, db, fx, markets, overview, quality, review, rollups, sales
+from analytics import (
+    bridge,
+    db,
+    fx,
+    markets,
+    overview,
+    plan_rates,
+    quality,
+    review,
+    rollups,
+    sales,
+)
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period as _Period
 
@@ -452,6 +463,61 @@ def test_figures_through_sales_monthly_equal_sales_daily(demo, basis, dims):
                 demo.execute(sums.format(daily), daily_params).df(),
                 ["region", "country_code"],
             )
+
+
+@pytest.mark.parametrize("basis", ["reported", "constant", "plan"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY"])
+def test_figures_equal_sales_by_country(demo, basis, currency):
+    """overview.figures (one UNION ALL, its country sums grouped by period flags and added
+    up in Python) against sales_by per country (FILTERed sums per period, a second method),
+    order_counts and active_customers: every basis, summary and other currencies, whole
+    and partial months, filters, and overlapping periods."""
+    last = demo.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    windows = [
+        *demo_windows(demo),
+        (
+            Period(D(last.year, 3, 10), D(last.year, 6, 20)),
+            Period(D(last.year, 1, 1), D(last.year, 4, 30)),
+        ),
+    ]
+    checked = 0
+    for dims in SCOPES:
+        for period, comparison in windows:
+            f = Filters(period, comparison, currency=currency, basis=basis, **dims)
+            try:
+                overview.check_rates(demo, f)
+            except (fx.RateUnavailable, plan_rates.PlanRateMissing):
+                continue
+            checked += 1
+            page = overview.figures(demo, f)
+            want = overview.sales_by(demo, f, ("country_code",)).set_index("country_code")
+            got = page["countries"].set_index("country_code")
+            assert sorted(got.index) == sorted(want.index)
+            want = want.loc[got.index]
+            for column in ("revenue", "revenue_prior", "gross_margin_pct", "margin_coverage"):
+                assert list(got[column]) == pytest.approx(
+                    list(want[column]), rel=1e-9, abs=1e-9, nan_ok=True
+                ), column
+            assert list(got["units"]) == list(want["units"])
+            # no value without a prior value (never inf)
+            growth = want["revenue"] / want["revenue_prior"].where(want["revenue_prior"] != 0) - 1
+            assert list(got["growth"]) == pytest.approx(list(growth), rel=1e-9, nan_ok=True)
+            totals = overview.sales_by(demo, f).iloc[0]
+            kpis = page["kpis"].set_index("metric")
+            assert kpis.loc["net_revenue", "current"] == pytest.approx(totals.revenue, rel=1e-9)
+            assert kpis.loc["net_revenue", "comparison"] == pytest.approx(
+                totals.revenue_prior, rel=1e-9
+            )
+            assert kpis.loc["gross_margin_pct", "current"] == pytest.approx(
+                totals.gross_margin_pct, rel=1e-9, nan_ok=True
+            )
+            assert kpis.loc["units", "comparison"] == totals.units_prior
+            assert tuple(kpis.loc["orders", ["current", "comparison"]]) == overview.order_counts(
+                demo, f
+            )
+            customers = overview.active_customers(demo, f, use_summary=False)
+            assert tuple(kpis.loc["active_customers", ["current", "comparison"]]) == customers
+    assert checked >= len(SCOPES) * 3  # most windows have every rate
 
 
 def test_a_store_made_before_sales_monthly_gets_it(demo_db_path, tmp_path):
