@@ -152,6 +152,38 @@ def test_fixture_top_accounts_by_hand(fixture_con):
     assert list(top.index[:2]) == ["C1", "C2"]  # 616.67 EUR ahead of 532.56
 
 
+def test_top_accounts_in_eur_send_two_statements_and_no_rate_look_up(fixture_con, monkeypatch):
+    """Whole months in EUR: the top accounts with their names, then the comparison's revenue,
+    the orders and the split-orders count in one more statement; EUR's rate days are not
+    looked up (markets.check_rates, which the page runs first, covers them)."""
+    f = Filters(Period(D(2024, 1, 1), D(2024, 1, 31)), Period(D(2023, 12, 1), D(2023, 12, 31)))
+    sent = []
+    run = db._run
+    monkeypatch.setattr(db, "_run", lambda c, sql, p, t: (sent.append(sql), run(c, sql, p, t))[1])
+    top = markets.top_accounts(fixture_con, f)
+    assert len(sent) == 2
+    assert not any("fx_daily" in sql for sql in sent)
+    assert "split_orders" in sent[1]
+    monkeypatch.setattr(db, "_run", run)
+    frames_equal(top, markets.top_accounts(fixture_con, f, use_summary=False), ["customer_id"])
+    assert list(top["customer_id"]) == ["C1", "C2", "C3"]
+    assert list(top["orders"]) == [2, 2, 1]
+
+
+def test_eur_sales_on_a_day_without_a_rate_are_refused_before_the_top_accounts(fixture_con):
+    """The line-level figure drops a line on a day fx_daily does not hold (its rate join),
+    which the EUR summary read, without the look-up, would count: the page's rate check
+    refuses such a period first, so the two never differ on screen."""
+    fixture_con.execute(
+        "INSERT INTO order_lines VALUES ('O9', 1, DATE '2024-06-03', 'C3', 'P2', 'R1', 'DE', "
+        "'web', 'EUR', 1, 50.0, 0.0, 50.0, 50.0, 10.0)"
+    )
+    rollups.rebuild_sales_rollups(fixture_con)
+    f = Filters(Period(D(2024, 6, 1), D(2024, 6, 30)), Period(D(2024, 5, 1), D(2024, 5, 31)))
+    with pytest.raises(fx.RateUnavailable, match="EUR on 03 Jun 2024"):
+        markets.check_rates(fixture_con, f)
+
+
 def test_split_orders_fall_back_to_lines(fixture_con):
     """An order whose lines are in two months is listed, and counted once."""
     fixture_con.execute(
