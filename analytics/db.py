@@ -246,33 +246,92 @@ stop_hook: Callable[[], Callable[[], bool] | None] | None = None
 STOP_POLL_S = 0.05
 
 
+class _Watch:
+    """One running statement: its cursor, deadline and stop function, and whether the
+    watcher stopped it because the stop function said so."""
+
+    __slots__ = ("cur", "deadline", "stopped", "wanted")
+
+    def __init__(self, cur, deadline: float, wanted: Callable[[], bool] | None) -> None:
+        self.cur, self.deadline, self.wanted, self.stopped = cur, deadline, wanted, False
+
+    def wake(self, now: float) -> float:
+        return self.deadline if self.wanted is None else min(self.deadline, now + STOP_POLL_S)
+
+
+class _Watcher:
+    """One thread of the process watches every running statement's deadline and stop
+    function: DuckDB's interrupt() is the one call that ends a running statement from
+    outside. A thread per statement cost its start on every statement (~0.05 ms of CPU,
+    and the wait until the new thread runs: ~0.4 ms of wall time per statement at load 4,
+    up to tens of ms under heavy load; benchmarks/README.md, branch `overview`)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running: set[_Watch] = set()
+        self._thread: threading.Thread | None = None
+        self._next_wake = float("inf")
+
+    def start(self, cur, time_limit_s: float, wanted: Callable[[], bool] | None) -> _Watch:
+        watch = _Watch(cur, time.monotonic() + time_limit_s, wanted)
+        with self._changed:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="query-watch", daemon=True)
+                self._thread.start()
+            self._running.add(watch)
+            if watch.wake(time.monotonic()) < self._next_wake:  # else it wakes early enough
+                self._changed.notify()
+        return watch
+
+    def finish(self, watch: _Watch) -> None:
+        with self._changed:
+            self._running.discard(watch)
+
+    def _loop(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                self._next_wake = self._check(now)
+                self._changed.wait(
+                    None if self._next_wake == float("inf") else max(0.0, self._next_wake - now)
+                )
+
+    def _check(self, now: float) -> float:
+        """Stop the statements due (their stop function says so, or past their deadline);
+        the time the next is due. A function of its own, so that no cursor stays referenced
+        from the waiting thread (a cursor alive at exit is reported as a leak by DuckDB)."""
+        for watch in list(self._running):
+            if watch.wanted is not None and _stop_wanted(watch.wanted):
+                watch.stopped = True
+            if watch.stopped or now >= watch.deadline:
+                self._running.discard(watch)
+                watch.cur.interrupt()
+        return min((watch.wake(now) for watch in self._running), default=float("inf"))
+
+    def after_fork(self) -> None:
+        """In a forked child the watcher thread does not exist, and the lock may be held."""
+        self.__init__()
+
+
+def _stop_wanted(wanted: Callable[[], bool]) -> bool:
+    # A stop function that fails must not end the watcher, which every query relies on.
+    try:
+        return bool(wanted())
+    except Exception:
+        return False
+
+
+_watcher = _Watcher()
+os.register_at_fork(after_in_child=_watcher.after_fork)
+
+
 def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: Params, time_limit_s: float):
     wanted = stop_hook() if stop_hook is not None else None
-    finished = threading.Event()
-    stopped = threading.Event()
-
-    def watch() -> None:
-        # One watcher per query for the deadline and, when there is one, the stop function:
-        # DuckDB's interrupt() is the one call that ends a running statement from outside.
-        deadline = time.monotonic() + time_limit_s
-        while True:
-            left = deadline - time.monotonic()
-            if finished.wait(max(0.0, left if wanted is None else min(left, STOP_POLL_S))):
-                return
-            if wanted is not None and wanted():
-                stopped.set()
-                cur.interrupt()
-                return
-            if time.monotonic() >= deadline:
-                cur.interrupt()
-                return
-
-    watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
-    watcher.start()
+    watch = _watcher.start(cur, time_limit_s, wanted)
     try:
         return cur.execute(sql, params) if params is not None else cur.execute(sql)
     except duckdb.InterruptException as exc:
-        if stopped.is_set():
+        if watch.stopped:
             raise QueryStopped(
                 "The page was closed or changed while this query ran, so it was stopped."
             ) from exc
@@ -281,7 +340,7 @@ def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: Params, time_limit_s:
             "Narrow the period or filters and try again."
         ) from exc
     finally:
-        finished.set()
+        _watcher.finish(watch)
 
 
 def query(
@@ -302,6 +361,26 @@ def query_rows(
 ) -> list[tuple]:
     """Run a read query with bound parameters and return its rows as tuples."""
     return _run(cur, sql, params, time_limit_s).fetchall()
+
+
+def query_columns(
+    cur: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Params = None,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+) -> dict[str, list]:
+    """Run a read query with bound parameters and return its result as one list of Python
+    values per column, by name (NULL is None).
+
+    For small results that a caller turns into figures or a frame of its own: a DataFrame
+    from DuckDB costs ~0.6 ms more than its rows for a few dozen rows (benchmarks/README.md,
+    branch `overview`), more than some of the statements it follows."""
+    result = _run(cur, sql, params, time_limit_s)
+    rows = result.fetchall()
+    names = [column[0] for column in result.description]
+    if not rows:
+        return {name: [] for name in names}
+    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
 
 
 def execute(cur: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> None:

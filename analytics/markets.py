@@ -368,15 +368,24 @@ def mix_shares(mix_frame: pd.DataFrame, part: str) -> pd.DataFrame:
 def top_accounts(
     cur: duckdb.DuckDBPyConnection, filters: Filters, n: int = 15, use_summary: bool = True
 ) -> pd.DataFrame:
-    """The n largest customers by reported revenue in the period (grain: one row per customer).
+    """The n largest customers by reported revenue in the period (grain: one row per customer;
+    equal revenue in customer_id order).
 
     Columns: customer_id, customer, country, segment, global_account, revenue, revenue_prior,
     growth_prior, gross_margin_pct, orders. Reads account_monthly where it can
-    (`use_summary=False`: order_lines only, the definition it is tested against).
+    (`use_summary=False`: order_lines only, the definition it is tested against). Call
+    check_rates first: in EUR the summary is then read without looking up EUR's rate days.
+
+    Two statements: the top n with their names, then the comparison period's revenue and
+    the orders of those n (and whether split orders exist, which makes the orders count
+    read order_lines, a third statement). In one statement DuckDB computed the top n once
+    for each part that named them (three times), and each statement costs ~1 ms of CPU
+    before it reads a row (benchmarks/README.md, branch `overview`).
     """
     period, comparison = filters.period, filters.comparison
-    # Both periods from one source (one look-up of the days the summary covers), each read
-    # by its own date test: DuckDB pushes it down to the scans, so each reads its months.
+    # Both periods from one source (one look-up of the days the summary covers, when it
+    # needs one), each read by its own date test: DuckDB pushes it down to the scans, so
+    # each statement reads only its period's months.
     rows, params = sales.summarised(
         cur,
         "accounts",
@@ -385,74 +394,109 @@ def top_accounts(
         filters=filters,
         key="top",
         use_summary=use_summary,
+        rates_checked=True,
     )
-    orders, orders_params = sales.account_orders(
-        cur,
-        [(period.start, period.end)],
-        filters=filters,
-        conditions=["o.customer_id IN (SELECT customer_id FROM top)"],
-        key="orders",
-        use_summary=use_summary,
-    )
-    # Rank on the period alone, then read the comparison period only for the top n:
-    # scanning both periods for every customer costs several times more.
-    frame = db.query(
+    top = db.query_columns(
         cur,
         f"""
-        WITH rows AS NOT MATERIALIZED ({rows}),
-        top AS (
+        WITH top AS (
             SELECT customer_id, sum(revenue_reported) AS revenue,
                    sum(known_revenue_reported) AS known_revenue, sum(cost_reported) AS cost
-            FROM rows WHERE order_date BETWEEN $p_start AND $p_end
-            GROUP BY 1 ORDER BY revenue DESC LIMIT $n
-        ),
-        prior AS (
-            SELECT customer_id, sum(revenue_reported) AS revenue_prior FROM rows
-            WHERE order_date BETWEEN $c_start AND $c_end
-              AND customer_id IN (SELECT customer_id FROM top)
-            GROUP BY 1
-        ),
-        orders AS ({orders})
+            FROM ({rows}) r WHERE order_date BETWEEN $p_start AND $p_end
+            GROUP BY 1 ORDER BY revenue DESC, customer_id LIMIT $n
+        )
         SELECT t.customer_id, c.name AS customer, k.name AS country, c.segment,
-               g.name AS global_account, t.revenue, p.revenue_prior, t.known_revenue, t.cost,
-               coalesce(orders.orders, 0) AS orders
+               g.name AS global_account, t.revenue, t.known_revenue, t.cost
         FROM top t
         JOIN customers c USING (customer_id)
         JOIN countries k ON k.country_code = c.country_code
         LEFT JOIN global_accounts g USING (global_account_id)
-        LEFT JOIN prior p USING (customer_id)
-        LEFT JOIN orders USING (customer_id)
-        ORDER BY t.revenue DESC
+        ORDER BY t.revenue DESC, t.customer_id
         """,
-        params
-        | orders_params
-        | {
-            "n": n,
-            "p_start": period.start,
-            "p_end": period.end,
-            "c_start": comparison.start,
-            "c_end": comparison.end,
-        },
+        params | {"n": n, "p_start": period.start, "p_end": period.end},
     )
-    # On the columns' arrays: on pandas Series each step cost ~0.5 ms for 25 rows.
-    revenue = frame["revenue"].to_numpy(dtype="float64", na_value=np.nan)
-    prior, known, cost = (
-        frame[c].to_numpy(dtype="float64", na_value=0.0)
-        for c in ("revenue_prior", "known_revenue", "cost")
-    )
-    columns = {c: frame[c] for c in ("customer_id", "customer", "country", "segment")}
+    ids = top["customer_id"]
+    prior, orders = _top_details(cur, filters, ids, rows, params, use_summary)
+    # On arrays: on pandas Series each step cost ~0.5 ms for 25 rows.
+    revenue = _floats(top["revenue"], np.nan)
+    known, cost = _floats(top["known_revenue"], 0.0), _floats(top["cost"], 0.0)
+    revenue_prior = np.array([prior.get(c, 0.0) for c in ids], dtype="float64")
+    frame = {c: pd.array(top[c], dtype="str") for c in ("customer_id", "customer", "country")}
     return pd.DataFrame(
-        columns
+        frame
         | {
-            "global_account": frame["global_account"],
+            "segment": pd.array(top["segment"], dtype="str"),
+            "global_account": pd.array(top["global_account"], dtype="str"),
             "revenue": revenue,
-            "revenue_prior": prior,
-            "orders": frame["orders"],
-            "growth_prior": metrics.growth(revenue, prior),
+            "revenue_prior": revenue_prior,
+            "orders": np.array([orders.get(c, 0) for c in ids], dtype="int64"),
+            "growth_prior": metrics.growth(revenue, revenue_prior),
             "gross_margin_pct": metrics.gross_margin_pct(known, cost),
             "margin_coverage": metrics.margin_coverage(known, revenue),
         }
     )
+
+
+def _floats(values: list, missing: float) -> np.ndarray:
+    return np.array([missing if v is None else v for v in values], dtype="float64")
+
+
+def _top_details(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    ids: list[str],
+    rows: str,
+    params: dict,
+    use_summary: bool,
+) -> tuple[dict[str, float], dict[str, int]]:
+    """top_accounts' comparison revenue and orders in the period, per customer of `ids`."""
+    if not ids:
+        return {}, {}
+    period, comparison = filters.period, filters.comparison
+    only = ["list_contains($top_ids, o.customer_id)"]
+
+    def orders_sql(split: bool) -> tuple[str, dict]:
+        return sales.account_orders(
+            cur,
+            [(period.start, period.end)],
+            filters=filters,
+            conditions=only,
+            params={"top_ids": ids},
+            key="orders",
+            use_summary=use_summary,
+            split=split,
+        )
+
+    orders, orders_params = orders_sql(split=False)
+    split = "UNION ALL SELECT 'split', NULL, count(*) FROM split_orders" if use_summary else ""
+    found = db.query_columns(
+        cur,
+        f"""
+        SELECT 'prior' AS part, customer_id, sum(revenue_reported) AS value FROM ({rows}) r
+        WHERE order_date BETWEEN $c_start AND $c_end AND list_contains($top_ids, customer_id)
+        GROUP BY customer_id
+        UNION ALL
+        SELECT 'orders', customer_id, orders FROM ({orders}) o
+        {split}
+        """,
+        params
+        | orders_params
+        | {"top_ids": ids, "c_start": comparison.start, "c_end": comparison.end},
+    )
+    prior, counts, splits = {}, {}, 0
+    for part, customer, value in zip(
+        found["part"], found["customer_id"], found["value"], strict=True
+    ):
+        if part == "prior":
+            prior[customer] = value
+        elif part == "orders":
+            counts[customer] = int(value)
+        else:
+            splits = int(value)
+    if splits:  # an order in two keys would count twice in account_orders_monthly
+        sql, bound = orders_sql(split=True)
+        counts = dict(db.query_rows(cur, sql, bound))
+    return prior, counts
 
 
 def global_accounts(

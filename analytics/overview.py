@@ -138,37 +138,32 @@ def order_counts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int,
 def _active_customers_sql(filters: Filters, use_summary: bool = True) -> tuple[str, dict]:
     """One row: customers_cur, customers_cmp (see active_customers)."""
     bound: dict = {}
-    parts = []
+    counts = []
     for name, period in (("cur", filters.period), ("cmp", filters.comparison)):
         ranges = [(period.start, period.end)]
         months, rest = sales.split_window(ranges) if use_summary else ([], ranges)
+        parts = []
         if months:
             clauses, dims = dimension_conditions(filters, alias="s.", product_line="column")
             bound |= dims
             where = " AND ".join(
                 [sales._any_range("s.month", months, f"{name}_m", bound), *clauses]
             )
-            parts.append(
-                f"SELECT '{name}' AS period, s.customer_id FROM account_monthly s WHERE {where}"
-            )
+            parts.append(f"SELECT s.customer_id FROM account_monthly s WHERE {where}")
         if rest:
             clauses, dims = dimension_conditions(filters, alias="o.", product_line="product_id")
             bound |= dims
             where = " AND ".join(
                 [sales._any_range("o.order_date", rest, f"{name}_l", bound), *clauses]
             )
-            parts.append(
-                f"SELECT '{name}' AS period, o.customer_id FROM order_lines o WHERE {where}"
-            )
-    # Counted per period first and pivoted after: two FILTERed distinct counts over the
-    # union took 1.7x the CPU time of one grouped count (10M lines).
-    sql = f"""
-        SELECT coalesce(max(customers) FILTER (WHERE period = 'cur'), 0) AS customers_cur,
-               coalesce(max(customers) FILTER (WHERE period = 'cmp'), 0) AS customers_cmp
-        FROM (SELECT period, count(DISTINCT customer_id) AS customers
-              FROM ({" UNION ALL ".join(parts)}) GROUP BY period)
-    """
-    return sql, bound
+            parts.append(f"SELECT o.customer_id FROM order_lines o WHERE {where}")
+        counts.append(
+            f"(SELECT count(DISTINCT customer_id) FROM ({' UNION ALL '.join(parts)})) "
+            f"AS customers_{name}"
+        )
+    # One distinct count per period, each over its own rows: 0.8x the CPU time of one count
+    # grouped by period over the union (1M and 10M lines), and 0.6x of two FILTERed counts.
+    return f"SELECT {', '.join(counts)}", bound
 
 
 def active_customers(
@@ -197,32 +192,36 @@ def _change(metric_kind: str, current: float, prior: float) -> float | None:
     return None if pd.isna(change) else change
 
 
-def _country_sums_sql(filters: Filters, use_summary: bool = True) -> tuple[str, dict]:
-    """Per country with sales in either period: revenue, known_revenue (of the lines with a
-    known unit cost), cost and units in the period (on the filters' basis) and the same
-    suffixed _prior in the comparison period (reported; at plan rates, at plan rates).
+def _measures(filters: Filters) -> list[str]:
+    """The converted sums the figures need: revenue, known_revenue (of the lines with a known
+    unit cost) and cost on the filters' basis for the period, and on the comparison's basis
+    (reported; at plan rates, at plan rates) for the comparison period."""
+    prior_basis = "plan" if filters.basis == "plan" else "reported"
+    return [
+        f"{measure}_{basis}"
+        for basis in dict.fromkeys((filters.basis, prior_basis))
+        for measure in ("revenue", "known_revenue", "cost")
+    ]
 
-    The sums the metric definitions are computed from (metrics.gross_margin_pct, ...), so
-    the totals are the sums of these rows and need no second grouping."""
+
+def _country_sums_sql(filters: Filters, use_summary: bool = True) -> tuple[str, dict]:
+    """Per country with sales in either period and per pair of period flags (is_current,
+    is_comparison): the sums of `_measures` and units.
+
+    Grouped by the flags rather than FILTERed per period: a grouped sum costs DuckDB about
+    half of eight FILTERed ones, and the figures add the groups of each period (one group
+    per period unless the two periods overlap)."""
     src, params = sales.periods_source(
         filters, _periods(filters), use_monthly=use_summary, region=False
     )
     flags, flag_params = _period_flags(filters)
-    basis = filters.basis
-    prior_basis = "plan" if basis == "plan" else "reported"
-    sums = []
-    for flag, suffix, on in (("is_current", "", basis), ("is_comparison", "_prior", prior_basis)):
-        sums += [
-            f"coalesce(sum(revenue_{on}) FILTER (WHERE {flag}), 0) AS revenue{suffix}",
-            f"sum(known_revenue_{on}) FILTER (WHERE {flag}) AS known_revenue{suffix}",
-            f"sum(cost_{on}) FILTER (WHERE {flag}) AS cost{suffix}",
-            f"CAST(coalesce(sum(units) FILTER (WHERE {flag}), 0) AS BIGINT) AS units{suffix}",
-        ]
+    sums = ", ".join(f"sum({name}) AS {name}" for name in _measures(filters))
     sql = f"""
-        SELECT country_code, {", ".join(sums)}
+        SELECT country_code, is_current, is_comparison, {sums},
+               CAST(sum(units) AS BIGINT) AS units
         FROM (SELECT *, {flags} FROM ({src}) t)
         WHERE is_current OR is_comparison
-        GROUP BY country_code
+        GROUP BY ALL
     """
     return sql, params | flag_params
 
@@ -233,40 +232,99 @@ def figures(
     """The KPI row ("kpis") and revenue by country ("countries") in one statement.
 
     Each interaction on the Overview pays a fixed cost per statement sent (planning, the
-    round trip, a result frame) and per aggregate and pandas step, which at 1M lines was
-    most of its time: the per-country sums of both periods come from one grouped aggregate
-    (whole months from sales_monthly), the order and customer counts ride along as a one-row
-    join, the country names are joined and the rows sorted in SQL, and the totals are the
-    sums of the country rows. The values are those of sales_by, order_counts and
-    active_customers (tests/analytics/test_overview.py); `use_summary=False` reads no
-    monthly table (sales_daily and order_lines: the definitions, tests/analytics/
-    test_summaries.py)."""
+    round trip, a result frame) and per aggregate, join and pandas step, which at 1M lines
+    was most of its time. So one statement returns, as rows of one UNION ALL: the country
+    sums of both periods (one grouped aggregate; whole months from sales_monthly), the order
+    counts, the customer counts and the countries' names, fetched as Python values; the
+    rows are pivoted, named and sorted here, and the totals are the sums of the country
+    rows. The values are those of sales_by, order_counts and active_customers
+    (tests/analytics/test_overview.py); `use_summary=False` reads no monthly table
+    (sales_daily and order_lines: the definitions, tests/analytics/test_summaries.py).
+    Call check_rates first."""
+    measures = _measures(filters)
     sums_sql, params = _country_sums_sql(filters, use_summary)
     orders_sql, orders_params = _order_counts_sql(filters)
     customers_sql, customers_params = _active_customers_sql(filters, use_summary)
-    # From the counts, so a view without sales still gets its one row of counts.
-    frame = db.query(
+    none = "NULL, " * len(measures)
+    rows = db.query_columns(
         cur,
         f"""
-        WITH by_country AS ({sums_sql})
-        SELECT b.country_code, n.iso3, n.name AS country, n.region, b.* EXCLUDE (country_code),
-               counts.*
-        FROM (SELECT * FROM ({orders_sql}) CROSS JOIN ({customers_sql})) counts
-        LEFT JOIN (by_country b LEFT JOIN countries n USING (country_code)) ON TRUE
-        ORDER BY b.revenue DESC, b.country_code
+        SELECT 'sums' AS part, country_code, is_current, is_comparison, {", ".join(measures)},
+               units, NULL::BIGINT AS current, NULL::BIGINT AS comparison,
+               NULL::VARCHAR AS iso3, NULL::VARCHAR AS name, NULL::VARCHAR AS region
+        FROM ({sums_sql}) s
+        UNION ALL
+        SELECT 'orders', NULL, NULL, NULL, {none} NULL, orders_cur, orders_cmp, NULL, NULL, NULL
+        FROM ({orders_sql}) o
+        UNION ALL
+        SELECT 'customers', NULL, NULL, NULL, {none} NULL, customers_cur, customers_cmp,
+               NULL, NULL, NULL
+        FROM ({customers_sql}) c
+        UNION ALL
+        SELECT 'names', country_code, NULL, NULL, {none} NULL, NULL, NULL, iso3, name, region
+        FROM countries
         """,
         params | orders_params | customers_params,
     )
-    counts = frame.iloc[0]
-    if pd.isna(counts["country_code"]):
-        frame = frame.iloc[:0]
-    totals = {name: frame[name].sum() for name in _SUMS}
-    totals |= {name: counts[name] for name in _COUNTS}
-    return {"kpis": _kpi_frame(totals), "countries": _country_frame(frame)}
+    countries = _country_sums(rows, filters)
+    totals = {name: _total(countries[name]) for name in _SUMS}
+    for part, current, comparison in zip(
+        rows["part"], rows["current"], rows["comparison"], strict=True
+    ):
+        if part in ("orders", "customers"):
+            totals[f"{part}_cur"], totals[f"{part}_cmp"] = current, comparison
+    return {"kpis": _kpi_frame(totals), "countries": _country_frame(countries)}
 
 
 _SUMS = [f"{m}{p}" for p in ("", "_prior") for m in ("revenue", "known_revenue", "cost", "units")]
-_COUNTS = ("orders_cur", "orders_cmp", "customers_cur", "customers_cmp")
+
+
+def _country_sums(rows: dict[str, list], filters: Filters) -> dict[str, np.ndarray | list]:
+    """figures' country rows, one per country with sales in either period, sorted by
+    revenue in the period (largest first, then by country code): the sums of each period
+    (SQL's: NULL where a period has no value, then 0 for revenue and units), and the names.
+
+    Summed here from the rows of each (country, period flags) group, in Python: a few dozen
+    rows, where pandas would cost a fraction of a millisecond per step."""
+    prior_basis = "plan" if filters.basis == "plan" else "reported"
+    picks = (
+        ("", "is_current", filters.basis),
+        ("_prior", "is_comparison", prior_basis),
+    )
+    sums: dict[str, dict[str, float | int | None]] = {}
+    names: dict[str, tuple] = {}
+    for i, part in enumerate(rows["part"]):
+        code = rows["country_code"][i]
+        if part == "names":
+            names[code] = (rows["iso3"][i], rows["name"][i], rows["region"][i])
+            continue
+        if part != "sums":
+            continue
+        country = sums.setdefault(code, dict.fromkeys(_SUMS))
+        for suffix, flag, basis in picks:
+            if not rows[flag][i]:
+                continue
+            for measure in ("revenue", "known_revenue", "cost", "units"):
+                column = "units" if measure == "units" else f"{measure}_{basis}"
+                value, name = rows[column][i], measure + suffix
+                if value is not None:
+                    country[name] = value if country[name] is None else country[name] + value
+    order = sorted(sums, key=lambda code: (-(sums[code]["revenue"] or 0.0), code))
+    out: dict[str, np.ndarray | list] = {"country_code": order}
+    for i, column in enumerate(("iso3", "country", "region")):
+        out[column] = [names.get(code, (None, None, None))[i] for code in order]
+    for name in _SUMS:
+        values = [sums[code][name] for code in order]
+        if name.startswith(("revenue", "units")):  # no sales is 0, not "no value"
+            values = [0 if v is None else v for v in values]
+        dtype = "int64" if name.startswith("units") else "float64"
+        out[name] = np.array([np.nan if v is None else v for v in values], dtype=dtype)
+    return out
+
+
+def _total(values: np.ndarray) -> float | int:
+    """The sum over the countries, a missing value counting as 0 (pandas' sum)."""
+    return np.nansum(values) if values.dtype.kind == "f" else values.sum()
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
@@ -333,26 +391,22 @@ def revenue_by_country(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.D
     return figures(cur, filters)["countries"]
 
 
-def _country_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The countries table from figures' rows (already in revenue order). Computed on the
-    columns' arrays: on pandas Series each of these steps cost ~0.5 ms for 60 rows."""
-
-    def values(column: str) -> np.ndarray:
-        return frame[column].to_numpy(dtype="float64", na_value=np.nan)
-
-    revenue, known = values("revenue"), values("known_revenue")
+def _country_frame(countries: dict[str, np.ndarray | list]) -> pd.DataFrame:
+    """The countries table from figures' country rows (already in revenue order), computed
+    on arrays: on pandas Series each of these steps cost ~0.5 ms for 60 rows."""
+    revenue, known = countries["revenue"], countries["known_revenue"]
     return pd.DataFrame(
         {
-            "country_code": frame["country_code"],
-            "iso3": frame["iso3"],
-            "country": frame["country"],
-            "region": frame["region"],
+            "country_code": pd.array(countries["country_code"], dtype="str"),
+            "iso3": pd.array(countries["iso3"], dtype="str"),
+            "country": pd.array(countries["country"], dtype="str"),
+            "region": pd.array(countries["region"], dtype="str"),
             "revenue": revenue,
-            "revenue_prior": values("revenue_prior"),
-            "growth": metrics.growth(revenue, values("revenue_prior")),
-            "gross_margin_pct": metrics.gross_margin_pct(known, values("cost")),
+            "revenue_prior": countries["revenue_prior"],
+            "growth": metrics.growth(revenue, countries["revenue_prior"]),
+            "gross_margin_pct": metrics.gross_margin_pct(known, countries["cost"]),
             "margin_coverage": metrics.margin_coverage(known, revenue),
-            "share": metrics.ratio(revenue, np.full(len(frame), revenue.sum())),
-            "units": frame["units"],
+            "share": metrics.ratio(revenue, np.full(len(revenue), revenue.sum())),
+            "units": countries["units"],
         }
-    ).reset_index(drop=True)
+    )

@@ -591,6 +591,7 @@ def summarised(
     params: dict | None = None,
     key: str = "summary",
     use_summary: bool = True,
+    rates_checked: bool = False,
 ) -> tuple[str, dict]:
     """A subquery over the `kind` summary ("accounts" or "items") for the dates in any of
     `ranges`, with the lines of partial months (and of months it cannot value) from
@@ -609,9 +610,21 @@ def summarised(
     Summed, every figure equals its line-level sum. `conditions` (alias o.) apply to the
     rows; they may name key columns only. `use_summary=False` reads only order_lines (the
     definition the summaries are tested against).
+
+    A line on a day without a rate into `currency` drops out of the line-level figure (its
+    rate join), so months are read only inside the days the currency has rates on, which
+    costs one look-up of them (~1.5 ms at 1M lines). `rates_checked`: the caller has
+    checked the reporting currency over `ranges` (check_reporting_currency: a rate on every
+    day with sales), so in EUR, which converts at 1 on every day it has a rate, no day with
+    sales lacks one and the look-up is not needed.
     """
     table, keys, measures = _SUMMARIES[kind]
-    summary = _summary_days(cur, currency) if use_summary else None
+    if not use_summary:
+        summary = None
+    elif rates_checked and currency == "EUR":
+        summary = SummaryDays(False, [(dt.date.min, dt.date.max)])
+    else:
+        summary = _summary_days(cur, currency)
     months, rest = split_window(ranges, summary.days) if summary is not None else ([], list(ranges))
     bound: dict = dict(params or {})
     if currency is not None:
@@ -628,10 +641,16 @@ def summarised(
             raise ValueError("Figures at plan rates need a reporting currency.")
         rate_join += PLAN_JOIN.format(a="o.")
 
-    def converted(eur: str, cost: str, local: str, sold: str, stored: bool = False) -> str:
+    def converted(
+        eur: str, cost: str, local: str, sold: str, stored: bool = False, at_one: bool = False
+    ) -> str:
         cols = ""
         if currency is not None and stored:  # converted line by line when summarised
             cols += ", o.revenue_reported, o.known_revenue_reported, o.cost_reported"
+        elif currency is not None and at_one:  # EUR: 1.0 on every day it has a rate
+            cols += f", {eur} AS revenue_reported"
+            cols += ", o.known_net_eur AS known_revenue_reported"
+            cols += f", {cost} AS cost_reported"
         elif currency is not None:
             cols += f", {eur} * f.units_per_eur AS revenue_reported"
             cols += ", o.known_net_eur * f.units_per_eur AS known_revenue_reported"
@@ -669,35 +688,46 @@ def summarised(
         where = " AND ".join([_any_range("s.month", months, f"{key}_m", bound), *clauses])
         inner = ", ".join(f"{expr} AS {name}" for name, (expr, _) in measures.items())
         columns = ", ".join(f"o.{c}" for c in ("order_date", *keys, *measures))
+        stored = ", s.revenue_reported, s.known_revenue_reported, s.cost_reported"
         if summary.reported:
             # The rows of the reporting currency, whose lines were converted at their days'
             # rates; every month read lies in its days with a rate, so none is missing.
-            inner += ", s.revenue_reported, s.known_revenue_reported, s.cost_reported"
-            source, where, month_rate = (
-                f"{table}_reported",
-                f"s.reporting_currency = $currency AND {where}",
-                "",
-            )
+            source, where = f"{table}_reported", f"s.reporting_currency = $currency AND {where}"
         else:
             # Every month read here lies in the reporting currency's span, and that currency
-            # is EUR (1.0 every day), so the join on the month's first day keeps every row.
-            source, month_rate = table, rate
-        parts.append(
-            f"""
-            SELECT {columns}{
-                converted(
-                    "o.net_amount_eur",
-                    "o.cost_eur",
-                    "o.net_amount_local",
-                    "o.net_local_sold",
-                    stored=summary.reported,
+            # is EUR (1.0 every day): no rate to join, the EUR sums are the figures.
+            source = table
+        select = f"SELECT s.month AS order_date, {', '.join('s.' + k for k in keys)}, {inner}"
+        if not rate_join:
+            # Nothing to join: one SELECT, whose converted sums are the summary's own (each
+            # nested SELECT costs DuckDB's planner time on every statement).
+            if currency is not None and summary.reported:
+                select += stored
+            elif currency is not None:
+                select += (
+                    f", {measures['net_amount_eur'][0]} AS revenue_reported"
+                    f", {measures['known_net_eur'][0]} AS known_revenue_reported"
+                    f", {measures['cost_eur'][0]} AS cost_reported"
                 )
-            }
-            FROM (SELECT s.month AS order_date, {", ".join("s." + k for k in keys)}, {inner}
-                  FROM {source} s WHERE {where}) o
-            {month_rate} {rate_join}
+            parts.append(f"{select} FROM {source} s WHERE {where}")
+        else:
+            if summary.reported:
+                select += stored
+            parts.append(
+                f"""
+            SELECT {columns}{
+                    converted(
+                        "o.net_amount_eur",
+                        "o.cost_eur",
+                        "o.net_amount_local",
+                        "o.net_local_sold",
+                        stored=summary.reported,
+                        at_one=not summary.reported,
+                    )
+                }
+            FROM ({select} FROM {source} s WHERE {where}) o {rate_join}
             """
-        )
+            )
     if rest:
         clauses, dims = (
             dimension_conditions(filters, alias="o.", product_line="product_id")
@@ -725,8 +755,12 @@ def summarised(
         )
     if not parts:
         raise ValueError("summarised needs at least one date range.")
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) o {where}", bound
+    sql = " UNION ALL ".join(parts)
+    if conditions:
+        sql = f"SELECT * FROM ({sql}) o WHERE {' AND '.join(conditions)}"
+    if "$currency" not in sql:  # EUR whole months join no rate (DuckDB refuses unused values)
+        bound.pop("currency", None)
+    return sql, bound
 
 
 def split_orders_exist(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -743,11 +777,16 @@ def account_orders(
     params: dict | None = None,
     key: str = "orders",
     use_summary: bool = True,
+    split: bool | None = None,
 ) -> tuple[str, dict]:
     """A subquery of (customer_id, orders): distinct orders per customer with a line in
     `ranges` under the filters' dimensions, from account_orders_monthly for whole months and
-    order_lines for the rest. `conditions` (alias o.) may name customer_id only."""
-    use_summary = use_summary and not split_orders_exist(cur)
+    order_lines for the rest. `conditions` (alias o.) may name customer_id only. `split`:
+    whether split orders exist (split_orders_exist), if the caller knows; an order split
+    into two keys would count twice in the summary, so then only order_lines are read."""
+    if split is None and use_summary:
+        split = split_orders_exist(cur)
+    use_summary = use_summary and not split
     months, rest = split_window(ranges) if use_summary else ([], list(ranges))
     bound: dict = dict(params or {})
     extra = list(conditions)
@@ -765,8 +804,8 @@ def account_orders(
             bound |= {f"{key}_m_start_{i}": start, f"{key}_m_end_{i}": end}
         where = " AND ".join(["(" + " OR ".join(dates) + ")", *clauses, *extra])
         parts.append(
-            f"SELECT o.customer_id, sum(o.order_count) AS orders FROM account_orders_monthly o "
-            f"WHERE {where} GROUP BY 1"
+            "SELECT o.customer_id, CAST(sum(o.order_count) AS BIGINT) AS orders "
+            f"FROM account_orders_monthly o WHERE {where} GROUP BY 1"
         )
     if rest:
         clauses, dims = (
@@ -786,8 +825,11 @@ def account_orders(
         )
     if not parts:
         raise ValueError("account_orders needs at least one date range.")
+    if len(parts) == 1:  # one grouping is enough (each costs DuckDB's planner time)
+        return parts[0], bound
     # No order lies in both parts: without split orders an order's lines share one month.
     return (
-        f"SELECT customer_id, CAST(sum(orders) AS BIGINT) AS orders FROM ({' UNION ALL '.join(parts)}) GROUP BY 1",
+        "SELECT customer_id, CAST(sum(orders) AS BIGINT) AS orders "
+        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY 1",
         bound,
     )

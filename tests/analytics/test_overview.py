@@ -171,3 +171,33 @@ def test_figures_without_sales_are_zero_and_empty(fixture_con):
     by_kpi = page["kpis"].set_index("metric")
     assert list(by_kpi.loc[["net_revenue", "units", "orders"], "current"]) == [0, 0, 0]
     assert by_kpi.loc["active_customers", "comparison"] == 0
+
+
+def test_figures_with_overlapping_periods_count_the_shared_day_in_both(fixture_con):
+    """8 Jan lies in both periods: its lines (O3, 300 - 60 USD, C1) count in each, by hand."""
+    f = filters(comparison=Period(D(2024, 1, 4), D(2024, 1, 8), "4–8 Jan"))
+    page = overview.figures(fixture_con, f)
+    by_kpi = page["kpis"].set_index("metric")
+    assert by_kpi.loc["net_revenue", "current"] == pytest.approx(CURRENT_USD, rel=1e-12)
+    assert by_kpi.loc["net_revenue", "comparison"] == pytest.approx(BASE_USD + 240, rel=1e-12)
+    assert tuple(by_kpi.loc["units", ["current", "comparison"]]) == (11, 10 + 2 + 5 - 1)
+    assert tuple(by_kpi.loc["orders", ["current", "comparison"]]) == (3, 3)  # O3 in both
+    assert tuple(by_kpi.loc["active_customers", ["current", "comparison"]]) == (3, 2)
+    us = page["countries"].set_index("country_code").loc["US"]
+    assert us["revenue"] == pytest.approx(240, rel=1e-12)
+    assert us["revenue_prior"] == pytest.approx(450 + 240, rel=1e-12)
+    assert us["growth"] == pytest.approx(240 / 690 - 1, rel=1e-12)
+
+
+def test_figures_name_and_order_the_countries(fixture_con):
+    page = overview.figures(fixture_con, filters())
+    countries = page["countries"]
+    # Current revenue in USD: GB 300, US 240, DE 100 (CH sold nothing in either period).
+    assert list(countries["country_code"]) == ["GB", "US", "DE"]
+    assert list(countries["country"]) == ["United Kingdom", "United States", "Germany"]
+    assert list(countries["iso3"]) == ["GBR", "USA", "DEU"]
+    assert list(countries["region"]) == ["Northern Europe", "Americas", "Western Europe"]
+    assert list(countries["share"]) == pytest.approx(
+        [300 / CURRENT_USD, 240 / CURRENT_USD, 100 / CURRENT_USD], rel=1e-12
+    )
+    assert countries["units"].dtype == "int64" and list(countries["units"]) == [3, 4, 4]

@@ -14,7 +14,18 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import bridge, db, fx, markets, overview, quality, review, rollups, sales
+from analytics import (
+    bridge,
+    db,
+    fx,
+    markets,
+    overview,
+    plan_rates,
+    quality,
+    review,
+    rollups,
+    sales,
+)
 from analytics.filters import Filters, dimension_conditions
 from analytics.periods import Period as _Period
 
@@ -139,6 +150,38 @@ def test_fixture_top_accounts_by_hand(fixture_con):
     assert top.loc["C1", "revenue"] == pytest.approx(450 / 1.08 + 300 / 1.2 - 60 / 1.2, rel=1e-12)
     assert top.loc["C1", "orders"] == 2  # O1 and O3 (two lines, two product lines)
     assert list(top.index[:2]) == ["C1", "C2"]  # 616.67 EUR ahead of 532.56
+
+
+def test_top_accounts_in_eur_send_two_statements_and_no_rate_look_up(fixture_con, monkeypatch):
+    """Whole months in EUR: the top accounts with their names, then the comparison's revenue,
+    the orders and the split-orders count in one more statement; EUR's rate days are not
+    looked up (markets.check_rates, which the page runs first, covers them)."""
+    f = Filters(Period(D(2024, 1, 1), D(2024, 1, 31)), Period(D(2023, 12, 1), D(2023, 12, 31)))
+    sent = []
+    run = db._run
+    monkeypatch.setattr(db, "_run", lambda c, sql, p, t: (sent.append(sql), run(c, sql, p, t))[1])
+    top = markets.top_accounts(fixture_con, f)
+    assert len(sent) == 2
+    assert not any("fx_daily" in sql for sql in sent)
+    assert "split_orders" in sent[1]
+    monkeypatch.setattr(db, "_run", run)
+    frames_equal(top, markets.top_accounts(fixture_con, f, use_summary=False), ["customer_id"])
+    assert list(top["customer_id"]) == ["C1", "C2", "C3"]
+    assert list(top["orders"]) == [2, 2, 1]
+
+
+def test_eur_sales_on_a_day_without_a_rate_are_refused_before_the_top_accounts(fixture_con):
+    """The line-level figure drops a line on a day fx_daily does not hold (its rate join),
+    which the EUR summary read, without the look-up, would count: the page's rate check
+    refuses such a period first, so the two never differ on screen."""
+    fixture_con.execute(
+        "INSERT INTO order_lines VALUES ('O9', 1, DATE '2024-06-03', 'C3', 'P2', 'R1', 'DE', "
+        "'web', 'EUR', 1, 50.0, 0.0, 50.0, 50.0, 10.0)"
+    )
+    rollups.rebuild_sales_rollups(fixture_con)
+    f = Filters(Period(D(2024, 6, 1), D(2024, 6, 30)), Period(D(2024, 5, 1), D(2024, 5, 31)))
+    with pytest.raises(fx.RateUnavailable, match="EUR on 03 Jun 2024"):
+        markets.check_rates(fixture_con, f)
 
 
 def test_split_orders_fall_back_to_lines(fixture_con):
@@ -456,6 +499,61 @@ def test_figures_through_sales_monthly_equal_sales_daily(demo, basis, dims):
                 demo.execute(sums.format(daily), daily_params).df(),
                 ["region", "country_code"],
             )
+
+
+@pytest.mark.parametrize("basis", ["reported", "constant", "plan"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY"])
+def test_figures_equal_sales_by_country(demo, basis, currency):
+    """overview.figures (one UNION ALL, its country sums grouped by period flags and added
+    up in Python) against sales_by per country (FILTERed sums per period, a second method),
+    order_counts and active_customers: every basis, summary and other currencies, whole
+    and partial months, filters, and overlapping periods."""
+    last = demo.execute("SELECT max(order_date) FROM order_lines").fetchone()[0]
+    windows = [
+        *demo_windows(demo),
+        (
+            Period(D(last.year, 3, 10), D(last.year, 6, 20)),
+            Period(D(last.year, 1, 1), D(last.year, 4, 30)),
+        ),
+    ]
+    checked = 0
+    for dims in SCOPES:
+        for period, comparison in windows:
+            f = Filters(period, comparison, currency=currency, basis=basis, **dims)
+            try:
+                overview.check_rates(demo, f)
+            except (fx.RateUnavailable, plan_rates.PlanRateMissing):
+                continue
+            checked += 1
+            page = overview.figures(demo, f)
+            want = overview.sales_by(demo, f, ("country_code",)).set_index("country_code")
+            got = page["countries"].set_index("country_code")
+            assert sorted(got.index) == sorted(want.index)
+            want = want.loc[got.index]
+            for column in ("revenue", "revenue_prior", "gross_margin_pct", "margin_coverage"):
+                assert list(got[column]) == pytest.approx(
+                    list(want[column]), rel=1e-9, abs=1e-9, nan_ok=True
+                ), column
+            assert list(got["units"]) == list(want["units"])
+            # no value without a prior value (never inf)
+            growth = want["revenue"] / want["revenue_prior"].where(want["revenue_prior"] != 0) - 1
+            assert list(got["growth"]) == pytest.approx(list(growth), rel=1e-9, nan_ok=True)
+            totals = overview.sales_by(demo, f).iloc[0]
+            kpis = page["kpis"].set_index("metric")
+            assert kpis.loc["net_revenue", "current"] == pytest.approx(totals.revenue, rel=1e-9)
+            assert kpis.loc["net_revenue", "comparison"] == pytest.approx(
+                totals.revenue_prior, rel=1e-9
+            )
+            assert kpis.loc["gross_margin_pct", "current"] == pytest.approx(
+                totals.gross_margin_pct, rel=1e-9, nan_ok=True
+            )
+            assert kpis.loc["units", "comparison"] == totals.units_prior
+            assert tuple(kpis.loc["orders", ["current", "comparison"]]) == overview.order_counts(
+                demo, f
+            )
+            customers = overview.active_customers(demo, f, use_summary=False)
+            assert tuple(kpis.loc["active_customers", ["current", "comparison"]]) == customers
+    assert checked >= len(SCOPES) * 3  # most windows have every rate
 
 
 def test_a_store_made_before_sales_monthly_gets_it(demo_db_path, tmp_path):
