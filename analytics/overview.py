@@ -243,7 +243,7 @@ def figures(
     Call check_rates first."""
     measures = _measures(filters)
     sums_sql, params = _country_sums_sql(filters, use_summary)
-    orders_sql, orders_params = _order_counts_sql(filters)
+    orders_sql, orders_params = _order_counts_sql(filters, use_summary)
     customers_sql, customers_params = _active_customers_sql(filters, use_summary)
     none = "NULL, " * len(measures)
     rows = db.query_columns(

@@ -751,3 +751,27 @@ def test_a_store_made_before_the_summary_currencies_is_upgraded(
                     v for i, v in enumerate(w) if i not in floats
                 ], t
                 assert [g[i] for i in floats] == pytest.approx([w[i] for i in floats], rel=1e-12)
+
+
+def test_figures_without_summaries_read_no_monthly_table(demo_db_path, tmp_path):
+    """use_summary=False is the definition the summaries are tested against: with every
+    monthly table emptied it gives the same figures (the order counts once read
+    orders_monthly whatever use_summary said)."""
+    import shutil
+
+    path = tmp_path / "emptied.duckdb"
+    shutil.copy(demo_db_path, path)
+    con = duckdb.connect(str(path))
+    try:
+        (period, comparison) = demo_windows(con)[0]
+        filters = Filters(period, comparison, currency="USD")
+        before = overview.figures(con, filters, use_summary=False)
+        for table in (*rollups.SUMMARIES, "sales_monthly", "orders_monthly"):
+            con.execute(f"DELETE FROM {db.identifier(table, db.TABLES)}")
+        after = overview.figures(con, filters, use_summary=False)
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(after["kpis"], before["kpis"])
+    orders = before["kpis"].set_index("metric").loc["orders"]
+    assert orders["current"] > 0 and orders["comparison"] > 0
+    pd.testing.assert_frame_equal(after["countries"], before["countries"])
