@@ -25,12 +25,11 @@ from analytics.crm import pipeline, stages
 from analytics.crm.scope import (
     LATEST_RATES_SQL,
     Scope,
-    as_of,
     between,
     deal_condition,
-    latest_snapshot,
-    quarter_in_progress,
+    in_progress_on,
     recent_condition,
+    snapshot_and_as_of,
 )
 from analytics.crm.stages import OPEN_STAGES
 from analytics.periods import Period, add_months
@@ -163,10 +162,20 @@ def funnel(frame: pd.DataFrame, conversion: pd.DataFrame, quarter: Period) -> pd
         (frame["status"] == "open") & between(frame["close_date"], quarter.start, quarter.end)
     ]
     by_stage = due.groupby("stage")["amount"].agg(["count", "sum"])
-    by_stage = by_stage.reindex(list(conversion["stage"]), fill_value=0)
+    return stage_funnel(
+        {stage: (int(row["count"]), float(row["sum"])) for stage, row in by_stage.iterrows()},
+        conversion,
+    )
+
+
+def stage_funnel(by_stage: dict[str, tuple[int, float]], conversion: pd.DataFrame) -> pd.DataFrame:
+    """The funnel table from open deals counted and summed per stage (stage -> (deals,
+    amount), e.g. pipeline.Totals.stages), next to each stage's conversion (whose rows are
+    the funnel's open stages in order; a stage without deals shows 0)."""
+    shown = [by_stage.get(stage, (0, 0.0)) for stage in conversion["stage"]]
     return conversion.assign(
-        deals=by_stage["count"].astype(int).to_numpy(),
-        amount=by_stage["sum"].astype(float).to_numpy(),
+        deals=np.array([deals for deals, _ in shown], dtype=int),
+        amount=np.array([amount for _, amount in shown], dtype=float),
     )[["stage", "deals", "amount", "reached", "advanced", "conversion"]]
 
 
@@ -195,25 +204,32 @@ def velocity(open_deals: int, stats: dict) -> float:
 def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     """The quarter in progress (scope.quarter_in_progress) and the next: each one's pipeline roll-up as
     at the latest snapshot, its funnel, velocity; deal statistics and stuck deals now."""
-    snapshot = latest_snapshot(cur)
+    snapshot, today = snapshot_and_as_of(cur)
     if snapshot is None:  # stage times and conversion need the weekly history
         return {}
-    today = as_of(cur)
     since = stats_start(today)
     frame = deals(cur, scope, since)
     stats = closed_stats(frame, today)
     history = stage_history(cur, scope, since)
     conversion = stage_conversion(frame, history, stats, stages.open_stages(cur))
-    current = quarter_in_progress(cur)
+    current = in_progress_on(today)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
+    # Both quarters' roll-ups and funnels from one statement; the deals they leave out for
+    # want of a rate are named only when there are any.
     summaries, funnels, unconverted = [], [], []
-    for quarter in quarters:
-        in_snapshot = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
-        summary = pipeline.rollup(cur, quarter, snapshot, scope)
+    for quarter, totals in zip(
+        quarters, pipeline.totals(cur, quarters, snapshot, scope), strict=True
+    ):
+        left_out = (
+            pipeline.unconverted_deals(cur, quarter, snapshot, scope)
+            if totals.unconverted
+            else pipeline.NO_UNCONVERTED
+        )
+        summary = pipeline.summary(quarter, snapshot, totals, left_out)
         summary["velocity_per_day"] = velocity(summary["deals"], stats)
         summaries.append(summary)
-        funnels.append(funnel(in_snapshot, conversion, quarter))
-        unconverted.append(pipeline.unconverted_deals(cur, quarter, snapshot, scope))
+        funnels.append(stage_funnel(totals.stages, conversion))
+        unconverted.append(left_out)
     left_out = pd.concat(unconverted, ignore_index=True).drop_duplicates("opportunity_id")
     return {
         "as_of": today,
