@@ -194,6 +194,128 @@ def stuck_deals(frame: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> p
     return out.sort_values("days_in_stage", ascending=False, ignore_index=True)
 
 
+def closed_figures(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    end: dt.date,
+    funnel_stages: tuple[str, ...] = OPEN_STAGES,
+    months: int = 12,
+) -> tuple[dict, pd.DataFrame]:
+    """`closed_stats` and `stage_conversion` of the deals closed in the `months` up to
+    `end`, in one statement: the same figures as those two over `deals` and
+    `stage_history`, without reading the open deals or building either frame."""
+    start = stats_start(end, months)
+    condition, params = deal_condition(scope)
+    row = db.query_rows(
+        cur,
+        f"""
+        WITH closed AS (
+            SELECT o.opportunity_id, o.status, o.close_date - o.created_date AS cycle_days,
+                   o.amount_local * (f_r.units_per_eur / f_c.units_per_eur) AS amount
+            FROM opportunities o
+            JOIN customers c USING (customer_id)
+            JOIN reps r USING (rep_id)
+            LEFT JOIN fx_daily f_c
+                ON f_c.rate_date = o.close_date AND f_c.currency_code = o.currency_code
+            LEFT JOIN fx_daily f_r
+                ON f_r.rate_date = o.close_date AND f_r.currency_code = $currency
+            WHERE o.status <> 'open' AND o.close_date BETWEEN $start AND $end AND {condition}
+        ),
+        seen AS (  -- the furthest funnel stage each closed deal was seen in (0-based)
+            SELECT opportunity_id, max(list_position($stages, stage)) - 1 AS level
+            FROM (SELECT DISTINCT s.opportunity_id, s.stage
+                  FROM opportunity_snapshots s JOIN closed USING (opportunity_id))
+            GROUP BY opportunity_id
+        )
+        SELECT count(*) FILTER (status = 'won'), count(*) FILTER (status = 'lost'),
+               sum(amount) FILTER (status = 'won'), sum(amount) FILTER (status = 'lost'),
+               avg(amount) FILTER (status = 'won'), avg(cycle_days) FILTER (status = 'won'),
+               list(CASE WHEN status = 'won' THEN len($stages) ELSE coalesce(level, -1) END)
+        FROM closed LEFT JOIN seen USING (opportunity_id)
+        """,
+        params
+        | {
+            "start": start,
+            "end": end,
+            "currency": scope.currency,
+            "stages": list(funnel_stages),
+        },
+    )[0]
+    won, lost, won_value, lost_value, average_deal, cycle_days, levels = row
+    total_value = (won_value or 0.0) + (lost_value or 0.0)
+    stats = {
+        "start": start,
+        "end": end,
+        "won": won,
+        "lost": lost,
+        "win_rate": won / (won + lost) if won + lost else np.nan,
+        "win_rate_value": (won_value or 0.0) / total_value if total_value else np.nan,
+        "average_deal": np.nan if average_deal is None else average_deal,
+        "cycle_days": np.nan if cycle_days is None else cycle_days,
+    }
+    return stats, _conversion_table(np.array(levels, dtype="float64"), funnel_stages)
+
+
+def _conversion_table(level: np.ndarray, funnel_stages: tuple[str, ...]) -> pd.DataFrame:
+    """Per funnel stage: how many closed deals reached it and the next one, from each deal's
+    furthest level (-1: seen in none; a won deal: len(funnel_stages))."""
+    rows = []
+    for i, stage in enumerate(funnel_stages):
+        got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
+        rows.append(
+            {
+                "stage": stage,
+                "reached": got_here,
+                "advanced": went_on,
+                "conversion": went_on / got_here if got_here else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def stuck_now(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, today: dt.date, since: dt.date | None = None
+) -> pd.DataFrame:
+    """`stuck_deals` of `deals` and `stage_history` (with `since`) in one statement: the
+    open deals whose weeks in their current stage exceed STUCK_FACTOR times that stage's
+    average over the history, with the same columns, longest first (ties by deal)."""
+    condition, params = deal_condition(scope)
+    recent, recent_params = recent_condition(since, None)
+    stuck = db.query(
+        cur,
+        f"""
+        WITH latest AS ({LATEST_RATES_SQL}),
+        history AS (
+            SELECT s.opportunity_id, s.stage, count(*) AS weeks,
+                   min(s.snapshot_date) AS first_seen, max(s.snapshot_date) AS last_seen
+            FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+            WHERE {condition} AND {recent}
+            GROUP BY ALL
+        ),
+        average AS (SELECT stage, avg(weeks) * 7 AS days FROM history GROUP BY stage)
+        SELECT h.opportunity_id, h.stage, h.weeks, h.first_seen, h.last_seen,
+               $today - h.first_seen AS days_in_stage, a.days AS stage_average_days,
+               o.customer_id, c.name AS customer, o.rep_id, r.name AS rep, o.country_code,
+               o.currency_code, o.amount_local, o.forecast_category, o.created_date,
+               o.close_date, o.status, o.amount_local * l.rate AS amount
+        FROM history h
+        JOIN average a USING (stage)
+        JOIN opportunities o ON o.opportunity_id = h.opportunity_id AND o.stage = h.stage
+        JOIN customers c ON c.customer_id = o.customer_id
+        JOIN reps r ON r.rep_id = o.rep_id
+        LEFT JOIN latest l ON l.currency_code = o.currency_code
+        WHERE o.status = 'open' AND $today - h.first_seen > $factor * a.days
+        ORDER BY days_in_stage DESC, h.opportunity_id
+        """,
+        params
+        | recent_params
+        | {"today": today, "factor": STUCK_FACTOR, "currency": scope.currency},
+    )
+    if stuck.empty:  # text columns typed as when there are rows (and as stuck_deals' are)
+        stuck = stuck.astype({c: "str" for c in stuck.columns if stuck[c].dtype == object})
+    return stuck
+
+
 def velocity(open_deals: int, stats: dict) -> float:
     """Open deals x average won deal x win rate / cycle days (per day)."""
     if not stats["cycle_days"] or np.isnan(stats["cycle_days"]):
@@ -208,10 +330,7 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     if snapshot is None:  # stage times and conversion need the weekly history
         return {}
     since = stats_start(today)
-    frame = deals(cur, scope, since)
-    stats = closed_stats(frame, today)
-    history = stage_history(cur, scope, since)
-    conversion = stage_conversion(frame, history, stats, stages.open_stages(cur))
+    stats, conversion = closed_figures(cur, scope, today, stages.open_stages(cur))
     current = in_progress_on(today)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
     # Both quarters' roll-ups and funnels from one statement; the deals they leave out for
@@ -240,6 +359,6 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
         "stats": stats,
         "summaries": summaries,
         "funnels": funnels,
-        "stuck": stuck_deals(frame, history, today),
+        "stuck": stuck_now(cur, scope, today, since),
         "quarters": quarters,
     }
