@@ -14,6 +14,7 @@ currency without one is left out of them and named in their caption.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
@@ -194,22 +195,41 @@ def stuck_deals(frame: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> p
     return out.sort_values("days_in_stage", ascending=False, ignore_index=True)
 
 
-def closed_figures(
+@dataclasses.dataclass(frozen=True)
+class DealFigures:
+    """The deal statistics of a view: closed_stats' dict, stage_conversion's table, and
+    each stage's average days in it (stage -> days, stuck_deals' average) over the history
+    of the deals open or closed since the statistics' window began."""
+
+    stats: dict
+    conversion: pd.DataFrame
+    stage_days: dict[str, float]
+
+
+def deal_figures(
     cur: duckdb.DuckDBPyConnection,
     scope: Scope,
     end: dt.date,
     funnel_stages: tuple[str, ...] = OPEN_STAGES,
     months: int = 12,
-) -> tuple[dict, pd.DataFrame]:
-    """`closed_stats` and `stage_conversion` of the deals closed in the `months` up to
-    `end`, in one statement: the same figures as those two over `deals` and
-    `stage_history`, without reading the open deals or building either frame."""
+) -> DealFigures:
+    """In one statement, `closed_stats` and `stage_conversion` of the deals closed in the
+    `months` up to `end`, and the stage averages `stuck_deals` compares with: the same
+    figures as those functions over `deals` and `stage_history` (since the window's start),
+    with one pass over the snapshots and without building either frame."""
     start = stats_start(end, months)
     condition, params = deal_condition(scope)
+    recent, recent_params = recent_condition(start, None)
     row = db.query_rows(
         cur,
         f"""
-        WITH closed AS (
+        WITH history AS MATERIALIZED (  -- stage_history(scope, start) without its dates
+            SELECT s.opportunity_id, s.stage, count(*) AS weeks
+            FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
+            WHERE {condition} AND {recent}
+            GROUP BY ALL
+        ),
+        closed AS (
             SELECT o.opportunity_id, o.status, o.close_date - o.created_date AS cycle_days,
                    o.amount_local * (f_r.units_per_eur / f_c.units_per_eur) AS amount
             FROM opportunities o
@@ -223,17 +243,19 @@ def closed_figures(
         ),
         seen AS (  -- the furthest funnel stage each closed deal was seen in (0-based)
             SELECT opportunity_id, max(list_position($stages, stage)) - 1 AS level
-            FROM (SELECT DISTINCT s.opportunity_id, s.stage
-                  FROM opportunity_snapshots s JOIN closed USING (opportunity_id))
+            FROM history JOIN closed USING (opportunity_id)
             GROUP BY opportunity_id
-        )
+        ),
+        average AS (SELECT stage, avg(weeks) * 7 AS days FROM history GROUP BY stage)
         SELECT count(*) FILTER (status = 'won'), count(*) FILTER (status = 'lost'),
                sum(amount) FILTER (status = 'won'), sum(amount) FILTER (status = 'lost'),
                avg(amount) FILTER (status = 'won'), avg(cycle_days) FILTER (status = 'won'),
-               list(CASE WHEN status = 'won' THEN len($stages) ELSE coalesce(level, -1) END)
+               list(CASE WHEN status = 'won' THEN len($stages) ELSE coalesce(level, -1) END),
+               (SELECT map(list(stage), list(days)) FROM average)
         FROM closed LEFT JOIN seen USING (opportunity_id)
         """,
         params
+        | recent_params
         | {
             "start": start,
             "end": end,
@@ -241,7 +263,7 @@ def closed_figures(
             "stages": list(funnel_stages),
         },
     )[0]
-    won, lost, won_value, lost_value, average_deal, cycle_days, levels = row
+    won, lost, won_value, lost_value, average_deal, cycle_days, levels, stage_days = row
     total_value = (won_value or 0.0) + (lost_value or 0.0)
     stats = {
         "start": start,
@@ -253,7 +275,11 @@ def closed_figures(
         "average_deal": np.nan if average_deal is None else average_deal,
         "cycle_days": np.nan if cycle_days is None else cycle_days,
     }
-    return stats, _conversion_table(np.array(levels, dtype="float64"), funnel_stages)
+    return DealFigures(
+        stats,
+        _conversion_table(np.array(levels, dtype="float64"), funnel_stages),
+        dict(stage_days or {}),
+    )
 
 
 def _conversion_table(level: np.ndarray, funnel_stages: tuple[str, ...]) -> pd.DataFrame:
@@ -274,42 +300,49 @@ def _conversion_table(level: np.ndarray, funnel_stages: tuple[str, ...]) -> pd.D
 
 
 def stuck_now(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, today: dt.date, since: dt.date | None = None
+    cur: duckdb.DuckDBPyConnection, scope: Scope, today: dt.date, stage_days: dict[str, float]
 ) -> pd.DataFrame:
-    """`stuck_deals` of `deals` and `stage_history` (with `since`) in one statement: the
-    open deals whose weeks in their current stage exceed STUCK_FACTOR times that stage's
-    average over the history, with the same columns, longest first (ties by deal)."""
+    """`stuck_deals` in one statement: the open deals whose time in their current stage
+    exceeds STUCK_FACTOR times that stage's average days (`stage_days`, from deal_figures),
+    with the same columns, longest first (ties by deal)."""
     condition, params = deal_condition(scope)
-    recent, recent_params = recent_condition(since, None)
     stuck = db.query(
         cur,
         f"""
         WITH latest AS ({LATEST_RATES_SQL}),
-        history AS (
+        current AS (  -- each open deal's weeks in the stage it is in now
             SELECT s.opportunity_id, s.stage, count(*) AS weeks,
                    min(s.snapshot_date) AS first_seen, max(s.snapshot_date) AS last_seen
-            FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
-            WHERE {condition} AND {recent}
+            FROM opportunity_snapshots s
+            JOIN opportunities o ON o.opportunity_id = s.opportunity_id AND o.stage = s.stage
+            WHERE o.status = 'open' AND {condition}
             GROUP BY ALL
         ),
-        average AS (SELECT stage, avg(weeks) * 7 AS days FROM history GROUP BY stage)
+        average AS (
+            SELECT unnest($stages::VARCHAR[]) AS stage, unnest($days::DOUBLE[]) AS days
+        )
         SELECT h.opportunity_id, h.stage, h.weeks, h.first_seen, h.last_seen,
                $today - h.first_seen AS days_in_stage, a.days AS stage_average_days,
                o.customer_id, c.name AS customer, o.rep_id, r.name AS rep, o.country_code,
                o.currency_code, o.amount_local, o.forecast_category, o.created_date,
                o.close_date, o.status, o.amount_local * l.rate AS amount
-        FROM history h
+        FROM current h
         JOIN average a USING (stage)
-        JOIN opportunities o ON o.opportunity_id = h.opportunity_id AND o.stage = h.stage
+        JOIN opportunities o USING (opportunity_id)
         JOIN customers c ON c.customer_id = o.customer_id
         JOIN reps r ON r.rep_id = o.rep_id
         LEFT JOIN latest l ON l.currency_code = o.currency_code
-        WHERE o.status = 'open' AND $today - h.first_seen > $factor * a.days
+        WHERE $today - h.first_seen > $factor * a.days
         ORDER BY days_in_stage DESC, h.opportunity_id
         """,
         params
-        | recent_params
-        | {"today": today, "factor": STUCK_FACTOR, "currency": scope.currency},
+        | {
+            "today": today,
+            "factor": STUCK_FACTOR,
+            "currency": scope.currency,
+            "stages": list(stage_days),
+            "days": [float(d) for d in stage_days.values()],
+        },
     )
     if stuck.empty:  # text columns typed as when there are rows (and as stuck_deals' are)
         stuck = stuck.astype({c: "str" for c in stuck.columns if stuck[c].dtype == object})
@@ -329,8 +362,8 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     snapshot, today = snapshot_and_as_of(cur)
     if snapshot is None:  # stage times and conversion need the weekly history
         return {}
-    since = stats_start(today)
-    stats, conversion = closed_figures(cur, scope, today, stages.open_stages(cur))
+    figures = deal_figures(cur, scope, today, stages.open_stages(cur))
+    stats, conversion = figures.stats, figures.conversion
     current = in_progress_on(today)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
     # Both quarters' roll-ups and funnels from one statement; the deals they leave out for
@@ -359,6 +392,6 @@ def pipeline_view(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
         "stats": stats,
         "summaries": summaries,
         "funnels": funnels,
-        "stuck": stuck_now(cur, scope, today, since),
+        "stuck": stuck_now(cur, scope, today, figures.stage_days),
         "quarters": quarters,
     }

@@ -76,20 +76,22 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
     """
     funnel = stages.open_stages(cur)
     condition, params = deal_condition(scope)
-    # Each deal-week is counted once, in a cell of its stage by: won or not, its horizon,
-    # whether its due quarter ended before the snapshot's quarter began (so before the
-    # snapshot), and whether the deal closed inside its due quarter. Quarter arithmetic is
-    # datediff('quarter'), which counts quarter boundaries: the difference of year * 4 +
-    # quarter. Every stage is counted and the funnel's open ones kept below (a filter on the
-    # stage names in the scan costs more than the whole count).
+    # Each deal-week is counted once, in a cell of its stage by: won or not, and for a won
+    # deal whose due quarter ended before the snapshot's quarter began (so before the
+    # snapshot) a slot 2h + c: h its horizon, c 1 when the deal closed inside its due quarter
+    # (every (h, c) has a slot of its own). Quarter arithmetic is datediff('quarter'), which
+    # counts quarter boundaries: the difference of year * 4 + quarter. Every stage is
+    # counted and the funnel's open ones kept below (a filter on the stage names in the
+    # scan costs more than the whole count), and three keys group faster than five.
     frame = db.query(
         cur,
         f"""
         WITH cells AS (
             SELECT s.stage, o.status = 'won' AS won,
-                   datediff('quarter', s.snapshot_date, s.close_date) AS horizon,
-                   s.close_date < $snapshot_quarter AS due_over,
-                   datediff('quarter', s.close_date, o.close_date) = 0 AS closed_in_due,
+                   CASE WHEN o.status = 'won' AND s.close_date < $snapshot_quarter
+                        THEN 2 * datediff('quarter', s.snapshot_date, s.close_date)
+                             + (datediff('quarter', s.close_date, o.close_date) = 0)::INT
+                   END AS slot,
                    count(*) AS weeks
             FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
             WHERE s.snapshot_date < $snapshot AND o.status IN ('won', 'lost')
@@ -116,10 +118,10 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
 def _horizon_columns() -> str:
     parts = []
     for h in HORIZONS:
-        # Won, due h quarters ahead, and the due quarter over before the snapshot.
-        due = f"won AND horizon = {h} AND due_over"
-        parts.append(f"sum(weeks) FILTER ({due}) AS due_weeks_{h}")
-        parts.append(f"sum(weeks) FILTER ({due} AND closed_in_due) AS in_quarter_weeks_{h}")
+        # Won, due h quarters ahead, and the due quarter over before the snapshot: slots
+        # 2h (closed outside it) and 2h + 1 (inside).
+        parts.append(f"sum(weeks) FILTER (slot IN ({2 * h}, {2 * h + 1})) AS due_weeks_{h}")
+        parts.append(f"sum(weeks) FILTER (slot = {2 * h + 1}) AS in_quarter_weeks_{h}")
     return ", ".join(parts)
 
 

@@ -1,7 +1,7 @@
 """The pipeline pages' one-statement paths against their definitions, on the demo store.
 
 Team's pipeline view and the Forecast page's projection read the deals with few statements
-(pipeline.totals for several quarters at once, deals.closed_figures, deals.stuck_now,
+(pipeline.totals for several quarters at once, deals.deal_figures, deals.stuck_now,
 projection.stage_rates in cells, forecast_accuracy for every quarter at once). Each is
 checked here against an independent definition: the frame-by-frame functions they replace
 (snapshot_deals, closed_stats, stage_conversion, stuck_deals, one rollup per quarter) or the
@@ -88,18 +88,18 @@ def test_totals_refuse_overlapping_quarters(cur):
 
 
 @pytest.mark.parametrize("scope", SCOPES)
-def test_closed_figures_are_closed_stats_and_stage_conversion(cur, scope):
+def test_deal_figures_are_closed_stats_and_stage_conversion(cur, scope):
     today = as_of(cur)
     funnel = stages.open_stages(cur)
     for end in (today, today - dt.timedelta(days=200)):
         frame = deals.deals(cur, scope)
         history = deals.stage_history(cur, scope)
         expected = deals.closed_stats(frame, end)
-        stats, conversion = deals.closed_figures(cur, scope, end, funnel)
+        figures = deals.deal_figures(cur, scope, end, funnel)
         assert expected["won"] + expected["lost"] > 0
-        same(stats, expected)
+        same(figures.stats, expected)
         pd.testing.assert_frame_equal(
-            conversion, deals.stage_conversion(frame, history, expected, funnel)
+            figures.conversion, deals.stage_conversion(frame, history, expected, funnel)
         )
 
 
@@ -113,7 +113,8 @@ def test_stuck_now_is_stuck_deals(cur, scope, monkeypatch):
         expected = deals.stuck_deals(frame, history, today).sort_values(
             ["days_in_stage", "opportunity_id"], ascending=[False, True], ignore_index=True
         )
-        pd.testing.assert_frame_equal(deals.stuck_now(cur, scope, today, since), expected)
+        stage_days = deals.deal_figures(cur, scope, today).stage_days
+        pd.testing.assert_frame_equal(deals.stuck_now(cur, scope, today, stage_days), expected)
     assert len(expected) > 10
 
 
