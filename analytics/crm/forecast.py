@@ -40,42 +40,60 @@ def forecast_accuracy(
     commit (above 100 % when best-case and pipeline deals were won too). All in EUR (commit
     at the snapshot's rate, won at the close date's), so neither depends on the reporting
     currency. Grain: one row per quarter with a snapshot."""
+    if not quarters:
+        return pd.DataFrame([], columns=ACCURACY_COLUMNS)
     condition, params = deal_condition(scope)
-    rows = []
-    for quarter in quarters:
-        target = quarter.start + dt.timedelta(weeks=week)
-        commit, snapshot = db.query_rows(
-            cur,
-            f"""
-            WITH chosen AS (SELECT min(snapshot_date) AS day FROM opportunity_snapshots
-                        WHERE snapshot_date >= $target AND snapshot_date <= $end)
-            SELECT sum(s.amount_local / f.units_per_eur), any_value(chosen.day)
-            FROM chosen JOIN opportunity_snapshots s ON s.snapshot_date = chosen.day
+    bounds = {}
+    for i, quarter in enumerate(quarters):
+        bounds |= {
+            f"start_{i}": quarter.start,
+            f"end_{i}": quarter.end,
+            f"target_{i}": quarter.start + dt.timedelta(weeks=week),
+        }
+    values = ", ".join(f"({i}, $start_{i}, $end_{i}, $target_{i})" for i in range(len(quarters)))
+    # Every quarter in one statement. A quarter is shown when its chosen snapshot (the first
+    # on or after the target day) holds a commit deal due in it with a rate that day.
+    found = db.query_rows(
+        cur,
+        f"""
+        WITH quarters(i, q_start, q_end, target) AS (VALUES {values}),
+        days AS (SELECT DISTINCT snapshot_date AS day FROM opportunity_snapshots),
+        chosen AS (
+            SELECT t.i, t.q_start, t.q_end, min(d.day) AS day
+            FROM quarters t JOIN days d ON d.day >= t.target AND d.day <= t.q_end
+            GROUP BY ALL
+        ),
+        called AS (
+            SELECT c.i, sum(s.amount_local / f.units_per_eur) AS commit_eur
+            FROM chosen c JOIN opportunity_snapshots s ON s.snapshot_date = c.day
             JOIN opportunities o USING (opportunity_id)
             JOIN fx_daily f ON f.rate_date = s.snapshot_date AND f.currency_code = o.currency_code
-            WHERE s.close_date BETWEEN $start AND $end AND s.forecast_category = 'commit'
+            WHERE s.close_date BETWEEN c.q_start AND c.q_end AND s.forecast_category = 'commit'
               AND {condition}
-            """,
-            params | {"target": target, "start": quarter.start, "end": quarter.end},
-        )[0]
-        if snapshot is None:
-            continue
-        won, won_by_snapshot = db.query_rows(
-            cur,
-            f"""
-            SELECT sum(o.amount_local / f.units_per_eur),
-                   sum(o.amount_local / f.units_per_eur) FILTER (WHERE o.close_date <= $snapshot)
-            FROM opportunities o
+            GROUP BY c.i
+        ),
+        won AS (
+            SELECT c.i, sum(o.amount_local / f.units_per_eur) AS won_eur,
+                   sum(o.amount_local / f.units_per_eur) FILTER (WHERE o.close_date <= c.day)
+                       AS won_by_snapshot_eur
+            FROM chosen c JOIN opportunities o ON o.close_date BETWEEN c.q_start AND c.q_end
             JOIN fx_daily f ON f.rate_date = o.close_date AND f.currency_code = o.currency_code
-            WHERE o.status = 'won' AND o.close_date BETWEEN $start AND $end AND {condition}
-            """,
-            params | {"start": quarter.start, "end": quarter.end, "snapshot": snapshot},
-        )[0]
+            WHERE o.status = 'won' AND {condition}
+            GROUP BY c.i
+        )
+        SELECT c.i, c.day, called.commit_eur, won.won_eur, won.won_by_snapshot_eur
+        FROM chosen c JOIN called USING (i) LEFT JOIN won USING (i)
+        ORDER BY c.i
+        """,
+        params | bounds,
+    )
+    rows = []
+    for i, snapshot, commit, won, won_by_snapshot in found:
         commit, won, won_by_snapshot = commit or 0.0, won or 0.0, won_by_snapshot or 0.0
         called = won_by_snapshot + commit
         rows.append(
             {
-                "quarter": quarter.label,
+                "quarter": quarters[i].label,
                 "snapshot": snapshot,
                 "won_by_snapshot_eur": won_by_snapshot,
                 "commit_eur": commit,

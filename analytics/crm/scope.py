@@ -68,25 +68,37 @@ def between(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
     return (dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
 
 
+# What "now" means for deal statistics: the latest weekly snapshot or the latest close of a
+# won or lost deal, whichever is later (the opportunities table is the current state, so a
+# deal that closed after the last snapshot is closed now).
+_AS_OF_SQL = """
+SELECT max(day) FROM (
+    SELECT max(snapshot_date) AS day FROM opportunity_snapshots
+    UNION ALL SELECT max(close_date) FROM opportunities WHERE status <> 'open')
+"""
+
+
 def as_of(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """What "now" means for deal statistics: the latest weekly snapshot or the latest close
-    of a won or lost deal, whichever is later (the opportunities table is the current
-    state, so a deal that closed after the last snapshot is closed now)."""
+    """What "now" means for deal statistics (see _AS_OF_SQL)."""
+    return db.query_rows(cur, _AS_OF_SQL)[0][0]
+
+
+def snapshot_and_as_of(cur: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    """`latest_snapshot` and `as_of` in one statement."""
     return db.query_rows(
-        cur,
-        """
-        SELECT max(day) FROM (
-            SELECT max(snapshot_date) AS day FROM opportunity_snapshots
-            UNION ALL SELECT max(close_date) FROM opportunities WHERE status <> 'open')
-        """,
-    )[0][0]
+        cur, f"SELECT (SELECT max(snapshot_date) FROM opportunity_snapshots), ({_AS_OF_SQL})"
+    )[0]
+
+
+def in_progress_on(today: dt.date | None) -> Period | None:
+    """The quarter deals are being worked on at `today` (an as_of day): its quarter, or the
+    next one when it closes its quarter (a finished quarter has nothing left to forecast)."""
+    return None if today is None else periods.quarter(today + dt.timedelta(days=1))
 
 
 def quarter_in_progress(cur: duckdb.DuckDBPyConnection) -> Period | None:
-    """The quarter deals are being worked on now: the as-of day's, or the next one when the
-    as-of day closes its quarter (a finished quarter has nothing left to forecast)."""
-    today = as_of(cur)
-    return None if today is None else periods.quarter(today + dt.timedelta(days=1))
+    """The quarter deals are being worked on now (in_progress_on the as_of day)."""
+    return in_progress_on(as_of(cur))
 
 
 def latest_snapshot(cur: duckdb.DuckDBPyConnection) -> dt.date | None:

@@ -76,27 +76,35 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
     """
     funnel = stages.open_stages(cur)
     condition, params = deal_condition(scope)
+    # Each deal-week is counted once, in a cell of its stage by: won or not, and for a won
+    # deal whose due quarter ended before the snapshot's quarter began (so before the
+    # snapshot) a slot 2h + c: h its horizon, c 1 when the deal closed inside its due quarter
+    # (every (h, c) has a slot of its own). Quarter arithmetic is datediff('quarter'), which
+    # counts quarter boundaries: the difference of year * 4 + quarter. Every stage is
+    # counted and the funnel's open ones kept below (a filter on the stage names in the
+    # scan costs more than the whole count), and three keys group faster than five.
     frame = db.query(
         cur,
         f"""
-        WITH seen AS (
-            SELECT s.stage, o.status, o.close_date AS closed_on, s.close_date AS due,
-                   (year(s.close_date) * 4 + quarter(s.close_date))
-                   - (year(s.snapshot_date) * 4 + quarter(s.snapshot_date)) AS horizon,
-                   date_trunc('quarter', s.close_date)::DATE AS due_start
+        WITH cells AS (
+            SELECT s.stage, o.status = 'won' AS won,
+                   CASE WHEN o.status = 'won' AND s.close_date < $snapshot_quarter
+                        THEN 2 * datediff('quarter', s.snapshot_date, s.close_date)
+                             + (datediff('quarter', s.close_date, o.close_date) = 0)::INT
+                   END AS slot,
+                   count(*) AS weeks
             FROM opportunity_snapshots s JOIN opportunities o USING (opportunity_id)
-            WHERE s.snapshot_date < $snapshot AND list_contains($stages, s.stage)
-              AND o.status IN ('won', 'lost') AND o.close_date <= $snapshot AND {condition}
-        ), dated AS (
-            SELECT *, (due_start + INTERVAL 3 MONTH)::DATE AS due_next FROM seen
+            WHERE s.snapshot_date < $snapshot AND o.status IN ('won', 'lost')
+              AND o.close_date <= $snapshot AND {condition}
+            GROUP BY ALL
         )
         SELECT stage,
-               count(*) AS closed_weeks,
-               count(*) FILTER (status = 'won') AS won_weeks,
+               sum(weeks) AS closed_weeks,
+               sum(weeks) FILTER (won) AS won_weeks,
                {_horizon_columns()}
-        FROM dated GROUP BY stage
+        FROM cells GROUP BY stage
         """,
-        params | {"snapshot": snapshot, "stages": list(funnel)},
+        params | {"snapshot": snapshot, "snapshot_quarter": periods.quarter(snapshot).start},
     )
     frame = pd.DataFrame({"stage": list(funnel)}).merge(frame, on="stage", how="left")
     counts = [c for c in frame.columns if c.endswith("_weeks") or "_weeks_" in c]
@@ -110,13 +118,10 @@ def stage_rates(cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope)
 def _horizon_columns() -> str:
     parts = []
     for h in HORIZONS:
-        # Won, due h quarters ahead, and the due quarter over before the snapshot.
-        due = f"status = 'won' AND horizon = {h} AND due_next <= $snapshot"
-        parts.append(f"count(*) FILTER ({due}) AS due_weeks_{h}")
-        parts.append(
-            f"count(*) FILTER ({due} AND closed_on >= due_start AND closed_on < due_next) "
-            f"AS in_quarter_weeks_{h}"
-        )
+        # Won, due h quarters ahead, and the due quarter over before the snapshot: slots
+        # 2h (closed outside it) and 2h + 1 (inside).
+        parts.append(f"sum(weeks) FILTER (slot IN ({2 * h}, {2 * h + 1})) AS due_weeks_{h}")
+        parts.append(f"sum(weeks) FILTER (slot = {2 * h + 1}) AS in_quarter_weeks_{h}")
     return ", ".join(parts)
 
 
@@ -126,32 +131,29 @@ def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
 
 
 def project_quarter(
-    cur: duckdb.DuckDBPyConnection,
-    quarter: Period,
-    snapshot: dt.date,
-    scope: Scope,
-    rates: pd.DataFrame,
+    quarter: Period, snapshot: dt.date, rates: pd.DataFrame, totals: pipeline.Totals
 ) -> QuarterProjection:
-    """One quarter's projection from the deals in `snapshot` and the measured `rates`."""
+    """One quarter's projection from its roll-up totals in `snapshot` (the open deals per
+    stage, pipeline.totals) and the measured `rates`: each stage's open amount times that
+    stage's chance, which is the sum of every open deal's amount times its stage's chance."""
     horizon = _quarters_between(periods.quarter(snapshot), quarter)
     if horizon not in HORIZONS:
         raise ValueError(f"{quarter.label} is not the snapshot's quarter or the next one.")
-    deals = pipeline.snapshot_deals(cur, quarter, snapshot, scope)
-    roll = pipeline.rollup(cur, quarter, snapshot, scope)
     by_stage = rates.set_index("stage")
     probability = by_stage["p_win"] * by_stage[f"p_in_quarter_{horizon}"]
-    chance = deals["stage"].map(probability)
-    unmeasured = tuple(sorted(set(deals.loc[chance.isna(), "stage"])))
-    expected = None if unmeasured else float((deals["amount"] * chance).sum())
+    held = {stage: cell for stage, cell in totals.stages.items() if cell[0]}
+    chance = {stage: probability.get(stage, np.nan) for stage in held}
+    unmeasured = tuple(sorted(stage for stage, p in chance.items() if np.isnan(p)))
+    expected = None if unmeasured else float(sum(held[stage][1] * p for stage, p in chance.items()))
     return QuarterProjection(
         quarter=quarter,
         horizon=horizon,
         snapshot=snapshot,
-        won_to_date=float(roll["won"]),
-        open_deals=len(deals),
-        open_amount=float(deals["amount"].sum()),
+        won_to_date=totals.won,
+        open_deals=totals.deals,
+        open_amount=float(sum(amount for _, amount in held.values())),
         expected_open=expected,
-        commit_open=float(roll["commit"]),
+        commit_open=totals.levels["commit"],
         unmeasured_stages=unmeasured,
     )
 
@@ -165,11 +167,15 @@ def _quarters_between(first: Period, second: Period) -> int:
 def project(
     cur: duckdb.DuckDBPyConnection, snapshot: dt.date, scope: Scope
 ) -> tuple[pd.DataFrame, list[QuarterProjection]]:
-    """The stage rates and the projection of the snapshot's quarter and the next."""
+    """The stage rates and the projection of the snapshot's quarter and the next (both
+    quarters' open deals from one roll-up statement)."""
     rates = stage_rates(cur, snapshot, scope)
     current = periods.quarter(snapshot)
     quarters = [current, periods.quarter(add_months(current.start, 3))]
-    return rates, [project_quarter(cur, q, snapshot, scope, rates) for q in quarters]
+    totals = pipeline.totals(cur, quarters, snapshot, scope)
+    return rates, [
+        project_quarter(q, snapshot, rates, t) for q, t in zip(quarters, totals, strict=True)
+    ]
 
 
 def quarter_forecast(item: SeriesForecast, quarter: Period) -> tuple[float, int] | None:
