@@ -142,18 +142,7 @@ def stage_conversion(
     )
     level = furthest["level"].fillna(-1).to_numpy(copy=True)
     level[(furthest["status"] == "won").to_numpy()] = len(funnel_stages)
-    rows = []
-    for i, stage in enumerate(funnel_stages):
-        got_here, went_on = int((level >= i).sum()), int((level >= i + 1).sum())
-        rows.append(
-            {
-                "stage": stage,
-                "reached": got_here,
-                "advanced": went_on,
-                "conversion": went_on / got_here if got_here else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+    return _conversion_table(level, funnel_stages)
 
 
 def funnel(frame: pd.DataFrame, conversion: pd.DataFrame, quarter: Period) -> pd.DataFrame:
