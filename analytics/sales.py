@@ -250,7 +250,7 @@ def orders_source(
     row, and orders_monthly is orders_daily summed per month, so summed over any whole
     months (split_window: every range holds all of a month or none of it, so a caller's
     period flags on order_date give a month's row its days' answer) the counts are those of
-    orders_daily exactly, a product-line filter (list_has_any on the order's lines) too.
+    orders_daily exactly, a product-line filter (list_contains on the order's lines) too.
     `use_monthly=False` reads orders_daily alone (the definition this is tested against)."""
     months, rest = split_window(ranges) if use_monthly else ([], list(ranges))
     conditions, params = dimension_conditions(filters, alias="o.", product_line="list")

@@ -293,7 +293,7 @@ CREATE TABLE IF NOT EXISTS sales_monthly (
 -- Grain: order_date x country x currency x channel x the set of product lines an order
 -- holds. Counting orders needs a distinct count, which a line-level rollup cannot sum; an
 -- order's date, country, currency and channel are single-valued, and keeping its product
--- lines as a list lets a product-line filter count each order once (list_has_any).
+-- lines as a list lets a product-line filter count each order once (list_contains).
 CREATE TABLE IF NOT EXISTS orders_daily (
     order_date    DATE      NOT NULL,
     country_code  VARCHAR   NOT NULL,

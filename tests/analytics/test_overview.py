@@ -87,6 +87,16 @@ def test_product_line_filter_counts_each_order_once(fixture_con):
     assert kpi(frame, "net_revenue").change is None
 
 
+def test_two_product_lines_count_an_order_holding_both_once(fixture_con):
+    """The fixture sells Sensors and Software only: both chosen is every order, O3 (one line
+    of each) once, as with no filter."""
+    both = overview.kpis(fixture_con, filters(product_lines=("Sensors", "Software")))
+    unfiltered = overview.kpis(fixture_con, filters())
+    assert kpi(both, "orders").current == kpi(unfiltered, "orders").current > 0
+    assert kpi(both, "orders").comparison == kpi(unfiltered, "orders").comparison
+    assert kpi(both, "net_revenue").current == pytest.approx(kpi(unfiltered, "net_revenue").current)
+
+
 def test_region_and_channel_filters(fixture_con):
     frame = overview.kpis(fixture_con, filters(regions=("Northern Europe",)))
     assert kpi(frame, "net_revenue").current == pytest.approx(300)
