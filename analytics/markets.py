@@ -271,7 +271,11 @@ def _counts(
         cur,
         f"""
         SELECT c.region, country_code, count(DISTINCT o.customer_id) AS active_customers
-        FROM ({src}) o JOIN countries c USING (country_code)
+        -- Each customer once per country first: the grouping sets' distinct counts then
+        -- run over tens of thousands of rows, not 1.35M account months (50M lines, L12M:
+        -- 166 -> 62 ms); a region's count is still distinct across its countries.
+        FROM (SELECT DISTINCT customer_id, country_code FROM ({src})) o
+        JOIN countries c USING (country_code)
         GROUP BY GROUPING SETS ({GROUPING_SETS})
         """,
         params,
