@@ -26,12 +26,27 @@ from analytics.importer.staging import StagedKeys, StagedLines
 
 # The store's own memory while it loads a staged file (DuckDB's buffer pool: the inserted
 # lines, the date-order rewrite and the rollups' refresh spill to disk beyond it). By
-# default DuckDB would keep up to 80 % of the machine's memory, all of it for a file of
-# millions of lines (issue 18: bounded work).
+# default DuckDB would keep up to 80 % of the machine's memory, as much of it as the load
+# takes (issue 18: bounded work). Some steps of the refresh do not spill (at 128 MB it ran
+# out of memory on a 200 MB file): a load that runs out under this limit is rolled back
+# and made once more under DuckDB's default.
 LOAD_MEMORY = "256MB"
 
 
-def load(
+def load(con, kind: str, rows, *args, **kwargs) -> int:
+    """_load; a staged file's (rows: StagedLines) under LOAD_MEMORY, once more without it
+    if it runs out (the first attempt rolled back: nothing of it stays)."""
+    if isinstance(rows, StagedLines):
+        with _memory_limit(con, LOAD_MEMORY) as bounded:
+            try:
+                return _load(con, kind, rows, *args, **kwargs)
+            except duckdb.OutOfMemoryException:
+                if not bounded:
+                    raise
+    return _load(con, kind, rows, *args, **kwargs)
+
+
+def _load(
     con,
     kind: str,
     rows: pd.DataFrame | StagedLines,
@@ -56,8 +71,7 @@ def load(
     if import_id is not None and held is not None:
         undo.ensure_tables(con)
     costed = 0
-    bounded = LOAD_MEMORY if isinstance(rows, StagedLines) else None
-    with _memory_limit(con, bounded), db.transaction(con):
+    with db.transaction(con):
         if import_id is not None and held is not None:
             for part in held.parts() if isinstance(held, StagedKeys) else [held]:
                 undo.record(con, kind, import_id, part)
@@ -98,16 +112,17 @@ def load(
 
 
 @contextlib.contextmanager
-def _memory_limit(con, limit: str | None) -> Iterator[None]:
+def _memory_limit(con, limit: str) -> Iterator[bool]:
     """The connection's DuckDB memory limit set to `limit` for the block and reset to the
     default afterwards, when it is DuckDB's default (a limit the caller set is left as it
-    is: DuckDB shows it rounded, so it could not be put back exactly). None: unchanged."""
-    if limit is None or _limit(con) != _default_limit():
-        yield
+    is: DuckDB shows it rounded, so it could not be put back exactly). Yields whether it
+    set it."""
+    if _limit(con) != _default_limit():
+        yield False
         return
     db.execute(con, "SET memory_limit = $limit", {"limit": limit})
     try:
-        yield
+        yield True
     finally:
         db.execute(con, "RESET memory_limit")
 

@@ -398,16 +398,16 @@ def test_a_staging_store_out_of_room_is_reported_and_stores_nothing(
 
 def test_the_staged_load_bounds_the_stores_memory_and_puts_it_back(stages, monkeypatch):
     """The store's DuckDB memory limit is loading.LOAD_MEMORY while a staged file loads (the
-    rollups' refresh sees it) and DuckDB's default again afterwards; a limit the caller set
-    is left as it is."""
+    date-order rewrite sees it) and DuckDB's default again afterwards; a limit the caller
+    set is left as it is."""
     seen = []
-    refresh = loading.rollups.refresh
+    refresh = loading.rollups.sort_order_lines
 
     def watched(con, *args, **kwargs):
         seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
         return refresh(con, *args, **kwargs)
 
-    monkeypatch.setattr(loading.rollups, "refresh", watched)
+    monkeypatch.setattr(loading.rollups, "sort_order_lines", watched)
     default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()[0]
     for chosen, during in ((None, "244.1 MiB"), ("1GB", "953.6 MiB")):  # 256 MB, 1 GB shown
         con = _store()
@@ -420,3 +420,24 @@ def test_the_staged_load_bounds_the_stores_memory_and_puts_it_back(stages, monke
             con.close()
         assert seen.pop() == during
         assert after == (during if chosen else default)
+
+
+def test_a_staged_load_out_of_the_stores_memory_is_made_again_without_the_limit(
+    stages, monkeypatch
+):
+    """The store running out of LOAD_MEMORY in the rollups' refresh: the load is rolled back
+    and made once more under DuckDB's default limit, storing what the one-chunk load does."""
+    refresh, limits = loading.rollups.refresh, []
+
+    def short_once(con, *args, **kwargs):
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        if len(limits) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+        return refresh(con, *args, **kwargs)
+
+    monkeypatch.setattr(loading.rollups, "refresh", short_once)
+    (staged, staged_store), (whole, whole_store) = _load_both(NUMBERED)
+    default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limits == ["244.1 MiB", default, default]  # staged twice, then the one-chunk load
+    assert staged == whole and staged_store == whole_store
+    assert staged["status"] == "loaded"
