@@ -6,11 +6,15 @@ Valid rows load with their refresh, or none do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Iterator
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analytics import awaiting as held_lines
 from analytics import costs, db, fx, rollups
@@ -18,17 +22,39 @@ from analytics.crm import stages
 from analytics.importer import undo
 from analytics.importer.kinds import KEYS, TABLES
 from analytics.importer.report import Report
+from analytics.importer.staging import StagedKeys, StagedLines
+
+# The store's own memory while it loads a staged file (DuckDB's buffer pool: the inserted
+# lines, the date-order rewrite and the rollups' refresh spill to disk beyond it). By
+# default DuckDB would keep up to 80 % of the machine's memory, as much of it as the load
+# takes (issue 18: bounded work). Some steps of the refresh do not spill (at 128 MB it ran
+# out of memory on a 200 MB file): a load that runs out under this limit is rolled back
+# and made once more under DuckDB's default.
+LOAD_MEMORY = "256MB"
 
 
-def load(
+def load(con, kind: str, rows, *args, **kwargs) -> int:
+    """_load; a staged file's (rows: StagedLines) under LOAD_MEMORY, once more without it
+    if it runs out (the first attempt rolled back: nothing of it stays)."""
+    if isinstance(rows, StagedLines):
+        with _memory_limit(con, LOAD_MEMORY) as bounded:
+            try:
+                return _load(con, kind, rows, *args, **kwargs)
+            except duckdb.OutOfMemoryException:
+                if not bounded:
+                    raise
+    return _load(con, kind, rows, *args, **kwargs)
+
+
+def _load(
     con,
     kind: str,
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | StagedLines,
     created: dict,
     source: str,
     snapshots=None,
     import_id: str | None = None,
-    held: pd.DataFrame | None = None,
+    held: pd.DataFrame | StagedKeys | None = None,
     awaiting: pd.DataFrame | None = None,
     funnel: tuple = (),
 ) -> int:
@@ -39,13 +65,16 @@ def load(
     For orders and rates, `held` (every row of the file that is stored after the load, with
     `_inserted` true for the rows this load adds) is recorded under import_id, for undo.
     `awaiting` (orders): lines kept without a rate, held apart (analytics.awaiting).
+    An orders file of more than one chunk brings its `rows` and `held` staged (a part at a
+    time into the store, still in this one transaction).
     Returns the order lines whose unit cost a standard cost set or changed (product costs)."""
     if import_id is not None and held is not None:
         undo.ensure_tables(con)
     costed = 0
     with db.transaction(con):
         if import_id is not None and held is not None:
-            undo.record(con, kind, import_id, held)
+            for part in held.parts() if isinstance(held, StagedKeys) else [held]:
+                undo.record(con, kind, import_id, part)
         for name, table in created.items():
             _insert(con, name, table, upsert=False)
         if kind == "orders":
@@ -82,10 +111,47 @@ def load(
     return costed
 
 
-def _insert_order_lines(con, rows: pd.DataFrame) -> None:
+@contextlib.contextmanager
+def _memory_limit(con, limit: str) -> Iterator[bool]:
+    """The connection's DuckDB memory limit set to `limit` for the block and reset to the
+    default afterwards, when it is DuckDB's default (a limit the caller set is left as it
+    is: DuckDB shows it rounded, so it could not be put back exactly). Yields whether it
+    set it."""
+    if _limit(con) != _default_limit():
+        yield False
+        return
+    db.execute(con, "SET memory_limit = $limit", {"limit": limit})
+    try:
+        yield True
+    finally:
+        db.execute(con, "RESET memory_limit")
+
+
+def _limit(con) -> str:
+    return db.query_rows(con, "SELECT current_setting('memory_limit')")[0][0]
+
+
+def _default_limit() -> str:
+    """DuckDB's default memory limit on this machine, as it shows it."""
+    fresh = duckdb.connect(":memory:")
+    try:
+        return _limit(fresh)
+    finally:
+        fresh.close()
+
+
+def _insert_order_lines(con, rows: pd.DataFrame | StagedLines) -> None:
     """Append the lines in date order; when they start before the latest stored day, rewrite
     the table in date order (DESIGN: period filters then read only their own row groups)."""
     latest = db.query_rows(con, "SELECT max(order_date) FROM order_lines")[0][0]
+    if isinstance(rows, StagedLines):  # read back sorted, a range of days at a time
+        for part in rows.parts():
+            _insert(con, "order_lines", part, upsert=False)
+        rollups.touch_dates(con, rows.dates())
+        first = rows.first_date()
+        if latest is not None and first is not None and first < latest:
+            rollups.sort_order_lines(con)
+        return
     rows = rows.sort_values(["order_date", "order_id", "line_no"], kind="stable")
     _insert(con, "order_lines", rows, upsert=False)
     rollups.touch_dates(con, pd.to_datetime(rows["order_date"]).dt.date)
@@ -125,20 +191,23 @@ def _replace_plan_rates(con, rows: pd.DataFrame) -> None:
     _insert(con, "plan_rates", rows, upsert=False)
 
 
-def _insert(con, table: str, rows: pd.DataFrame, upsert: list[str] | bool = False) -> None:
-    """Insert rows; with `upsert` (the key columns) a stored row with the same key takes the
-    file's values."""
+def _insert(
+    con, table: str, rows: pd.DataFrame | pa.Table, upsert: list[str] | bool = False
+) -> None:
+    """Insert rows (a frame, or an Arrow table); with `upsert` (the key columns) a stored row
+    with the same key takes the file's values."""
     name = db.identifier(table, db.TABLES)
-    allowed = frozenset(rows.columns)
+    names = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
+    allowed = frozenset(names)
     con.register("load_rows", rows)
     try:
-        columns = ", ".join(db.identifier(c, allowed) for c in rows.columns)
+        columns = ", ".join(db.identifier(c, allowed) for c in names)
         conflict = ""
         if upsert:
             keys = ", ".join(db.identifier(c, allowed) for c in upsert)
             updates = ", ".join(
                 f"{db.identifier(c, allowed)} = excluded.{db.identifier(c, allowed)}"
-                for c in rows.columns
+                for c in names
                 if c not in upsert
             )
             conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"

@@ -48,7 +48,13 @@ from analytics.importer.reading import (
     read_file,
 )
 from analytics.importer.report import FileRejected, Report
-from analytics.importer.staging import Stage, finish_staged
+from analytics.importer.staging import (
+    Stage,
+    StagedKeys,
+    StagedLines,
+    StageFailed,
+    finish_staged,
+)
 from analytics.importer.validation import Problems, detect_formats, reject_duplicates, validate
 
 # Lines of an orders file checked at once: its strings, parsed values and masks for this
@@ -238,6 +244,9 @@ def import_file(
     except FileRejected as problem:
         report.status, report.message = "rejected", str(problem)
         report.rows_loaded, report.rows_rejected = 0, report.rows_read
+        if isinstance(problem, StageFailed):  # the check or load stopped: it says nothing
+            report.rejected, report.created, report.unchanged = [], {}, 0
+            report.awaiting_rate = {}
         if report.rows_read and not report.rejected:
             report.rejected = [
                 {"line": None, "column": "(file)", "value": file_name, "reason": str(problem)}
@@ -339,8 +348,11 @@ class OrdersOutcome:
 
     unchanged: int  # lines stored already with these values (converted or awaiting)
     held: pd.DataFrame | None  # the lines kept awaiting a rate (as analytics.awaiting)
-    insert: pd.DataFrame | None  # the converted lines to insert (order_lines' columns)
-    keys: pd.DataFrame | None  # order_id, line_no, _inserted of every line held (for undo)
+    # the converted lines to insert (order_lines' columns); staged for a file of more than
+    # one chunk (read back a part at a time)
+    insert: pd.DataFrame | StagedLines | None
+    # order_id, line_no, _inserted of every line held (for undo); staged likewise
+    keys: pd.DataFrame | StagedKeys | None
     awaiting: pd.DataFrame | None  # the lines awaiting a rate to insert
 
 
@@ -380,17 +392,14 @@ def _compare_orders(con, typed: pd.DataFrame, problems: Problems) -> OrdersOutco
 
 def _compare_staged(con, stage, problems: Problems, chunk_rows: int, commit: bool):
     """_compare_orders over staged lines, `chunk_rows` valid lines at a time: what is
-    kept across chunks is the lines awaiting a rate and (commit only) the lines to load."""
+    kept across chunks is the lines awaiting a rate. With commit, the lines to insert and
+    the undo record's keys are staged as they are found (the outcome's `insert` and `keys`
+    read them back a part at a time: staging.StagedLines, StagedKeys)."""
     unchanged = 0
-    held_parts, insert_parts, row_keys, held_keys, awaiting_parts, conflicting = (
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-    )
+    held_parts, awaiting_parts, conflicting = [], [], []
     key = ["order_id", "line_no"]
+    if commit:
+        stage.begin_load(con)
     for valid in stage.valid_lines(min(chunk_rows, COMPARE_ROWS)):
         waiting = valid["_awaiting"].to_numpy(dtype=bool)
         converted, waiting_lines = valid[~waiting], valid[waiting]
@@ -407,10 +416,13 @@ def _compare_staged(con, stage, problems: Problems, chunk_rows: int, commit: boo
         unchanged += int(same.sum()) + int(held_same.sum())
         held_parts.append(held)
         if commit:
-            insert_parts.append(rows[~same])
-            row_keys.append(rows[key].assign(_inserted=~same))
-            held_keys.append(held[key].assign(_inserted=~held_same))
+            stage.stage_load(
+                rows[~same],
+                rows[key].assign(_inserted=~same),
+                held[key].assign(_inserted=~held_same),
+            )
             awaiting_parts.append(held[~held_same])
+        del valid, converted, waiting_lines, rows
     lines = np.sort(np.concatenate(conflicting)) if conflicting else np.zeros(0, dtype="int64")
     if len(lines):
         problems.items.append(
@@ -420,11 +432,12 @@ def _compare_staged(con, stage, problems: Problems, chunk_rows: int, commit: boo
     def joined(parts):
         return pd.concat(parts, ignore_index=True) if parts else None
 
+    insert, keys = stage.loaded() if commit else (None, None)
     return OrdersOutcome(
         unchanged=unchanged,
         held=joined(held_parts),
-        insert=joined(insert_parts),
-        keys=joined(row_keys + held_keys),
+        insert=insert,
+        keys=keys,
         awaiting=joined(awaiting_parts),
     )
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analytics import importer
-from analytics.importer import reading, run, staging
+from analytics.importer import loading, reading, run, staging, undo
 from tests.analytics.conftest import build_fixture
 from tests.analytics.test_importer import snapshot
 
@@ -207,3 +207,237 @@ def test_lazy_rows_read_as_the_whole_frame(path):
     for i in range(len(eager.header)):
         pd.testing.assert_series_equal(lazy.rows[i], eager.rows[i])
         pd.testing.assert_series_equal(lazy.rows.iloc[1:][i], eager.rows.iloc[1:][i])
+
+
+# --- the load of a staged file: a part at a time, the same store --------------------------
+
+
+def _everything(con) -> dict:
+    """Every table's rows (import_log without its ids and times, the undo record without
+    the import id), and order_lines' physical order (DESIGN: kept in date order)."""
+    special = {
+        "import_log": "SELECT kind, file_name, sha256, rows_read, rows_loaded, rows_rejected, "
+        "status FROM import_log",
+        "imported_order_lines": "SELECT order_id, line_no, inserted FROM imported_order_lines",
+    }
+    tables = [t for (t,) in con.execute("SHOW TABLES").fetchall()]
+    out = {
+        t: sorted(
+            map(tuple, con.execute(special.get(t, f'SELECT * FROM "{t}"')).fetchall()), key=repr
+        )
+        for t in tables
+    }
+    out["physical order"] = con.execute(
+        "SELECT order_date, order_id, line_no FROM order_lines"
+    ).fetchall()
+    return out
+
+
+def _load_both(data: bytes, then=None):
+    """(report, every table) of the file loaded in chunks of CHUNK lines and in one chunk;
+    `then(con, report)` runs on each store before it is read (e.g. an undo)."""
+    out = []
+    for chunk_rows in (CHUNK, 10**9):
+        con = _store()
+        try:
+            report = importer.import_file(con, "orders", data, "s.csv", chunk_rows=chunk_rows)
+            if then is not None:
+                then(con, report)
+            report = report.to_dict()
+            report.pop("import_id")
+            out.append((report, _everything(con)))
+        finally:
+            con.close()
+    return out
+
+
+@pytest.fixture
+def inserts(monkeypatch):
+    """The order lines each insert into order_lines and each undo record hands the store,
+    with a load part of 2 lines (the staged load's days of about 2 lines at a time)."""
+    monkeypatch.setattr(staging, "LOAD_ROWS", 2)
+    sizes = {"order_lines": [], "undo": []}
+    insert, record = loading._insert, undo.record
+
+    def counted_insert(con, table, rows, upsert=False):
+        if table == "order_lines":
+            sizes["order_lines"].append(len(rows))
+        insert(con, table, rows, upsert)
+
+    def counted_record(con, kind, import_id, held):
+        sizes["undo"].append(len(held))
+        record(con, kind, import_id, held)
+
+    monkeypatch.setattr(loading, "_insert", counted_insert)
+    monkeypatch.setattr(undo, "record", counted_record)
+    return sizes
+
+
+@pytest.mark.parametrize("numbered", [True, False], ids=["line_no", "numbered here"])
+def test_the_staged_load_stores_what_the_one_chunk_load_stores(stages, inserts, numbered):
+    """Every table (rollups and summaries, import_log, the undo record, the lines awaiting a
+    rate) and order_lines' physical order: the lines start before the stored O3/1
+    (2024-01-08), so the table is rewritten in date order after the insert."""
+    data = NUMBERED if numbered else _unnumbered(LINES)
+    (staged, staged_store), (whole, whole_store) = _load_both(data)
+    assert len(stages) == 1
+    assert staged == whole
+    assert staged_store == whole_store
+    assert staged["status"] == "loaded"
+    assert staged_store["order_lines_awaiting_rate"][0][:2] == ("S5", 1)
+    # held: 10 lines numbered (lines 4, 11, 12, 15 rejected), 12 unnumbered (4 and 12)
+    assert len(staged_store["imported_order_lines"]) == (10 if numbered else 12)
+
+
+def test_the_staged_load_hands_the_store_a_few_days_of_lines_at_a_time(stages, inserts):
+    """The 9 converted lines to insert (lines 2, 3, 5, 6, 7, 8, 10, 13, 14) by day:
+    2024-01-04 S1/1-2, 01-05 S3/1-3, 01-08 S4/1, 01-09 S8, S6, S7. Parts of about 2 lines:
+    01-04 (2), 01-05 (3: a day is not split), 01-08 (1), 01-09 (3). The undo record (those 9
+    and S5/1 awaiting a rate) 2 keys at a time. The one-chunk load hands them over whole."""
+    _load_both(NUMBERED)
+    staged, whole = inserts["order_lines"][:4], inserts["order_lines"][4:]
+    assert staged == [2, 3, 1, 3]
+    assert whole == [9]
+    assert inserts["undo"] == [2, 2, 2, 2, 1, 1, 10]  # 9 converted by 2; S5; then whole
+
+
+def test_undoing_a_staged_load_restores_the_store(stages):
+    """Undo leaves every table as the undo of the one-chunk load does, and order_lines,
+    the lines awaiting a rate and the rollups as before the import (the customers and
+    products it created stay, as undo says)."""
+    con = _store()
+    try:
+        undo.ensure_tables(con)
+        before = _everything(con)
+    finally:
+        con.close()
+
+    def undone(con, report):
+        undo.undo_import(con, report.import_id)
+
+    (staged, staged_store), (whole, whole_store) = _load_both(NUMBERED, then=undone)
+    assert staged == whole and staged_store == whole_store
+    assert staged_store["import_log"][0][-1] == "undone"
+    for table, rows in before.items():
+        if table in ("import_log", "customers", "products"):
+            continue
+        assert staged_store[table] == rows, table
+    assert staged_store.get("order_lines_awaiting_rate", []) == []
+    assert {r[0] for r in staged_store["customers"]} - {r[0] for r in before["customers"]} == {"N1"}
+
+
+class _Full:
+    """A staging connection whose disk fills when a statement containing `where` runs."""
+
+    def __init__(self, con, where: str) -> None:
+        self._con, self._where = con, where
+
+    def _check(self, sql: str) -> None:
+        if self._where in sql:
+            raise duckdb.IOException("Could not write file: No space left on device")
+
+    def execute(self, sql, *args, **kwargs):
+        self._check(sql)
+        return self._con.execute(sql, *args, **kwargs)
+
+    def sql(self, sql, *args, **kwargs):
+        self._check(sql)
+        return self._con.sql(sql, *args, **kwargs)
+
+    def cursor(self):
+        return _Full(self._con.cursor(), self._where)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+@pytest.mark.parametrize(
+    ("where", "commit"),
+    [
+        ("INSERT INTO lines", False),
+        ("INSERT INTO lines", True),
+        ("INSERT INTO load_lines", True),
+        ("FROM load_lines WHERE order_date", True),
+    ],
+    ids=["check", "check before a load", "staging the load", "the load's read-back"],
+)
+def test_a_staging_store_out_of_room_is_reported_and_stores_nothing(
+    stages, monkeypatch, where, commit
+):
+    """The disk filling under the staging database, while the file is checked or while the
+    load reads its lines back inside the store's transaction: a report, nothing stored
+    (beyond import_log's entry saying so), the staging folder removed."""
+    connect = staging.Stage._connect
+    monkeypatch.setattr(staging.Stage, "_connect", lambda self: _Full(connect(self), where))
+    con = _store()
+    try:
+        before = _everything(con)
+        report = importer.import_file(
+            con, "orders", NUMBERED, "s.csv", commit=commit, chunk_rows=CHUNK
+        )
+        after = _everything(con)
+    finally:
+        con.close()
+    assert report.status == "rejected"
+    assert report.message.startswith(
+        "Not enough disk or memory to check this file: Could not write file: No space left "
+        "on device. Nothing was stored"
+    )
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (14, 0, 14)
+    assert report.created == {} and report.awaiting_rate == {}
+    assert [r["column"] for r in report.rejected] == ["(file)"]
+    assert len(stages) == 1
+    log = after.pop("import_log")
+    before.pop("import_log")
+    for table in ("imported_order_lines", "imported_rates"):  # made by the load's undo record
+        if table not in before:
+            assert after.pop(table, []) == []
+    assert after == before
+    assert log == ([("orders", "s.csv", log[0][2], 14, 0, 14, "rejected")] if commit else [])
+
+
+def test_the_staged_load_bounds_the_stores_memory_and_puts_it_back(stages, monkeypatch):
+    """The store's DuckDB memory limit is loading.LOAD_MEMORY while a staged file loads (the
+    date-order rewrite sees it) and DuckDB's default again afterwards; a limit the caller
+    set is left as it is."""
+    seen = []
+    refresh = loading.rollups.sort_order_lines
+
+    def watched(con, *args, **kwargs):
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return refresh(con, *args, **kwargs)
+
+    monkeypatch.setattr(loading.rollups, "sort_order_lines", watched)
+    default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    for chosen, during in ((None, "244.1 MiB"), ("1GB", "953.6 MiB")):  # 256 MB, 1 GB shown
+        con = _store()
+        try:
+            if chosen:
+                con.execute(f"SET memory_limit = '{chosen}'")
+            importer.import_file(con, "orders", NUMBERED, "s.csv", chunk_rows=CHUNK)
+            after = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        finally:
+            con.close()
+        assert seen.pop() == during
+        assert after == (during if chosen else default)
+
+
+def test_a_staged_load_out_of_the_stores_memory_is_made_again_without_the_limit(
+    stages, monkeypatch
+):
+    """The store running out of LOAD_MEMORY in the rollups' refresh: the load is rolled back
+    and made once more under DuckDB's default limit, storing what the one-chunk load does."""
+    refresh, limits = loading.rollups.refresh, []
+
+    def short_once(con, *args, **kwargs):
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        if len(limits) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+        return refresh(con, *args, **kwargs)
+
+    monkeypatch.setattr(loading.rollups, "refresh", short_once)
+    (staged, staged_store), (whole, whole_store) = _load_both(NUMBERED)
+    default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limits == ["244.1 MiB", default, default]  # staged twice, then the one-chunk load
+    assert staged == whole and staged_store == whole_store
+    assert staged["status"] == "loaded"
