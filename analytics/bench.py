@@ -135,7 +135,8 @@ def review_queries(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
 
 def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
     """The Pricing lab: a scenario over the last 12 months, and the Monte Carlo of the issue's
-    size (20 currencies x 10,000 paths x 90 days, two years of history)."""
+    size (20 currencies x 10,000 paths at a 90-day horizon, two years of history) as the
+    page runs it (pricing.margin_at_risk)."""
     last = catalog.load(cur).last_date
     l12m = resolve_period("l12m", last)
     scenario = pricing.Scenario(
@@ -159,8 +160,8 @@ def pricing_queries(cur: duckdb.DuckDBPyConnection) -> dict[str, Callable]:
     spots = pricing.spot_rates(cur, set(currencies) | set(results["currency_code"]) | {"USD"})
     return {
         "pricing: scenario run (6 markets, L12M)": lambda: pricing.run(cur, scenario),
-        "pricing: simulate 20 currencies x 10,000 paths x 90 days": lambda: pricing.simulate_rates(
-            returns, 90, 10_000, 1
+        "pricing: simulate 20 currencies x 10,000 paths at 90 days": lambda: (
+            pricing.horizon_multipliers(returns, 90, 10_000, 1)
         ),
         "pricing: margin at risk (the above + margins + fan)": lambda: pricing.margin_at_risk(
             results, scenario, spots, returns, 90, 10_000, 1

@@ -417,9 +417,7 @@ def pricing_margin_at_risk(
         # The window ends at the latest stored rate, where the simulation starts.
         end = fx.rate_status(cur).last_date
         returns = pricing.log_returns(cur, currencies, end, lookback_days)
-    return pricing.margin_at_risk(
-        results, scenario, spots, returns, horizon, paths, seed, progress=work.checkpoint
-    )
+    return pricing.margin_at_risk(results, scenario, spots, returns, horizon, paths, seed)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)

@@ -518,8 +518,8 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     if not st.toggle(
         "Simulate",
         key="p_mc",
-        help="About a second for 10,000 paths over 90 days; the time grows with paths × "
-        "days × currencies (memory does not: the paths are simulated a block at a time).",
+        help="Draws each path's rates at the horizon directly: under the model (independent "
+        "normal daily moves) they are exactly normal in log with the daily covariance × days.",
     ):
         st.caption(
             "Simulates correlated daily moves of the scenario's currencies, estimated "
@@ -591,9 +591,9 @@ def margin_at_risk_section(version: str, scenario: pricing.Scenario) -> None:
     st.caption(
         f"Volatility from {LOOKBACKS[int(lookback)]} of ECB daily rates (daily / annualised): "
         + ", ".join(f"{c} {v:.2%} / {v * pricing.TRADING_DAYS**0.5:.1%}" for c, v in vol.items())
-        + f". Zero drift; seed {int(seed)}. {int(paths):,} paths × {int(horizon)} days × "
-        f"{len(vol)} currencies, simulated in blocks of "
-        f"{pricing.SIMULATION_CHUNK_VALUES / 1e6:.0f} million daily draws so memory stays bounded."
+        + f". Zero drift; seed {int(seed)}. {int(paths):,} paths × {len(vol)} currencies at "
+        f"{int(horizon)} days, drawn at the horizon directly (the sum of {int(horizon)} "
+        "independent normal daily moves is normal with their covariance × days)."
     )
 
 

@@ -1,5 +1,5 @@
 """Long work that stops when its session ends or reruns: the callbacks analytics' loops call
-between chunks (an import's lines, the Monte Carlo's blocks of paths).
+between chunks (an import's lines, checked and loaded).
 
 analytics never imports streamlit, so its loops take a `progress(done, total)` callback.
 Streamlit stops a script only at its next Streamlit call: its script runner checks for a

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -350,58 +351,98 @@ def test_monte_carlo_with_zero_volatility_is_the_scenario(fixture_con):
     assert mar.var_95 == pytest.approx(0, abs=1e-6) and mar.es_95 == pytest.approx(0, abs=1e-6)
 
 
-def test_monte_carlo_is_reproducible_and_matches_the_history(fixture_con):
-    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
-    first = pricing.simulate_rates(returns, 10, paths=20_000, seed=7)
-    again = pricing.simulate_rates(returns, 10, paths=20_000, seed=7)
-    other = pricing.simulate_rates(returns, 10, paths=20_000, seed=8)
-    assert np.array_equal(first, again) and not np.array_equal(first, other)
-    # One simulated day has the history's volatility and correlation.
-    day_one = np.log(first[:, 0, :].astype(np.float64))
-    assert day_one.std(axis=0, ddof=1) == pytest.approx(
-        pricing.volatility(returns).values, rel=0.03
-    )
-    history = np.corrcoef(returns.to_numpy(), rowvar=False)[0, 1]
-    assert np.corrcoef(day_one, rowvar=False)[0, 1] == pytest.approx(history, abs=0.03)
+def test_horizon_rates_of_one_currency_are_the_lognormal_of_sqrt_h_sigma():
+    """Daily log-returns +1 %, -1 %, ... (100 days): mean 0, sample sd 0.01 x sqrt(100 / 99).
+    After h days the log-change is N(0, h sigma^2), so the multiplier's q-quantile is
+    exp(z_q sigma sqrt(h)); the sample quantile of N draws is off by at most a few standard
+    errors, sd = sqrt(q (1 - q) / N) / density at the quantile (here in log terms)."""
+    returns = pd.DataFrame({"USD": [0.01, -0.01] * 50})
+    sigma = 0.01 * np.sqrt(100 / 99)
+    days, paths = 90, 100_000
+    multipliers = pricing.horizon_multipliers(returns, days, paths, seed=3)
+    assert multipliers.shape == (paths, 1)
+    logs = np.log(multipliers[:, 0])
+    spread = sigma * np.sqrt(days)
+    for q in (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99):
+        z = NormalDist().inv_cdf(q)
+        density = NormalDist(0, spread).pdf(z * spread)
+        error = np.sqrt(q * (1 - q) / paths) / density
+        assert abs(np.quantile(logs, q) - z * spread) < 5 * error, q
+    # The fan's exact band on the horizon day is the same quantile (spot 1.09, no shock).
+    spots = {"USD": pricing.Spot(S_USD, None, "test"), "EUR": pricing.Spot(1.0, None, "EUR")}
+    fan = pricing._fan(returns, scenario(), spots, days)
+    last = fan[fan["day"] == days].iloc[0]
+    assert last["p95"] == pytest.approx(S_USD * np.exp(NormalDist().inv_cdf(0.95) * spread))
+    assert last["p95"] == pytest.approx(S_USD * np.quantile(multipliers, 0.95), rel=0.01)
 
-    chosen = scenario()
+
+def test_horizon_rates_of_two_currencies_have_h_times_the_daily_covariance():
+    """Two correlated currencies (300 days drawn once: sd 0.6 % and 1 %, correlation 0.7):
+    the log multipliers' sample covariance is h x the history's (np.cov), entry by entry within
+    five standard errors of a sample covariance, sqrt((S_ii S_jj + S_ij^2) / N) with S = h Sigma."""
+    history = np.random.default_rng(11).multivariate_normal(
+        [0, 0], [[0.006**2, 0.7 * 0.006 * 0.01], [0.7 * 0.006 * 0.01, 0.01**2]], 300
+    )
+    returns = pd.DataFrame(history, columns=["GBP", "USD"])
+    days, paths = 60, 100_000
+    logs = np.log(pricing.horizon_multipliers(returns, days, paths, seed=5))
+    target = days * np.cov(history, rowvar=False, ddof=1)
+    sample = np.cov(logs, rowvar=False, ddof=1)
+    error = np.sqrt((np.outer(np.diag(target), np.diag(target)) + target**2) / paths)
+    assert (np.abs(sample - target) < 5 * error).all()
+    assert target[0, 1] > 20 * error[0, 1]  # the correlation is there to be found
+    assert np.abs(logs.mean(axis=0)).max() < 5 * np.sqrt(np.diag(target) / paths).max()
+
+
+def test_monte_carlo_is_reproducible_for_a_seed(fixture_con):
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    first = pricing.horizon_multipliers(returns, 10, paths=5_000, seed=7)
+    assert np.array_equal(first, pricing.horizon_multipliers(returns, 10, paths=5_000, seed=7))
+    assert not np.array_equal(first, pricing.horizon_multipliers(returns, 10, 5_000, seed=8))
+    chosen = scenario(shocks={"USD": -0.1})
     results, _ = pricing.run(fixture_con, chosen)
     spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
-    mar = pricing.margin_at_risk(results, chosen, spots, returns, horizon_days=10, paths=5000)
-    cutoff = np.percentile(mar.margins, 5)
+    runs = [pricing.margin_at_risk(results, chosen, spots, returns, 10, 5_000, 7) for _ in "ab"]
+    assert np.array_equal(runs[0].margins, runs[1].margins)
+    assert runs[0].var_95 == runs[1].var_95 and runs[0].es_95 == runs[1].es_95
+
+
+def test_margin_at_risk_values_each_path_at_its_horizon_rate(fixture_con):
+    """US only, no price response, nothing hedged: a path's margin is 690 USD at the path's
+    rate, S_USD / 0.9 x its multiplier, less 290 EUR; VaR and ES by their definitions."""
+    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
+    chosen = scenario(countries=("US",), shocks={"USD": -0.1})
+    results, _ = pricing.run(fixture_con, chosen)
+    spots = pricing.spot_rates(fixture_con, ["USD", "EUR"])
+    usd = returns[["USD"]]
+    mar = pricing.margin_at_risk(results, chosen, spots, usd, 20, 4_000, seed=2)
+    rates = S_USD / 0.9 * pricing.horizon_multipliers(usd, 20, 4_000, seed=2)[:, 0]
+    by_hand = 690 / rates - 290
+    assert mar.margins == pytest.approx(by_hand, rel=1e-12)
+    assert mar.expected == pytest.approx(690 / (S_USD / 0.9) - 290)
+    cutoff = np.percentile(by_hand, 5)
     assert mar.var_95 == pytest.approx(mar.expected - cutoff)
+    assert mar.es_95 == pytest.approx(mar.expected - by_hand[by_hand <= cutoff].mean())
     assert mar.es_95 >= mar.var_95 > 0
-    assert set(mar.fan["currency_code"]) == {"USD", "GBP"}
-    usd = mar.fan[mar.fan["currency_code"] == "USD"]
-    assert (usd["p5"] <= usd["p50"]).all() and (usd["p50"] <= usd["p95"]).all()
-    # The fan's exact bands agree with the simulated paths' percentiles.
-    paths = pricing.simulate_rates(returns, 10, paths=40_000, seed=1)[:, -1, 1] * S_USD
-    assert usd["p95"].iloc[-1] == pytest.approx(np.percentile(paths, 95), rel=0.015)
-    assert usd["p5"].iloc[-1] == pytest.approx(np.percentile(paths, 5), rel=0.015)
+    assert set(mar.fan["currency_code"]) == {"USD"}
 
 
-def test_margin_at_risk_streams_the_paths_in_bounded_memory(fixture_con, monkeypatch):
+def test_margin_at_risk_memory_does_not_grow_with_the_horizon(fixture_con):
+    """Only the horizon's rates are drawn: at 40,000 paths x 250 days x 2 currencies a copy
+    of every day's rates would be 80 MB in float32; the run holds a few arrays of one value
+    per path and currency (640 KB each)."""
     import tracemalloc
 
     returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
-    # The horizon's rates are the full simulation's last day, bit for bit, however the
-    # paths are cut into blocks (here 7 paths of 250 days x 2 currencies per block).
-    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 3_500)
-    full = pricing.simulate_rates(returns, 250, paths=1_003, seed=4)
-    assert np.array_equal(pricing.final_multipliers(returns, 250, 1_003, 4), full[:, -1, :])
-    monkeypatch.undo()
-
     chosen = scenario(shocks={"USD": -0.05})
     results, _ = pricing.run(fixture_con, chosen)
     spots = pricing.spot_rates(fixture_con, ["USD", "GBP", "EUR"])
     paths, days = 40_000, 250
-    whole = paths * days * 2 * 4  # one float32 copy of every path and day: 80 MB
-    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 400_000)  # 1.6 MB blocks
     tracemalloc.start()
     mar = pricing.margin_at_risk(results, chosen, spots, returns, days, paths, seed=2)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < whole / 4  # it held about four whole copies before (5.7 GB at the maximum)
+    assert peak < 10 * paths * 2 * 8  # 6.4 MB
     assert len(mar.margins) == paths
 
 
@@ -433,39 +474,3 @@ def test_save_reload_and_delete(tmp_path):
         ("bo@example.com", "scenario save", "Dollar down"),
         ("ana@example.com", "scenario save", "Dollar down"),
     ]
-
-
-def test_the_simulation_reports_each_block_and_stops_when_its_callback_raises(
-    fixture_con, monkeypatch
-):
-    """The Pricing lab's callback (ui.work) raises when its session ends or reruns: the
-    simulation stops after the block it was called for, and a callback that does not raise
-    leaves the result bit for bit as without one."""
-    returns = pricing.log_returns(fixture_con, ["USD", "GBP"], D(2024, 2, 1), 60)
-    # 3,500 values per block / (250 days x 2 currencies) = 7 paths per block.
-    monkeypatch.setattr(pricing, "SIMULATION_CHUNK_VALUES", 3_500)
-    calls = []
-    final = pricing.final_multipliers(
-        returns, 250, 30, 4, progress=lambda done, total: calls.append((done, total))
-    )
-    assert calls == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
-    assert np.array_equal(final, pricing.final_multipliers(returns, 250, 30, 4))
-
-    class Stop(Exception):
-        pass
-
-    stopped = []
-
-    def stop_at_the_second_block(done: int, total: int) -> None:
-        stopped.append(done)
-        if len(stopped) == 2:
-            raise Stop
-
-    chosen = scenario(shocks={"USD": -0.05})
-    results, _ = pricing.run(fixture_con, chosen)
-    spots = pricing.spot_rates(fixture_con, {"USD", "GBP", "EUR"})
-    with pytest.raises(Stop):
-        pricing.margin_at_risk(
-            results, chosen, spots, returns, 250, 30, 4, progress=stop_at_the_second_block
-        )
-    assert stopped == [7, 14]

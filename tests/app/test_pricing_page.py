@@ -200,7 +200,7 @@ def test_margin_at_risk_states_its_size(demo_db_path, monkeypatch):
     ok(at)
     currencies = len({"USD", "GBP", "CHF", "JPY", "CNY", "TRY"})  # the six default markets
     assert any(
-        f"1,000 paths × 30 days × {currencies} currencies, simulated in blocks of 4 million"
+        f"1,000 paths × {currencies} currencies at 30 days, drawn at the horizon directly"
         in c.value
         for c in at.caption
     )
