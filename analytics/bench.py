@@ -255,9 +255,8 @@ def markets_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
 def page_queries(
     cur: duckdb.DuckDBPyConnection, repeats: int = 15
 ) -> list[tuple[str, str, Callable[[], object], int]]:
-    """Every page query timed: (scenario, query, the call, how many runs its median takes).
-    The Pricing lab's simulations are slow and steady, so they take five runs."""
-    timed = [("Pricing lab", label, fn, 5) for label, fn in pricing_queries(cur).items()]
+    """Every page query timed: (scenario, query, the call, how many runs its median takes)."""
+    timed = [("Pricing lab", label, fn, repeats) for label, fn in pricing_queries(cur).items()]
     timed += [("Data page", label, fn, repeats) for label, fn in data_queries(cur).items()]
     timed += [("Forecast", label, fn, repeats) for label, fn in forecast_queries(cur).items()]
     for name, filters in scenarios(cur).items():
