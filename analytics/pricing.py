@@ -596,9 +596,10 @@ def margin_at_risk(
     """Gross margin across simulated rates at the horizon, starting from the scenario's
     rates, with its pass-through, elasticity, costs and hedges (so zero volatility gives back
     the scenario's own margin): the hedged share converts at its hedged rate on every path,
-    so only the unhedged share is at risk. Also against the margin at plan rates. A few
-    milliseconds even at the lab's maximum (50,000 paths, 29 currencies), so it takes no
-    progress callback: the queries before it are where a session that ends stops."""
+    so only the unhedged share is at risk. Also against the margin at plan rates. Under
+    10 ms at the defaults and ~70 ms at the lab's maximum (50,000 paths, 64 markets, 29
+    currencies), so it takes no progress callback: the queries before it are where a
+    session that ends stops."""
     codes = list(returns.columns)
     final = horizon_multipliers(returns, horizon_days, paths, seed)
     column = {code: i for i, code in enumerate(codes)}
